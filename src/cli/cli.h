@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cli: what the command-group files share: the global options and the verb
+ * signature. Each group lives in its own file and only parses its own options.
+ */
+#pragma once
+
+#include "util.h"
+
+#include <getopt.h>
+
+typedef struct GlobalOptions {
+        const char *store; /* --store, $GOLDROOT_STORE, or /var/lib/goldroot */
+        bool json;
+        bool quiet;
+        int verbose;
+} GlobalOptions;
+
+/* argv[0] is the verb itself ("mount", "image", ...). Returns 0 or -errno; main
+ * turns that into the exit status (2 for bad input, 1 otherwise). A verb may
+ * also return a positive exit status directly (for example `run`). Usage errors
+ * are logged by the verb and returned as -EINVAL. */
+typedef int (*VerbFunction)(int argc, char **argv, GlobalOptions *g);
+
+int verb_mount(int argc, char **argv, GlobalOptions *g);
+int verb_umount(int argc, char **argv, GlobalOptions *g);
+int verb_plan(int argc, char **argv, GlobalOptions *g);
+int verb_image(int argc, char **argv, GlobalOptions *g);
+
+/* A usage error: logs "goldroot: <verb>: <message>" and returns -EINVAL. */
+int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);
+
+/* The global options are accepted after the verb too, so that
+ * `goldroot image ls --json` works like `goldroot --json image ls`. Put
+ * CLI_GLOBAL_LONGOPTIONS in each verb's option table and "qv" in its short
+ * options, and pass unknown option characters to cli_global_option(), which
+ * returns true if it took the option. */
+enum {
+        ARG_GLOBAL_STORE = 0x1000,
+        ARG_GLOBAL_JSON,
+        ARG_GLOBAL_HELP,
+        ARG_VERB_BASE = 0x1100, /* verbs number their own long-only options from here */
+};
+#define CLI_GLOBAL_LONGOPTIONS                                                            \
+        {"store", required_argument, NULL, ARG_GLOBAL_STORE},                             \
+                {"json", no_argument, NULL, ARG_GLOBAL_JSON},                             \
+                {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'}
+bool cli_global_option(int c, GlobalOptions *g);

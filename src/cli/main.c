@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * main: global options, verb dispatch and the mapping from -errno to exit
+ * status (0 success, 1 operational failure, 2 bad usage or bad input).
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+
+#ifndef GOLDROOT_VERSION
+#define GOLDROOT_VERSION "0"
+#endif
+
+static const struct {
+        const char *name;
+        VerbFunction fn;
+        const char *summary;
+} verbs[] = {
+        {"image", verb_image, "manage gold images in the store"},
+        {"mount", verb_mount, "assemble a profile onto a host directory"},
+        {"umount", verb_umount, "take down an assembly made by mount"},
+        {"plan", verb_plan, "print the ordered mount plan or its graph"},
+};
+
+static void help(FILE *out) {
+        fprintf(out,
+                "Usage: goldroot [--store DIR] [--json] [-q] [-v] COMMAND [ARGS...]\n"
+                "\n"
+                "Run many Linux instances from one shared, versioned, read-only image.\n"
+                "\n"
+                "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(out, "\n"
+                     "Options:\n"
+                     "  --store DIR  the store (default $GOLDROOT_STORE or /var/lib/goldroot)\n"
+                     "  --json       machine-readable output\n"
+                     "  -q, --quiet  less output\n"
+                     "  -v, --verbose  more output (repeat for debug)\n"
+                     "  -h, --help   this help\n"
+                     "  --version    print the version\n"
+                     "\n"
+                     "See goldroot(1) and goldroot-profile(5).\n");
+}
+
+int cli_usage_error(const char *verb, const char *fmt, ...) {
+        char buf[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        return log_error_errno(EINVAL, "%s: %s", verb, buf);
+}
+
+bool cli_global_option(int c, GlobalOptions *g) {
+        switch (c) {
+        case ARG_GLOBAL_STORE:
+                g->store = optarg;
+                return true;
+        case ARG_GLOBAL_JSON:
+                g->json = true;
+                return true;
+        case 'q':
+                g->quiet = true;
+                log_set_max_level(LOG_ERR);
+                return true;
+        case 'v':
+                g->verbose++;
+                log_set_max_level(g->verbose > 1 ? LOG_DEBUG : LOG_INFO);
+                return true;
+        default:
+                return false;
+        }
+}
+
+static int exit_status(int r) {
+        if (r >= 0)
+                return r; /* verbs such as run pass a status through */
+        return error_is_bad_input(r) ? 2 : 1;
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                CLI_GLOBAL_LONGOPTIONS,
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_GLOBAL_HELP},
+                {},
+        };
+        GlobalOptions g = {};
+        const char *env;
+        int c;
+
+        env = getenv("GOLDROOT_STORE");
+        g.store = isempty(env) ? "/var/lib/goldroot" : env;
+
+        /* '+': stop at the verb; its own options are its business. */
+        while ((c = getopt_long(argc, argv, "+hqv", options, NULL)) >= 0) {
+                if (cli_global_option(c, &g))
+                        continue;
+                switch (c) {
+                case 'h':
+                        help(stdout);
+                        return 0;
+                case ARG_GLOBAL_HELP:
+                        printf("goldroot %s\n", GOLDROOT_VERSION);
+                        return 0;
+                default:
+                        fprintf(stderr, "goldroot: bad usage: see 'goldroot --help'\n");
+                        return 2;
+                }
+        }
+        if (optind >= argc) {
+                help(stderr);
+                return 2;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[optind], verbs[i].name)) {
+                        int verb_argc = argc - optind;
+                        char **verb_argv = argv + optind;
+
+                        /* Each verb runs getopt_long over its own argv. */
+                        optind = 0;
+                        return exit_status(verbs[i].fn(verb_argc, verb_argv, &g));
+                }
+        fprintf(stderr, "goldroot: unknown command '%s': see 'goldroot --help'\n", argv[optind]);
+        return 2;
+}

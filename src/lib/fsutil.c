@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fsutil: fd-relative opens, mkdir -p, rm -rf and tree copies that cannot be
+ * steered out of a tree by symlinks.
+ */
+#include "fsutil.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+static int openat2_flags(int rootfd, const char *path, int flags, mode_t mode,
+                         uint64_t resolve) {
+        struct open_how how = {
+                .flags = (uint64_t)flags | O_CLOEXEC,
+                .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                .resolve = resolve,
+        };
+        long fd;
+
+        assert(rootfd >= 0 || rootfd == AT_FDCWD);
+        assert(path);
+        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        if (fd < 0)
+                return -errno;
+        return (int)fd;
+}
+
+int openat_in_root(int rootfd, const char *path, int flags, mode_t mode) {
+        return openat2_flags(rootfd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+int openat_in_root_nofollow(int rootfd, const char *path, int flags, mode_t mode) {
+        return openat2_flags(rootfd, path, flags, mode,
+                             RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+}
+
+int mkdir_p_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, char ***created) {
+        _cleanup_free_ char *norm = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *rel;
+        size_t done = 0;
+        int r;
+
+        r = path_normalize(path, &norm);
+        if (r < 0)
+                return r;
+        rel = path_relative(norm);
+
+        /* Fast path: it exists already. */
+        fd = openat_in_root(rootfd, rel, O_PATH | O_DIRECTORY, 0);
+        if (fd >= 0)
+                goto done;
+        if (fd != -ENOENT)
+                return fd;
+
+        fd = openat_in_root(rootfd, ".", O_PATH | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fd;
+        while (rel[done]) {
+                _cleanup_free_ char *component = NULL;
+                const char *end = strchrnul(rel + done, '/');
+                int next;
+
+                component = strndup(rel + done, end - (rel + done));
+                if (!component)
+                        return -ENOMEM;
+                if (mkdirat(fd, component, mode) >= 0) {
+                        if (created) {
+                                r = strv_consume(created, strndup(rel, end - rel));
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (errno != EEXIST)
+                        return -errno;
+                /* Resolve the component itself in-root, so a symlink raced in
+                 * place of what we just made still cannot point outside. */
+                {
+                        _cleanup_free_ char *upto = strndup(rel, end - rel);
+                        if (!upto)
+                                return -ENOMEM;
+                        next = openat_in_root(rootfd, upto, O_PATH | O_DIRECTORY, 0);
+                }
+                if (next < 0)
+                        return next;
+                safe_close(fd);
+                fd = next;
+                done = end - rel;
+                while (rel[done] == '/')
+                        done++;
+        }
+done:
+        if (ret_fd)
+                *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int rm_rf_children(int dirfd, dev_t dev) {
+        _cleanup_close_ int iterfd = -EBADF;
+        DIR *d;
+        struct dirent *de;
+        int ret = 0;
+
+        iterfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (iterfd < 0)
+                return -errno;
+        d = fdopendir(iterfd);
+        if (!d)
+                return -errno;
+        iterfd = -EBADF;
+        while ((errno = 0, de = readdir(d))) {
+                struct stat st;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT && ret == 0)
+                                ret = -errno;
+                        continue;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int sub = -EBADF;
+                        int r;
+
+                        if (st.st_dev != dev) {
+                                ret = ret ?: -EBUSY;
+                                continue;
+                        }
+                        sub = openat(dirfd, de->d_name,
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0) {
+                                ret = ret ?: -errno;
+                                continue;
+                        }
+                        r = rm_rf_children(sub, dev);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                        if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT &&
+                            ret == 0)
+                                ret = -errno;
+                } else if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
+                        ret = -errno;
+        }
+        closedir(d);
+        return ret;
+}
+
+int rm_rf_at(int dirfd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = rm_rf_children(fd, st.st_dev);
+        if (r < 0)
+                return r;
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int copy_xattrs_fd(int srcfd, int dstfd) {
+        char fdbuf[FD_PATH_MAX], fdbuf2[FD_PATH_MAX];
+        _cleanup_free_ char *names = NULL;
+        const char *src = fd_path(srcfd, fdbuf), *dst = fd_path(dstfd, fdbuf2);
+        ssize_t n;
+
+        /* O_PATH fds (symlinks) only take xattr calls by path; the l* calls on
+         * /proc/self/fd/N act on the object itself. */
+        n = llistxattr(src, NULL, 0);
+        if (n < 0)
+                return errno == ENOTSUP ? 0 : -errno;
+        if (n == 0)
+                return 0;
+        names = malloc(n);
+        if (!names)
+                return -ENOMEM;
+        n = llistxattr(src, names, n);
+        if (n < 0)
+                return -errno;
+        for (char *k = names; k < names + n; k += strlen(k) + 1) {
+                _cleanup_free_ char *value = NULL;
+                ssize_t vn = lgetxattr(src, k, NULL, 0);
+                if (vn < 0)
+                        return -errno;
+                value = malloc(vn + 1);
+                if (!value)
+                        return -ENOMEM;
+                vn = lgetxattr(src, k, value, vn);
+                if (vn < 0)
+                        return -errno;
+                if (lsetxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
+                        return -errno;
+        }
+        return 0;
+}
+
+int copy_metadata_fd(int srcfd, const struct stat *st, int dstfd, bool copy_xattrs) {
+        char fdbuf[FD_PATH_MAX];
+        struct timespec ts[2] = {st->st_atim, st->st_mtim};
+        int r;
+
+        if (fchownat(dstfd, "", st->st_uid, st->st_gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (copy_xattrs) {
+                r = copy_xattrs_fd(srcfd, dstfd);
+                if (r < 0)
+                        return r;
+        }
+        /* chmod after chown, which clears set-id bits, and after xattrs, since
+         * security.capability is also cleared by chown. */
+        if (!S_ISLNK(st->st_mode) &&
+            fchmodat(AT_FDCWD, fd_path(dstfd, fdbuf), st->st_mode & 07777, 0) < 0)
+                return -errno;
+        if (utimensat(AT_FDCWD, fd_path(dstfd, fdbuf), ts, S_ISLNK(st->st_mode) ? AT_SYMLINK_NOFOLLOW : 0) < 0 &&
+            !S_ISLNK(st->st_mode))
+                return -errno;
+        return 0;
+}
+
+static int copy_data(int in, int out) {
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
+                if (n == 0)
+                        return 0;
+                if (n > 0)
+                        continue;
+                if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+                        return -errno;
+                break;
+        }
+        for (;;) {
+                char buf[65536];
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                for (ssize_t w = 0; w < n;) {
+                        ssize_t k = write(out, buf + w, n - w);
+                        if (k < 0)
+                                return -errno;
+                        w += k;
+                }
+        }
+}
+
+int copy_file_at(int src_dirfd, const char *src_name, int dst_dirfd, const char *dst_name) {
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        struct stat st;
+        int r;
+
+        in = openat(src_dirfd, src_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        if (fstat(in, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        out = openat(dst_dirfd, dst_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                     0600);
+        if (out < 0)
+                return -errno;
+        r = copy_data(in, out);
+        if (r < 0)
+                return r;
+        return copy_metadata_fd(in, &st, out, true);
+}
+
+static int copy_entry(int src_dirfd, int dst_dirfd, const char *name, const struct stat *st) {
+        _cleanup_close_ int dst = -EBADF, src = -EBADF;
+        int r;
+
+        if (S_ISREG(st->st_mode)) {
+                (void)unlinkat(dst_dirfd, name, 0);
+                return copy_file_at(src_dirfd, name, dst_dirfd, name);
+        }
+        if (S_ISDIR(st->st_mode)) {
+                if (mkdirat(dst_dirfd, name, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                src = openat(src_dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (src < 0)
+                        return -errno;
+                dst = openat(dst_dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dst < 0)
+                        return -errno;
+                r = copy_tree_contents_at(src, dst);
+                if (r < 0)
+                        return r;
+                return copy_metadata_fd(src, st, dst, true);
+        }
+        (void)unlinkat(dst_dirfd, name, 0);
+        if (S_ISLNK(st->st_mode)) {
+                _cleanup_free_ char *target = malloc(st->st_size + 1);
+                ssize_t n;
+                if (!target)
+                        return -ENOMEM;
+                n = readlinkat(src_dirfd, name, target, st->st_size + 1);
+                if (n < 0)
+                        return -errno;
+                if (n > st->st_size)
+                        return -EAGAIN; /* changed under us */
+                target[n] = 0;
+                if (symlinkat(target, dst_dirfd, name) < 0)
+                        return -errno;
+        } else if (mknodat(dst_dirfd, name, st->st_mode & (S_IFMT | 0600), st->st_rdev) < 0)
+                return -errno;
+        src = openat(src_dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (src < 0)
+                return -errno;
+        dst = openat(dst_dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (dst < 0)
+                return -errno;
+        return copy_metadata_fd(src, st, dst, !S_ISLNK(st->st_mode));
+}
+
+int copy_tree_contents_at(int src_dirfd, int dst_dirfd) {
+        _cleanup_close_ int iterfd = -EBADF;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        iterfd = openat(src_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (iterfd < 0)
+                return -errno;
+        d = fdopendir(iterfd);
+        if (!d)
+                return -errno;
+        iterfd = -EBADF;
+        while ((errno = 0, de = readdir(d))) {
+                struct stat st;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(src_dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                r = copy_entry(src_dirfd, dst_dirfd, de->d_name, &st);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r;
+}
+
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len, size_t max) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 4096;
+
+        fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        {
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                if (!S_ISREG(st.st_mode))
+                        return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+        }
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+                if (len + 1 >= cap) {
+                        char *t;
+                        if (cap > max + 1)
+                                return -EFBIG;
+                        t = realloc(buf, cap * 2);
+                        if (!t)
+                                return -ENOMEM;
+                        buf = t;
+                        cap *= 2;
+                }
+                n = read(fd, buf + len, cap - len - 1);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = 0;
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+                         mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (asprintf_safe(&tmp, "%.*s.#gr%08x", (int)strlen(name), name, (unsigned)random()) < 0)
+                return -ENOMEM;
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        for (size_t w = 0; w < len;) {
+                ssize_t n = write(fd, (const char *)data + w, len - w);
+                if (n < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                w += n;
+        }
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (renameat(dirfd, tmp, dirfd, name) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return 0;
+fail:
+        (void)unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+const char *fd_path(int fd, char buf[static FD_PATH_MAX]) {
+        snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+        return buf;
+}
+
+int is_mount_point_at(int dirfd, const char *path) {
+        struct statx sx;
+
+        if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | (isempty(path) ? AT_EMPTY_PATH : 0), 0,
+                  &sx) < 0)
+                return -errno;
+        if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return -EOPNOTSUPP;
+        return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fsutil: fd-relative file-system helpers.
+ *
+ * Image and instance trees are hostile input: every path inside them is
+ * resolved relative to the tree's root fd with openat2(RESOLVE_IN_ROOT), so a
+ * symlink planted in a tree can never lead outside it. Tree walks never follow
+ * symlinks and never cross into another mount.
+ */
+#pragma once
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+/* openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS).
+ * Returns the fd or -errno. O_CLOEXEC is always added. */
+int openat_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Same, but any symlink in the path is an error (ELOOP): for paths that goldroot
+ * itself created and that a guest may have replaced. */
+int openat_in_root_nofollow(int rootfd, const char *path, int flags, mode_t mode);
+
+/* Creates every missing directory of path inside rootfd (resolved in-root) with
+ * the given mode, and returns an O_PATH|O_DIRECTORY fd for it (or 0 if ret_fd is
+ * NULL). Newly created directories are appended to *created (relative to
+ * rootfd, outermost first) when created is not NULL, so a caller can undo. */
+int mkdir_p_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, char ***created);
+
+/* Removes name below dirfd recursively; never follows symlinks, never crosses a
+ * mount point (EBUSY). Missing name is success. */
+int rm_rf_at(int dirfd, const char *name);
+
+/* Copies the contents of directory src_dirfd into dst_dirfd: regular files,
+ * directories, symlinks, device nodes, FIFOs and sockets, with mode, owner,
+ * times and xattrs. Existing entries in dst are replaced. */
+int copy_tree_contents_at(int src_dirfd, int dst_dirfd);
+/* Copies one regular file's data and metadata; dst is created or truncated. */
+int copy_file_at(int src_dirfd, const char *src_name, int dst_dirfd, const char *dst_name);
+/* mode, owner, times (and xattrs when copy_xattrs) from st/srcfd onto dstfd. */
+int copy_metadata_fd(int srcfd, const struct stat *st, int dstfd, bool copy_xattrs);
+int copy_xattrs_fd(int srcfd, int dstfd);
+
+/* Reads a whole file (at most max bytes, else -EFBIG), NUL-terminated. */
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len, size_t max);
+/* Writes data to dirfd/name through a temporary file, fsync and rename. */
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+                         mode_t mode);
+
+/* "/proc/self/fd/N" for an fd, for APIs that only take a path. */
+#define FD_PATH_MAX 32
+const char *fd_path(int fd, char buf[static FD_PATH_MAX]);
+
+/* True if path is a mount point (statx STATX_ATTR_MOUNT_ROOT). */
+int is_mount_point_at(int dirfd, const char *path);

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * util: logging, string vectors, paths and small parsers shared by all modules.
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+
+/* The log level and stream are process-wide settings made once by the command
+ * line (or a test) before any work starts. */
+static int log_max_level = LOG_NOTICE;
+static FILE *log_stream;
+
+void log_set_max_level(int level) {
+        log_max_level = level;
+}
+
+int log_get_max_level(void) {
+        return log_max_level;
+}
+
+void log_set_stream(FILE *f) {
+        log_stream = f;
+}
+
+static void log_write(const char *prefix, const char *fmt, va_list ap) {
+        FILE *out = log_stream ? log_stream : stderr;
+        char buf[4096];
+
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        /* One line per message, whatever the caller's arguments contain. */
+        for (char *p = buf; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        fprintf(out, "%s%s\n", prefix, buf);
+        fflush(out);
+}
+
+int log_internal(int level, int error, const char *fmt, ...) {
+        int saved = errno;
+        va_list ap;
+
+        if (error < 0)
+                error = -error;
+        if (level <= log_max_level) {
+                errno = error;
+                va_start(ap, fmt);
+                log_write(level <= LOG_WARNING ? "goldroot: " : "", fmt, ap);
+                va_end(ap);
+        }
+        errno = saved;
+        return -error;
+}
+
+int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...) {
+        char prefix[PATH_MAX + 64];
+        va_list ap;
+
+        snprintf(prefix, sizeof prefix, "goldroot: %s:%u:%u: ", file ? file : "<input>", line,
+                 col);
+        va_start(ap, fmt);
+        log_write(prefix, fmt, ap);
+        va_end(ap);
+        return -EBADMSG;
+}
+
+void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+}
+
+const char *startswith(const char *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *strjoin_many(const char *first, ...) {
+        va_list ap;
+        size_t len = 0;
+        char *r, *p;
+
+        va_start(ap, first);
+        for (const char *s = first; s; s = va_arg(ap, const char *))
+                len += strlen(s);
+        va_end(ap);
+
+        r = malloc(len + 1);
+        if (!r)
+                return NULL;
+        p = r;
+        va_start(ap, first);
+        for (const char *s = first; s; s = va_arg(ap, const char *))
+                p = stpcpy(p, s);
+        va_end(ap);
+        *p = 0;
+        return r;
+}
+
+int asprintf_safe(char **ret, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        assert(ret);
+        va_start(ap, fmt);
+        r = vasprintf(ret, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n;
+        char **t;
+
+        assert(l);
+        if (!s)
+                return -ENOMEM;
+        n = strv_length(*l);
+        t = realloc(*l, sizeof(char *) * (n + 2));
+        if (!t) {
+                free(s);
+                return -ENOMEM;
+        }
+        t[n] = s;
+        t[n + 1] = NULL;
+        *l = t;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        assert(s);
+        return strv_consume(l, strdup(s));
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
+bool path_is_absolute(const char *p) {
+        return p && p[0] == '/';
+}
+
+char *path_join_many(const char *first, ...) {
+        va_list ap;
+        size_t len = 0;
+        char *r, *p;
+
+        va_start(ap, first);
+        for (const char *s = first; s; s = va_arg(ap, const char *))
+                len += strlen(s) + 1;
+        va_end(ap);
+
+        r = malloc(len + 1);
+        if (!r)
+                return NULL;
+        p = r;
+        *p = 0;
+        va_start(ap, first);
+        for (const char *s = first; s; s = va_arg(ap, const char *)) {
+                if (isempty(s))
+                        continue;
+                if (p > r && p[-1] != '/' && *s != '/')
+                        *p++ = '/';
+                else if (p > r && p[-1] == '/' && *s == '/')
+                        s++;
+                p = stpcpy(p, s);
+        }
+        va_end(ap);
+        return r;
+}
+
+int path_normalize(const char *p, char **ret) {
+        _cleanup_free_ char *r = NULL;
+        char *o;
+        const char *s = p;
+        bool absolute;
+
+        assert(p);
+        assert(ret);
+        absolute = p[0] == '/';
+        r = malloc(strlen(p) + 2);
+        if (!r)
+                return -ENOMEM;
+        o = r;
+        if (absolute)
+                *o++ = '/';
+        while (*s) {
+                const char *e;
+                size_t n;
+
+                while (*s == '/')
+                        s++;
+                if (!*s)
+                        break;
+                e = strchrnul(s, '/');
+                n = e - s;
+                if (n == 1 && s[0] == '.') {
+                        s = e;
+                        continue;
+                }
+                if (n == 2 && s[0] == '.' && s[1] == '.')
+                        return -EINVAL;
+                if (o > r && o[-1] != '/')
+                        *o++ = '/';
+                memcpy(o, s, n);
+                o += n;
+                s = e;
+        }
+        if (o == r)
+                *o++ = absolute ? '/' : '.';
+        *o = 0;
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+bool path_is_under(const char *child, const char *parent) {
+        size_t n;
+
+        if (streq(parent, "/"))
+                return child[0] == '/';
+        n = strlen(parent);
+        return strncmp(child, parent, n) == 0 && (child[n] == 0 || child[n] == '/');
+}
+
+const char *path_relative(const char *p) {
+        while (*p == '/')
+                p++;
+        return *p ? p : ".";
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        static const struct {
+                char suffix;
+                unsigned shift;
+        } units[] = {{'k', 10}, {'K', 10}, {'m', 20}, {'M', 20}, {'g', 30},
+                     {'G', 30}, {'t', 40}, {'T', 40}};
+        unsigned long long v;
+        char *end;
+
+        if (isempty(s) || !isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -EINVAL;
+        if (*end) {
+                unsigned shift = 0;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                        if (*end == units[i].suffix)
+                                shift = units[i].shift;
+                if (shift == 0)
+                        return -EINVAL;
+                end++;
+                if (*end == 'i' && end[1] == 'B')
+                        end += 2;
+                else if (*end == 'B')
+                        end++;
+                if (*end)
+                        return -EINVAL;
+                if (v > (UINT64_MAX >> shift))
+                        return -EINVAL;
+                v <<= shift;
+        }
+        if (v == 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_mode(const char *s, mode_t *ret) {
+        unsigned long v;
+        char *end;
+
+        if (isempty(s))
+                return -EINVAL;
+        for (const char *p = s; *p; p++)
+                if (*p < '0' || *p > '7')
+                        return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 8);
+        if (errno != 0 || *end || v > 07777)
+                return -EINVAL;
+        *ret = (mode_t)v;
+        return 0;
+}
+
+static int parse_id(const char *s, uint32_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        if (isempty(s) || !isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end || v >= UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+int parse_uid(const char *s, uid_t *ret) {
+        uint32_t v;
+        int r = parse_id(s, &v);
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+int parse_gid(const char *s, gid_t *ret) {
+        uint32_t v;
+        int r = parse_id(s, &v);
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+int format_size(uint64_t bytes, char *buf, size_t len) {
+        static const char units[] = "BKMGTP";
+        double v = (double)bytes;
+        size_t u = 0;
+
+        while (v >= 1024 && u + 1 < sizeof units - 1) {
+                v /= 1024;
+                u++;
+        }
+        if (u == 0)
+                return snprintf(buf, len, "%" PRIu64 "B", bytes) < (int)len ? 0 : -ENOBUFS;
+        return snprintf(buf, len, "%.1f%c", v, units[u]) < (int)len ? 0 : -ENOBUFS;
+}
+
+const char *runtime_dir(void) {
+        const char *e = getenv("GOLDROOT_RUNDIR");
+        return path_is_absolute(e) ? e : "/run/goldroot";
+}
+
+#ifdef GOLDROOT_CRASH_POINTS
+void crash_point(const char *name) {
+        const char *want = getenv("GOLDROOT_CRASH_AT");
+        if (want && streq(want, name))
+                _exit(137);
+}
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * util: the conventions every goldroot module shares.
+ *
+ * Cleanup attributes, one-line logging that returns the error it logs, string
+ * vectors and the small parsers (sizes, modes, ids) that profiles and the
+ * command line both need.
+ */
+#pragma once
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_ __attribute__((noreturn))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hand ownership out of a cleanup variable. */
+#define TAKE_PTR(p)                                                                      \
+        ({                                                                               \
+                typeof(p) _taken = (p);                                                  \
+                (p) = NULL;                                                              \
+                _taken;                                                                  \
+        })
+#define TAKE_FD(fd)                                                                      \
+        ({                                                                               \
+                int _taken = (fd);                                                       \
+                (fd) = -EBADF;                                                           \
+                _taken;                                                                  \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **)p);
+}
+
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -EBADF;
+}
+
+static inline void closep(int *fd) {
+        safe_close(*fd);
+}
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+void strv_free(char **l);
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/* Logging. Every message is one line, "goldroot: <what>: <why>". The helpers
+ * set errno from the error first, so "%m" in a format names the cause, and they
+ * return -abs(error) so that callers can write `return log_error_errno(r, ...)`. */
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* Tests point the log at a memstream to assert on messages. */
+void log_set_stream(FILE *f);
+int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+/* A parse error: "goldroot: FILE:LINE:COL: message"; returns -EBADMSG. */
+int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...)
+        _printf_(4, 5);
+
+#define log_error_errno(e, ...) log_internal(LOG_ERR, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_internal(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error(...) log_internal(LOG_ERR, 0, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_WARNING, 0, __VA_ARGS__)
+#define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
+#define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_oom() log_internal(LOG_ERR, ENOMEM, "out of memory")
+
+/* Strings. */
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+static inline bool isempty(const char *s) {
+        return !s || !*s;
+}
+/* Returns the rest of s after prefix, or NULL. */
+const char *startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+char *strjoin_many(const char *first, ...) __attribute__((sentinel));
+#define strjoin(...) strjoin_many(__VA_ARGS__, NULL)
+int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
+
+size_t strv_length(char *const *l);
+/* Appends a copy of s; the vector stays NULL-terminated. */
+int strv_extend(char ***l, const char *s);
+/* Appends s itself, taking ownership (freed on failure). */
+int strv_consume(char ***l, char *s);
+bool strv_contains(char *const *l, const char *s);
+
+/* Paths. */
+bool path_is_absolute(const char *p);
+/* Joins with exactly one '/' between parts; NULL or empty parts are skipped. */
+char *path_join_many(const char *first, ...) __attribute__((sentinel));
+#define path_join(...) path_join_many(__VA_ARGS__, NULL)
+/* Collapses "//" and "/./", strips a trailing '/', keeps "/" alone. Refuses ".."
+ * components with -EINVAL, because goldroot never needs them and they are the
+ * usual way out of a tree. */
+int path_normalize(const char *p, char **ret);
+/* True if child equals parent or lies below it ("/a" is under "/", "/ab" is not under "/a"). */
+bool path_is_under(const char *child, const char *parent);
+/* Strips the leading '/', so that an absolute in-tree path becomes relative to a
+ * root fd ("/" becomes "."). Returns a pointer into p. */
+const char *path_relative(const char *p);
+
+/* Parsers. Each returns 0 or -EINVAL and leaves *ret untouched on failure. */
+int parse_size(const char *s, uint64_t *ret); /* 64M, 10k, 1G, 4096 */
+int parse_mode(const char *s, mode_t *ret);   /* octal, at most 07777 */
+int parse_uid(const char *s, uid_t *ret);     /* numeric, not (uid_t)-1 */
+int parse_gid(const char *s, gid_t *ret);
+int format_size(uint64_t bytes, char *buf, size_t len); /* "1.5M" */
+
+/* Errors that mean "the input was bad" (exit status 2) rather than "the
+ * operation failed" (exit status 1). */
+static inline bool error_is_bad_input(int r) {
+        return r == -EINVAL || r == -EBADMSG;
+}
+
+/* Environment-configurable places, so that tests can run beside a real install. */
+const char *runtime_dir(void); /* $GOLDROOT_RUNDIR or /run/goldroot */
+
+/* Test builds name steps where GOLDROOT_CRASH_AT=<point> makes the process
+ * _exit(137), for the crash-consistency tests. Release builds compile it away. */
+#ifdef GOLDROOT_CRASH_POINTS
+void crash_point(const char *name);
+#else
+static inline void crash_point(const char *name _unused_) {
+}
+#endif

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for util.c and fsutil.c: parsers, paths, logging and the
+ * fd-relative helpers against real trees with hostile symlinks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fsutil.h"
+#include "util.h"
+
+#include <sys/stat.h>
+
+static void test_parse_size(void **state) {
+        uint64_t v = 0;
+        (void)state;
+        assert_int_equal(parse_size("64M", &v), 0);
+        assert_int_equal(v, 64ull << 20);
+        assert_int_equal(parse_size("10k", &v), 0);
+        assert_int_equal(v, 10240);
+        assert_int_equal(parse_size("1GiB", &v), 0);
+        assert_int_equal(v, 1ull << 30);
+        assert_int_equal(parse_size("4096", &v), 0);
+        assert_int_equal(v, 4096);
+        assert_int_equal(parse_size("", &v), -EINVAL);
+        assert_int_equal(parse_size("0", &v), -EINVAL);
+        assert_int_equal(parse_size("12X", &v), -EINVAL);
+        assert_int_equal(parse_size("-1M", &v), -EINVAL);
+        assert_int_equal(parse_size("99999999999999999999", &v), -EINVAL);
+        assert_int_equal(parse_size("17179869184T", &v), -EINVAL);
+}
+
+static void test_parse_mode(void **state) {
+        mode_t m = 0;
+        (void)state;
+        assert_int_equal(parse_mode("1777", &m), 0);
+        assert_int_equal(m, 01777);
+        assert_int_equal(parse_mode("0755", &m), 0);
+        assert_int_equal(m, 0755);
+        assert_int_equal(parse_mode("999", &m), -EINVAL);
+        assert_int_equal(parse_mode("17777", &m), -EINVAL);
+        assert_int_equal(parse_mode("", &m), -EINVAL);
+        assert_int_equal(parse_mode("rwx", &m), -EINVAL);
+}
+
+static void test_parse_ids(void **state) {
+        uid_t u = 0;
+        gid_t g = 0;
+        (void)state;
+        assert_int_equal(parse_uid("1000", &u), 0);
+        assert_int_equal(u, 1000);
+        assert_int_equal(parse_uid("4294967295", &u), -EINVAL);
+        assert_int_equal(parse_uid("root", &u), -EINVAL);
+        assert_int_equal(parse_gid("0", &g), 0);
+        assert_int_equal(g, 0);
+}
+
+static void test_path_normalize(void **state) {
+        char *p = NULL;
+        (void)state;
+        assert_int_equal(path_normalize("//a/./b//", &p), 0);
+        assert_string_equal(p, "/a/b");
+        free(p);
+        assert_int_equal(path_normalize("/", &p), 0);
+        assert_string_equal(p, "/");
+        free(p);
+        assert_int_equal(path_normalize("a/b", &p), 0);
+        assert_string_equal(p, "a/b");
+        free(p);
+        assert_int_equal(path_normalize("/a/../b", &p), -EINVAL);
+}
+
+static void test_path_helpers(void **state) {
+        char *p;
+        (void)state;
+        assert_true(path_is_under("/a/b", "/a"));
+        assert_true(path_is_under("/a", "/a"));
+        assert_false(path_is_under("/ab", "/a"));
+        assert_true(path_is_under("/x", "/"));
+        assert_string_equal(path_relative("/"), ".");
+        assert_string_equal(path_relative("/etc/x"), "etc/x");
+        p = path_join("/a/", "/b", "c");
+        assert_string_equal(p, "/a/b/c");
+        free(p);
+        assert_non_null(startswith("image:/etc", "image:"));
+        assert_null(startswith("imag", "image:"));
+        assert_true(endswith("x.profile", ".profile"));
+}
+
+static void test_log_one_line(void **state) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        int r;
+        (void)state;
+
+        log_set_stream(f);
+        r = log_error_errno(ENOENT, "open %s: %m", "x\ny");
+        log_set_stream(NULL);
+        fclose(f);
+        assert_int_equal(r, -ENOENT);
+        assert_string_equal(buf, "goldroot: open x y: No such file or directory\n");
+        free(buf);
+}
+
+static void test_log_syntax(void **state) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        int r;
+        (void)state;
+
+        log_set_stream(f);
+        r = log_syntax("a.profile", 3, 7, "unknown type '%s'", "nfs");
+        log_set_stream(NULL);
+        fclose(f);
+        assert_int_equal(r, -EBADMSG);
+        assert_string_equal(buf, "goldroot: a.profile:3:7: unknown type 'nfs'\n");
+        free(buf);
+}
+
+static void test_strv(void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+        (void)state;
+        assert_int_equal(strv_extend(&l, "a"), 0);
+        assert_int_equal(strv_extend(&l, "b"), 0);
+        assert_int_equal(strv_length(l), 2);
+        assert_true(strv_contains(l, "b"));
+        assert_false(strv_contains(l, "c"));
+}
+
+/* A tree with a symlink pointing at the host's /etc: resolving it in-root must
+ * stay inside the tree. */
+static void test_openat_in_root_stays_inside(void **state) {
+        char tmpl[] = "/tmp/gr-util-XXXXXX";
+        _cleanup_close_ int root = -EBADF, fd = -EBADF;
+        char **created = NULL;
+        struct stat st;
+        (void)state;
+
+        assert_non_null(mkdtemp(tmpl));
+        root = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root >= 0);
+        assert_int_equal(symlinkat("/etc", root, "evil"), 0);
+        assert_int_equal(symlinkat("../../../../etc/passwd", root, "dots"), 0);
+
+        /* "evil" -> "/etc" resolves to <root>/etc, which does not exist. */
+        assert_int_equal(openat_in_root(root, "evil/passwd", O_RDONLY, 0), -ENOENT);
+        assert_int_equal(openat_in_root(root, "dots", O_RDONLY, 0), -ENOENT);
+        assert_int_equal(openat_in_root_nofollow(root, "evil", O_PATH, 0), -ELOOP);
+
+        /* mkdir -p through a dangling in-tree symlink fails; once the link's
+         * in-tree target exists, it creates there and never in the host's /etc. */
+        assert_int_equal(mkdir_p_in_root(root, "/evil/goldroot-test-dir", 0755, &fd, &created),
+                         -ENOENT);
+        assert_int_equal(mkdirat(root, "etc", 0755), 0);
+        assert_int_equal(mkdir_p_in_root(root, "/evil/goldroot-test-dir/x", 0755, &fd, &created),
+                         0);
+        assert_true(fstatat(AT_FDCWD, "/etc/goldroot-test-dir", &st, 0) < 0);
+        assert_int_equal(fstatat(root, "etc/goldroot-test-dir/x", &st, 0), 0);
+        assert_int_equal(strv_length(created), 2);
+        assert_string_equal(created[0], "evil/goldroot-test-dir");
+        strv_free(created);
+
+        assert_int_equal(rm_rf_at(AT_FDCWD, tmpl), 0);
+        assert_true(fstatat(AT_FDCWD, tmpl, &st, 0) < 0);
+}
+
+static void test_copy_tree_and_atomic_write(void **state) {
+        char src[] = "/tmp/gr-src-XXXXXX", dst[] = "/tmp/gr-dst-XXXXXX";
+        _cleanup_close_ int s = -EBADF, d = -EBADF;
+        _cleanup_free_ char *data = NULL;
+        char link[64];
+        struct stat st;
+        ssize_t n;
+        (void)state;
+
+        assert_non_null(mkdtemp(src));
+        assert_non_null(mkdtemp(dst));
+        s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(mkdirat(s, "sub", 0710), 0);
+        assert_int_equal(write_file_atomic_at(s, "sub/file", "hello\n", 6, 0640), 0);
+        assert_int_equal(symlinkat("/nowhere", s, "dangling"), 0);
+        assert_int_equal(mkfifoat(s, "fifo", 0600), 0);
+
+        assert_int_equal(copy_tree_contents_at(s, d), 0);
+        assert_int_equal(read_file_at(d, "sub/file", &data, NULL, 1024), 0);
+        assert_string_equal(data, "hello\n");
+        assert_int_equal(fstatat(d, "sub/file", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(fstatat(d, "sub", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0710);
+        n = readlinkat(d, "dangling", link, sizeof link - 1);
+        assert_true(n > 0);
+        link[n] = 0;
+        assert_string_equal(link, "/nowhere");
+        assert_int_equal(fstatat(d, "fifo", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISFIFO(st.st_mode));
+        /* Reading a FIFO where a file is expected is refused, not a hang. */
+        assert_int_equal(read_file_at(d, "fifo", &data, NULL, 1024), -EBADFD);
+
+        assert_int_equal(rm_rf_at(AT_FDCWD, src), 0);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dst), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_size),
+                cmocka_unit_test(test_parse_mode),
+                cmocka_unit_test(test_parse_ids),
+                cmocka_unit_test(test_path_normalize),
+                cmocka_unit_test(test_path_helpers),
+                cmocka_unit_test(test_log_one_line),
+                cmocka_unit_test(test_log_syntax),
+                cmocka_unit_test(test_strv),
+                cmocka_unit_test(test_openat_in_root_stays_inside),
+                cmocka_unit_test(test_copy_tree_and_atomic_write),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages goldroot builds, tests and benchmarks with.
+# As root, missing packages are installed; otherwise they are listed.
+set -euo pipefail
+
+build=(gcc make meson ninja-build pkg-config libmount-dev libblkid-dev libsqlite3-dev
+       libarchive-dev libssl-dev)
+test=(libcmocka-dev bats erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
+      util-linux iproute2 xz-utils zstd graphviz)
+bench=(hyperfine)
+
+case "${1:-all}" in
+build) want=("${build[@]}") ;;
+test) want=("${build[@]}" "${test[@]}") ;;
+*) want=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "goldroot: missing packages: ${missing[*]}" >&2
+        echo "goldroot: run 'make deps' as root, or: apt-get install ${missing[*]}" >&2
+        exit 1
+fi
+echo "goldroot: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
