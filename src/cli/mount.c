@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* mount, umount, plan: placeholder until the mount engine lands. */
+/* mount, umount: placeholder until the mount engine lands. */
 #include "cli.h"
 
 int verb_mount(int argc, char **argv, GlobalOptions *g) {
@@ -7,7 +7,4 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
 }
 int verb_umount(int argc, char **argv, GlobalOptions *g) {
         return log_error_errno(EOPNOTSUPP, "umount: not implemented yet");
-}
-int verb_plan(int argc, char **argv, GlobalOptions *g) {
-        return log_error_errno(EOPNOTSUPP, "plan: not implemented yet");
 }
