@@ -459,6 +459,8 @@ static int parse_line(Parser *ps, ManifestEntry *e) {
         mode_t type;
         int r;
 
+/* Reports an error at the start of field i. */
+#define FIELD_FAIL(i, what) (ps->p = f[i], parse_fail(ps, what))
         for (size_t i = 0; i < ELEMENTSOF(f); i++) {
                 f[i] = next_field(ps);
                 if (!f[i])
@@ -466,35 +468,37 @@ static int parse_line(Parser *ps, ManifestEntry *e) {
         }
         if (*ps->p)
                 return parse_fail(ps, "trailing data");
+        ps->p = f[0];
         r = dup_unescaped(ps, f[0], &e->path);
         if (r < 0)
                 return r;
         if (e->path[0] != '/')
-                return parse_fail(ps, "path is not absolute");
+                return FIELD_FAIL(0, "path is not absolute");
         type = strlen(f[1]) == 1 ? type_from_letter(f[1][0]) : 0;
         if (type == 0)
-                return parse_fail(ps, "bad type");
+                return FIELD_FAIL(1, "bad type");
         {
                 mode_t perm;
                 if (parse_mode(f[2], &perm) < 0)
-                        return parse_fail(ps, "bad mode");
+                        return FIELD_FAIL(2, "bad mode");
                 e->mode = type | perm;
         }
         if (parse_u32(f[3], &v) < 0)
-                return parse_fail(ps, "bad uid");
+                return FIELD_FAIL(3, "bad uid");
         e->uid = v;
         if (parse_u32(f[4], &v) < 0)
-                return parse_fail(ps, "bad gid");
+                return FIELD_FAIL(4, "bad gid");
         e->gid = v;
         if (S_ISREG(type)) {
                 char *end;
                 errno = 0;
                 e->size = strtoull(f[5], &end, 10);
                 if (errno || *end || !isdigit((unsigned char)f[5][0]))
-                        return parse_fail(ps, "bad size");
+                        return FIELD_FAIL(5, "bad size");
                 if (digest_from_hex(f[6], e->digest) < 0)
-                        return parse_fail(ps, "bad digest");
+                        return FIELD_FAIL(6, "bad digest");
         } else if (S_ISLNK(type)) {
+                ps->p = f[6];
                 r = dup_unescaped(ps, f[6], &e->target);
                 if (r < 0)
                         return r;
@@ -502,12 +506,14 @@ static int parse_line(Parser *ps, ManifestEntry *e) {
                 unsigned ma, mi;
                 char c;
                 if (sscanf(f[6], "%u,%u%c", &ma, &mi, &c) != 2)
-                        return parse_fail(ps, "bad device number");
+                        return FIELD_FAIL(6, "bad device number");
                 e->rdev = makedev(ma, mi);
         }
+        ps->p = f[7];
         r = parse_xattrs(ps, f[7], e);
         if (r < 0)
                 return r;
+        ps->p = f[8];
         if (!streq(f[8], "-")) {
                 r = dup_unescaped(ps, f[8], &e->link);
                 if (r < 0)
@@ -518,12 +524,13 @@ static int parse_line(Parser *ps, ManifestEntry *e) {
                 unsigned long nsec;
                 char c;
                 if (sscanf(f[9], "%lld.%lu%c", &sec, &nsec, &c) != 2 || nsec >= 1000000000ul)
-                        return parse_fail(ps, "bad mtime");
+                        return FIELD_FAIL(9, "bad mtime");
                 e->mtime_sec = sec;
                 e->mtime_nsec = (uint32_t)nsec;
         }
         return 0;
 }
+#undef FIELD_FAIL
 
 int manifest_parse(const char *text, size_t len, const char *name, Manifest **ret) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
