@@ -7,7 +7,9 @@
  * absolute or climb out with "..", writes through a symlink, hardlinks to
  * anything not earlier in the archive, duplicates, absurd sizes and damaged
  * data are all refused with one line, and the builder then removes what was
- * staged. Export writes pax (which carries xattrs) from a manifest, so
+ * staged. gzip is decompressed here with zlib rather than by libarchive,
+ * whose gzip reader does not check the CRC-32 and so accepts corrupt data.
+ * Export writes pax (which carries xattrs) from a manifest, so
  * hardlink groups and mtimes come out as they went in.
  */
 #include "fsutil.h"
@@ -17,6 +19,7 @@
 #include <archive_entry.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
+#include <zlib.h>
 
 #define ARCHIVE_BLOCK (1u << 16)
 /* No single file in a root file system image comes near this. */
@@ -74,6 +77,134 @@ static int archive_fail(struct archive *a, const char *what, const char *entry) 
                 return log_error_errno(EBADMSG, "%s: archive entry '%s': %s", what, entry,
                                        msg ?: "damaged archive");
         return log_error_errno(EBADMSG, "%s: %s", what, msg ?: "damaged archive");
+}
+
+/* The input side of an import: raw bytes from the source, inflated here if
+ * they are gzip, handed to libarchive through read callbacks. */
+typedef struct Reader {
+        int fd;
+        uint8_t *in;       /* raw input buffer */
+        size_t in_len;     /* bytes of raw input buffered */
+        size_t in_pos;
+        uint8_t *out;      /* inflated output, for gzip */
+        bool gzip, gzip_done, eof;
+        z_stream z;
+        uint64_t raw_bytes; /* consumed from the source, for progress */
+        const char *what;
+} Reader;
+
+static int reader_fill(Reader *r) {
+        ssize_t n;
+
+        if (r->in_pos < r->in_len || r->eof)
+                return 0;
+        do
+                n = read(r->fd, r->in, ARCHIVE_BLOCK);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        r->in_pos = 0;
+        r->in_len = (size_t)n;
+        r->raw_bytes += (uint64_t)n;
+        if (n == 0)
+                r->eof = true;
+        return 0;
+}
+
+static la_ssize_t reader_read(struct archive *a, void *userdata, const void **ret) {
+        Reader *r = userdata;
+        int k;
+
+        k = reader_fill(r);
+        if (k < 0) {
+                archive_set_error(a, -k, "reading: %s", strerror(-k));
+                return -1;
+        }
+        if (!r->gzip) {
+                *ret = r->in + r->in_pos;
+                k = (int)(r->in_len - r->in_pos);
+                r->in_pos = r->in_len;
+                return k;
+        }
+        for (;;) {
+                int zr;
+
+                if (r->gzip_done) {
+                        /* Another gzip member may follow (as `cat a.gz b.gz`); zeros
+                         * padding the file to a block are ignored, as gzip does. */
+                        for (;;) {
+                                if (reader_fill(r) < 0 || r->in_pos == r->in_len)
+                                        return 0;
+                                while (r->in_pos < r->in_len && r->in[r->in_pos] == 0)
+                                        r->in_pos++;
+                                if (r->in_pos < r->in_len)
+                                        break;
+                        }
+                        if (inflateReset(&r->z) != Z_OK)
+                                goto corrupt;
+                        r->gzip_done = false;
+                }
+                r->z.next_in = r->in + r->in_pos;
+                r->z.avail_in = (uInt)(r->in_len - r->in_pos);
+                r->z.next_out = r->out;
+                r->z.avail_out = ARCHIVE_BLOCK;
+                zr = inflate(&r->z, Z_NO_FLUSH);
+                r->in_pos = r->in_len - r->z.avail_in;
+                if (zr == Z_STREAM_END)
+                        r->gzip_done = true; /* CRC-32 and length checked by zlib */
+                else if (zr == Z_BUF_ERROR && r->eof) {
+                        archive_set_error(a, EILSEQ, "truncated gzip input");
+                        return -1;
+                } else if (zr != Z_OK && zr != Z_BUF_ERROR)
+                        goto corrupt;
+                if (r->z.avail_out < ARCHIVE_BLOCK) {
+                        *ret = r->out;
+                        return (la_ssize_t)(ARCHIVE_BLOCK - r->z.avail_out);
+                }
+                k = reader_fill(r);
+                if (k < 0) {
+                        archive_set_error(a, -k, "reading: %s", strerror(-k));
+                        return -1;
+                }
+                if (r->eof && r->in_pos == r->in_len && !r->gzip_done) {
+                        archive_set_error(a, EILSEQ, "truncated gzip input");
+                        return -1;
+                }
+        }
+corrupt:
+        archive_set_error(a, EILSEQ, "corrupt gzip input: %s", r->z.msg ?: "bad data");
+        return -1;
+}
+
+static void reader_done(Reader *r) {
+        if (r->gzip)
+                inflateEnd(&r->z);
+        free(r->in);
+        free(r->out);
+}
+
+/* Reads the first block and looks for the gzip magic. */
+static int reader_init(Reader *r, int fd, const char *what) {
+        int k;
+
+        *r = (Reader){.fd = fd, .what = what};
+        r->in = malloc(ARCHIVE_BLOCK);
+        if (!r->in)
+                return log_oom();
+        k = reader_fill(r);
+        if (k < 0)
+                return log_error_errno(k, "%s: %m", what);
+        if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+                r->gzip = true;
+                r->out = malloc(ARCHIVE_BLOCK);
+                if (!r->out)
+                        return log_oom();
+                if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK) {
+                        r->gzip = false;
+                        return log_error_errno(ENOMEM, "%s: zlib: %m", what);
+                }
+        }
+        return 0;
 }
 
 static int entry_xattrs(struct archive_entry *ae, const char *what, const char *path,
@@ -237,26 +368,60 @@ static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry
         return image_builder_end_file(b);
 }
 
-int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p,
-                   uint64_t total_bytes) {
-        _cleanup_archive_ struct archive *a = NULL;
+/* The decompression stage: libarchive's "raw" format over the Reader, so
+ * that xz, zstd and bzip2 are undone by libarchive's filters and the tar
+ * reader sees plain tar. Keeping it a separate stage lets us read it to its
+ * very end after the tar reader stops at the end-of-archive marker, which is
+ * when the decompressors check their trailers. */
+static la_ssize_t stage_read(struct archive *a, void *userdata, const void **ret) {
+        struct archive *raw = userdata;
+        const void *block;
+        size_t size;
+        la_int64_t offset;
+        int r;
+
+        r = archive_read_data_block(raw, &block, &size, &offset);
+        if (r == ARCHIVE_EOF)
+                return 0;
+        if (r != ARCHIVE_OK) {
+                archive_set_error(a, archive_errno(raw), "%s",
+                                  archive_error_string(raw) ?: "damaged compressed data");
+                return -1;
+        }
+        *ret = block;
+        return (la_ssize_t)size;
+}
+
+static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Progress *p,
+                               uint64_t total_bytes) {
+        _cleanup_archive_ struct archive *raw = NULL, *a = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         struct archive_entry *ae;
+        const void *block;
         uint64_t items = 0;
         int r;
 
+        raw = archive_read_new();
         a = archive_read_new();
         buf = malloc(ARCHIVE_BLOCK);
-        if (!a || !buf)
+        if (!raw || !a || !buf)
                 return log_oom();
         if (p)
                 p->total_bytes = total_bytes;
+        if (archive_read_support_filter_all(raw) != ARCHIVE_OK ||
+            archive_read_support_format_raw(raw) != ARCHIVE_OK ||
+            archive_read_open(raw, rd, NULL, reader_read, NULL) != ARCHIVE_OK)
+                return archive_fail(raw, what, NULL);
+        r = archive_read_next_header(raw, &ae);
+        if (r == ARCHIVE_EOF)
+                return log_error_errno(EBADMSG, "%s: empty input", what);
+        if (r != ARCHIVE_OK)
+                return archive_fail(raw, what, NULL);
+
         /* Tar only: an image is a tree, not whatever archive format turns up. */
-        if (archive_read_support_filter_all(a) != ARCHIVE_OK ||
-            archive_read_support_format_tar(a) != ARCHIVE_OK ||
-            archive_read_support_format_gnutar(a) != ARCHIVE_OK)
-                return archive_fail(a, what, NULL);
-        if (archive_read_open_fd(a, fd, ARCHIVE_BLOCK) != ARCHIVE_OK)
+        if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
+            archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
+            archive_read_open(a, raw, NULL, stage_read, NULL) != ARCHIVE_OK)
                 return archive_fail(a, what, NULL);
         for (;;) {
                 r = archive_read_next_header(a, &ae);
@@ -270,13 +435,37 @@ int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p,
                         return r;
                 items++;
                 if (p)
-                        progress_update(p, items, (uint64_t)archive_filter_bytes(a, -1));
+                        progress_update(p, items, rd->raw_bytes);
         }
         if (archive_read_close(a) != ARCHIVE_OK)
                 return archive_fail(a, what, NULL);
+        /* Whatever follows the end-of-archive marker, down to the compressed
+         * stream's own end and checksum. */
+        for (;;) {
+                size_t size;
+                la_int64_t offset;
+
+                r = archive_read_data_block(raw, &block, &size, &offset);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r != ARCHIVE_OK)
+                        return archive_fail(raw, what, NULL);
+        }
         if (items == 0)
                 return log_error_errno(EBADMSG, "%s: empty archive", what);
         return 0;
+}
+
+int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p,
+                   uint64_t total_bytes) {
+        Reader rd;
+        int r;
+
+        r = reader_init(&rd, fd, what);
+        if (r >= 0)
+                r = archive_import_from(b, &rd, what, p, total_bytes);
+        reader_done(&rd);
+        return r;
 }
 
 /* Export. */
