@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <search.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -40,6 +41,46 @@ void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJEC
 
 static int builder_insert(ImageBuilder *b, BuildEntry *be, size_t *ret_index);
 
+/* Creates and locks staging/RANDOM. Another command's recovery may take the
+ * lock of a directory we just made, before we do, and remove it: then we
+ * start over with another name. */
+static int builder_make_staging(ImageBuilder *b) {
+        Store *s = b->store;
+
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                _cleanup_close_ int fd = -EBADF;
+                char name[17];
+                struct stat a, now;
+                uint64_t rnd;
+
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        return log_error_errno(errno, "%s: getrandom: %m", b->opts.what);
+                snprintf(name, sizeof name, "%016llx", (unsigned long long)rnd);
+                if (mkdirat(s->staging_fd, name, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return log_error_errno(errno, "%s: creating staging directory: %m",
+                                               b->opts.what);
+                }
+                fd = openat(s->staging_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                /* Still ours, and still there? */
+                if (fstat(fd, &a) < 0 ||
+                    fstatat(s->staging_fd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    a.st_ino != now.st_ino || a.st_dev != now.st_dev)
+                        continue;
+                b->staging_name = strdup(name);
+                if (!b->staging_name) {
+                        (void)rm_rf_at(s->staging_fd, name);
+                        return log_oom();
+                }
+                b->staging_fd = TAKE_FD(fd);
+                return 0;
+        }
+        return log_error_errno(EBUSY, "%s: could not create a staging directory", b->opts.what);
+}
+
 int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret) {
         _cleanup_(image_builder_freep) ImageBuilder *b = NULL;
         BuildEntry root = {.implicit = true};
@@ -59,25 +100,9 @@ int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret
         if (!b->md)
                 return log_oom();
 
-        for (unsigned attempt = 0;; attempt++) {
-                uint64_t rnd = ((uint64_t)random() << 32) ^ (uint64_t)random() ^
-                               (uint64_t)getpid() << 16 ^ (uint64_t)time(NULL);
-                free(b->staging_name);
-                if (asprintf_safe(&b->staging_name, "%016llx", (unsigned long long)rnd) < 0)
-                        return log_oom();
-                if (mkdirat(s->staging_fd, b->staging_name, 0700) >= 0)
-                        break;
-                if (errno != EEXIST || attempt > 16)
-                        return log_error_errno(errno, "%s: creating staging directory: %m",
-                                               b->opts.what);
-        }
-        b->staging_fd = openat(s->staging_fd, b->staging_name,
-                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (b->staging_fd < 0)
-                return log_error_errno(errno, "%s: opening staging directory: %m", b->opts.what);
-        /* Marks the staging directory as alive for other goldroot commands. */
-        if (flock(b->staging_fd, LOCK_EX | LOCK_NB) < 0)
-                return log_error_errno(errno, "%s: locking staging directory: %m", b->opts.what);
+        r = builder_make_staging(b);
+        if (r < 0)
+                return r;
         if (mkdirat(b->staging_fd, "root", 0700) < 0)
                 return log_error_errno(errno, "%s: creating staging root: %m", b->opts.what);
         b->root_fd = openat(b->staging_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

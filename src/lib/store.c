@@ -423,7 +423,9 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
                 while ((errno = 0, de = readdir(d))) {
                         struct stat sb;
 
-                        if (de->d_name[0] == '.')
+                        /* (".tmp-*" names are left by a build that crashed while
+                         * replacing an object; they are garbage like the rest.) */
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                                 continue;
                         if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
                                 if (errno == ENOENT)
