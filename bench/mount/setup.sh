@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the bench/mount fixture in DIR: an image tree, a state tree, an erofs
+# image for the loop entry, and bench.profile (10 entries: 6 binds, 2
+# overlays, a tmpfs and a loop) that raw.c mirrors syscall for syscall.
+set -euo pipefail
+dir=${1:?usage: setup.sh DIR}
+rm -rf "$dir"
+mkdir -p "$dir"/{image,state,root,optsrc}
+img=$dir/image
+mkdir -p "$img"/{etc,var/lib/dpkg,var/log,usr/bin,opt,home,root,srv,tmp}
+echo bench >"$img/etc/hostname"
+echo "ii  bench" >"$img/var/lib/dpkg/status"
+cp /bin/busybox "$img/usr/bin/busybox" 2>/dev/null || true
+mkdir -p "$dir"/state/{etc,var,home,root,srv,log,.work/etc,.work/var}
+echo "optional software" >"$dir/optsrc/README"
+mkfs.erofs --quiet "$dir/opt.erofs" "$dir/optsrc" >/dev/null
+cat >"$dir/bench.profile" <<EOP
+# bench/mount: 6 binds, 2 overlays, 1 tmpfs, 1 loop
+root  bind     $dir/image              /              ro
+etc   overlay  $dir/image/etc          /etc           upper=$dir/state/etc
+var   overlay  $dir/image/var          /var           upper=$dir/state/var
+tmp   tmpfs    -                       /tmp           size=64M,mode=1777
+home  bind     $dir/state/home         /home          rw
+rooth bind     $dir/state/root         /root          rw
+srv   bind     $dir/state/srv          /srv           rw
+dpkg  bind     $dir/image/var/lib/dpkg /var/lib/dpkg  ro
+log   bind     $dir/state/log          /var/log       rw
+opt   loop     $dir/opt.erofs          /opt
+EOP
