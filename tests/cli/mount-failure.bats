@@ -7,13 +7,15 @@ load ../lib/mount
 setup() {
         T=$BATS_TEST_TMPDIR
         D=$T/root
-        mkdir -p "$D" "$T/img/etc" "$T/img/opt" "$T/img/srv" "$T/img/tmp" "$T/src" "$T/state"
+        mkdir -p "$D" "$T/img/etc" "$T/img/opt" "$T/img/srv" "$T/img/tmp" "$T/img/run" "$T/src" "$T/state"
         echo hi >"$T/src/hi"
         mkfs.erofs --quiet "$T/good.erofs" "$T/src" >/dev/null
-        # A squashfs whose superblock still says squashfs but whose tables
-        # point nowhere: blkid recognizes it, the kernel refuses to mount it.
-        mksquashfs "$T/src" "$T/bad.sqfs" -quiet -no-progress >/dev/null
-        truncate -s 200 "$T/bad.sqfs"
+        # A squashfs cut short after its superblock: blkid still recognizes
+        # it, so it gets a loop device, and then the kernel refuses it.
+        mkdir -p "$T/big"
+        head -c 65536 /dev/urandom >"$T/big/random"
+        mksquashfs "$T/big" "$T/bad.sqfs" -quiet -no-progress >/dev/null
+        truncate -s 4096 "$T/bad.sqfs"
 }
 
 teardown() {
@@ -27,13 +29,13 @@ opt     loop   $T/good.erofs    /opt
 home    bind   state:home       /srv  rw,create
 broken  loop   $T/bad.sqfs      /etc
 tmp     tmpfs  -                /tmp  size=1M
-etc2    tmpfs  -                /opt  size=1M
+run     tmpfs  -                /run  size=1M
 EOP
         before=$(losetup -a | sort)
         run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
         [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
-        [[ "${lines[0]}" == "goldroot: mount entry 'broken' (loop on /etc): "* ]]
+        [[ "${lines[0]}" == "goldroot: mount entry 'broken' (loop on /etc): cannot create the squashfs mount"* ]]
         [ "$(mounts_under "$D")" -eq 0 ]
         [ "$(losetup -a | sort)" = "$before" ]
         [ -z "$(loops_of "$T/good.erofs")" ]

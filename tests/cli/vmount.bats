@@ -14,6 +14,7 @@ setup() {
         echo webapp >"$T/bundle/etc/hostname"
         echo "Listen 80" >"$T/bundle/etc/httpd.conf"
         echo "#!/bin/sh" >"$T/bundle/usr/bin/webapp"
+        chmod 0755 "$T/bundle/usr/bin/webapp"
         mkfs.erofs --quiet "$T/cloops/webapp.erofs" "$T/bundle" >/dev/null
         cat >"$T/profiles/bundles.profile" <<EOP
 # The bundles: each one an erofs image, loop-mounted once on the host.

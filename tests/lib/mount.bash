@@ -38,7 +38,8 @@ has_opt() {
 mount_teardown() {
         local d=$BATS_TEST_TMPDIR
         [ -n "$d" ] || return 0
-        umount -R -l "$d" 2>/dev/null || true
+        awk -v d="$d" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | tac |
+                while read -r m; do umount -l "$m" 2>/dev/null; done
         while read -r dev file; do
                 [[ "$file" == "($d/"* ]] && losetup -d "${dev%:}" 2>/dev/null
         done < <(losetup -a | awk '{ print $1, $3 }')
