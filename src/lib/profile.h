@@ -49,10 +49,11 @@ typedef struct Source {
          * HOST: normalized absolute path. REF: SUBPATH, "" when absent.
          * DEVTAG: the tag as written. May hold placeholders. */
         char *path;
-        char *ref_file;           /* REF: profile name as written ("logs") */
-        char *ref_entry;          /* REF: entry name */
-        const struct Entry *ref;  /* REF: resolved target entry (not owned) */
+        char *ref_file;          /* REF: profile name as written ("logs") */
+        char *ref_entry;         /* REF: entry name */
+        const struct Entry *ref; /* REF: resolved target entry (not owned) */
         Location loc;
+        char *raw; /* the field as written, so later errors can point at a placeholder */
 } Source;
 
 enum {
@@ -97,16 +98,18 @@ typedef struct Entry {
         size_t index;                  /* position in that profile, file order */
         Location loc;                  /* of the name */
         Location target_loc;
+        char *target_raw; /* TARGET as written (see Source.raw) */
 } Entry;
 
 typedef struct Profile {
-        char *path; /* the file as found on the search path */
-        char *name; /* basename without ".profile": what FILE in FILE:ENTRY matches */
+        char *path;      /* the file as found on the search path */
+        char *name;      /* basename without ".profile": what FILE in FILE:ENTRY matches */
         Entry **entries; /* file order, includes spliced in where they appear */
         size_t n_entries;
         /* Extra settings for later issues ("set KEY VALUE" lines), NULL-terminated
          * key/value pairs. */
         char **settings;
+        bool shared; /* named by a FILE:ENTRY or after=FILE:ENTRY, not the main profile */
 } Profile;
 
 typedef struct ProfileSet {
@@ -134,6 +137,10 @@ static inline void profile_set_freep(ProfileSet **s) {
 
 /* Finds an entry of the main profile by name. */
 const Entry *profile_set_find(const ProfileSet *set, const char *name);
+/* Finds an entry of profile p by name. */
+const Entry *profile_find_entry(const Profile *p, const char *name);
+/* The value of a "set KEY ..." line in p (the last one wins), or NULL. */
+const char *profile_get_setting(const Profile *p, const char *key);
 
 /* The search path the command line uses: the profile's own directory, then
  * $GOLDROOT_PROFILE_DIR or /etc/goldroot/profiles, then the built-in profiles. */
@@ -151,3 +158,6 @@ typedef struct Placeholders {
         const char *image_id; /* %i */
 } Placeholders;
 int placeholders_expand(const char *s, const Placeholders *p, char **ret, char *ret_missing);
+/* Where the first use of placeholder %c lies in raw (a field as written at
+ * loc), so an error can point at it; loc itself when it is not found. */
+Location placeholder_location(const Location *loc, const char *raw, char c);
