@@ -146,6 +146,10 @@ static const char *source_forms(EntryType t) {
         }
 }
 
+static const char *article(EntryType t) {
+        return strchr("aeiou", entry_type_to_string(t)[0]) ? "an" : "a";
+}
+
 static int source_parse(const Line *l, const Field *f, EntryType type, const Profile *p,
                         bool shared, Source *s) {
         const char *rest;
@@ -183,8 +187,8 @@ static int source_parse(const Line *l, const Field *f, EntryType type, const Pro
         }
 
         if (!source_kind_allowed(type, s->kind))
-                return log_syntax(l->file, l->line, col, "a %s entry takes %s as its source",
-                                  entry_type_to_string(type), source_forms(type));
+                return log_syntax(l->file, l->line, col, "%s %s entry takes %s as its source",
+                                  article(type), entry_type_to_string(type), source_forms(type));
         if (shared && (s->kind == SOURCE_IMAGE || s->kind == SOURCE_STATE))
                 return log_syntax(l->file, l->line, col,
                                   "shared profile '%s' cannot use %s sources: its entries are "
