@@ -36,24 +36,32 @@ typedef enum OpKind {
         _OP_KIND_MAX,
 } OpKind;
 
+/* Why an op waits for another (MountOp.dep_kinds), for the graph. */
+enum {
+        DEP_REF = 1u << 0,   /* its source is a FILE:ENTRY of that op */
+        DEP_NEST = 1u << 1,  /* that op's target is its nearest parent */
+        DEP_AFTER = 1u << 2, /* after= */
+};
+
 typedef struct MountOp {
         OpKind kind;
-        char *entry;        /* qualified entry name, for messages */
-        const Entry *spec;  /* the entry it came from */
-        bool shared;        /* a FILE:ENTRY target: mounted once on the host */
-        PlanPath source;    /* BIND, LOOP: what to mount; OVERLAY: the lower */
-        char *device;       /* DEV: path, UUID=... or LABEL=... */
-        PlanPath upper;     /* OVERLAY with an upper on disk */
-        PlanPath work;      /* its work directory, beside the upper */
-        bool upper_tmpfs;   /* OVERLAY: upper and work on a private tmpfs */
-        PlanPath target;    /* BASE_ROOT, or BASE_HOST when shared */
-        unsigned flags;     /* ENTRY_* flags of the entry */
+        char *entry;       /* qualified entry name, for messages */
+        const Entry *spec; /* the entry it came from */
+        bool shared;       /* a FILE:ENTRY target: mounted once on the host */
+        PlanPath source;   /* BIND, LOOP: what to mount; OVERLAY: the lower */
+        char *device;      /* DEV: path, UUID=... or LABEL=... */
+        PlanPath upper;    /* OVERLAY with an upper on disk */
+        PlanPath work;     /* its work directory, beside the upper */
+        bool upper_tmpfs;  /* OVERLAY: upper and work on a private tmpfs */
+        PlanPath target;   /* BASE_ROOT, or BASE_HOST when shared */
+        unsigned flags;    /* ENTRY_* flags of the entry */
         uint64_t size;
         mode_t mode;
         uid_t uid;
         gid_t gid;
-        size_t *deps; /* indexes of earlier ops this one waits for */
+        size_t *deps; /* indexes of earlier ops this one waits for, ascending */
         size_t n_deps;
+        unsigned *dep_kinds; /* DEP_* bits, one per deps[] */
 } MountOp;
 
 typedef struct Plan {
