@@ -45,16 +45,16 @@ enum {
 
 typedef struct MountOp {
         OpKind kind;
-        char *entry;       /* qualified entry name, for messages */
-        const Entry *spec; /* the entry it came from */
-        bool shared;       /* a FILE:ENTRY target: mounted once on the host */
-        PlanPath source;   /* BIND, LOOP: what to mount; OVERLAY: the lower */
-        char *device;      /* DEV: path, UUID=... or LABEL=... */
-        PlanPath upper;    /* OVERLAY with an upper on disk */
-        PlanPath work;     /* its work directory, beside the upper */
-        bool upper_tmpfs;  /* OVERLAY: upper and work on a private tmpfs */
-        PlanPath target;   /* BASE_ROOT, or BASE_HOST when shared */
-        unsigned flags;    /* ENTRY_* flags of the entry */
+        char *entry;        /* qualified entry name, for messages */
+        const Entry *spec;  /* the entry it came from */
+        bool shared;        /* a FILE:ENTRY target: mounted once on the host */
+        PlanPath source;    /* BIND, LOOP: what to mount; OVERLAY: the lower */
+        char *device;       /* DEV: path, UUID=... or LABEL=... */
+        PlanPath upper;     /* OVERLAY with an upper on disk */
+        PlanPath work;      /* its work directory, beside the upper */
+        bool upper_tmpfs;   /* OVERLAY: upper and work on a private tmpfs */
+        PlanPath target;    /* BASE_ROOT, or BASE_HOST when shared */
+        unsigned flags;     /* ENTRY_* flags of the entry */
         uint64_t size;
         mode_t mode;
         uid_t uid;

@@ -49,11 +49,11 @@ typedef struct Source {
          * HOST: normalized absolute path. REF: SUBPATH, "" when absent.
          * DEVTAG: the tag as written. May hold placeholders. */
         char *path;
-        char *ref_file;          /* REF: profile name as written ("logs") */
-        char *ref_entry;         /* REF: entry name */
-        const struct Entry *ref; /* REF: resolved target entry (not owned) */
+        char *ref_file;           /* REF: profile name as written ("logs") */
+        char *ref_entry;          /* REF: entry name */
+        const struct Entry *ref;  /* REF: resolved target entry (not owned) */
         Location loc;
-        char *raw; /* the field as written, so later errors can point at a placeholder */
+        char *raw;                /* the field as written, so errors can point into it */
 } Source;
 
 enum {
@@ -98,18 +98,18 @@ typedef struct Entry {
         size_t index;                  /* position in that profile, file order */
         Location loc;                  /* of the name */
         Location target_loc;
-        char *target_raw; /* TARGET as written (see Source.raw) */
+        char *target_raw;              /* TARGET as written (see Source.raw) */
 } Entry;
 
 typedef struct Profile {
-        char *path;      /* the file as found on the search path */
-        char *name;      /* basename without ".profile": what FILE in FILE:ENTRY matches */
+        char *path; /* the file as found on the search path */
+        char *name; /* basename without ".profile": what FILE in FILE:ENTRY matches */
         Entry **entries; /* file order, includes spliced in where they appear */
         size_t n_entries;
         /* Extra settings for later issues ("set KEY VALUE" lines), NULL-terminated
          * key/value pairs. */
         char **settings;
-        bool shared; /* named by a FILE:ENTRY or after=FILE:ENTRY, not the main profile */
+        bool shared; /* loaded for a FILE:ENTRY or after=FILE:ENTRY, not the main profile */
 } Profile;
 
 typedef struct ProfileSet {
