@@ -120,8 +120,7 @@ static int record_read(int dirfd, const char *name, Record *ret) {
 /* Like write_file_atomic_at() but without fsync: runtime records describe
  * mounts, which do not survive a crash either, so only atomicity matters (a
  * reader sees the old record or the new one, never half of one). */
-static int write_volatile_atomic_at(int dirfd, const char *name, const char *data,
-                                    size_t len) {
+static int write_volatile_atomic_at(int dirfd, const char *name, const char *data, size_t len) {
         char tmp[96];
         _cleanup_close_ int fd = -EBADF;
         int r = 0;

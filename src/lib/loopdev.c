@@ -62,7 +62,7 @@ static void blkid_free_probep(blkid_probe *p) {
                 blkid_free_probe(*p);
 }
 
-int loopdev_probe_fstype(int fd, char **ret_type) {
+int loopdev_probe_fstype(int fd, char **only, char **ret_type) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         const char *type = NULL;
         char *t;
@@ -77,6 +77,8 @@ int loopdev_probe_fstype(int fd, char **ret_type) {
                 return errno > 0 ? -errno : -EIO;
         blkid_probe_enable_superblocks(pr, 1);
         blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+        if (only && blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN, only) < 0)
+                return -ENOMEM;
         errno = 0;
         r = blkid_do_safeprobe(pr);
         if (r == 1)

@@ -21,10 +21,11 @@ int loopdev_attach(int file_fd, const char *name, int *ret_loop_fd,
                    char devname[static LOOPDEV_NAME_MAX]);
 
 /* Probes the file system type of an image file or block device open at fd
- * (libblkid superblock probing). Returns the type as the kernel names it
+ * (libblkid superblock probing). Returns the type as libblkid names it
  * ("erofs", "squashfs", "ext4", ...) in a newly allocated string, -ENOMEDIUM
- * when nothing is recognized, or -EUCLEAN when the signatures are ambiguous. */
-int loopdev_probe_fstype(int fd, char **ret_type);
+ * when nothing is recognized, or -EUCLEAN when the signatures are ambiguous.
+ * only (NULL-terminated, or NULL for every type) limits what is tried. */
+int loopdev_probe_fstype(int fd, char **only, char **ret_type);
 
 /* Resolves "UUID=..." or "LABEL=..." (or a plain device path, returned as is)
  * to a device node. -ENODEV if no device carries the tag. */

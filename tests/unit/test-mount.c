@@ -444,7 +444,14 @@ static void test_loop_rejects_unknown_image(void **state) {
         assert_int_equal(mount_apply(&plan, &f->trees, &u), -ENOMEDIUM);
         assert_null(u);
         assert_string_equal(logged(f), "goldroot: mount entry 'opt' (loop on /opt): no file "
-                                       "system found in the image file: No medium found\n");
+                                       "system found in the image file (erofs, squashfs or "
+                                       "ext4 expected): No medium found\n");
+        /* A swap area is something, but nothing a loop entry may mount. */
+        rewind(f->log_stream);
+        sh("mkswap -q %s/junk.img >/dev/null", f->image);
+        assert_int_equal(mount_apply(&plan, &f->trees, &u), -ENOMEDIUM);
+        assert_non_null(strstr(logged(f), "(erofs, squashfs or ext4 expected)"));
+        sh("test -z \"$(losetup -j %s/junk.img)\"", f->image);
 }
 
 /* The 4th of 6 entries fails: everything before it is undone, nothing is
