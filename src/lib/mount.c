@@ -307,7 +307,7 @@ static int open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *
 static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_dir, int *ret_fd) {
         _cleanup_strv_free_ char **created = NULL;
         _cleanup_close_ int parent = -EBADF;
-        _cleanup_free_ char *dir = NULL, *made = NULL;
+        _cleanup_free_ char *dir = NULL;
         const char *rel = path_relative(op->target.path), *slash, *name;
         int base, fd = -EBADF, r;
 
