@@ -31,13 +31,14 @@ broken  loop   $T/bad.sqfs      /etc
 tmp     tmpfs  -                /tmp  size=1M
 run     tmpfs  -                /run  size=1M
 EOP
-        before=$(losetup -a | sort)
+        # Only this test's devices: other suites may attach loops meanwhile.
+        before=$(losetup -a | grep -F "($T/" | sort || true)
         run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
         [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
         [[ "${lines[0]}" == "goldroot: mount entry 'broken' (loop on /etc): cannot create the squashfs mount"* ]]
         [ "$(mounts_under "$D")" -eq 0 ]
-        [ "$(losetup -a | sort)" = "$before" ]
+        [ "$(losetup -a | grep -F "($T/" | sort || true)" = "$before" ]
         [ -z "$(loops_of "$T/good.erofs")" ]
         [ -z "$(loops_of "$T/bad.sqfs")" ]
         # What the failed run created is gone, and no record was left.
