@@ -24,6 +24,7 @@ EOP
         "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
         [ "$(mount_fstype "$D/etc")" = overlay ]
         [ -d "$T/state/etc" ]
+        [ -d "$T/state/.work/etc" ]
         [ "$(cat "$D/etc/hostname")" = gold ]
         echo changed >"$D/etc/hostname"
         echo new >"$D/etc/motd"
@@ -44,6 +45,7 @@ var  overlay  $T/img/var  /var  upper=$T/layers/var
 EOP
         "$GOLDROOT" mount --profile "$T/p.profile" "$D"
         [ -d "$T/layers/var" ]
+        [ -d "$T/layers/.var.work" ]
         touch "$D/var/lib/new"
         [ -e "$T/layers/var/lib/new" ]
         [ ! -e "$T/img/var/lib/new" ]
