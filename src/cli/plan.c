@@ -26,18 +26,6 @@ static void plan_help(FILE *out) {
                 "See goldroot-profile(5).\n");
 }
 
-/* "web" for ".../web.profile". */
-static char *profile_basename(const char *path) {
-        const char *base = strrchr(path, '/');
-        size_t n;
-
-        base = base ? base + 1 : path;
-        n = strlen(base);
-        if (endswith(base, ".profile") && n > strlen(".profile"))
-                n -= strlen(".profile");
-        return strndup(base, n);
-}
-
 int verb_plan(int argc, char **argv, GlobalOptions *g) {
         enum {
                 ARG_PROFILE = ARG_VERB_BASE,
@@ -115,7 +103,7 @@ int verb_plan(int argc, char **argv, GlobalOptions *g) {
                 return cli_usage_error("plan", "--profile needs a file name");
 
         if (!name) {
-                default_name = profile_basename(profile);
+                default_name = profile_name_from_path(profile);
                 if (!default_name)
                         return log_oom();
                 name = default_name;

@@ -98,7 +98,7 @@ static char *file_dir(const Loader *l, const char *file) {
         return file == l->string_file ? NULL : dirname_dup(file);
 }
 
-static char *profile_name_from_path(const char *path) {
+char *profile_name_from_path(const char *path) {
         const char *base = strrchr(path, '/');
         size_t n;
 

@@ -146,6 +146,9 @@ const char *profile_get_setting(const Profile *p, const char *key);
  * $GOLDROOT_PROFILE_DIR or /etc/goldroot/profiles, then the built-in profiles. */
 int profile_default_search_path(const char *profile_path, char ***ret);
 
+/* "web" for ".../web.profile": the name FILE:ENTRY references match. */
+char *profile_name_from_path(const char *path);
+
 const char *entry_type_to_string(EntryType t);
 /* "name" for main-profile entries, "file:name" for others. */
 int entry_qualified_name(const Entry *e, char **ret);
