@@ -136,3 +136,23 @@ PROFILE
         [ "$status" -eq 0 ]
         [[ "${lines[0]}" == "Usage: goldroot plan (NAME | --profile FILE) [--dot]"* ]]
 }
+
+@test "search path: the profile's directory, then the site directory, then the built-in profiles" {
+        mkdir -p "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/site"
+        printf 'include ro\n' >"$BATS_TEST_TMPDIR/p/main.profile"
+        # Nothing beside it and nothing in the site dir: the built-in ro is used.
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"etc"*"overlay"*"image:/etc"*"-> /etc"* ]]
+        # A site profile of the same name wins over the built-in one.
+        printf 'root image - / ro\nsite tmpfs - /site\n' >"$BATS_TEST_TMPDIR/site/ro.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"-> /site"* ]]
+        [[ "$output" != *"-> /etc"* ]]
+        # And one beside the including file wins over both.
+        printf 'root image - / ro\nlocal tmpfs - /local\n' >"$BATS_TEST_TMPDIR/p/ro.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"-> /local"* ]]
+}
