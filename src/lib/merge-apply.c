@@ -65,13 +65,13 @@ static int copy_xattrs_filtered(int srcfd, int dstfd) {
         _cleanup_free_ char *names = NULL;
         ssize_t n;
 
-        n = llistxattr(src, NULL, 0);
+        n = listxattr(src, NULL, 0);
         if (n <= 0)
                 return n < 0 && errno != ENOTSUP ? -errno : 0;
         names = malloc(n);
         if (!names)
                 return -ENOMEM;
-        n = llistxattr(src, names, n);
+        n = listxattr(src, names, n);
         if (n < 0)
                 return errno == ERANGE ? -EAGAIN : -errno;
         for (char *k = names; k < names + n; k += strlen(k) + 1) {
@@ -80,16 +80,16 @@ static int copy_xattrs_filtered(int srcfd, int dstfd) {
 
                 if (merge_xattr_is_overlay(k))
                         continue;
-                vn = lgetxattr(src, k, NULL, 0);
+                vn = getxattr(src, k, NULL, 0);
                 if (vn < 0)
                         return -errno;
                 value = malloc(vn + 1);
                 if (!value)
                         return -ENOMEM;
-                vn = lgetxattr(src, k, value, vn);
+                vn = getxattr(src, k, value, vn);
                 if (vn < 0)
                         return errno == ERANGE ? -EAGAIN : -errno;
-                if (lsetxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
+                if (setxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
                         return -errno;
         }
         return 0;
@@ -110,7 +110,7 @@ static int set_meta(int fd, mode_t type, const MergeNode *n, int xattr_src,
                 if (r < 0)
                         return r;
         }
-        if (opaque && lsetxattr(fd_path(fd, buf), "trusted.overlay.opaque", "y", 1, 0) < 0)
+        if (opaque && setxattr(fd_path(fd, buf), "trusted.overlay.opaque", "y", 1, 0) < 0)
                 return -errno;
         if (!link && fchmodat(AT_FDCWD, fd_path(fd, buf), n->mode, 0) < 0)
                 return -errno;

@@ -55,13 +55,16 @@ bool merge_xattr_is_overlay(const char *name) {
         return startswith(name, "trusted.overlay.") || startswith(name, "user.overlay.");
 }
 
+/* The xattr calls act on what /proc/self/fd/N refers to (a symlink itself, for
+ * an O_PATH fd of one) only in their following variants; the l* variants would
+ * act on the proc link. */
 bool merge_fd_is_opaque(int fd) {
         char buf[FD_PATH_MAX], v[2];
         const char *p = fd_path(fd, buf);
 
         /* user.overlay.* is what overlayfs uses when mounted with userxattr. */
-        return (lgetxattr(p, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y') ||
-               (lgetxattr(p, "user.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y');
+        return (getxattr(p, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y') ||
+               (getxattr(p, "user.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y');
 }
 
 static void hex(const unsigned char *d, size_t n, char *out) {
@@ -139,7 +142,7 @@ int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
         ssize_t n;
 
         ret[0] = 0;
-        n = llistxattr(p, NULL, 0);
+        n = listxattr(p, NULL, 0);
         if (n < 0)
                 return errno == ENOTSUP ? 0 : -errno;
         if (n == 0)
@@ -147,7 +150,7 @@ int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
         names = malloc(n);
         if (!names)
                 return -ENOMEM;
-        n = llistxattr(p, names, n);
+        n = listxattr(p, names, n);
         if (n < 0)
                 return errno == ERANGE ? -EAGAIN : -errno;
         sorted = calloc(n, sizeof(char *));
@@ -168,13 +171,13 @@ int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
         for (size_t i = 0; i < n_sorted; i++) {
                 _cleanup_free_ char *value = NULL;
                 unsigned char len_le[8];
-                ssize_t vn = lgetxattr(p, sorted[i], NULL, 0);
+                ssize_t vn = getxattr(p, sorted[i], NULL, 0);
                 if (vn < 0)
                         return -errno;
                 value = malloc(vn + 1);
                 if (!value)
                         return -ENOMEM;
-                vn = lgetxattr(p, sorted[i], value, vn);
+                vn = getxattr(p, sorted[i], value, vn);
                 if (vn < 0)
                         return errno == ERANGE ? -EAGAIN : -errno;
                 for (int b = 0; b < 8; b++)
