@@ -409,7 +409,7 @@ int merge_apply(const MergeReport *report, const MergeLayer *layers, size_t n_la
                         return log_error_errno(r, "failed to read the new state layer for %s: %m",
                                                layers[i].path);
                 if (names[0])
-                        return log_error_errno(ENOTEMPTY, "new state layer for %s: %m",
+                        return log_error_errno(ENOTEMPTY, "cannot write the merged %s layer: %m",
                                                layers[i].path);
         }
         for (size_t i = 0; i < report->n_entries; i++)

@@ -34,8 +34,9 @@ enum {
 MergeNodeType merge_node_type_from_mode(mode_t mode);
 const char *merge_node_type_to_string(MergeNodeType t);
 /* Everything but a regular file's content digest, from an fd (O_PATH is fine)
- * and its stat. */
-int merge_node_from_fd(int fd, const struct stat *st, MergeNode *ret);
+ * and its stat. *ret_unsupported (if not NULL) is set when the node carries an
+ * overlayfs redirect or metacopy xattr: its data then lives in the lower layer. */
+int merge_node_from_fd(int fd, const struct stat *st, MergeNode *ret, bool *ret_unsupported);
 /* overlayfs's own xattrs, which describe the old lower layer, not the file. */
 bool merge_xattr_is_overlay(const char *name);
 /* True if the overlay opaque marker is set on the directory fd. */

@@ -132,7 +132,12 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
+static bool xattr_is_redirect_or_metacopy(const char *name) {
+        const char *k = startswith(name, "trusted.overlay.") ?: startswith(name, "user.overlay.");
+        return k && (streq(k, "redirect") || streq(k, "metacopy"));
+}
+
+static int xattr_digest(int fd, char ret[static MERGE_DIGEST_MAX], bool *ret_unsupported) {
         _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = NULL;
         _cleanup_free_ char *names = NULL;
         _cleanup_free_ const char **sorted = NULL;
@@ -156,9 +161,12 @@ int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
         sorted = calloc(n, sizeof(char *));
         if (!sorted)
                 return -ENOMEM;
-        for (char *k = names; k < names + n; k += strlen(k) + 1)
+        for (char *k = names; k < names + n; k += strlen(k) + 1) {
+                if (ret_unsupported && xattr_is_redirect_or_metacopy(k))
+                        *ret_unsupported = true;
                 if (!merge_xattr_is_overlay(k))
                         sorted[n_sorted++] = k;
+        }
         if (n_sorted == 0)
                 return 0;
         qsort(sorted, n_sorted, sizeof(char *), cmp_str);
@@ -190,6 +198,10 @@ int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
         return sha256_finish(ctx, ret);
 }
 
+int merge_xattr_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
+        return xattr_digest(fd, ret, NULL);
+}
+
 static int readlink_fd(int fd, char **ret) {
         size_t size = 256;
 
@@ -213,7 +225,7 @@ static int readlink_fd(int fd, char **ret) {
         }
 }
 
-int merge_node_from_fd(int fd, const struct stat *st, MergeNode *ret) {
+int merge_node_from_fd(int fd, const struct stat *st, MergeNode *ret, bool *ret_unsupported) {
         MergeNode n = {
                 .type = merge_node_type_from_mode(st->st_mode),
                 .mode = st->st_mode & 07777,
@@ -239,7 +251,7 @@ int merge_node_from_fd(int fd, const struct stat *st, MergeNode *ret) {
                 snprintf(n.digest, sizeof n.digest, "%u:%u", major(st->st_rdev),
                          minor(st->st_rdev));
         n.has_digest = n.type != MERGE_NODE_REG;
-        r = merge_xattr_digest_fd(fd, n.xattr_digest);
+        r = xattr_digest(fd, n.xattr_digest, ret_unsupported);
         if (r < 0)
                 return r;
         *ret = n;
@@ -394,7 +406,7 @@ static int dir_tree_lookup(void *userdata, const char *path, MergeNode *ret) {
                 return fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        return merge_node_from_fd(fd, &st, ret);
+        return merge_node_from_fd(fd, &st, ret, NULL);
 }
 
 static int dir_tree_digest(void *userdata, const char *path, MergeNode *node) {

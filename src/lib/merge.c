@@ -127,6 +127,7 @@ static int walk_child(Walker *w, Item *dir, const char *name, bool in_ours, bool
         it.rel = rel;
 
         if (in_ours) {
+                bool unsupported = false;
                 struct stat st;
 
                 it.parentfd = dir->fd;
@@ -134,10 +135,17 @@ static int walk_child(Walker *w, Item *dir, const char *name, bool in_ours, bool
                 if (pathfd < 0 || fstat(pathfd, &st) < 0)
                         return log_error_errno(
                                 errno, "failed to inspect %s in the instance state: %m", path);
-                r = merge_node_from_fd(pathfd, &st, &it.n[OURS]);
+                r = merge_node_from_fd(pathfd, &st, &it.n[OURS], &unsupported);
                 if (r < 0)
                         return log_error_errno(r, "failed to inspect %s in the instance state: %m",
                                                path);
+                /* Copying such an entry would lose the data it borrows from the
+                 * old lower layer. goldroot never mounts with these features. */
+                if (unsupported && w->layer->kind == MERGE_LAYER_OVERLAY)
+                        return log_error_errno(
+                                EOPNOTSUPP,
+                                "cannot merge %s: an overlayfs redirect or metacopy entry: %m",
+                                path);
                 if (w->layer->kind == MERGE_LAYER_OVERLAY && S_ISCHR(st.st_mode) &&
                     st.st_rdev == 0) {
                         it.whiteout = true;
@@ -224,7 +232,7 @@ static int walk_layer(Walker *w) {
         fd = openat(w->layer->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0)
                 return log_error_errno(errno, "failed to open the state layer for %s: %m", path);
-        r = merge_node_from_fd(fd, &st, &it.n[OURS]);
+        r = merge_node_from_fd(fd, &st, &it.n[OURS], NULL);
         if (r < 0)
                 return log_error_errno(r, "failed to inspect the state layer for %s: %m", path);
         it.fd = fd;

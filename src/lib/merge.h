@@ -160,7 +160,8 @@ int merge_plan(const MergeTree *base, const MergeTree *theirs, const MergeLayer 
 
 /* Writes the merged state: layer i into new_layer_dirfds[i], which must be an
  * empty directory. The old layers are only read. Refuses with -ECANCELED if the
- * report has type conflicts, before writing anything. */
+ * report has type conflicts, before writing anything. On any other failure the
+ * new directories hold a partial state, which the caller throws away. */
 int merge_apply(const MergeReport *report, const MergeLayer *layers, size_t n_layers,
                 const int *new_layer_dirfds);
 

@@ -293,6 +293,21 @@ static char *report_text(Fx *fx) {
         return buf;
 }
 
+/* Runs f with the log going to a string; returns what was logged. */
+static char *captured;
+static size_t captured_len;
+static FILE *capture_begin(void) {
+        FILE *f = open_memstream(&captured, &captured_len);
+        assert_non_null(f);
+        log_set_stream(f);
+        return f;
+}
+static char *capture_end(FILE *f) {
+        log_set_stream(NULL);
+        fclose(f);
+        return captured;
+}
+
 static void test_copyup_unchanged_dropped(void **state) {
         Fx *fx = *state;
         struct timespec ts[2] = {{.tv_sec = 1000}, {.tv_sec = 2000}};
@@ -576,7 +591,14 @@ static void test_type_conflict_refused(void **state) {
         assert_non_null(strstr(text, "conflict /etc/x: type conflict, local regular file, image "
                                      "directory"));
 
-        assert_int_equal(apply(fx), -ECANCELED);
+        {
+                FILE *log = capture_begin();
+                _cleanup_free_ char *msg = NULL;
+                assert_int_equal(apply(fx), -ECANCELED);
+                msg = capture_end(log);
+                assert_string_equal(msg, "goldroot: refusing to merge: 2 type conflicts, nothing "
+                                         "changed\n");
+        }
         assert_true(dir_is_empty(fx->new_));
         /* No policy gets past it. */
         plan(fx, MERGE_POLICY_THEIRS);
@@ -852,7 +874,94 @@ static void test_old_state_untouched(void **state) {
         assert_content(fx->state, "sub/b", "added\n");
 
         /* The new layer must be empty. */
-        assert_int_equal(apply(fx), -ENOTEMPTY);
+        {
+                FILE *log = capture_begin();
+                _cleanup_free_ char *msg = NULL;
+                assert_int_equal(apply(fx), -ENOTEMPTY);
+                msg = capture_end(log);
+                assert_string_equal(
+                        msg, "goldroot: cannot write the merged /etc layer: Directory not empty\n");
+        }
+}
+
+static void test_redirect_and_metacopy_refused(void **state) {
+        Fx *fx = *state;
+        _cleanup_free_ char *msg = NULL;
+        FILE *log;
+
+        put(fx->base_etc, "old/f", "f\n", 0644);
+        mkdir_at(fx->state, "renamed", 0755);
+        fd_set_xattr(fx->state, "renamed", "trusted.overlay.redirect", "/old");
+        log = capture_begin();
+        assert_int_equal(
+                merge_plan(&fx->tb, &fx->tt, &fx->layer, 1, MERGE_POLICY_KEEP_LOCAL, &fx->report),
+                -EOPNOTSUPP);
+        msg = capture_end(log);
+        assert_null(fx->report);
+        assert_string_equal(msg, "goldroot: cannot merge /etc/renamed: an overlayfs redirect or "
+                                 "metacopy entry: Operation not supported\n");
+}
+
+static void test_stale_goldnew_replaced(void **state) {
+        Fx *fx = *state;
+
+        put(fx->base_etc, "a", "base\n", 0644);
+        put(fx->state, "a", "ours\n", 0644);
+        put(fx->state, "a.goldnew", "from the last upgrade\n", 0644);
+        put(fx->theirs_etc, "a", "theirs v3\n", 0644);
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        assert_int_equal(apply(fx), 0);
+        assert_content(fx->new_, "a", "ours\n");
+        assert_content(fx->new_, "a.goldnew", "theirs v3\n");
+}
+
+/* rw mode: one upper for the whole root, next to a bound state directory. */
+static void test_whole_root_and_two_layers(void **state) {
+        Fx *fx = *state;
+        _cleanup_close_ int root_state = -EBADF, home_state = -EBADF, new_root = -EBADF,
+                            new_home = -EBADF;
+        MergeLayer layers[2];
+        int fds[2];
+
+        assert_int_equal(fchmodat(fx->theirs, ".", 0755, 0), 0);
+        assert_int_equal(fchmodat(fx->base, ".", 0755, 0), 0);
+        put(fx->base, "usr/bin/tool", "v1\n", 0755);
+        put(fx->theirs, "usr/bin/tool", "v2\n", 0755);
+        put(fx->base, "etc/x", "x1\n", 0644);
+        put(fx->theirs, "etc/x", "x1\n", 0644);
+        mkdir_at(fx->base, "home", 0755);
+        mkdir_at(fx->theirs, "home", 0755);
+        mkdir_at(fx->state, "root", 0755);
+        mkdir_at(fx->state, "home", 0755);
+        root_state = opendir_at(fx->state, "root");
+        home_state = opendir_at(fx->state, "home");
+        put(root_state, "usr/bin/tool", "patched\n", 0755);
+        put(root_state, "etc/x", "x2\n", 0644);
+        put(home_state, "alice/.profile", "p\n", 0644);
+        mkdir_at(fx->new_, "root", 0755);
+        mkdir_at(fx->new_, "home", 0755);
+        new_root = opendir_at(fx->new_, "root");
+        new_home = opendir_at(fx->new_, "home");
+        layers[0] = (MergeLayer){.path = "/", .dirfd = root_state, .kind = MERGE_LAYER_OVERLAY};
+        layers[1] = (MergeLayer){.path = "/home", .dirfd = home_state, .kind = MERGE_LAYER_BIND};
+        fds[0] = new_root;
+        fds[1] = new_home;
+
+        assert_int_equal(
+                merge_plan(&fx->tb, &fx->tt, layers, 2, MERGE_POLICY_KEEP_LOCAL, &fx->report), 0);
+        expect(fx, "/", MERGE_DROP);
+        expect(fx, "/usr/bin/tool", MERGE_CONFLICT_LOCAL);
+        expect(fx, "/etc/x", MERGE_KEEP);
+        expect(fx, "/home", MERGE_DROP);
+        assert_int_equal(expect(fx, "/home/alice/.profile", MERGE_KEEP)->layer, 1);
+        assert_int_equal(merge_apply(fx->report, layers, 2, fds), 0);
+        assert_content(new_root, "usr/bin/tool", "patched\n");
+        assert_content(new_root, "usr/bin/tool.goldnew", "v2\n");
+        assert_int_equal(mode_of(new_root, "usr/bin/tool.goldnew") & 07777, 0755);
+        assert_content(new_root, "etc/x", "x2\n");
+        assert_content(new_home, "alice/.profile", "p\n");
 }
 
 static void test_diff(void **state) {
@@ -1011,6 +1120,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_output, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_kernel_overlay_state, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_redirect_and_metacopy_refused, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_stale_goldnew_replaced, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_whole_root_and_two_layers, setup, teardown),
         };
 
         /* Overlay mounts live in a private mount namespace that dies with us. */
