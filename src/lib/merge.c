@@ -363,7 +363,7 @@ static int try_text_merge(Walker *w, Item *it, MergeEntry *e) {
 static const char *ours_changed_reason(const Item *it) {
         if (it->n[BASE].type == MERGE_NODE_ABSENT)
                 return "local addition";
-        if (it->opaque)
+        if (it->opaque && it->n[BASE].type == MERGE_NODE_DIR)
                 return "replaces the image directory";
         return "local change";
 }

@@ -13,6 +13,28 @@
  * merge_apply() writes the merged state into new, empty layer directories and
  * never modifies the old ones, which stay behind as the rollback backup. A plan
  * with a type conflict is refused by merge_apply() before anything is written.
+ *
+ * Where §5 leaves room, these are the rules:
+ * - "Unchanged" means same type, mode, owner, xattrs and content (a link's
+ *   target, a device's numbers); times never count. A directory has no content:
+ *   only its metadata is compared, so image files appearing in a directory the
+ *   state copied up simply show through.
+ * - An opaque directory (and the root of a MERGE_LAYER_BIND layer) replaces the
+ *   image's directory. It is kept, marker included, under every policy. The
+ *   image entries it hides are reported as deletions (and a conflict if the new
+ *   image changed them; `theirs` restores them by copying them in); entries the
+ *   new image adds below it stay hidden. Below such a directory nothing shows
+ *   through, so "drop ours" writes theirs' version instead.
+ * - A directory kept only because it holds kept entries gets theirs' metadata;
+ *   if the new image removed it, ours ("directory removed by the image holds
+ *   local files"); if the new image put a non-directory there, a type conflict.
+ * - FIFOs, sockets and devices are carried over unless the new image changed
+ *   the path to another type (a type conflict).
+ * - Conflicts on directories only concern metadata: no .goldnew/.goldsave.
+ * - overlayfs's bookkeeping xattrs (trusted.overlay.origin, impure, ...) are
+ *   neither compared nor copied; the opaque marker is rewritten explicitly. An
+ *   entry with a redirect or metacopy xattr (data in the lower layer) makes the
+ *   plan fail with -EOPNOTSUPP rather than lose data.
  */
 #pragma once
 

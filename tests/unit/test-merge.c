@@ -902,6 +902,46 @@ static void test_redirect_and_metacopy_refused(void **state) {
                                  "metacopy entry: Operation not supported\n");
 }
 
+/* The state is hostile and may change between plan and apply: a directory
+ * swapped for a symlink to a host directory is never read through. */
+static void test_state_swapped_before_apply(void **state) {
+        Fx *fx = *state;
+        char host[96];
+        _cleanup_close_ int hostfd = -EBADF;
+        _cleanup_free_ char *msg = NULL;
+        FILE *log;
+
+        snprintf(host, sizeof host, "%s/host", fx->dir);
+        assert_int_equal(mkdir(host, 0755), 0);
+        hostfd = opendir_at(AT_FDCWD, host);
+        put(hostfd, "f", "SECRET\n", 0600);
+        put(fx->state, "d/f", "local\n", 0644);
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        expect(fx, "/etc/d/f", MERGE_KEEP);
+        assert_int_equal(rm_rf_at(fx->state, "d"), 0);
+        assert_int_equal(symlinkat(host, fx->state, "d"), 0);
+        log = capture_begin();
+        assert_true(apply(fx) < 0);
+        msg = capture_end(log);
+        assert_non_null(strstr(msg, "goldroot: failed to write /etc/d/f into the new state: "));
+        /* Nothing was written through the link, and the host file is as it was. */
+        assert_true(!exists(fx->new_, "d") || S_ISLNK(mode_of(fx->new_, "d")));
+        assert_content(hostfd, "f", "SECRET\n");
+        assert_int_equal(mode_of(hostfd, "f"), S_IFREG | 0600);
+        assert_false(exists(hostfd, "f.goldnew"));
+        {
+                DIR *dd = fdopendir(openat(hostfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                struct dirent *de;
+                unsigned n = 0;
+                assert_non_null(dd);
+                while ((de = readdir(dd)))
+                        n += !streq(de->d_name, ".") && !streq(de->d_name, "..");
+                closedir(dd);
+                assert_int_equal(n, 1);
+        }
+}
+
 static void test_stale_goldnew_replaced(void **state) {
         Fx *fx = *state;
 
@@ -1123,6 +1163,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_redirect_and_metacopy_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_stale_goldnew_replaced, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_state_swapped_before_apply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_whole_root_and_two_layers, setup, teardown),
         };
 
