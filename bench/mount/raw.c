@@ -5,13 +5,16 @@
  * (open_tree/mount_setattr/move_mount, fsopen/fsconfig/fsmount, LOOP_CONFIGURE,
  * umount2), so that goldroot's per-assembly cost can be read as a ratio of it.
  *
- * Usage: raw BENCHDIR ITERATIONS   (prints one median in microseconds)
+ * bench-mount.c calls raw_iteration() alternately with goldroot's own
+ * iteration, so both see the same machine noise.
  */
 #include "bench-common.h"
 
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+
+double raw_iteration(const char *benchdir);
 
 #define MAX_MOUNTS 16
 
@@ -138,23 +141,12 @@ static void teardown(void) {
                         die("umount %s", targets[i]);
 }
 
-int main(int argc, char **argv) {
+double raw_iteration(const char *benchdir) {
         char root[512];
-        long n;
-        double *t;
+        double s = now_us();
 
-        if (argc != 3)
-                die("usage: raw BENCHDIR ITERATIONS");
-        n = atol(argv[2]);
-        t = calloc(n, sizeof *t);
-        snprintf(root, sizeof root, "%s/root", argv[1]);
-        bench_private_namespace();
-        for (long i = 0; i < n; i++) {
-                double s = now_us();
-                assemble(argv[1], root);
-                teardown();
-                t[i] = now_us() - s;
-        }
-        printf("%.1f\n", median(t, n));
-        return 0;
+        snprintf(root, sizeof root, "%s/root", benchdir);
+        assemble(benchdir, root);
+        teardown();
+        return now_us() - s;
 }

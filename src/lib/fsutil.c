@@ -448,3 +448,19 @@ int is_mount_point_at(int dirfd, const char *path) {
                 return -EOPNOTSUPP;
         return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+
+int mount_id_at(int dirfd, const char *path, uint64_t *ret) {
+        struct statx sx;
+
+        if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | (isempty(path) ? AT_EMPTY_PATH : 0),
+                  STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)))
+                return -EOPNOTSUPP;
+        *ret = sx.stx_mnt_id;
+        return 0;
+}

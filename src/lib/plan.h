@@ -36,6 +36,13 @@ typedef enum OpKind {
         _OP_KIND_MAX,
 } OpKind;
 
+/* Why an op waits for another (MountOp.dep_kinds), for the graph. */
+enum {
+        DEP_REF = 1u << 0,   /* its source is a FILE:ENTRY of that op */
+        DEP_NEST = 1u << 1,  /* that op's target is its nearest parent */
+        DEP_AFTER = 1u << 2, /* after= */
+};
+
 typedef struct MountOp {
         OpKind kind;
         char *entry;        /* qualified entry name, for messages */
@@ -52,8 +59,9 @@ typedef struct MountOp {
         mode_t mode;
         uid_t uid;
         gid_t gid;
-        size_t *deps; /* indexes of earlier ops this one waits for */
+        size_t *deps; /* indexes of earlier ops this one waits for, ascending */
         size_t n_deps;
+        unsigned *dep_kinds; /* DEP_* bits, one per deps[] */
 } MountOp;
 
 typedef struct Plan {

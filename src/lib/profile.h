@@ -53,6 +53,7 @@ typedef struct Source {
         char *ref_entry;          /* REF: entry name */
         const struct Entry *ref;  /* REF: resolved target entry (not owned) */
         Location loc;
+        char *raw;                /* the field as written, so errors can point into it */
 } Source;
 
 enum {
@@ -97,6 +98,7 @@ typedef struct Entry {
         size_t index;                  /* position in that profile, file order */
         Location loc;                  /* of the name */
         Location target_loc;
+        char *target_raw;              /* TARGET as written (see Source.raw) */
 } Entry;
 
 typedef struct Profile {
@@ -107,6 +109,7 @@ typedef struct Profile {
         /* Extra settings for later issues ("set KEY VALUE" lines), NULL-terminated
          * key/value pairs. */
         char **settings;
+        bool shared; /* loaded for a FILE:ENTRY or after=FILE:ENTRY, not the main profile */
 } Profile;
 
 typedef struct ProfileSet {
@@ -134,6 +137,10 @@ static inline void profile_set_freep(ProfileSet **s) {
 
 /* Finds an entry of the main profile by name. */
 const Entry *profile_set_find(const ProfileSet *set, const char *name);
+/* Finds an entry of profile p by name. */
+const Entry *profile_find_entry(const Profile *p, const char *name);
+/* The value of a "set KEY ..." line in p (the last one wins), or NULL. */
+const char *profile_get_setting(const Profile *p, const char *key);
 
 /* The search path the command line uses: the profile's own directory, then
  * $GOLDROOT_PROFILE_DIR or /etc/goldroot/profiles, then the built-in profiles. */
@@ -151,3 +158,6 @@ typedef struct Placeholders {
         const char *image_id; /* %i */
 } Placeholders;
 int placeholders_expand(const char *s, const Placeholders *p, char **ret, char *ret_missing);
+/* Where the first use of placeholder %c lies in raw (a field as written at
+ * loc), so an error can point at it; loc itself when it is not found. */
+Location placeholder_location(const Location *loc, const char *raw, char c);
