@@ -35,9 +35,11 @@ int runner_message_recv(int fd, RunnerMessage *ret) {
         ssize_t n;
 
         assert(ret);
+        /* AF_UNIX reports ECONNRESET when the peer closed with data of ours
+         * unread, ahead of the messages it had sent: read on past it. */
         do
                 n = recv(fd, ret, sizeof *ret, 0);
-        while (n < 0 && errno == EINTR);
+        while (n < 0 && (errno == EINTR || errno == ECONNRESET));
         if (n < 0)
                 return -errno;
         if (n == 0)

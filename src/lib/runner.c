@@ -5,8 +5,9 @@
  * The parent clones the first process into new namespaces and talks to it
  * over a socketpair: the child assembles its root (the caller's callback),
  * /dev, /proc and /sys, pivots and drops capabilities, then reports "ready"
- * or one line of error; the parent configures the network and says "go"; the
- * command's exec closes the child's end, which the parent sees as success.
+ * or one line of error; in bridge mode it then waits while the parent
+ * configures the network and says "go". The command's exec closes the
+ * child's end, which the parent sees as success.
  */
 #include "runner.h"
 #include "fsutil.h"
@@ -437,11 +438,14 @@ static _noreturn_ void child_run(const Child *c) {
         r = runner_message_send(c->sock, 0, 0, NULL);
         if (r < 0)
                 _exit(1);
-        do
-                r = (int)recv(c->sock, &go, 1, 0);
-        while (r < 0 && errno == EINTR);
-        if (r != 1) /* the parent gave up on us */
-                _exit(1);
+        /* Only a network to configure makes the child wait for the parent. */
+        if (spec->net.mode == RUNNER_NET_BRIDGE) {
+                do
+                        r = (int)recv(c->sock, &go, 1, 0);
+                while (r < 0 && errno == EINTR);
+                if (r != 1) /* the parent gave up on us */
+                        _exit(1);
+        }
 
         if (spec->init) {
                 reset_signals();
@@ -453,9 +457,12 @@ static _noreturn_ void child_run(const Child *c) {
 }
 
 static int send_go(int sock) {
-        if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
-                return log_error_errno(errno, "releasing the instance's first process: %m");
-        return 0;
+        if (send(sock, "g", 1, MSG_NOSIGNAL) == 1)
+                return 0;
+        if (errno == EPIPE || errno == ECONNRESET)
+                return log_error_errno(EIO, "the instance's first process died before its "
+                                            "command started");
+        return log_error_errno(errno, "releasing the instance's first process: %m");
 }
 
 int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
@@ -527,11 +534,6 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
         pidfd = raw_pidfd;
         child_sock = safe_close(child_sock);
 
-        if (spec->net.mode != RUNNER_NET_BRIDGE) {
-                r = send_go(sock);
-                if (r < 0)
-                        goto fail;
-        }
         r = runner_message_recv(sock, &m);
         if (r == 0) {
                 int status = runner_wait(pidfd);
