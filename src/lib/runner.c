@@ -36,12 +36,16 @@
  * stuck in the kernel. */
 #define RUNNER_KILL_WAIT_MS 10000
 
+/* Docker's default list without MKNOD: Docker backs MKNOD with a device
+ * cgroup that allows only a few nodes; goldroot has none, so mknod would hand
+ * root in the instance any host device (a disk, /dev/kmsg, /dev/kvm) on any
+ * writable file system mounted without nodev. */
 uint64_t runner_default_capabilities(void) {
         static const int caps[] = {
-                CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
-                CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
-                CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-                CAP_KILL,    CAP_AUDIT_WRITE,
+                CAP_CHOWN,       CAP_DAC_OVERRIDE,     CAP_FSETID,     CAP_FOWNER,
+                CAP_NET_RAW,     CAP_SETGID,           CAP_SETUID,     CAP_SETFCAP,
+                CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
+                CAP_AUDIT_WRITE,
         };
         uint64_t mask = 0;
 
@@ -138,8 +142,10 @@ static int setup_dev(int rootfd) {
         r = mkdir_p_in_root(rootfd, "/dev", 0755, &target, NULL);
         if (r < 0)
                 return log_error_errno(r, "creating /dev in the instance's root: %m");
+        /* nodev: only the bound nodes below (mounts of their own, with the
+         * host's flags) work; a node made here later would not. */
         dev = fs_new("tmpfs", (const char *const[]){"mode", "755", "size", "65536k", NULL},
-                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
         if (dev < 0)
                 return log_error_errno(dev, "creating the tmpfs for /dev: %m");
         r = fs_attach(dev, target, NULL);

@@ -72,10 +72,11 @@ typedef struct RunnerSpec {
  * container=goldroot, and the caller's TERM if it has one. */
 int runner_default_env(char ***ret);
 
-/* The capability bounding set inside an unprivileged instance: the
- * Docker/podman default list (CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD,
- * NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT,
- * KILL, AUDIT_WRITE). */
+/* The capability bounding set inside an unprivileged instance: Docker's
+ * default list without MKNOD (CHOWN, DAC_OVERRIDE, FSETID, FOWNER, NET_RAW,
+ * SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL,
+ * AUDIT_WRITE). Docker grants MKNOD behind a device cgroup; goldroot has none,
+ * and mknod would open every host device to root in the instance. */
 uint64_t runner_default_capabilities(void);
 
 /* Starts the instance. Returns once the command was executed, with its pid

@@ -41,7 +41,7 @@ typedef struct Fixture {
 static const char *const applets[] = {
         "sh",    "cat",  "echo",  "sleep", "mount", "ping",     "ls",   "hostname",
         "touch", "true", "false", "kill",  "grep",  "test",     "stat", "mkdir",
-        "head",  "wc",   "tr",    "awk",   "ip",    "readlink", "date",
+        "head",  "wc",   "tr",    "awk",   "ip",    "readlink", "date", "mknod",
 };
 
 static int setup_busybox_root(const char *root, int root_fd, void *userdata) {
@@ -392,6 +392,17 @@ static void test_dev(void **state) {
         assert_int_equal(sh_capture(f, "echo x > /dev/shm/file && cat /dev/shm/file", &out), 0);
         assert_string_equal(out, "x\n");
         free(out);
+
+        /* The tmpfs under the nodes is nodev: the bound nodes are mounts of
+         * their own and work, a node made on it would not. */
+        assert_int_equal(sh_capture(f,
+                                    "awk '$5==\"/dev\" || $5==\"/dev/shm\" {print $5, $6}' "
+                                    "/proc/self/mountinfo",
+                                    &out),
+                         0);
+        assert_string_equal(out, "/dev rw,nosuid,nodev,noexec,relatime\n"
+                                 "/dev/shm rw,nosuid,nodev,noexec,relatime\n");
+        free(out);
 }
 
 static void test_proc_sys(void **state) {
@@ -447,7 +458,9 @@ static void test_capabilities(void **state) {
         assert_false(bnd & (UINT64_C(1) << CAP_SYS_RAWIO));
         assert_false(bnd & (UINT64_C(1) << CAP_SYS_TIME));
         assert_false(bnd & (UINT64_C(1) << CAP_SYS_ADMIN));
+        assert_false(bnd & (UINT64_C(1) << CAP_MKNOD));
         assert_true(bnd & (UINT64_C(1) << CAP_NET_RAW));
+        assert_true(bnd & (UINT64_C(1) << CAP_CHOWN));
         /* root's effective set is its bounding set after exec */
         {
                 const char *p = strstr(out, "CapEff:");
@@ -461,13 +474,15 @@ static void test_capabilities(void **state) {
                                     "touch /newfile 2>/dev/null && echo wrote; "
                                     "date -s 2000-01-01 2>&1 >/dev/null | grep -q 'not permitted' "
                                     "&& echo time-refused; "
-                                    "mount -t tmpfs none /tmp && echo mounted; true",
+                                    "mount -t tmpfs none /tmp && echo mounted; "
+                                    "mknod /tmp/null2 c 1 3 && echo made-node; true",
                                     &out),
                          0);
         assert_null(strstr(out, "remounted"));
         assert_null(strstr(out, "wrote"));
         assert_non_null(strstr(out, "time-refused"));
         assert_null(strstr(out, "mounted\n"));
+        assert_null(strstr(out, "made-node"));
         free(out);
 }
 
@@ -484,6 +499,18 @@ static void test_privileged(void **state) {
         assert_int_equal(capbnd_of(out), capbnd_of(mine));
         assert_true(capbnd_of(out) & (UINT64_C(1) << CAP_SYS_ADMIN));
         free(out);
+
+        /* Even privileged, a node made in /dev cannot be used. */
+        {
+                char *sh[] = {(char *)"sh", (char *)"-c",
+                              (char *)"mknod /dev/null2 c 1 3 && echo made; "
+                                      "echo x > /dev/null2 && echo used; true",
+                              NULL};
+                s.argv = sh;
+                assert_int_equal(run_capture(&s, &out), 0);
+                assert_string_equal(out, "made\nsh: can't create /dev/null2: Permission denied\n");
+                free(out);
+        }
 }
 
 static void test_exec(void **state) {
