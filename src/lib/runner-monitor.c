@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,9 +34,9 @@ static int status_write(int dirfd, const RunnerStatus *s) {
 
         r = asprintf_safe(&text,
                           "state=%s\npid=%d\npid_start=%" PRIu64 "\nmonitor_pid=%d\n"
-                          "started_usec=%" PRIu64 "\n",
+                          "monitor_start=%" PRIu64 "\nstarted_usec=%" PRIu64 "\n",
                           s->state == RUNNER_STATE_EXITED ? "exited" : "running", (int)s->pid,
-                          s->pid_start, (int)s->monitor_pid, s->started_usec);
+                          s->pid_start, (int)s->monitor_pid, s->monitor_start, s->started_usec);
         if (r >= 0 && s->state == RUNNER_STATE_EXITED) {
                 char *t = NULL;
                 r = asprintf_safe(&t, "%sexited_usec=%" PRIu64 "\nexit_status=%d\n", text,
@@ -64,6 +65,7 @@ static _noreturn_ void monitor_run(const RunnerSpec *spec, int dirfd, int log_fd
         safe_close(null);
 
         log_capture_begin(&cap);
+        (void)pid_get_starttime(st.monitor_pid, &st.monitor_start);
         s.console_fd = log_fd;
         r = runner_start(&s, &st.pid, &pidfd);
         if (r < 0)
@@ -170,6 +172,9 @@ static int parse_u64(const char *s, uint64_t *ret) {
 }
 
 int runner_status_read(int dirfd, RunnerStatus *ret) {
+        static const char *const known_keys[] = {
+                "pid",          "pid_start",   "monitor_pid", "monitor_start",
+                "started_usec", "exited_usec", "exit_status", NULL};
         _cleanup_free_ char *text = NULL;
         RunnerStatus s = {.exit_status = -1};
         char path[FD_PATH_MAX], dir[4096], file[4200];
@@ -215,9 +220,7 @@ int runner_status_read(int dirfd, RunnerStatus *ret) {
                 }
                 /* Newer keys are ignored, so that an older goldroot can still
                  * read the file. */
-                if (!streq(p, "pid") && !streq(p, "pid_start") && !streq(p, "monitor_pid") &&
-                    !streq(p, "started_usec") && !streq(p, "exited_usec") &&
-                    !streq(p, "exit_status"))
+                if (!strv_contains((char **)known_keys, p))
                         continue;
                 if (parse_u64(val, &v) < 0 ||
                     ((streq(p, "pid") || streq(p, "monitor_pid")) && (v == 0 || v > INT32_MAX)) ||
@@ -231,6 +234,8 @@ int runner_status_read(int dirfd, RunnerStatus *ret) {
                         s.pid_start = v;
                 else if (streq(p, "monitor_pid"))
                         s.monitor_pid = (pid_t)v;
+                else if (streq(p, "monitor_start"))
+                        s.monitor_start = v;
                 else if (streq(p, "started_usec"))
                         s.started_usec = v;
                 else if (streq(p, "exited_usec"))
@@ -275,5 +280,39 @@ int runner_status_pidfd(const RunnerStatus *status, int *ret_pidfd) {
         if (r < 0 || start != status->pid_start || pidfd_send_signal(fd, 0, NULL, 0) < 0)
                 return -ESRCH;
         *ret_pidfd = TAKE_FD(fd);
+        return 0;
+}
+
+int runner_status_wait_exited(int dirfd, unsigned timeout_ms, RunnerStatus *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        RunnerStatus st;
+        uint64_t start;
+        int r;
+
+        assert(ret);
+        r = runner_status_read(dirfd, &st);
+        if (r < 0 || st.state == RUNNER_STATE_EXITED || st.monitor_pid <= 0)
+                goto done;
+        fd = pidfd_open(st.monitor_pid, 0);
+        /* As for the instance: the monitor is ours only if it is alive with
+         * the recorded start time. */
+        if (fd >= 0 && pid_get_starttime(st.monitor_pid, &start) >= 0 &&
+            start == st.monitor_start && pidfd_send_signal(fd, 0, NULL, 0) >= 0) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int n;
+
+                do
+                        n = poll(&p, 1, (int)timeout_ms);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return log_error_errno(errno, "waiting for the monitor: %m");
+                if (n == 0)
+                        return -ETIMEDOUT;
+        }
+        r = runner_status_read(dirfd, &st);
+done:
+        if (r < 0)
+                return r;
+        *ret = st;
         return 0;
 }

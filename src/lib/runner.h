@@ -135,10 +135,11 @@ typedef struct RunnerStatus {
         RunnerState state;
         pid_t pid; /* of the instance's PID 1, in the caller's namespace */
         pid_t monitor_pid;
-        uint64_t pid_start;    /* /proc/PID/stat starttime, which tells pid reuse apart */
-        uint64_t started_usec; /* CLOCK_REALTIME */
-        uint64_t exited_usec;  /* EXITED only */
-        int exit_status;       /* EXITED only */
+        uint64_t pid_start;     /* /proc/PID/stat starttime, which tells pid reuse apart */
+        uint64_t monitor_start; /* the same for monitor_pid */
+        uint64_t started_usec;  /* CLOCK_REALTIME */
+        uint64_t exited_usec;   /* EXITED only */
+        int exit_status;        /* EXITED only */
 } RunnerStatus;
 
 /* Starts the instance under a monitor: a double-forked process in a new
@@ -157,3 +158,8 @@ int runner_status_read(int dirfd, RunnerStatus *ret);
 /* A pidfd for the running instance a status names, for runner_exec() and
  * runner_stop(); -ESRCH if it is no longer running. */
 int runner_status_pidfd(const RunnerStatus *status, int *ret_pidfd);
+
+/* After runner_stop(), say: waits up to timeout_ms for the monitor to record
+ * the exit, then reads the status into *ret. -ETIMEDOUT if the monitor is
+ * still running then; a monitor that is gone already is not waited for. */
+int runner_status_wait_exited(int dirfd, unsigned timeout_ms, RunnerStatus *ret);

@@ -677,13 +677,14 @@ static void test_detached(void **state) {
         assert_int_equal(pid_get_starttime(pid, &start), 0);
         assert_int_equal(st.pid_start, start);
 
+        assert_true(st.monitor_start > 0);
         assert_int_equal(runner_status_pidfd(&st, &pidfd), 0);
         assert_int_equal(runner_stop(pidfd, 0, 30000, &killed), 0);
         assert_false(killed);
         close(pidfd);
-        wait_monitor(&st);
-        assert_int_equal(runner_status_read(dirfd, &st2), 0);
+        assert_int_equal(runner_status_wait_exited(dirfd, 30000, &st2), 0);
         assert_int_equal(st2.state, RUNNER_STATE_EXITED);
+        wait_monitor(&st);
         assert_int_equal(st2.pid, pid);
         assert_int_equal(st2.exit_status, 128 + SIGTERM);
         assert_true(st2.exited_usec >= st2.started_usec);
