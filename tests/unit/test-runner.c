@@ -220,8 +220,8 @@ static int exec_capture(int pidfd, const char *script, char **out) {
         return status;
 }
 
-/* Reads from fd until line appears (or the writer closes it). */
-static void wait_for_line(int fd, const char *line) {
+/* Reads from fd until line appears; returns everything read. */
+static char *read_until(int fd, const char *line) {
         char buf[4096];
         size_t len = 0;
 
@@ -235,7 +235,7 @@ static void wait_for_line(int fd, const char *line) {
                 len += n;
                 buf[len] = 0;
                 if (strstr(buf, line))
-                        return;
+                        return strdup(buf);
         }
 }
 
@@ -405,6 +405,40 @@ static void test_dev(void **state) {
         free(out);
 }
 
+/* An fd the caller forgot to mark CLOEXEC, to a host directory, would be a
+ * way out of the instance: neither the command nor goldroot's PID 1 (whose
+ * fds root in the instance can open through /proc/1/fd) nor an exec'd
+ * command may hold it. */
+static void test_no_fd_leaks(void **state) {
+        Fixture *f = *state;
+        char *argv[] = {(char *)"sh", (char *)"-c",
+                        (char *)"ls /proc/1/fd; ls /proc/self/fd; echo ready; exec sleep 1000",
+                        NULL};
+        RunnerSpec s = spec_for(f, argv);
+        int leak = open(f->tmp, O_RDONLY | O_DIRECTORY), pidfd, fds[2];
+        pid_t pid;
+        char *out;
+
+        assert_true(leak >= 3);
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+        s.console_fd = fds[1];
+        assert_int_equal(runner_start(&s, &pid, &pidfd), 0);
+        close(fds[1]);
+        out = read_until(fds[0], "ready\n");
+        /* ls lists the fd it reads the directory with, as 3. */
+        assert_string_equal(out, "0\n1\n2\n0\n1\n2\n3\nready\n");
+        free(out);
+
+        assert_int_equal(exec_capture(pidfd, "ls /proc/self/fd; ls /proc/1/fd", &out), 0);
+        assert_string_equal(out, "0\n1\n2\n3\n0\n1\n2\n");
+        free(out);
+        assert_int_equal(runner_stop(pidfd, 0, 30000, NULL), 0);
+        assert_int_equal(runner_wait(pidfd), 128 + SIGTERM);
+        close(pidfd);
+        close(fds[0]);
+        close(leak);
+}
+
 static void test_proc_sys(void **state) {
         Fixture *f = *state;
         char *out;
@@ -532,7 +566,7 @@ static void test_exec(void **state) {
         s.console_fd = fds[1];
         assert_int_equal(runner_start(&s, &pid, &pidfd), 0);
         close(fds[1]);
-        wait_for_line(fds[0], "ready\n");
+        free(read_until(fds[0], "ready\n"));
 
         status = exec_capture(pidfd,
                               "hostname; cat /tmp/shared; tr '\\0' ' ' < /proc/1/cmdline; echo; "
@@ -595,7 +629,7 @@ static void test_stop(void **state) {
         s.console_fd = fds[1];
         assert_int_equal(runner_start(&s, &pid, &pidfd), 0);
         close(fds[1]);
-        wait_for_line(fds[0], "ready\n");
+        free(read_until(fds[0], "ready\n"));
         assert_int_equal(runner_stop(pidfd, 0, 300, &killed), 0);
         assert_true(killed);
         assert_int_equal(runner_wait(pidfd), 128 + SIGKILL);
@@ -634,9 +668,9 @@ static void test_foreground_forwards_signals(void **state) {
                 _exit(runner_run(&s) & 0xff);
         }
         close(fds[1]);
-        wait_for_line(fds[0], "ready\n");
+        free(read_until(fds[0], "ready\n"));
         assert_int_equal(kill(runner, SIGUSR1), 0);
-        wait_for_line(fds[0], "got-USR1\n");
+        free(read_until(fds[0], "got-USR1\n"));
         assert_int_equal(waitpid(runner, &status, 0), runner);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 42);
@@ -947,6 +981,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_orphans_reaped, test_teardown),
                 cmocka_unit_test_teardown(test_host_mounts_invisible, test_teardown),
                 cmocka_unit_test_teardown(test_dev, test_teardown),
+                cmocka_unit_test_teardown(test_no_fd_leaks, test_teardown),
                 cmocka_unit_test_teardown(test_proc_sys, test_teardown),
                 cmocka_unit_test_teardown(test_capabilities, test_teardown),
                 cmocka_unit_test_teardown(test_privileged, test_teardown),
