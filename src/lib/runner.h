@@ -17,6 +17,12 @@
  *
  * Exit statuses follow the shell: 0..255 for an exit, 128+N when killed by
  * signal N. Functions return that status or -errno.
+ *
+ * Needs root (no user namespace is used) and Linux 5.8 (clone3 pidfds,
+ * setns on a pidfd, the new mount API). The caller must be single-threaded:
+ * the children run library code between clone and exec. The instance has no
+ * cgroup of its own (no /sys/fs/cgroup inside, no device cgroup) and no
+ * seccomp filter; see runner_default_capabilities().
  */
 #pragma once
 
