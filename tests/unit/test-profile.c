@@ -270,7 +270,7 @@ static void test_dotdot_source(void **state) {
 static void test_bad_source(void **state) {
         expect_error("x bind relative /t\n",
                      "t.profile:1:8: bad source 'relative': expected '-', image:PATH, "
-                     "state:PATH, an absolute path or FILE:ENTRY");
+                     "state:PATH, an absolute path, FILE:ENTRY or @ENTRY");
 }
 
 static void test_tmpfs_wrong_source(void **state) {
@@ -285,13 +285,13 @@ static void test_image_wrong_source(void **state) {
 static void test_bind_wrong_source(void **state) {
         expect_error("x bind - /t\n",
                      "t.profile:1:8: a bind entry takes image:PATH, state:PATH, an absolute host "
-                     "path or FILE:ENTRY as its source");
+                     "path, FILE:ENTRY or @ENTRY as its source");
 }
 
 static void test_overlay_devtag_source(void **state) {
         expect_error("x overlay UUID=abc /t upper=tmpfs\n",
                      "t.profile:1:11: an overlay entry takes image:PATH, state:PATH, an absolute "
-                     "host path or FILE:ENTRY as its source");
+                     "host path, FILE:ENTRY or @ENTRY as its source");
 }
 
 static void test_dev_wrong_source(void **state) {
