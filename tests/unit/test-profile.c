@@ -64,13 +64,14 @@ static ProfileSet *load_ok(const char *text) {
         return s;
 }
 
-/* message with every "@" replaced by the data directory. */
+/* message with every "@/" replaced by the data directory and its slash (a
+ * lone "@" is the profile language's own, as in @ENTRY). */
 static char *with_data_dir(const char *message) {
         _cleanup_free_ char *out = strdup("");
 
         for (const char *s = message; *s; s++) {
                 char c[2] = {*s, 0};
-                char *t = strjoin(out, *s == '@' ? data_dir() : c);
+                char *t = strjoin(out, *s == '@' && s[1] == '/' ? data_dir() : c);
                 assert_non_null(t);
                 free(out);
                 out = t;
@@ -78,7 +79,7 @@ static char *with_data_dir(const char *message) {
         return TAKE_PTR(out);
 }
 
-/* Loads text and asserts the one line it logs ("@" is the data directory). */
+/* Loads text and asserts the one line it logs ("@/" is the data directory). */
 static void expect_error(const char *text, const char *message) {
         char *sp[] = {(char *)data_dir(), NULL};
         _cleanup_free_ char *msg = with_data_dir(message), *want = strjoin("goldroot: ", msg);
@@ -89,7 +90,7 @@ static void expect_error(const char *text, const char *message) {
         assert_string_equal(logged(), want);
 }
 
-/* Loads the fixture name and asserts the error ("@" is the data directory). */
+/* Loads the fixture name and asserts the error ("@/" is the data directory). */
 static void expect_file_error(const char *name, const char *message) {
         _cleanup_free_ char *path = data_path(name), *msg = with_data_dir(message),
                             *want = strjoin("goldroot: ", msg);
