@@ -180,6 +180,37 @@ EOP
         [ "$(mounts_under "$T/y")" -eq 0 ]
 }
 
+@test "aside: @ENTRY of an attached entry is a path inside its mount" {
+        cat >"$T/p.profile" <<EOP
+root  image  -          /      ro
+t     tmpfs  -          /tmp   size=1M
+x     bind   @t/sub     /opt   rw,create
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ -d "$D/tmp/sub" ]
+        echo through-opt >"$D/opt/f"
+        [ "$(cat "$D/tmp/sub/f")" = through-opt ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "aside: an optional aside entry that is skipped takes its optional users along" {
+        cat >"$T/p.profile" <<EOP
+root  image    -              /      ro
+rw    overlay  image:/nothere -      upper=state:upper,optional
+etc   bind     @rw/etc        /etc   rw,optional
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        [ "$(mounts_under "$D")" -eq 1 ]
+        "$GOLDROOT" umount "$D"
+        # A user that is not optional fails, and says why.
+        sed -i 's/rw,optional$/rw/' "$T/p.profile"
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount entry 'etc' (bind on /etc): entry 'rw' (mounted aside) was not mounted: No such file or directory" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
 @test "ro profile: DESIGN §3's acceptance on the assembly of a busybox root" {
         "$GOLDROOT" mount --profile "$RO_PROFILE" --image "$T/img" --state "$T/state" "$D"
         # One overlay for everything: /, its five writable binds, two tmpfs,
