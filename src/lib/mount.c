@@ -969,7 +969,7 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
         _cleanup_(apply_done) Apply a = {
                 .plan = plan, .trees = trees, .root_fd = trees->root_fd, .host_fd = -EBADF};
         bool any_shared = false;
-        int r = 0;
+        int *fds, r = 0;
 
         assert(plan);
         assert(trees);
@@ -982,12 +982,16 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                 return log_error_errno(EINVAL, "mount: shared entries need a holder");
 
         undo = calloc(1, sizeof *undo);
-        a.fds = malloc(sizeof(int) * (plan->n_ops + 1));
         a.keep = calloc(plan->n_ops + 1, sizeof(bool));
-        if (!undo || !a.fds || !a.keep)
+        fds = malloc(sizeof(int) * (plan->n_ops + 1));
+        if (!undo || !a.keep || !fds) {
+                free(fds);
                 return log_oom();
+        }
+        for (size_t i = 0; i < plan->n_ops; i++)
+                fds[i] = -EBADF;
+        a.fds = fds; /* apply_done() closes them from here on */
         for (size_t i = 0; i < plan->n_ops; i++) {
-                a.fds[i] = -EBADF;
                 if (plan->ops[i].source.base == BASE_ENTRY) {
                         assert(plan->ops[i].source_op < i);
                         a.keep[plan->ops[i].source_op] = true;
