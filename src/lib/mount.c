@@ -22,11 +22,19 @@
 #include <sys/stat.h>
 
 typedef struct Apply {
+        const Plan *plan;
         const MountTrees *trees;
         int root_fd; /* the assembly root: trees->root_fd, or the mount on "/" (borrowed) */
         int host_fd; /* "/" of the host, opened on first use */
         MountUndo *undo;
-        char why[768]; /* the failed step, for the one-line error */
+        size_t cur; /* index of the op being applied */
+        /* Per op: its mount, for the @ENTRY sources of later ops. An aside op's
+         * is the only reference to its detached mount until something is
+         * cloned from it; all are closed when the apply is done. */
+        int *fds;
+        bool *keep;       /* an @ENTRY source refers to the op: keep a dup of its fd */
+        char prefix[160]; /* "@ENTRY:" for messages, see prefix_of() */
+        char why[768];    /* the failed step, for the one-line error */
 } Apply;
 
 static const char *const kind_names[_OP_KIND_MAX] = {
@@ -35,11 +43,17 @@ static const char *const kind_names[_OP_KIND_MAX] = {
 };
 
 static const char *const base_prefix[_BASE_MAX] = {
-        [BASE_HOST] = "",
-        [BASE_IMAGE] = "image:",
-        [BASE_STATE] = "state:",
-        [BASE_ROOT] = "",
+        [BASE_HOST] = "", [BASE_IMAGE] = "image:", [BASE_STATE] = "state:",
+        [BASE_ROOT] = "", [BASE_ENTRY] = "@",
 };
+
+/* What to print before p's path in a message: "image:", "@rw:" and so on. */
+static const char *prefix_of(Apply *a, const MountOp *op, const PlanPath *p) {
+        if (p->base != BASE_ENTRY)
+                return base_prefix[p->base];
+        snprintf(a->prefix, sizeof a->prefix, "@%s:", a->plan->ops[op->source_op].spec->name);
+        return a->prefix;
+}
 
 /* Records what failed and returns r, so a step can `return fail(a, r, ...)`;
  * mount_apply() turns it into the one logged line. */
@@ -220,6 +234,30 @@ static int tree_fd(Apply *a, PathBase base) {
         }
 }
 
+/* The mount that an @ENTRY source lies in: the fd this run kept for the op
+ * (borrowed), or for an attached op that this run did not mount (optional
+ * and missing, or a shared mount made before) its target path, opened into
+ * *ret_tmp. */
+static int entry_mount_fd(Apply *a, size_t idx, int *ret_tmp) {
+        const MountOp *ref = &a->plan->ops[idx];
+        int base, fd;
+
+        *ret_tmp = -EBADF;
+        if (a->fds[idx] >= 0)
+                return a->fds[idx];
+        if (ref->aside)
+                return fail(a, ENOENT, "entry '%s' (mounted aside) was not mounted", ref->entry);
+        base = tree_fd(a, ref->target.base);
+        if (base < 0)
+                return fail(a, base, "cannot open the tree of entry '%s'", ref->entry);
+        fd = openat_in_root(base, path_relative(ref->target.path), O_PATH | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fail(a, fd, "cannot open %s, the target of entry '%s'", ref->target.path,
+                            ref->entry);
+        *ret_tmp = fd;
+        return fd;
+}
+
 /* A FILE:ENTRY source lies inside a shared mount that instances may write to
  * (a log area): resolve what follows the shared target in-root under it, so a
  * symlink planted there cannot lead elsewhere on the host. Returns the host
@@ -249,7 +287,13 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         const char *rest = p->path, *refdir = NULL;
         int base, fd, r;
 
-        if (p->base == BASE_HOST && ref_root(op, p, &refdir, &rest) > 0) {
+        if (p->base == BASE_ENTRY) {
+                /* In-root under the entry's mount, which the instance may
+                 * write to: a symlink in it never leads out. */
+                base = entry_mount_fd(a, op->source_op, &ref_fd);
+                if (base < 0)
+                        return base;
+        } else if (p->base == BASE_HOST && ref_root(op, p, &refdir, &rest) > 0) {
                 ref_fd = open(refdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (ref_fd < 0)
                         return fail(a, errno, "cannot open shared mount %s", refdir);
@@ -276,11 +320,11 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
                 if (r >= 0)
                         r = undo_push_created(a->undo, p->base, base, created);
                 if (r < 0)
-                        return fail(a, r, "cannot create %s%s", base_prefix[p->base], p->path);
+                        return fail(a, r, "cannot create %s%s", prefix_of(a, op, p), p->path);
                 fd = openat_in_root(base, path_relative(rest), flags, 0);
         }
         if (fd < 0)
-                return fail(a, fd, "cannot open %s%s", base_prefix[p->base], p->path);
+                return fail(a, fd, "cannot open %s%s", prefix_of(a, op, p), p->path);
         *ret_fd = fd;
         return 0;
 }
@@ -294,7 +338,7 @@ static int open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *
         r = open_plan_path(a, op, &op->source, flags, mkdir, ret_fd);
         if (r == -ENOENT && (op->flags & ENTRY_OPTIONAL)) {
                 log_debug("mount entry '%s': %s%s does not exist, skipped (optional)", op->entry,
-                          base_prefix[op->source.base], op->source.path);
+                          prefix_of(a, op, &op->source), op->source.path);
                 a->why[0] = 0;
                 return 0;
         }
@@ -392,10 +436,25 @@ static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
                 safe_close(mfd);
                 return fail(a, r, "out of memory");
         }
+        /* Our own reference: a shared op's undo step gives its fd up. */
+        if (a->keep[a->cur]) {
+                a->fds[a->cur] = fcntl(mfd, F_DUPFD_CLOEXEC, 3);
+                if (a->fds[a->cur] < 0)
+                        return fail(a, errno, "cannot keep the mount for @%s", op->spec->name);
+        }
         /* An fd of the directory underneath would still see what the mount now
          * covers; what follows resolves under the new mount's own root. */
         if (op->target.base == BASE_ROOT && streq(path_relative(op->target.path), "."))
                 a->root_fd = mfd;
+        return 0;
+}
+
+/* An aside op's detached mount (taken) is never attached: it is kept for the
+ * @ENTRY sources that clone parts of it, and nothing is pushed for undo,
+ * since what is never attached needs no unmounting; the clones hold it. */
+static int keep_aside(Apply *a, int mfd) {
+        assert(a->fds[a->cur] < 0);
+        a->fds[a->cur] = mfd;
         return 0;
 }
 
@@ -483,7 +542,7 @@ static int apply_bind(Apply *a, const MountOp *op) {
                         return fail(a, ENOSYS,
                                     "kernel lacks the new mount API (open_tree): "
                                     "Linux 5.2 or newer is required");
-                return fail(a, errno, "cannot clone %s%s", base_prefix[op->source.base],
+                return fail(a, errno, "cannot clone %s%s", prefix_of(a, op, &op->source),
                             op->source.path);
         }
         /* Before attaching: nobody ever sees the tree writable, and AT_RECURSIVE
@@ -494,6 +553,8 @@ static int apply_bind(Apply *a, const MountOp *op) {
                                               "5.12 or newer is required"
                                             : "cannot set mount attributes");
 
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(tree));
         if (op->flags & ENTRY_CREATE) {
                 struct stat st;
                 if (fstat(src, &st) < 0)
@@ -544,6 +605,8 @@ static int apply_tmpfs(Apply *a, const MountOp *op) {
         r = fs_mount(a, fs, "tmpfs", copy ? attrs & ~MOUNT_ATTR_RDONLY : attrs, &mfd);
         if (r < 0)
                 return r;
+        if (op->aside) /* copy is refused there: nothing lies underneath */
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -682,6 +745,8 @@ static int apply_overlay(Apply *a, const MountOp *op) {
         r = fs_mount(a, fs, "overlay", mount_attr_from_flags(op->flags), &mfd);
         if (r < 0)
                 return r;
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -737,7 +802,7 @@ static int apply_loop(Apply *a, const MountOp *op) {
         if (fstat(file, &st) < 0)
                 return fail(a, errno, "cannot stat the image file");
         if (!S_ISREG(st.st_mode))
-                return fail(a, EINVAL, "%s%s is not a regular file", base_prefix[op->source.base],
+                return fail(a, EINVAL, "%s%s is not a regular file", prefix_of(a, op, &op->source),
                             op->source.path);
 
         /* Probe the file itself, so an unusable image never gets a device;
@@ -755,6 +820,8 @@ static int apply_loop(Apply *a, const MountOp *op) {
                 return r;
         /* The superblock holds the device now; autoclear frees it at unmount. */
         loop = safe_close(loop);
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -795,6 +862,8 @@ static int apply_dev(Apply *a, const MountOp *op) {
         if (r < 0)
                 return r;
         dev = safe_close(dev);
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -818,12 +887,44 @@ static int apply_one(Apply *a, const MountOp *op) {
         }
 }
 
+static bool wanted(const MountTrees *t, const MountOp *op) {
+        switch (t->shared) {
+        case MOUNT_SHARED_ONLY:
+                return op->shared;
+        case MOUNT_SHARED_SKIP:
+                return !op->shared;
+        default:
+                return true;
+        }
+}
+
+/* Whether a later op of this run clones from aside op i: one that will be
+ * mounted now (a shared one that is not mounted yet), directly or through
+ * another aside op. */
+static bool aside_needed(Apply *a, size_t i) {
+        for (size_t j = i + 1; j < a->plan->n_ops; j++) {
+                const MountOp *u = &a->plan->ops[j];
+
+                if (u->source.base != BASE_ENTRY || u->source_op != i || !wanted(a->trees, u))
+                        continue;
+                if (u->aside ? aside_needed(a, j)
+                             : !u->shared || shared_ref_is_mounted(u->target.path) <= 0)
+                        return true;
+        }
+        return false;
+}
+
 /* A shared op is mounted once on the host; later users only take a
  * reference. The caller holds the runtime lock. */
 static int apply_shared(Apply *a, const MountOp *op) {
         size_t before = a->undo->n_steps;
         UndoStep *s;
         int r;
+
+        /* Aside, it has no host path to count references on: it lives only
+         * for this run, and only if a mount made now clones from it. */
+        if (op->aside)
+                return aside_needed(a, a->cur) ? apply_one(a, op) : 0;
 
         r = shared_ref_is_mounted(op->target.path);
         if (r < 0)
@@ -854,23 +955,21 @@ static int apply_shared(Apply *a, const MountOp *op) {
         return 0;
 }
 
-static bool wanted(const MountTrees *t, const MountOp *op) {
-        switch (t->shared) {
-        case MOUNT_SHARED_ONLY:
-                return op->shared;
-        case MOUNT_SHARED_SKIP:
-                return !op->shared;
-        default:
-                return true;
-        }
+static void apply_done(Apply *a) {
+        safe_close(a->host_fd);
+        for (size_t i = 0; a->fds && i < a->plan->n_ops; i++)
+                safe_close(a->fds[i]);
+        free(a->fds);
+        free(a->keep);
 }
 
 int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
         _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
         _cleanup_close_ int own_lock = -EBADF;
-        Apply a = {.trees = trees, .root_fd = trees->root_fd, .host_fd = -EBADF};
+        _cleanup_(apply_done) Apply a = {
+                .plan = plan, .trees = trees, .root_fd = trees->root_fd, .host_fd = -EBADF};
         bool any_shared = false;
-        int r = 0;
+        int *fds, r = 0;
 
         assert(plan);
         assert(trees);
@@ -883,8 +982,21 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                 return log_error_errno(EINVAL, "mount: shared entries need a holder");
 
         undo = calloc(1, sizeof *undo);
-        if (!undo)
+        a.keep = calloc(plan->n_ops + 1, sizeof(bool));
+        fds = malloc(sizeof(int) * (plan->n_ops + 1));
+        if (!undo || !a.keep || !fds) {
+                free(fds);
                 return log_oom();
+        }
+        for (size_t i = 0; i < plan->n_ops; i++)
+                fds[i] = -EBADF;
+        a.fds = fds; /* apply_done() closes them from here on */
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                if (plan->ops[i].source.base == BASE_ENTRY) {
+                        assert(plan->ops[i].source_op < i);
+                        a.keep[plan->ops[i].source_op] = true;
+                }
+        }
         if (trees->holder) {
                 undo->holder = strdup(trees->holder);
                 if (!undo->holder)
@@ -905,15 +1017,21 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                 if (!wanted(trees, op))
                         continue;
                 a.why[0] = 0;
+                a.cur = i;
                 r = op->shared ? apply_shared(&a, op) : apply_one(&a, op);
                 if (r < 0) {
-                        log_error_errno(r, "mount entry '%s' (%s on %s%s): %s%s%m", op->entry,
-                                        kind_names[op->kind], base_prefix[op->target.base],
-                                        op->target.path, a.why, a.why[0] ? ": " : "");
+                        if (op->aside)
+                                log_error_errno(r, "mount entry '%s' (%s, aside): %s%s%m",
+                                                op->entry, kind_names[op->kind], a.why,
+                                                a.why[0] ? ": " : "");
+                        else
+                                log_error_errno(r, "mount entry '%s' (%s on %s%s): %s%s%m",
+                                                op->entry, kind_names[op->kind],
+                                                base_prefix[op->target.base], op->target.path,
+                                                a.why, a.why[0] ? ": " : "");
                         break;
                 }
         }
-        safe_close(a.host_fd);
         if (r < 0) {
                 (void)mount_undo_run(undo, trees->lock_fd >= 0 ? trees->lock_fd : own_lock);
                 return r;
