@@ -10,6 +10,7 @@
  * meanwhile.
  */
 #include "mount.h"
+#include "mount-internal.h"
 #include "assembly.h"
 #include "fsutil.h"
 #include "loopdev.h"
@@ -42,7 +43,7 @@ static const char *const kind_names[_OP_KIND_MAX] = {
         [OP_LOOP] = "loop", [OP_DEV] = "dev",
 };
 
-static const char *const base_prefix[_BASE_MAX] = {
+const char *const mount_base_prefix[_BASE_MAX] = {
         [BASE_HOST] = "", [BASE_IMAGE] = "image:", [BASE_STATE] = "state:",
         [BASE_ROOT] = "", [BASE_ENTRY] = "@",
 };
@@ -50,7 +51,7 @@ static const char *const base_prefix[_BASE_MAX] = {
 /* What to print before p's path in a message: "image:", "@rw:" and so on. */
 static const char *prefix_of(Apply *a, const MountOp *op, const PlanPath *p) {
         if (p->base != BASE_ENTRY)
-                return base_prefix[p->base];
+                return mount_base_prefix[p->base];
         snprintf(a->prefix, sizeof a->prefix, "@%s:", a->plan->ops[op->source_op].spec->name);
         return a->prefix;
 }
@@ -79,133 +80,6 @@ unsigned mount_attr_from_flags(unsigned entry_flags) {
         if (entry_flags & ENTRY_NOEXEC)
                 attr |= MOUNT_ATTR_NOEXEC;
         return attr;
-}
-
-/* Undo stack. */
-
-static int undo_push(MountUndo *u, UndoKind kind, PathBase base, const char *path, int fd) {
-        UndoStep *t;
-        char *p;
-
-        p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        t = realloc(u->steps, sizeof *t * (u->n_steps + 1));
-        if (!t) {
-                free(p);
-                return -ENOMEM;
-        }
-        u->steps = t;
-        u->steps[u->n_steps++] = (UndoStep){.kind = kind, .base = base, .path = p, .fd = fd};
-        return 0;
-}
-
-/* Pushes the directories mkdir_p_in_root() made under tree_fd (outermost
- * first), so undo removes them innermost first. */
-static int undo_push_created(MountUndo *u, PathBase base, int tree_fd, char **created) {
-        for (size_t i = 0; created && created[i]; i++) {
-                int fd, r;
-
-                fd = fcntl(tree_fd, F_DUPFD_CLOEXEC, 3);
-                if (fd < 0)
-                        return -errno;
-                r = undo_push(u, UNDO_RMDIR, base, created[i], fd);
-                if (r < 0) {
-                        safe_close(fd);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-static int undo_remove(const UndoStep *s) {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int parent = -EBADF;
-        const char *rel = path_relative(s->path), *slash = strrchr(rel, '/');
-        const char *name = slash ? slash + 1 : rel;
-
-        dir = slash ? strndup(rel, slash - rel) : strdup(".");
-        if (!dir)
-                return -ENOMEM;
-        /* In-root: a symlink on the way (planted before or since) resolves
-         * inside the tree like it did when the directory was made. */
-        parent = openat_in_root(s->fd, dir, O_PATH | O_DIRECTORY, 0);
-        if (parent < 0)
-                return parent == -ENOENT ? 0 : parent;
-        if (unlinkat(parent, name, s->kind == UNDO_RMDIR ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
-}
-
-static int undo_step(MountUndo *u, UndoStep *s) {
-        char buf[FD_PATH_MAX];
-        int r = 0;
-
-        switch (s->kind) {
-        case UNDO_UNMOUNT:
-                /* Detach: our own fd keeps the mount busy, and a recursive bind
-                 * takes its submounts along. EINVAL: already gone with a parent. */
-                if (umount2(fd_path(s->fd, buf), MNT_DETACH) < 0 && errno != EINVAL)
-                        r = log_warning_errno(errno, "cannot unmount %s: %m", s->path);
-                break;
-        case UNDO_SHARED_REF:
-                r = shared_ref_release(s->path, u->holder);
-                break;
-        case UNDO_RMDIR:
-        case UNDO_UNLINK:
-                r = undo_remove(s);
-                if (r < 0 && r != -ENOTEMPTY && r != -EBUSY)
-                        log_warning_errno(r, "cannot remove %s%s: %m", base_prefix[s->base],
-                                          s->path);
-                else
-                        r = 0;
-                break;
-        default:
-                assert(false);
-        }
-        s->fd = safe_close(s->fd);
-        return r;
-}
-
-static bool undo_has_shared(const MountUndo *u) {
-        for (size_t i = 0; i < u->n_steps; i++)
-                if (u->steps[i].kind == UNDO_SHARED_REF)
-                        return true;
-        return false;
-}
-
-int mount_undo_run(MountUndo *u, int lock_fd) {
-        _cleanup_close_ int own_lock = -EBADF;
-        int ret = 0, r;
-
-        assert(u);
-        if (lock_fd < 0 && undo_has_shared(u)) {
-                r = assembly_lock(&own_lock);
-                if (r < 0)
-                        return r;
-        }
-        while (u->n_steps > 0) {
-                UndoStep *s = &u->steps[--u->n_steps];
-
-                r = undo_step(u, s);
-                if (r < 0 && ret == 0)
-                        ret = r;
-                free(s->path);
-        }
-        return ret;
-}
-
-MountUndo *mount_undo_free(MountUndo *u) {
-        if (!u)
-                return NULL;
-        for (size_t i = 0; i < u->n_steps; i++) {
-                safe_close(u->steps[i].fd);
-                free(u->steps[i].path);
-        }
-        free(u->steps);
-        free(u->holder);
-        free(u);
-        return NULL;
 }
 
 /* Path resolution. */
@@ -308,7 +182,7 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         } else {
                 base = tree_fd(a, p->base);
                 if (base == -ENXIO)
-                        return fail(a, ENXIO, "%s%s: no %s tree was given", base_prefix[p->base],
+                        return fail(a, ENXIO, "%s%s: no %s tree was given", mount_base_prefix[p->base],
                                     p->path, p->base == BASE_IMAGE ? "image" : "state");
                 if (base < 0)
                         return fail(a, base, "cannot open /");
@@ -649,7 +523,7 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
 
         base = tree_fd(a, p->base);
         if (base == -ENXIO)
-                return fail(a, ENXIO, "%s%s: no state tree was given", base_prefix[p->base],
+                return fail(a, ENXIO, "%s%s: no state tree was given", mount_base_prefix[p->base],
                             p->path);
         if (base < 0)
                 return fail(a, base, "cannot open /");
@@ -657,7 +531,7 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
         if (r >= 0)
                 r = undo_push_created(a->undo, p->base, base, created);
         if (r < 0)
-                return fail(a, r, "cannot create %s%s", base_prefix[p->base], p->path);
+                return fail(a, r, "cannot create %s%s", mount_base_prefix[p->base], p->path);
         if (lower >= 0 && strv_length(created) > 0) {
                 char buf[FD_PATH_MAX];
                 struct stat st;
@@ -665,7 +539,7 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
                 if (fstat(lower, &st) < 0 ||
                     fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 ||
                     chmod(fd_path(fd, buf), st.st_mode & 07777) < 0)
-                        return fail(a, errno, "cannot set up %s%s", base_prefix[p->base], p->path);
+                        return fail(a, errno, "cannot set up %s%s", mount_base_prefix[p->base], p->path);
         }
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -1027,7 +901,7 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                         else
                                 log_error_errno(r, "mount entry '%s' (%s on %s%s): %s%s%m",
                                                 op->entry, kind_names[op->kind],
-                                                base_prefix[op->target.base], op->target.path,
+                                                mount_base_prefix[op->target.base], op->target.path,
                                                 a.why, a.why[0] ? ": " : "");
                         break;
                 }
