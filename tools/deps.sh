@@ -3,9 +3,9 @@
 # As root, missing packages are installed; otherwise they are listed.
 set -euo pipefail
 
-build=(gcc make meson ninja-build pkg-config libmount-dev libblkid-dev libsqlite3-dev
+build=(gcc make meson ninja-build pkg-config scdoc libmount-dev libblkid-dev libsqlite3-dev
        libarchive-dev libssl-dev zlib1g-dev)
-test=(libcmocka-dev bats attr erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
+test=(libcmocka-dev bats bc attr erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
       util-linux iproute2 xz-utils zstd graphviz)
 bench=(hyperfine)
 

@@ -1,10 +1,187 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* mount, umount: placeholder until the mount engine lands. */
+/*
+ * mount, umount: assemble a profile onto a host directory and take it down
+ * again, like vmount did for vservers (`vmount webapp /vservers/x`).
+ */
 #include "cli.h"
 
-int verb_mount(int argc, char **argv, GlobalOptions *g) {
-        return log_error_errno(EOPNOTSUPP, "mount: not implemented yet");
+#include "assembly.h"
+#include "plan.h"
+#include "profile.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+static void mount_help(FILE *out) {
+        fprintf(out, "Usage: goldroot mount --profile FILE [--name N] [--hostname H]\n"
+                     "                      [--image DIR] [--state DIR] DIR\n"
+                     "       goldroot mount NAME DIR\n"
+                     "\n"
+                     "Assemble the mounts of a profile onto the host directory DIR.\n"
+                     "\n"
+                     "  --profile FILE  the profile to apply\n"
+                     "  --name N        %%n in the profile (default: DIR's basename)\n"
+                     "  --hostname H    %%h in the profile (default: the name)\n"
+                     "  --image DIR     the tree that image: sources refer to\n"
+                     "  --state DIR     the tree that state: sources and uppers refer to\n");
 }
+
+/* DIR as the records know it: absolute, canonical, and a directory. */
+static int canonical_dir(const char *verb, const char *dir, char **ret) {
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+
+        p = realpath(dir, NULL);
+        if (!p)
+                return log_error_errno(errno, "%s %s: %m", verb, dir);
+        if (stat(p, &st) < 0)
+                return log_error_errno(errno, "%s %s: %m", verb, dir);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(ENOTDIR, "%s %s: %m", verb, dir);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int open_tree_dir(const char *what, const char *path, int *ret_fd) {
+        int fd;
+
+        if (!path) {
+                *ret_fd = -EBADF;
+                return 0;
+        }
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "mount: cannot open %s %s: %m", what, path);
+        *ret_fd = fd;
+        return 0;
+}
+
+int verb_mount(int argc, char **argv, GlobalOptions *g) {
+        enum {
+                ARG_PROFILE = ARG_VERB_BASE,
+                ARG_NAME,
+                ARG_HOSTNAME,
+                ARG_IMAGE,
+                ARG_STATE,
+        };
+        static const struct option options[] = {
+                CLI_GLOBAL_LONGOPTIONS,
+                {"help", no_argument, NULL, 'h'},
+                {"profile", required_argument, NULL, ARG_PROFILE},
+                {"name", required_argument, NULL, ARG_NAME},
+                {"hostname", required_argument, NULL, ARG_HOSTNAME},
+                {"image", required_argument, NULL, ARG_IMAGE},
+                {"state", required_argument, NULL, ARG_STATE},
+                {},
+        };
+        const char *profile = NULL, *name = NULL, *hostname = NULL, *image = NULL, *state = NULL;
+        _cleanup_(profile_set_freep) ProfileSet *set = NULL;
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        _cleanup_strv_free_ char **search = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int image_fd = -EBADF, state_fd = -EBADF;
+        PlanContext ctx = {};
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "hqv", options, NULL)) >= 0) {
+                if (cli_global_option(c, g))
+                        continue;
+                switch (c) {
+                case 'h':
+                        mount_help(stdout);
+                        return 0;
+                case ARG_PROFILE:
+                        profile = optarg;
+                        break;
+                case ARG_NAME:
+                        name = optarg;
+                        break;
+                case ARG_HOSTNAME:
+                        hostname = optarg;
+                        break;
+                case ARG_IMAGE:
+                        image = optarg;
+                        break;
+                case ARG_STATE:
+                        state = optarg;
+                        break;
+                default:
+                        return cli_usage_error("mount", "see 'goldroot mount --help'");
+                }
+        }
+        if (!profile) {
+                if (argc - optind != 2)
+                        return cli_usage_error("mount", "expected NAME DIR or --profile FILE DIR");
+                return log_error_errno(EOPNOTSUPP,
+                                       "mount %s: mounting an instance by name needs instances, "
+                                       "which this goldroot does not have yet; use --profile",
+                                       argv[optind]);
+        }
+        if (argc - optind != 1)
+                return cli_usage_error("mount", "expected one DIR after the options");
+
+        r = canonical_dir("mount", argv[optind], &dir);
+        if (r < 0)
+                return r;
+        r = open_tree_dir("image", image, &image_fd);
+        if (r < 0)
+                return r;
+        r = open_tree_dir("state", state, &state_fd);
+        if (r < 0)
+                return r;
+
+        r = profile_default_search_path(profile, &search);
+        if (r < 0)
+                return log_error_errno(r, "mount: cannot build the profile search path: %m");
+        r = profile_set_load(profile, search, &set);
+        if (r < 0)
+                return r;
+
+        ctx.placeholders.name = name ?: (streq(dir, "/") ? "root" : strrchr(dir, '/') + 1);
+        ctx.placeholders.hostname = hostname ?: ctx.placeholders.name;
+        ctx.have_image = image;
+        ctx.have_state = state;
+        r = plan_build(set, &ctx, &plan);
+        if (r < 0)
+                return r;
+
+        r = assembly_mount(plan, dir, image_fd, state_fd);
+        /* What the kernel refuses while mounting is an operational failure
+         * (exit 1), even when its errno is EINVAL; the profile was valid. */
+        if (error_is_bad_input(r))
+                return -EIO;
+        return r;
+}
+
 int verb_umount(int argc, char **argv, GlobalOptions *g) {
-        return log_error_errno(EOPNOTSUPP, "umount: not implemented yet");
+        static const struct option options[] = {
+                CLI_GLOBAL_LONGOPTIONS,
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_free_ char *dir = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "hqv", options, NULL)) >= 0) {
+                if (cli_global_option(c, g))
+                        continue;
+                switch (c) {
+                case 'h':
+                        printf("Usage: goldroot umount DIR\n"
+                               "\n"
+                               "Take down an assembly made by goldroot mount: every mount in\n"
+                               "reverse order, loop devices, and references on shared mounts.\n");
+                        return 0;
+                default:
+                        return cli_usage_error("umount", "see 'goldroot umount --help'");
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage_error("umount", "expected one DIR");
+        r = canonical_dir("umount", argv[optind], &dir);
+        if (r < 0)
+                return r;
+        r = assembly_umount(dir);
+        return error_is_bad_input(r) ? -EIO : r;
 }

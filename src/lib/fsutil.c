@@ -174,9 +174,10 @@ int copy_xattrs_fd(int srcfd, int dstfd) {
         const char *src = fd_path(srcfd, fdbuf), *dst = fd_path(dstfd, fdbuf2);
         ssize_t n;
 
-        /* O_PATH fds (symlinks) only take xattr calls by path; the l* calls on
-         * /proc/self/fd/N act on the object itself. */
-        n = llistxattr(src, NULL, 0);
+        /* O_PATH fds (symlinks) only take xattr calls by path. The following
+         * calls on /proc/self/fd/N act on the object itself, a symlink included;
+         * the l* calls would act on the proc link and see no xattrs at all. */
+        n = listxattr(src, NULL, 0);
         if (n < 0)
                 return errno == ENOTSUP ? 0 : -errno;
         if (n == 0)
@@ -184,21 +185,21 @@ int copy_xattrs_fd(int srcfd, int dstfd) {
         names = malloc(n);
         if (!names)
                 return -ENOMEM;
-        n = llistxattr(src, names, n);
+        n = listxattr(src, names, n);
         if (n < 0)
                 return -errno;
         for (char *k = names; k < names + n; k += strlen(k) + 1) {
                 _cleanup_free_ char *value = NULL;
-                ssize_t vn = lgetxattr(src, k, NULL, 0);
+                ssize_t vn = getxattr(src, k, NULL, 0);
                 if (vn < 0)
                         return -errno;
                 value = malloc(vn + 1);
                 if (!value)
                         return -ENOMEM;
-                vn = lgetxattr(src, k, value, vn);
+                vn = getxattr(src, k, value, vn);
                 if (vn < 0)
                         return -errno;
-                if (lsetxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
+                if (setxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
                         return -errno;
         }
         return 0;
@@ -446,4 +447,20 @@ int is_mount_point_at(int dirfd, const char *path) {
         if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
                 return -EOPNOTSUPP;
         return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+
+int mount_id_at(int dirfd, const char *path, uint64_t *ret) {
+        struct statx sx;
+
+        if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | (isempty(path) ? AT_EMPTY_PATH : 0),
+                  STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)))
+                return -EOPNOTSUPP;
+        *ret = sx.stx_mnt_id;
+        return 0;
 }

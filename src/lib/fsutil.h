@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS).
@@ -52,3 +53,7 @@ const char *fd_path(int fd, char buf[static FD_PATH_MAX]);
 
 /* True if path is a mount point (statx STATX_ATTR_MOUNT_ROOT). */
 int is_mount_point_at(int dirfd, const char *path);
+/* The id of the mount that path (or dirfd itself, for "") lies on: the
+ * never-reused 64-bit id where the kernel has it (Linux 6.8), else the classic
+ * one. Does not follow a final symlink. */
+int mount_id_at(int dirfd, const char *path, uint64_t *ret);

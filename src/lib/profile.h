@@ -38,6 +38,7 @@ typedef enum SourceKind {
         SOURCE_REF,    /* FILE:ENTRY[/SUBPATH], a shared entry of another profile */
         SOURCE_DEVTAG, /* UUID=... or LABEL=... (dev entries) */
         SOURCE_TMPFS,  /* upper=tmpfs: a throw-away upper layer */
+        SOURCE_ENTRY,  /* @ENTRY[/SUBPATH], an entry of the same profile */
         _SOURCE_KIND_MAX,
 } SourceKind;
 
@@ -47,12 +48,14 @@ typedef struct Source {
         SourceKind kind;
         /* IMAGE, STATE: normalized absolute path inside the tree ("/etc").
          * HOST: normalized absolute path. REF: SUBPATH, "" when absent.
-         * DEVTAG: the tag as written. May hold placeholders. */
+         * ENTRY: SUBPATH as an absolute path in that entry's mount, "/" when
+         * absent. DEVTAG: the tag as written. May hold placeholders. */
         char *path;
-        char *ref_file;           /* REF: profile name as written ("logs") */
-        char *ref_entry;          /* REF: entry name */
-        const struct Entry *ref;  /* REF: resolved target entry (not owned) */
+        char *ref_file;          /* REF: profile name as written ("logs") */
+        char *ref_entry;         /* REF, ENTRY: entry name */
+        const struct Entry *ref; /* REF, ENTRY: resolved entry (not owned) */
         Location loc;
+        char *raw; /* the field as written, so errors can point into it */
 } Source;
 
 enum {
@@ -84,7 +87,10 @@ typedef struct Entry {
         char *name;
         EntryType type;
         Source source;
-        char *target; /* normalized absolute path; may hold placeholders */
+        char *target; /* normalized absolute path; may hold placeholders. NULL if aside */
+        /* TARGET "-": mounted but never attached in the tree; only @ENTRY
+         * sources of the same profile reach it. */
+        bool aside;
         unsigned flags;
         uint64_t size;
         mode_t mode;
@@ -97,16 +103,18 @@ typedef struct Entry {
         size_t index;                  /* position in that profile, file order */
         Location loc;                  /* of the name */
         Location target_loc;
+        char *target_raw; /* TARGET as written (see Source.raw) */
 } Entry;
 
 typedef struct Profile {
-        char *path; /* the file as found on the search path */
-        char *name; /* basename without ".profile": what FILE in FILE:ENTRY matches */
+        char *path;      /* the file as found on the search path */
+        char *name;      /* basename without ".profile": what FILE in FILE:ENTRY matches */
         Entry **entries; /* file order, includes spliced in where they appear */
         size_t n_entries;
         /* Extra settings for later issues ("set KEY VALUE" lines), NULL-terminated
          * key/value pairs. */
         char **settings;
+        bool shared; /* loaded for a FILE:ENTRY or after=FILE:ENTRY, not the main profile */
 } Profile;
 
 typedef struct ProfileSet {
@@ -134,10 +142,17 @@ static inline void profile_set_freep(ProfileSet **s) {
 
 /* Finds an entry of the main profile by name. */
 const Entry *profile_set_find(const ProfileSet *set, const char *name);
+/* Finds an entry of profile p by name. */
+const Entry *profile_find_entry(const Profile *p, const char *name);
+/* The value of a "set KEY ..." line in p (the last one wins), or NULL. */
+const char *profile_get_setting(const Profile *p, const char *key);
 
 /* The search path the command line uses: the profile's own directory, then
  * $GOLDROOT_PROFILE_DIR or /etc/goldroot/profiles, then the built-in profiles. */
 int profile_default_search_path(const char *profile_path, char ***ret);
+
+/* "web" for ".../web.profile": the name FILE:ENTRY references match. */
+char *profile_name_from_path(const char *path);
 
 const char *entry_type_to_string(EntryType t);
 /* "name" for main-profile entries, "file:name" for others. */
@@ -151,3 +166,6 @@ typedef struct Placeholders {
         const char *image_id; /* %i */
 } Placeholders;
 int placeholders_expand(const char *s, const Placeholders *p, char **ret, char *ret_missing);
+/* Where the first use of placeholder %c lies in raw (a field as written at
+ * loc), so an error can point at it; loc itself when it is not found. */
+Location placeholder_location(const Location *loc, const char *raw, char c);

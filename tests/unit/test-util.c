@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 static void test_parse_size(void **state) {
         uint64_t v = 0;
@@ -205,6 +206,28 @@ static void test_copy_tree_and_atomic_write(void **state) {
         assert_int_equal(rm_rf_at(AT_FDCWD, dst), 0);
 }
 
+static void test_copy_xattrs(void **state) {
+        char src[] = "/tmp/gr-xsrc-XXXXXX", dst[] = "/tmp/gr-xdst-XXXXXX";
+        _cleanup_close_ int s = -EBADF, d = -EBADF, f = -EBADF;
+        char v[8] = {};
+        (void)state;
+
+        assert_non_null(mkdtemp(src));
+        assert_non_null(mkdtemp(dst));
+        s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(write_file_atomic_at(s, "file", "x", 1, 0644), 0);
+        f = openat(s, "file", O_RDONLY | O_CLOEXEC);
+        assert_int_equal(fsetxattr(f, "user.goldroot", "kept", 4, 0), 0);
+        assert_int_equal(copy_tree_contents_at(s, d), 0);
+        f = safe_close(f);
+        f = openat(d, "file", O_RDONLY | O_CLOEXEC);
+        assert_int_equal(fgetxattr(f, "user.goldroot", v, sizeof v), 4);
+        assert_string_equal(v, "kept");
+        assert_int_equal(rm_rf_at(AT_FDCWD, src), 0);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dst), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
@@ -217,6 +240,7 @@ int main(void) {
                 cmocka_unit_test(test_strv),
                 cmocka_unit_test(test_openat_in_root_stays_inside),
                 cmocka_unit_test(test_copy_tree_and_atomic_write),
+                cmocka_unit_test(test_copy_xattrs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * assembly: records of host assemblies and reference counts of shared mounts,
+ * under one runtime lock, and the teardown of an assembly.
+ *
+ * Records are small text files ("KEY VALUE" lines) written atomically. Each
+ * names mounts by path and by mount id, so that a record can never make
+ * goldroot detach a mount it did not make: a path whose mount id changed is
+ * someone else's.
+ */
+#include "assembly.h"
+#include "fsutil.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+
+#define RECORD_MAX (1u << 20)
+
+static int runtime_subdir(const char *sub, int *ret_fd) {
+        _cleanup_close_ int slash = -EBADF;
+        _cleanup_free_ char *p = NULL;
+
+        slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (slash < 0)
+                return -errno;
+        p = path_join(runtime_dir(), sub);
+        if (!p)
+                return -ENOMEM;
+        return mkdir_p_in_root(slash, p, 0755, ret_fd, NULL);
+}
+
+static int sha256_hex(const char *s, char ret[static 65]) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+
+        /* A digest needs no openssl.cnf; reading it would cost more than
+         * everything else a umount does in user space. Without effect if
+         * libcrypto was initialized already. */
+        (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+
+        if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n != 32)
+                return -EIO;
+        for (unsigned i = 0; i < n; i++)
+                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+int assembly_lock(int *ret_fd) {
+        _cleanup_close_ int dir = -EBADF, fd = -EBADF;
+        int r;
+
+        assert(ret_fd);
+        r = runtime_subdir(NULL, &dir);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", runtime_dir());
+        fd = openat(dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return log_error_errno(errno, "cannot open %s/lock: %m", runtime_dir());
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(errno, "cannot lock %s/lock: %m", runtime_dir());
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* A record: "KEY VALUE" lines, kept in order. */
+typedef struct Record {
+        char **keys;
+        char **values;
+} Record;
+
+static void record_done(Record *rec) {
+        strv_free(rec->keys);
+        strv_free(rec->values);
+        *rec = (Record){};
+}
+
+static int record_add(Record *rec, const char *key, const char *value) {
+        int r = strv_extend(&rec->keys, key);
+        return r < 0 ? r : strv_extend(&rec->values, value);
+}
+
+static const char *record_get(const Record *rec, const char *key) {
+        for (size_t i = 0; rec->keys && rec->keys[i]; i++)
+                if (streq(rec->keys[i], key))
+                        return rec->values[i];
+        return NULL;
+}
+
+/* -ENOENT if there is no record. */
+static int record_read(int dirfd, const char *name, Record *ret) {
+        _cleanup_free_ char *text = NULL;
+        Record rec = {};
+        char *line, *save = NULL;
+        int r;
+
+        r = read_file_at(dirfd, name, &text, NULL, RECORD_MAX);
+        if (r < 0)
+                return r;
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *sp = strchr(line, ' ');
+                if (!sp)
+                        continue;
+                *sp = 0;
+                r = record_add(&rec, line, sp + 1);
+                if (r < 0) {
+                        record_done(&rec);
+                        return r;
+                }
+        }
+        *ret = rec;
+        return 0;
+}
+
+/* Like write_file_atomic_at() but without fsync: runtime records describe
+ * mounts, which do not survive a crash either, so only atomicity matters (a
+ * reader sees the old record or the new one, never half of one). */
+static int write_volatile_atomic_at(int dirfd, const char *name, const char *data, size_t len) {
+        char tmp[96];
+        _cleanup_close_ int fd = -EBADF;
+        int r = 0;
+
+        snprintf(tmp, sizeof tmp, ".%.64s.%d.tmp", name, (int)getpid());
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        for (size_t w = 0; w < len && r == 0;) {
+                ssize_t n = write(fd, data + w, len - w);
+                if (n < 0)
+                        r = -errno;
+                else
+                        w += n;
+        }
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+static int record_write(int dirfd, const char *name, const Record *rec) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; rec->keys && rec->keys[i]; i++)
+                fprintf(f, "%s %s\n", rec->keys[i], rec->values[i]);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return write_volatile_atomic_at(dirfd, name, text, len);
+}
+
+/* Shared mounts. */
+
+static int shared_record(const char *target, int *ret_dir, char name[static 65]) {
+        int r = sha256_hex(target, name);
+        return r < 0 ? r : runtime_subdir("shared", ret_dir);
+}
+
+/* Whether the record still describes the mount on target. */
+static bool shared_record_live(const Record *rec, const char *target) {
+        const char *want = record_get(rec, "mount-id");
+        char have[32];
+        uint64_t id;
+
+        if (!want || mount_id_at(AT_FDCWD, target, &id) < 0 ||
+            is_mount_point_at(AT_FDCWD, target) <= 0)
+                return false;
+        snprintf(have, sizeof have, "%" PRIu64, id);
+        return streq(want, have);
+}
+
+int shared_ref_is_mounted(const char *target) {
+        _cleanup_close_ int dir = -EBADF;
+        _cleanup_(record_done) Record rec = {};
+        char name[65];
+        int r;
+
+        r = shared_record(target, &dir, name);
+        if (r < 0)
+                return r;
+        r = record_read(dir, name, &rec);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return shared_record_live(&rec, target);
+}
+
+int shared_ref_add(const char *target, const char *entry, const char *holder) {
+        _cleanup_close_ int dir = -EBADF;
+        _cleanup_(record_done) Record old = {}, rec = {};
+        char name[65], id[32];
+        uint64_t mnt;
+        int r;
+
+        r = shared_record(target, &dir, name);
+        if (r < 0)
+                return r;
+        r = mount_id_at(AT_FDCWD, target, &mnt);
+        if (r < 0)
+                return r;
+        snprintf(id, sizeof id, "%" PRIu64, mnt);
+        r = record_read(dir, name, &old);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if ((r = record_add(&rec, "target", target)) < 0 ||
+            (r = record_add(&rec, "entry", entry ?: "-")) < 0 ||
+            (r = record_add(&rec, "mount-id", id)) < 0)
+                return r;
+        /* Holders of a mount that is gone (a stale record) hold nothing. */
+        if (streq_ptr(record_get(&old, "mount-id"), id))
+                for (size_t i = 0; old.keys && old.keys[i]; i++)
+                        if (streq(old.keys[i], "holder") && !streq(old.values[i], holder) &&
+                            (r = record_add(&rec, "holder", old.values[i])) < 0)
+                                return r;
+        r = record_add(&rec, "holder", holder);
+        if (r < 0)
+                return r;
+        return record_write(dir, name, &rec);
+}
+
+int shared_ref_release(const char *target, const char *holder) {
+        _cleanup_close_ int dir = -EBADF;
+        _cleanup_(record_done) Record old = {}, rec = {};
+        bool held = false, others = false;
+        char name[65];
+        int r;
+
+        r = shared_record(target, &dir, name);
+        if (r < 0)
+                return log_error_errno(r, "cannot open the shared mount records: %m");
+        r = record_read(dir, name, &old);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "cannot read the record of shared mount %s: %m", target);
+        for (size_t i = 0; old.keys && old.keys[i]; i++) {
+                if (streq(old.keys[i], "holder") && streq(old.values[i], holder)) {
+                        held = true;
+                        continue;
+                }
+                others = others || streq(old.keys[i], "holder");
+                r = record_add(&rec, old.keys[i], old.values[i]);
+                if (r < 0)
+                        return log_oom();
+        }
+        if (!held)
+                return 0;
+        if (others) {
+                r = record_write(dir, name, &rec);
+                if (r < 0)
+                        return log_error_errno(r, "cannot update the record of %s: %m", target);
+                return 0;
+        }
+        /* The last reference: unmount, but only the mount the record is about. */
+        if (shared_record_live(&old, target) && umount2(target, UMOUNT_NOFOLLOW) < 0) {
+                if (errno != EBUSY)
+                        return log_error_errno(errno, "cannot unmount shared %s: %m", target);
+                log_warning("shared mount %s is busy, detaching it", target);
+                if (umount2(target, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
+                        return log_error_errno(errno, "cannot unmount shared %s: %m", target);
+        }
+        if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
+                return log_error_errno(errno, "cannot remove the record of %s: %m", target);
+        return 0;
+}
+
+/* Assemblies. */
+
+/* Detaches the mount recorded at path with id under dirfd, resolved without
+ * following any symlink (one planted in the assembly must not redirect us to
+ * a host path). 0 if it is gone already. */
+static int detach_recorded(int dirfd, const char *path, const char *id) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[FD_PATH_MAX], have[32];
+        uint64_t mnt;
+        int r;
+
+        fd = openat_in_root_nofollow(dirfd, path_relative(path), O_PATH, 0);
+        if (fd < 0)
+                return fd;
+        r = is_mount_point_at(fd, "");
+        if (r <= 0)
+                return r < 0 ? r : 0;
+        r = mount_id_at(fd, "", &mnt);
+        if (r < 0)
+                return r;
+        snprintf(have, sizeof have, "%" PRIu64, mnt);
+        if (!streq(have, id))
+                return 0; /* not ours any more */
+        /* MNT_DETACH: our fd keeps the mount busy; closing it finishes the job
+         * (and lets an autoclear loop device go). */
+        if (umount2(fd_path(fd, buf), MNT_DETACH) < 0)
+                return -errno;
+        return 1;
+}
+
+static bool assembly_live(const Record *rec, int dirfd) {
+        for (size_t i = 0; rec->keys && rec->keys[i]; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                const char *sp;
+                char have[32];
+                uint64_t mnt;
+
+                if (!streq(rec->keys[i], "mount") || !(sp = strchr(rec->values[i], ' ')))
+                        continue;
+                fd = openat_in_root_nofollow(dirfd, path_relative(sp + 1), O_PATH, 0);
+                if (fd < 0 || is_mount_point_at(fd, "") <= 0 || mount_id_at(fd, "", &mnt) < 0)
+                        continue;
+                snprintf(have, sizeof have, "%" PRIu64, mnt);
+                if (strncmp(rec->values[i], have, sp - rec->values[i]) == 0 &&
+                    strlen(have) == (size_t)(sp - rec->values[i]))
+                        return true;
+        }
+        return false;
+}
+
+/* Takes down a recorded assembly, last step first. dirfd may be -EBADF when
+ * dir is gone; then only shared references are dropped. */
+static int assembly_teardown(const Record *rec, int dirfd, const char *dir) {
+        const char *holder = record_get(rec, "holder");
+        bool has_root = record_get(rec, "root");
+        size_t n = strv_length(rec->keys);
+        int ret = 0, r;
+
+        for (size_t i = n; i-- > 0;) {
+                const char *k = rec->keys[i], *v = rec->values[i], *sp;
+
+                if (streq(k, "shared") && holder) {
+                        r = shared_ref_release(v, holder);
+                        ret = ret ?: r;
+                } else if (streq(k, "mount") && dirfd >= 0 && (sp = strchr(v, ' '))) {
+                        _cleanup_free_ char *id = strndup(v, sp - v);
+
+                        if (!id)
+                                return log_oom();
+                        r = detach_recorded(dirfd, sp + 1, id);
+                        /* A mount whose path cannot be resolved any more goes
+                         * with the assembly's root, which is detached
+                         * recursively; without one it stays, and we say so. */
+                        if (r < 0 && (!has_root || streq(sp + 1, "/"))) {
+                                log_error_errno(r, "umount %s: cannot unmount %s: %m", dir, sp + 1);
+                                ret = ret ?: r;
+                        }
+                }
+        }
+        return ret;
+}
+
+int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd) {
+        _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
+        _cleanup_close_ int lock = -EBADF, adir = -EBADF, dirfd = -EBADF;
+        _cleanup_(record_done) Record old = {}, rec = {};
+        MountTrees trees = MOUNT_TREES_INIT;
+        bool root = false;
+        char id[65];
+        int r;
+
+        assert(plan);
+        assert(path_is_absolute(dir));
+        if (strpbrk(dir, "\n\r"))
+                return log_error_errno(EINVAL, "mount %s: bad directory name", dir);
+        r = sha256_hex(dir, id);
+        if (r < 0)
+                return log_error_errno(r, "mount %s: cannot hash the directory name: %m", dir);
+        r = assembly_lock(&lock);
+        if (r < 0)
+                return r;
+        r = runtime_subdir("assemblies", &adir);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s/assemblies: %m", runtime_dir());
+        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return log_error_errno(errno, "mount %s: %m", dir);
+
+        r = record_read(adir, id, &old);
+        if (r >= 0) {
+                if (assembly_live(&old, dirfd))
+                        return log_error_errno(EBUSY,
+                                               "mount %s: already assembled by goldroot "
+                                               "(goldroot umount it first)",
+                                               dir);
+                log_info("%s: cleaning up the record of an assembly that is gone", dir);
+                (void)assembly_teardown(&old, -EBADF, dir);
+                if (unlinkat(adir, id, 0) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "cannot remove a stale record: %m");
+        } else if (r != -ENOENT)
+                return log_error_errno(r, "cannot read the record of %s: %m", dir);
+
+        trees.image_fd = image_fd;
+        trees.state_fd = state_fd;
+        trees.root_fd = dirfd;
+        trees.root_path = dir;
+        trees.holder = id;
+        trees.lock_fd = lock;
+        r = mount_apply(plan, &trees, &undo);
+        if (r < 0)
+                return r;
+
+        if ((r = record_add(&rec, "dir", dir)) < 0 || (r = record_add(&rec, "holder", id)) < 0)
+                goto fail;
+        for (size_t i = 0; i < undo->n_steps; i++) {
+                const UndoStep *s = &undo->steps[i];
+                _cleanup_free_ char *v = NULL;
+                uint64_t mnt;
+
+                if (s->kind == UNDO_SHARED_REF)
+                        r = record_add(&rec, "shared", s->path);
+                else if (s->kind == UNDO_UNMOUNT) {
+                        r = mount_id_at(s->fd, "", &mnt);
+                        if (r >= 0)
+                                r = asprintf_safe(&v, "%" PRIu64 " %s", mnt, s->path);
+                        if (r >= 0)
+                                r = record_add(&rec, "mount", v);
+                        if (r >= 0 && streq(s->path, "/") && !root) {
+                                root = true;
+                                r = record_add(&rec, "root", "/");
+                        }
+                } else
+                        continue;
+                if (r < 0)
+                        goto fail;
+        }
+        r = record_write(adir, id, &rec);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        log_error_errno(r, "mount %s: cannot record the assembly: %m", dir);
+        (void)mount_undo_run(undo, lock);
+        return r;
+}
+
+int assembly_umount(const char *dir) {
+        _cleanup_close_ int lock = -EBADF, adir = -EBADF, dirfd = -EBADF;
+        _cleanup_(record_done) Record rec = {};
+        char id[65];
+        int r;
+
+        assert(dir);
+        r = sha256_hex(dir, id);
+        if (r < 0)
+                return log_error_errno(r, "umount %s: %m", dir);
+        r = assembly_lock(&lock);
+        if (r < 0)
+                return r;
+        r = runtime_subdir("assemblies", &adir);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s/assemblies: %m", runtime_dir());
+        r = record_read(adir, id, &rec);
+        if (r == -ENOENT)
+                return log_error_errno(ENOENT, "umount %s: not assembled by goldroot", dir);
+        if (r < 0)
+                return log_error_errno(r, "umount %s: cannot read its record: %m", dir);
+
+        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                log_warning_errno(errno, "umount %s: %m; dropping its shared references only", dir);
+        r = assembly_teardown(&rec, dirfd, dir);
+        if (r < 0)
+                return r;
+        if (unlinkat(adir, id, 0) < 0 && errno != ENOENT)
+                return log_error_errno(errno, "umount %s: cannot remove its record: %m", dir);
+        return 0;
+}

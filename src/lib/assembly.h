@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * assembly: host assemblies made by `goldroot mount DIR` and the shared
+ * mounts they use.
+ *
+ * Everything lives under runtime_dir(): `lock` (one flock for every change),
+ * `assemblies/<sha256 of DIR>` (what was mounted on DIR, in order, and the
+ * shared references taken) and `shared/<sha256 of TARGET>` (a shared mount's
+ * holders: the last one to let go unmounts it).
+ */
+#pragma once
+
+#include "mount.h"
+
+#include <stdbool.h>
+
+/* Takes the runtime lock (flock LOCK_EX on runtime_dir()/lock, created with
+ * its directory if needed); closing the fd releases it. */
+int assembly_lock(int *ret_fd);
+
+/* Shared mounts; the caller holds the runtime lock. */
+/* 1 if a record exists for target and target is still a mount point. */
+int shared_ref_is_mounted(const char *target);
+/* Adds holder (once) to target's record, creating the record. */
+int shared_ref_add(const char *target, const char *entry, const char *holder);
+/* Removes holder; the last holder unmounts target and removes the record. */
+int shared_ref_release(const char *target, const char *holder);
+
+/* Applies plan onto the directory dir (an absolute, canonical host path) and
+ * records the assembly. Fails with -EBUSY if dir is already assembled; a
+ * record of an assembly that is no longer mounted is cleaned up first. */
+int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd);
+/* Takes down what assembly_mount() made on dir, in reverse order: -ENOENT
+ * (logged) if goldroot did not assemble dir. */
+int assembly_umount(const char *dir);

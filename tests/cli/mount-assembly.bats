@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# goldroot mount/umount as a pair: assembled directories are recorded, can
+# not be assembled twice, and umount takes down only what goldroot made.
+load ../lib/common
+load ../lib/mount
+
+setup() {
+        T=$BATS_TEST_TMPDIR
+        D=$T/root
+        mkdir -p "$D" "$T/img/etc" "$T/img/opt" "$T/img/tmp" "$T/img/var/log" "$T/src"
+        echo hi >"$T/src/hi"
+        mkfs.erofs --quiet "$T/opt.erofs" "$T/src" >/dev/null
+        cat >"$T/p.profile" <<EOP
+root  image  -             /         ro
+opt   loop   $T/opt.erofs  /opt
+tmp   tmpfs  -             /tmp      size=1M
+etc   tmpfs  -             /etc      copy
+EOP
+}
+
+teardown() {
+        mount_teardown
+}
+
+@test "umount takes down every mount and releases the loop device" {
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ "$(mounts_under "$D")" -eq 4 ]
+        [ "$(loops_of "$T/opt.erofs" | wc -l)" -eq 1 ]
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        [ -z "$(loops_of "$T/opt.erofs")" ]
+        # The record went with it.
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 1 ]
+}
+
+@test "mount onto an assembled directory fails" {
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount $D: already assembled by goldroot (goldroot umount it first)" ]
+        [ "$(mounts_under "$D")" -eq 4 ]
+        "$GOLDROOT" umount "$D"
+}
+
+@test "umount of a directory goldroot did not assemble is refused" {
+        mkdir -p "$T/other"
+        mount -t tmpfs other "$T/other"
+        run "$GOLDROOT" umount "$T/other"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: umount $T/other: not assembled by goldroot" ]
+        [ "$(mounts_at "$T/other")" -eq 1 ]
+        umount "$T/other"
+}
+
+@test "a stale record (assembly unmounted behind goldroot's back) is cleaned up" {
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        umount -R "$D"
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 4 ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "a symlink planted inside the assembly cannot redirect umount to the host" {
+        # A writable root whose /var/log is a mount; the "guest" then swaps
+        # /var for a symlink to a host directory that has its own mount.
+        mkdir -p "$T/rw/var/log" "$T/decoy/log"
+        mount -t tmpfs decoy "$T/decoy/log"
+        cat >"$T/rw.profile" <<EOP
+root  bind   $T/rw  /         rw
+log   tmpfs  -      /var/log  size=1M
+EOP
+        "$GOLDROOT" mount --profile "$T/rw.profile" "$D"
+        mv "$D/var" "$D/var.old"
+        ln -s "$T/decoy" "$D/var"
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        [ "$(mounts_at "$T/decoy/log")" -eq 1 ]
+        umount "$T/decoy/log"
+}
+
+@test "mount NAME (an instance) is not available yet" {
+        run "$GOLDROOT" mount web01 "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "${lines[0]}" == "goldroot: mount web01: "* ]]
+}
+
+@test "mount and umount: bad usage exits 2" {
+        run "$GOLDROOT" mount --profile "$T/p.profile"
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" umount
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" mount --bogus "$D"
+        [ "$status" -eq 2 ]
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# goldroot mount: bind and image entries, read-only (recursive), create,
+# optional, and the nosuid/nodev/noexec flags.
+load ../lib/common
+load ../lib/mount
+
+setup() {
+        T=$BATS_TEST_TMPDIR
+        D=$T/root
+        mkdir -p "$D" "$T/img/etc" "$T/img/srv" "$T/data"
+        echo gold >"$T/img/etc/hostname"
+}
+
+teardown() {
+        mount_teardown
+}
+
+@test "bind: ro makes the root read-only, rw writes through" {
+        cat >"$T/p.profile" <<EOP
+root  bind  $T/img   /     ro
+srv   bind  $T/data  /srv  rw
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$D/etc/hostname")" = gold ]
+        run touch "$D/foo"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        touch "$D/srv/bar"
+        [ -e "$T/data/bar" ]
+        has_opt "$D" ro
+        has_opt "$D/srv" rw
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "image: the root comes from --image, read-only" {
+        cat >"$T/p.profile" <<EOP
+root  image  -  /  ro
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$D/etc/hostname")" = gold ]
+        run touch "$D/etc/x"
+        [[ "$output" == *"Read-only file system"* ]]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "image: an image: source without --image is refused before mounting" {
+        cat >"$T/p.profile" <<EOP
+root  image  -  /  ro
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "${lines[0]}" == "goldroot: $T/p.profile:1:"*"image"* ]]
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "recursive read-only: a submount inside a bind source is read-only too" {
+        mkdir -p "$T/img/sub"
+        mount -t tmpfs sub "$T/img/sub"
+        touch "$T/img/sub/there"
+        cat >"$T/p.profile" <<EOP
+root  bind  $T/img  /  ro
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ -e "$D/sub/there" ]
+        run touch "$D/sub/new"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        has_opt "$D/sub" ro
+        # The source's own submount stays writable.
+        touch "$T/img/sub/still-writable"
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+        umount "$T/img/sub"
+}
+
+@test "bind create: the state directory and the mount point are made on demand" {
+        mkdir -p "$T/state"
+        cat >"$T/p.profile" <<EOP
+home  bind  state:home/%n  /home  rw,create
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --state "$T/state" --name alice "$D"
+        [ -d "$T/state/home/alice" ]
+        [ -d "$D/home" ]
+        touch "$D/home/notes"
+        [ -e "$T/state/home/alice/notes" ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+        [ -e "$T/state/home/alice/notes" ]
+}
+
+@test "bind create: a file source gets a file mount point" {
+        echo "nameserver 192.0.2.1" >"$T/resolv.conf"
+        cat >"$T/p.profile" <<EOP
+dns  bind  $T/resolv.conf  /etc/resolv.conf  ro,create
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ -f "$D/etc/resolv.conf" ]
+        grep -q 192.0.2.1 "$D/etc/resolv.conf"
+        "$GOLDROOT" umount "$D"
+}
+
+@test "bind optional: a missing source skips the entry" {
+        cat >"$T/p.profile" <<EOP
+root  image  -                    /              ro
+dpkg  bind   image:/var/lib/dpkg  /var/lib/dpkg  ro,optional
+srv   bind   $T/data              /srv           rw
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 2 ]
+        [ ! -e "$D/var" ]
+        "$GOLDROOT" umount "$D"
+}
+
+@test "bind without optional: a missing source fails and names the entry" {
+        cat >"$T/p.profile" <<EOP
+srv  bind  $T/nowhere  /srv  rw
+EOP
+        mkdir -p "$D/srv"
+        run "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "${lines[0]}" == "goldroot: mount entry 'srv' (bind on /srv): "*"No such file or directory" ]]
+}
+
+@test "nosuid, nodev and noexec show in /proc/self/mountinfo" {
+        cat >"$T/p.profile" <<EOP
+srv  bind   $T/data  /srv  rw,nosuid,nodev,noexec
+tmp  tmpfs  -        /tmp  nosuid,nodev,noexec
+EOP
+        mkdir -p "$D/srv" "$D/tmp"
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        for o in nosuid nodev noexec; do
+                has_opt "$D/srv" "$o"
+                has_opt "$D/tmp" "$o"
+        done
+        ! has_opt "$D/srv" ro
+        "$GOLDROOT" umount "$D"
+}

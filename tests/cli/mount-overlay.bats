@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# goldroot mount: overlay entries with an upper in the state, on the host, or
+# on a throw-away tmpfs; upper and work directories are made on demand.
+load ../lib/common
+load ../lib/mount
+
+setup() {
+        T=$BATS_TEST_TMPDIR
+        D=$T/root
+        mkdir -p "$D/etc" "$D/var" "$T/img/etc" "$T/img/var/lib" "$T/state"
+        echo gold >"$T/img/etc/hostname"
+        echo pkg >"$T/img/var/lib/status"
+}
+
+teardown() {
+        mount_teardown
+}
+
+@test "overlay: a state upper is created on demand and takes the writes" {
+        cat >"$T/p.profile" <<EOP
+etc  overlay  image:/etc  /etc  upper=state:etc
+EOP
+        [ ! -e "$T/state/etc" ]
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        [ "$(mount_fstype "$D/etc")" = overlay ]
+        [ -d "$T/state/etc" ]
+        [ -d "$T/state/.work/etc" ]
+        [ "$(cat "$D/etc/hostname")" = gold ]
+        echo changed >"$D/etc/hostname"
+        echo new >"$D/etc/motd"
+        [ "$(cat "$T/state/etc/hostname")" = changed ]
+        [ -e "$T/state/etc/motd" ]
+        [ "$(cat "$T/img/etc/hostname")" = gold ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+        # The state persists: the next assembly sees the change again.
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        [ "$(cat "$D/etc/hostname")" = changed ]
+        "$GOLDROOT" umount "$D"
+}
+
+@test "overlay: a host upper and its work directory are created beside it" {
+        cat >"$T/p.profile" <<EOP
+var  overlay  $T/img/var  /var  upper=$T/layers/var
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ -d "$T/layers/var" ]
+        [ -d "$T/layers/.var.work" ]
+        touch "$D/var/lib/new"
+        [ -e "$T/layers/var/lib/new" ]
+        [ ! -e "$T/img/var/lib/new" ]
+        [ "$(cat "$D/var/lib/status")" = pkg ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "overlay: upper=tmpfs keeps nothing after umount" {
+        cat >"$T/p.profile" <<EOP
+etc  overlay  image:/etc  /etc  upper=tmpfs
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        echo scratch >"$D/etc/scratch"
+        rm "$D/etc/hostname"
+        [ ! -e "$D/etc/hostname" ]
+        [ -e "$T/img/etc/hostname" ]
+        [ ! -e "$T/img/etc/scratch" ]
+        "$GOLDROOT" umount "$D"
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ ! -e "$D/etc/scratch" ]
+        [ -e "$D/etc/hostname" ]
+        "$GOLDROOT" umount "$D"
+}
+
+@test "overlay: a ro overlay refuses writes" {
+        cat >"$T/p.profile" <<EOP
+etc  overlay  image:/etc  /etc  ro,upper=state:etc
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        run touch "$D/etc/x"
+        [[ "$output" == *"Read-only file system"* ]]
+        has_opt "$D/etc" ro
+        "$GOLDROOT" umount "$D"
+}
+
+@test "overlay: a state upper planted as a symlink stays inside the state" {
+        mkdir -p "$T/outside" "$T/state$T/outside"
+        ln -s "$T/outside" "$T/state/etc"
+        cat >"$T/p.profile" <<EOP
+etc  overlay  image:/etc  /etc  upper=state:etc
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        touch "$D/etc/planted"
+        [ ! -e "$T/outside/planted" ]
+        [ -e "$T/state$T/outside/planted" ]
+        "$GOLDROOT" umount "$D"
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# goldroot plan: the ordered plan and the dependency graph of a profile, as a
+# user sees them, and the one-line errors for bad profiles and bad usage.
+load ../lib/common
+
+setup() {
+        P="$BATS_TEST_TMPDIR/profiles"
+        mkdir -p "$P"
+        cat >"$P/web.profile" <<'PROFILE'
+# NAME    TYPE     SOURCE               TARGET          OPTIONS
+log       bind     logs:share/%n/log    /var/log        rw,create
+root      image    -                    /               ro
+etc       overlay  image:/etc           /etc            upper=state:etc
+tmp       tmpfs    -                    /tmp            size=64M,mode=1777
+dpkg      bind     image:/var/lib/dpkg  /var/lib/dpkg   ro,optional
+PROFILE
+        cat >"$P/logs.profile" <<'PROFILE'
+area      tmpfs    -                    /srv/logs       size=16M
+share     bind     logs:area/share      /srv/share      create
+PROFILE
+}
+
+@test "plan --profile prints one line per mount, in dependency order" {
+        run "$GOLDROOT" plan --profile "$P/web.profile"
+        [ "$status" -eq 0 ]
+        [ "${#lines[@]}" -eq 7 ]
+        [[ "${lines[0]}" =~ ^1\ +root\ +bind\ +image:/\ +-\>\ /\ +ro$ ]]
+        [[ "${lines[1]}" =~ ^2\ +etc\ +overlay\ +image:/etc\ +-\>\ /etc\ +rw,upper=state:/etc,work=state:/.work/etc$ ]]
+        [[ "${lines[2]}" =~ ^3\ +tmp\ +tmpfs\ +tmpfs\ +-\>\ /tmp\ +rw,size=64M,mode=1777$ ]]
+        [[ "${lines[3]}" =~ ^4\ +dpkg\ +bind\ +image:/var/lib/dpkg\ +-\>\ /var/lib/dpkg\ +ro,optional$ ]]
+        [[ "${lines[4]}" =~ ^5\ +logs:area\ +tmpfs\ +tmpfs\ +-\>\ host:/srv/logs\ +rw,size=16M,shared$ ]]
+        [[ "${lines[5]}" =~ ^6\ +logs:share\ +bind\ +host:/srv/logs/share\ +-\>\ host:/srv/share\ +rw,create,shared$ ]]
+        # %n defaults to the profile's name.
+        [[ "${lines[6]}" =~ ^7\ +log\ +bind\ +host:/srv/share/web/log\ +-\>\ /var/log\ +rw,create$ ]]
+}
+
+@test "plan columns line up" {
+        run "$GOLDROOT" plan --profile "$P/web.profile"
+        [ "$status" -eq 0 ]
+        arrow=$(awk '{ print index($0, " -> ") }' <<<"$output" | sort -u)
+        [ "$(wc -l <<<"$arrow")" -eq 1 ]
+}
+
+@test "--name, --hostname and --image-id fill the placeholders" {
+        cat >"$P/ph.profile" <<'PROFILE'
+a         bind     state:%n             /srv/%h/%i      ro
+PROFILE
+        run "$GOLDROOT" plan --profile "$P/ph.profile" --name web7 --hostname h7.example --image-id 0abc
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ ^1\ +a\ +bind\ +state:/web7\ +-\>\ /srv/h7.example/0abc\ +ro$ ]]
+}
+
+@test "%i without --image-id is an error at its column, exit 2" {
+        printf 'a tmpfs - /srv/%%i\n' >"$P/noid.profile"
+        run "$GOLDROOT" plan --profile "$P/noid.profile"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$output" = "goldroot: $P/noid.profile:1:16: placeholder '%i' has no value: no image id" ]
+}
+
+@test "--dot prints a graph that dot accepts" {
+        run "$GOLDROOT" plan --profile "$P/web.profile" --dot
+        [ "$status" -eq 0 ]
+        [[ "$output" == "digraph goldroot {"* ]]
+        [[ "$output" == *'subgraph "cluster_logs"'* ]]
+        [[ "$output" == *'[label="nest"]'* ]]
+        [[ "$output" == *'[label="ref"]'* ]]
+        "$GOLDROOT" plan --profile "$P/web.profile" --dot | dot -Tsvg >"$BATS_TEST_TMPDIR/g.svg"
+        grep -q '<svg' "$BATS_TEST_TMPDIR/g.svg"
+        grep -q 'logs:share' "$BATS_TEST_TMPDIR/g.svg"
+}
+
+@test "a dependency cycle exits 2 with one line naming the whole cycle" {
+        cat >"$P/cycle.profile" <<'PROFILE'
+a         tmpfs    -                    /a              after=b
+b         tmpfs    -                    /b              after=c
+c         tmpfs    -                    /c              after=a
+PROFILE
+        run "$GOLDROOT" plan --profile "$P/cycle.profile"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$output" = "goldroot: $P/cycle.profile:1:1: dependency cycle: a -> b -> c -> a" ]
+}
+
+@test "a parse error exits 2 with FILE:LINE:COL" {
+        printf 'root image - /\ntmp tmpfs - /tmp size=lots\n' >"$P/bad.profile"
+        run "$GOLDROOT" plan --profile "$P/bad.profile"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$output" = "goldroot: $P/bad.profile:2:23: bad size 'lots'" ]
+}
+
+@test "includes are found on \$GOLDROOT_PROFILE_DIR" {
+        mkdir -p "$BATS_TEST_TMPDIR/site"
+        printf 'tmp tmpfs - /tmp\n' >"$BATS_TEST_TMPDIR/site/common.profile"
+        printf 'root image - /\ninclude common\n' >"$P/inc.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$P/inc.profile"
+        [ "$status" -eq 0 ]
+        [ "${#lines[@]}" -eq 2 ]
+        [[ "${lines[1]}" =~ ^2\ +tmp\ +tmpfs ]]
+        run "$GOLDROOT" plan --profile "$P/inc.profile"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: $P/inc.profile:2:9: included profile 'common' not found" ]
+}
+
+@test "a missing profile file exits 1 with one line" {
+        run "$GOLDROOT" plan --profile "$P/nope.profile"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: cannot read profile '$P/nope.profile': No such file or directory" ]
+}
+
+@test "plan NAME is not available before instances exist: exit 1, one line" {
+        run "$GOLDROOT" plan web1
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "goldroot: plan: instance 'web1': instances are not available yet"* ]]
+}
+
+@test "bad usage exits 2 with one line" {
+        run "$GOLDROOT" plan
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: plan: missing instance NAME or --profile FILE" ]
+        run "$GOLDROOT" plan web1 --profile "$P/web.profile"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        run "$GOLDROOT" plan --profile "$P/web.profile" --frobnicate
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: plan: unknown option '--frobnicate'" ]
+        run "$GOLDROOT" plan --profile
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: plan: option '--profile' needs a value" ]
+}
+
+@test "plan --help prints usage and exits 0" {
+        run "$GOLDROOT" plan --help
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == "Usage: goldroot plan (NAME | --profile FILE) [--dot]"* ]]
+}
+
+@test "search path: the profile's directory, then the site directory, then the built-in profiles" {
+        mkdir -p "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/site"
+        printf 'include ro\n' >"$BATS_TEST_TMPDIR/p/main.profile"
+        # Nothing beside it and nothing in the site dir: the built-in ro is used.
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"etc"*"bind"*"@rw:/etc"*"-> /etc"* ]]
+        # A site profile of the same name wins over the built-in one.
+        printf 'root image - / ro\nsite tmpfs - /site\n' >"$BATS_TEST_TMPDIR/site/ro.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"-> /site"* ]]
+        [[ "$output" != *"-> /etc"* ]]
+        # And one beside the including file wins over both.
+        printf 'root image - / ro\nlocal tmpfs - /local\n' >"$BATS_TEST_TMPDIR/p/ro.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"-> /local"* ]]
+}

@@ -1,0 +1,2 @@
+tmp       tmpfs    -                    /tmp
+include dup-b

@@ -1,0 +1,1 @@
+tmp       tmpfs    -                    /var/tmp

@@ -1,0 +1,2 @@
+root      image    -                    /
+include   nothere

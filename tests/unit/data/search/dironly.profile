@@ -1,0 +1,1 @@
+fromfile  tmpfs    -                    /fromfile

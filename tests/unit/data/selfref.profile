@@ -1,0 +1,2 @@
+x         bind     selfref:y            /x
+y         tmpfs    -                    /y
