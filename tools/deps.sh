@@ -4,8 +4,8 @@
 set -euo pipefail
 
 build=(gcc make meson ninja-build pkg-config scdoc libmount-dev libblkid-dev libsqlite3-dev
-       libarchive-dev libssl-dev)
-test=(libcmocka-dev bats bc erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
+       libarchive-dev libssl-dev zlib1g-dev)
+test=(libcmocka-dev bats bc attr erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
       util-linux iproute2 xz-utils zstd graphviz)
 bench=(hyperfine)
 

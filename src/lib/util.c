@@ -34,6 +34,9 @@ static void log_write(const char *prefix, const char *fmt, va_list ap) {
         for (char *p = buf; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';
+        /* On a terminal, start from a clean line: a progress bar may be half drawn. */
+        if (isatty(fileno(out)))
+                fputs("\r\033[K", out);
         fprintf(out, "%s%s\n", prefix, buf);
         fflush(out);
 }

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * catalog: SQLite schema, migrations and the queries the store and the
+ * instance code need.
+ */
+#include "catalog.h"
+
+#include <sqlite3.h>
+#include <time.h>
+
+struct Catalog {
+        sqlite3 *db;
+        char *path;
+};
+
+/* Migration N brings user_version from N to N+1. Append only. */
+static const char *const migrations[] = {
+        /* 1: images, tags, instances. */
+        "CREATE TABLE images ("
+        "  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),"
+        "  parent TEXT REFERENCES images(id) ON DELETE SET NULL,"
+        "  created INTEGER NOT NULL,"
+        "  size INTEGER NOT NULL DEFAULT 0,"
+        "  files INTEGER NOT NULL DEFAULT 0,"
+        "  hostname TEXT,"
+        "  address TEXT"
+        ");"
+        "CREATE TABLE tags ("
+        "  name TEXT NOT NULL,"
+        "  tag TEXT NOT NULL,"
+        "  image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  PRIMARY KEY (name, tag)"
+        ");"
+        "CREATE INDEX tags_image ON tags(image);"
+        "CREATE TABLE instances ("
+        "  name TEXT PRIMARY KEY NOT NULL,"
+        "  image TEXT NOT NULL REFERENCES images(id) ON DELETE RESTRICT,"
+        "  mode TEXT NOT NULL DEFAULT 'ro' CHECK (mode IN ('ro', 'rw', 'volatile')),"
+        "  created INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX instances_image ON instances(image);",
+};
+
+int catalog_schema_version(void) {
+        return (int)ELEMENTSOF(migrations);
+}
+
+static int sqlite_to_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        case SQLITE_CONSTRAINT:
+                return -EEXIST;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EUCLEAN;
+        default:
+                return -EIO;
+        }
+}
+
+/* Logs an unexpected SQLite failure with its message and returns -errno. */
+static int catalog_fail(Catalog *c, int rc, const char *what) {
+        int r = sqlite_to_errno(rc);
+        return log_error_errno(r ?: -EIO, "catalog %s: %s: %s", c->path, what,
+                               sqlite3_errmsg(c->db));
+}
+
+static void finalizep(sqlite3_stmt **s) {
+        if (*s)
+                sqlite3_finalize(*s);
+}
+#define _cleanup_stmt_ _cleanup_(finalizep)
+
+static int prepare(Catalog *c, const char *sql, sqlite3_stmt **ret) {
+        int rc = sqlite3_prepare_v2(c->db, sql, -1, ret, NULL);
+        if (rc != SQLITE_OK)
+                return catalog_fail(c, rc, "prepare");
+        return 0;
+}
+
+/* Binds each argument (NULL binds SQL NULL) as text, in order. */
+static int bind_texts(Catalog *c, sqlite3_stmt *s, size_t n, const char *const *v) {
+        for (size_t i = 0; i < n; i++) {
+                int rc = sqlite3_bind_text(s, (int)i + 1, v[i], -1, SQLITE_TRANSIENT);
+                if (rc != SQLITE_OK)
+                        return catalog_fail(c, rc, "bind");
+        }
+        return 0;
+}
+
+static int exec_sql(Catalog *c, const char *sql) {
+        int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return catalog_fail(c, rc, sql);
+        return 0;
+}
+
+/* Runs a statement that returns no rows, with text arguments. Returns the
+ * number of rows changed. */
+static int run_texts(Catalog *c, const char *sql, size_t n, const char *const *v) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        r = prepare(c, sql, &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, n, v);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, "step");
+        return sqlite3_changes(c->db);
+}
+
+/* Collects the first column of every row as a string vector. */
+static int query_strv(Catalog *c, const char *sql, size_t n, const char *const *v, char ***ret) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        int r, rc;
+
+        r = prepare(c, sql, &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, n, v);
+        if (r < 0)
+                return r;
+        /* An empty result is an empty vector, not NULL. */
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                r = strv_extend(&l, (const char *)sqlite3_column_text(s, 0));
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, "step");
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int migrate(Catalog *c) {
+        int have = catalog_user_version(c);
+        int r;
+
+        if (have < 0)
+                return have;
+        if (have > catalog_schema_version())
+                return log_error_errno(EPROTO,
+                                       "catalog %s: schema version %d is newer than this "
+                                       "goldroot's (%d): upgrade goldroot",
+                                       c->path, have, catalog_schema_version());
+        if (have == catalog_schema_version())
+                return 0;
+
+        r = catalog_begin(c);
+        if (r < 0)
+                return r;
+        /* Another process may have migrated while we waited for the lock. */
+        have = catalog_user_version(c);
+        for (int v = have; v >= 0 && v < catalog_schema_version(); v++) {
+                _cleanup_free_ char *bump = NULL;
+
+                r = exec_sql(c, migrations[v]);
+                if (r < 0)
+                        goto fail;
+                if (asprintf_safe(&bump, "PRAGMA user_version = %d", v + 1) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = exec_sql(c, bump);
+                if (r < 0)
+                        goto fail;
+        }
+        return catalog_commit(c);
+fail:
+        catalog_rollback(c);
+        return r;
+}
+
+int catalog_open(const char *path, Catalog **ret) {
+        Catalog *c;
+        int rc, r;
+
+        assert(path);
+        assert(ret);
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(path);
+        if (!c->path) {
+                catalog_close(c);
+                return -ENOMEM;
+        }
+        rc = sqlite3_open_v2(path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+        if (rc != SQLITE_OK) {
+                r = c->db ? catalog_fail(c, rc, "open")
+                          : log_error_errno(ENOMEM, "catalog %s: open: %m", path);
+                catalog_close(c);
+                return r;
+        }
+        /* Wait (up to a minute) for other goldroot commands rather than fail. */
+        sqlite3_extended_result_codes(c->db, 1);
+        sqlite3_busy_timeout(c->db, 60000);
+        r = exec_sql(c, "PRAGMA journal_mode = WAL");
+        if (r >= 0)
+                r = exec_sql(c, "PRAGMA synchronous = FULL");
+        if (r >= 0)
+                r = exec_sql(c, "PRAGMA foreign_keys = ON");
+        if (r >= 0)
+                r = migrate(c);
+        if (r < 0) {
+                catalog_close(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+Catalog *catalog_close(Catalog *c) {
+        if (!c)
+                return NULL;
+        if (c->db)
+                sqlite3_close_v2(c->db);
+        free(c->path);
+        free(c);
+        return NULL;
+}
+
+int catalog_user_version(Catalog *c) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        r = prepare(c, "PRAGMA user_version", &s);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW)
+                return catalog_fail(c, rc, "user_version");
+        return sqlite3_column_int(s, 0);
+}
+
+int catalog_begin(Catalog *c) {
+        return exec_sql(c, "BEGIN IMMEDIATE");
+}
+
+int catalog_commit(Catalog *c) {
+        int r = exec_sql(c, "COMMIT");
+        if (r < 0)
+                catalog_rollback(c);
+        return r;
+}
+
+void catalog_rollback(Catalog *c) {
+        if (!sqlite3_get_autocommit(c->db))
+                (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+ImageInfo *image_info_free(ImageInfo *i) {
+        if (!i)
+                return NULL;
+        free(i->parent);
+        free(i->hostname);
+        free(i->address);
+        strv_free(i->tags);
+        free(i);
+        return NULL;
+}
+
+void image_info_list_free(ImageInfo **l, size_t n) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < n; i++)
+                image_info_free(l[i]);
+        free(l);
+}
+
+int catalog_add_image(Catalog *c, const ImageInfo *img) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        assert(img);
+        r = prepare(c,
+                    "INSERT OR IGNORE INTO images (id, parent, created, size, files, hostname, "
+                    "address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    &s);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_text(s, 1, img->id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+            sqlite3_bind_text(s, 2, img->parent, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+            sqlite3_bind_int64(s, 3, img->created) != SQLITE_OK ||
+            sqlite3_bind_int64(s, 4, (sqlite3_int64)img->size) != SQLITE_OK ||
+            sqlite3_bind_int64(s, 5, (sqlite3_int64)img->files) != SQLITE_OK ||
+            sqlite3_bind_text(s, 6, img->hostname, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+            sqlite3_bind_text(s, 7, img->address, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+                return catalog_fail(c, SQLITE_ERROR, "bind");
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, "add image");
+        return sqlite3_changes(c->db) > 0 ? 1 : 0;
+}
+
+static char *column_strdup(sqlite3_stmt *s, int col) {
+        const unsigned char *t = sqlite3_column_text(s, col);
+        return t ? strdup((const char *)t) : NULL;
+}
+
+#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address"
+
+static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
+        ImageInfo *i;
+        const unsigned char *id = sqlite3_column_text(s, 0);
+        int r;
+
+        i = calloc(1, sizeof *i);
+        if (!i)
+                return -ENOMEM;
+        snprintf(i->id, sizeof i->id, "%s", id ? (const char *)id : "");
+        i->parent = column_strdup(s, 1);
+        i->created = sqlite3_column_int64(s, 2);
+        i->size = (uint64_t)sqlite3_column_int64(s, 3);
+        i->files = (uint64_t)sqlite3_column_int64(s, 4);
+        i->hostname = column_strdup(s, 5);
+        i->address = column_strdup(s, 6);
+        r = catalog_image_tags(c, i->id, &i->tags);
+        if (r < 0) {
+                image_info_free(i);
+                return r;
+        }
+        *ret = i;
+        return 0;
+}
+
+int catalog_get_image(Catalog *c, const char *id, ImageInfo **ret) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        r = prepare(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?", &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, 1, &id);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return catalog_fail(c, rc, "get image");
+        return image_from_row(c, s, ret);
+}
+
+int catalog_list_images(Catalog *c, ImageInfo ***ret, size_t *ret_n) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        ImageInfo **l = NULL;
+        size_t n = 0;
+        int r, rc;
+
+        r = prepare(c, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY created DESC, id", &s);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                ImageInfo **t = realloc(l, sizeof(ImageInfo *) * (n + 1));
+                if (!t) {
+                        image_info_list_free(l, n);
+                        return -ENOMEM;
+                }
+                l = t;
+                r = image_from_row(c, s, &l[n]);
+                if (r < 0) {
+                        image_info_list_free(l, n);
+                        return r;
+                }
+                n++;
+        }
+        if (rc != SQLITE_DONE) {
+                image_info_list_free(l, n);
+                return catalog_fail(c, rc, "list images");
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+int catalog_image_ids(Catalog *c, const char *prefix, char ***ret) {
+        _cleanup_free_ char *pattern = NULL;
+        const char *v[1];
+
+        assert(prefix);
+        /* Ids are hex, so a prefix has no LIKE wildcards; substr keeps it exact. */
+        pattern = strdup(prefix);
+        if (!pattern)
+                return -ENOMEM;
+        v[0] = pattern;
+        return query_strv(c,
+                          "SELECT id FROM images WHERE substr(id, 1, length(?1)) = ?1 "
+                          "ORDER BY id",
+                          1, v, ret);
+}
+
+int catalog_remove_image(Catalog *c, const char *id) {
+        _cleanup_strv_free_ char **links = NULL;
+        int r;
+
+        r = catalog_image_links(c, id, &links);
+        if (r < 0)
+                return r;
+        if (links[0])
+                return -EBUSY;
+        r = run_texts(c, "DELETE FROM images WHERE id = ?", 1, (const char *[]){id});
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_set_tag(Catalog *c, const char *name, const char *tag, const char *id) {
+        int r = run_texts(c,
+                          "INSERT INTO tags (name, tag, image) VALUES (?, ?, ?) "
+                          "ON CONFLICT (name, tag) DO UPDATE SET image = excluded.image",
+                          3, (const char *[]){name, tag, id});
+        return r < 0 ? r : 0;
+}
+
+int catalog_get_tag(Catalog *c, const char *name, const char *tag, char **ret_id) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = query_strv(c, "SELECT image FROM tags WHERE name = ? AND tag = ?", 2,
+                       (const char *[]){name, tag}, &l);
+        if (r < 0)
+                return r;
+        if (!l[0])
+                return -ENOENT;
+        *ret_id = TAKE_PTR(l[0]);
+        return 0;
+}
+
+int catalog_remove_tag(Catalog *c, const char *name, const char *tag) {
+        int r = run_texts(c, "DELETE FROM tags WHERE name = ? AND tag = ?", 2,
+                          (const char *[]){name, tag});
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_image_tags(Catalog *c, const char *id, char ***ret) {
+        return query_strv(c,
+                          "SELECT name || ':' || tag FROM tags WHERE image = ? "
+                          "ORDER BY name, tag",
+                          1, (const char *[]){id}, ret);
+}
+
+int catalog_link_instance(Catalog *c, const char *name, const char *image_id,
+                          const char *mode) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        assert(name);
+        assert(image_id);
+        r = prepare(c,
+                    "INSERT INTO instances (name, image, mode, created) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET image = excluded.image",
+                    &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, 3, (const char *[]){name, image_id, mode ?: "ro"});
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK)
+                return catalog_fail(c, SQLITE_ERROR, "bind");
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+                return -ENOENT;
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, "link instance");
+        return 0;
+}
+
+int catalog_unlink_instance(Catalog *c, const char *name) {
+        int r = run_texts(c, "DELETE FROM instances WHERE name = ?", 1, (const char *[]){name});
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_image_links(Catalog *c, const char *id, char ***ret) {
+        return query_strv(c, "SELECT name FROM instances WHERE image = ? ORDER BY name", 1,
+                          (const char *[]){id}, ret);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * catalog: the SQLite database that knows every image, tag and instance.
+ *
+ * The file lives at STORE/catalog.db, in WAL mode with foreign keys on and a
+ * busy timeout, so concurrent goldroot commands wait for each other instead of
+ * failing. The schema version is PRAGMA user_version; catalog_open() applies
+ * the missing migrations in order (see migrations[] in catalog.c: later
+ * issues append to that list, never edit an entry that has shipped).
+ *
+ * Functions run one statement each; a caller that changes several rows wraps
+ * them in catalog_begin()/catalog_commit() so the operation is one
+ * transaction. Unexpected SQLite failures are logged here ("catalog: ...");
+ * expected outcomes (-ENOENT: no such row, -EBUSY: an instance links the
+ * image) are returned silently for the caller to report.
+ */
+#pragma once
+
+#include "util.h"
+
+#define IMAGE_ID_LEN 64 /* hex sha256 */
+
+typedef struct Catalog Catalog;
+
+typedef struct ImageInfo {
+        char id[IMAGE_ID_LEN + 1];
+        char *parent; /* NULL: none */
+        int64_t created; /* seconds since the epoch */
+        uint64_t size;   /* sum of the regular files' sizes */
+        uint64_t files;  /* paths in the image, directories included */
+        /* Identity defaults, for the instance issues; NULL until they set them. */
+        char *hostname;
+        char *address;
+        char **tags; /* "NAME:TAG", sorted; filled by catalog_get_image/list_images */
+} ImageInfo;
+
+ImageInfo *image_info_free(ImageInfo *i);
+static inline void image_info_freep(ImageInfo **i) {
+        image_info_free(*i);
+}
+void image_info_list_free(ImageInfo **l, size_t n);
+
+int catalog_open(const char *path, Catalog **ret);
+Catalog *catalog_close(Catalog *c);
+static inline void catalog_closep(Catalog **c) {
+        catalog_close(*c);
+}
+/* The schema version this build writes; the catalog's own is user_version. */
+int catalog_schema_version(void);
+int catalog_user_version(Catalog *c);
+
+/* BEGIN IMMEDIATE: takes the write lock up front, so the transaction cannot
+ * fail half-way with SQLITE_BUSY. */
+int catalog_begin(Catalog *c);
+int catalog_commit(Catalog *c);
+/* Safe to call when no transaction is open. */
+void catalog_rollback(Catalog *c);
+
+/* Inserts the image unless a row with its id exists. Returns 1 if inserted, 0
+ * if it was there already. */
+int catalog_add_image(Catalog *c, const ImageInfo *img);
+int catalog_get_image(Catalog *c, const char *id, ImageInfo **ret);
+/* Every image, newest first, with its tags. */
+int catalog_list_images(Catalog *c, ImageInfo ***ret, size_t *ret_n);
+/* Ids that start with prefix (all ids for ""), sorted. */
+int catalog_image_ids(Catalog *c, const char *prefix, char ***ret);
+/* Removes the image and its tags. -EBUSY if an instance links it. */
+int catalog_remove_image(Catalog *c, const char *id);
+
+/* Points NAME:TAG at id, creating or moving the tag. */
+int catalog_set_tag(Catalog *c, const char *name, const char *tag, const char *id);
+/* -ENOENT if the tag does not exist. */
+int catalog_get_tag(Catalog *c, const char *name, const char *tag, char **ret_id);
+int catalog_remove_tag(Catalog *c, const char *name, const char *tag);
+int catalog_image_tags(Catalog *c, const char *id, char ***ret);
+
+/* Records that instance name links image_id (creating the instance row, or
+ * moving an existing one to another image, as an upgrade does). mode is "ro",
+ * "rw" or "volatile". -ENOENT if the image does not exist. */
+int catalog_link_instance(Catalog *c, const char *name, const char *image_id, const char *mode);
+/* -ENOENT if there is no such instance. */
+int catalog_unlink_instance(Catalog *c, const char *name);
+/* Names of the instances that link id, sorted. */
+int catalog_image_links(Catalog *c, const char *id, char ***ret);

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * store: opening, locking and recovering the store; resolving references;
+ * removing images and collecting unreferenced objects.
+ */
+#include "store.h"
+#include "fsutil.h"
+#include "store-internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <sys/file.h>
+
+#define STORE_DIR_MODE 0700
+
+static int open_subdir(int dirfd, const char *name, int *ret) {
+        int fd;
+
+        if (mkdirat(dirfd, name, STORE_DIR_MODE) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret = fd;
+        return 0;
+}
+
+/* mkdir -p for the store itself: a host path the administrator chose. */
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1;; s++) {
+                if (*s != '/' && *s != 0)
+                        continue;
+                char c = *s;
+                *s = 0;
+                if (mkdir(p, c ? 0755 : mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = c;
+                if (!c)
+                        return 0;
+        }
+}
+
+/* Removes staging directories whose builder no longer holds their lock. */
+static int recover_staging(Store *s) {
+        _cleanup_close_ int iterfd = -EBADF;
+        struct dirent *de;
+        DIR *d;
+        int ret = 0;
+
+        iterfd = openat(s->staging_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (iterfd < 0)
+                return -errno;
+        d = fdopendir(iterfd);
+        if (!d)
+                return -errno;
+        iterfd = -EBADF;
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                int r;
+
+                if (de->d_name[0] == '.' &&
+                    (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0)))
+                        continue;
+                fd = openat(s->staging_fd, de->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* a live builder */
+                log_debug("store: removing stale staging %s", de->d_name);
+                r = rm_rf_at(s->staging_fd, de->d_name);
+                if (r < 0 && ret == 0)
+                        ret = log_error_errno(r, "store %s: removing stale staging/%s: %m",
+                                              s->path, de->d_name);
+        }
+        closedir(d);
+        return ret;
+}
+
+/* Removes image trees the catalog does not know: a crash between the rename
+ * that publishes a tree and the catalog commit, or during image rm. Only
+ * under the exclusive lock, since a shared holder may be publishing. */
+static int recover_images(Store *s) {
+        _cleanup_close_ int iterfd = -EBADF;
+        struct dirent *de;
+        DIR *d;
+        int ret = 0;
+
+        iterfd = openat(s->images_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (iterfd < 0)
+                return -errno;
+        d = fdopendir(iterfd);
+        if (!d)
+                return -errno;
+        iterfd = -EBADF;
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_(image_info_freep) ImageInfo *info = NULL;
+                int r;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (strlen(de->d_name) == IMAGE_ID_LEN && string_is_hex(de->d_name)) {
+                        r = catalog_get_image(s->catalog, de->d_name, &info);
+                        if (r >= 0)
+                                continue;
+                        if (r != -ENOENT) {
+                                ret = ret ?: r;
+                                continue;
+                        }
+                }
+                log_debug("store: removing image tree without catalog entry %s", de->d_name);
+                r = rm_rf_at(s->images_fd, de->d_name);
+                if (r < 0 && ret == 0)
+                        ret = log_error_errno(r, "store %s: removing orphaned images/%s: %m",
+                                              s->path, de->d_name);
+        }
+        closedir(d);
+        return ret;
+}
+
+static int store_lock(Store *s, StoreLock want) {
+        int r;
+
+        s->lock_fd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0)
+                return log_error_errno(errno, "store %s: opening lock: %m", s->path);
+
+        /* Whoever gets the store to itself cleans up after crashes first. */
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) >= 0) {
+                r = recover_images(s);
+                if (r < 0)
+                        return r;
+                if (want == STORE_SHARED && flock(s->lock_fd, LOCK_SH) < 0)
+                        return log_error_errno(errno, "store %s: lock: %m", s->path);
+        } else if (errno == EWOULDBLOCK) {
+                log_info("waiting for the store lock (another goldroot command is running)");
+                if (flock(s->lock_fd, want == STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH) < 0)
+                        return log_error_errno(errno, "store %s: lock: %m", s->path);
+                if (want == STORE_EXCLUSIVE) {
+                        r = recover_images(s);
+                        if (r < 0)
+                                return r;
+                        }
+        } else
+                return log_error_errno(errno, "store %s: lock: %m", s->path);
+        /* Staging has its own per-builder locks, so any holder may clean it. */
+        return recover_staging(s);
+}
+
+int store_open(const char *path, StoreLock lock, Store **ret) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dbpath = NULL;
+        int r;
+
+        assert(path);
+        assert(ret);
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return log_oom();
+        s->dirfd = s->lock_fd = s->objects_fd = s->images_fd = s->staging_fd = -EBADF;
+        s->path = strdup(path);
+        if (!s->path)
+                return log_oom();
+        r = mkdir_parents(path, STORE_DIR_MODE);
+        if (r < 0)
+                return log_error_errno(r, "store %s: creating: %m", path);
+        s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->dirfd < 0)
+                return log_error_errno(errno, "store %s: %m", path);
+        r = open_subdir(s->dirfd, "objects", &s->objects_fd);
+        if (r >= 0)
+                r = open_subdir(s->dirfd, "images", &s->images_fd);
+        if (r >= 0)
+                r = open_subdir(s->dirfd, "staging", &s->staging_fd);
+        if (r < 0)
+                return log_error_errno(r, "store %s: creating layout: %m", path);
+
+        dbpath = path_join(path, "catalog.db");
+        if (!dbpath)
+                return log_oom();
+        r = catalog_open(dbpath, &s->catalog);
+        if (r < 0)
+                return r;
+        r = store_lock(s, lock);
+        if (r < 0)
+                return r;
+        s->lock = lock;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Store *store_free(Store *s) {
+        if (!s)
+                return NULL;
+        catalog_close(s->catalog);
+        safe_close(s->staging_fd);
+        safe_close(s->images_fd);
+        safe_close(s->objects_fd);
+        safe_close(s->lock_fd); /* releases the flock */
+        safe_close(s->dirfd);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+Catalog *store_catalog(Store *s) {
+        return s->catalog;
+}
+
+const char *store_path(Store *s) {
+        return s->path;
+}
+
+int store_dirfd(Store *s) {
+        return s->dirfd;
+}
+
+int store_objects_fd(Store *s) {
+        return s->objects_fd;
+}
+
+bool image_name_is_valid(const char *s) {
+        size_t n;
+
+        if (isempty(s) || !isalnum((unsigned char)s[0]))
+                return false;
+        n = strlen(s);
+        if (n > 128)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+                        return false;
+        return true;
+}
+
+int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag) {
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        const char *colon;
+
+        assert(ref);
+        colon = strchr(ref, ':');
+        if (!colon)
+                return log_error_errno(EINVAL, "image reference '%s': expected NAME:TAG", ref);
+        name = strndup(ref, colon - ref);
+        tag = strdup(colon + 1);
+        if (!name || !tag)
+                return log_oom();
+        if (!image_name_is_valid(name) || !image_name_is_valid(tag))
+                return log_error_errno(EINVAL,
+                                       "image reference '%s': NAME and TAG must be letters, "
+                                       "digits, '.', '_' or '-', starting with a letter or "
+                                       "digit",
+                                       ref);
+        *ret_name = TAKE_PTR(name);
+        *ret_tag = TAKE_PTR(tag);
+        return 0;
+}
+
+int store_resolve(Store *s, const char *ref, char ret_id[static DIGEST_HEX_SIZE]) {
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        assert(ref);
+        if (strchr(ref, ':')) {
+                _cleanup_free_ char *name = NULL, *tag = NULL, *id = NULL;
+
+                r = image_ref_parse_tag(ref, &name, &tag);
+                if (r < 0)
+                        return r;
+                r = catalog_get_tag(s->catalog, name, tag, &id);
+                if (r == -ENOENT)
+                        return log_error_errno(ENOENT, "image %s: no such image", ref);
+                if (r < 0)
+                        return r;
+                snprintf(ret_id, DIGEST_HEX_SIZE, "%s", id);
+                return 0;
+        }
+        if (strlen(ref) < IMAGE_ID_PREFIX_MIN || strlen(ref) > IMAGE_ID_LEN || !string_is_hex(ref))
+                return log_error_errno(EINVAL,
+                                       "image reference '%s': expected NAME:TAG or an image id "
+                                       "prefix of at least %d lowercase hex digits",
+                                       ref, IMAGE_ID_PREFIX_MIN);
+        r = catalog_image_ids(s->catalog, ref, &ids);
+        if (r < 0)
+                return r;
+        if (!ids[0])
+                return log_error_errno(ENOENT, "image %s: no such image", ref);
+        if (ids[1]) {
+                _cleanup_free_ char *list = NULL;
+                size_t n = strv_length(ids);
+
+                for (size_t i = 0; i < n && i < 8; i++) {
+                        char *t = strjoin(list ?: "", list ? ", " : "", ids[i]);
+                        if (!t)
+                                return log_oom();
+                        t[strlen(t) - IMAGE_ID_LEN + 12] = 0; /* short ids */
+                        free(list);
+                        list = t;
+                }
+                return log_error_errno(EINVAL, "image %s: ambiguous id prefix, matches %s%s", ref,
+                                       list, n > 8 ? ", ..." : "");
+        }
+        snprintf(ret_id, DIGEST_HEX_SIZE, "%s", ids[0]);
+        return 0;
+}
+
+int store_open_image(Store *s, const char *id, int *ret_fd) {
+        int fd;
+
+        if (strlen(id) != IMAGE_ID_LEN || !string_is_hex(id))
+                return -EINVAL;
+        fd = openat(s->images_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int store_open_image_root(Store *s, const char *id, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        int r, root;
+
+        r = store_open_image(s, id, &fd);
+        if (r < 0)
+                return r;
+        root = openat(fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        *ret_fd = root;
+        return 0;
+}
+
+char *store_image_root_path(Store *s, const char *id) {
+        return path_join(s->path, "images", id, "root");
+}
+
+int store_read_manifest(Store *s, const char *id, Manifest **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = store_open_image(s, id, &fd);
+        if (r < 0)
+                return log_error_errno(r, "image %.12s: opening its tree: %m", id);
+        r = manifest_read_at(fd, "manifest", ret);
+        if (r == -EBADMSG)
+                return r; /* logged with FILE:LINE:COL */
+        if (r < 0)
+                return log_error_errno(r, "image %.12s: reading its manifest: %m", id);
+        return 0;
+}
+
+int store_remove_image(Store *s, const char *ref) {
+        _cleanup_strv_free_ char **links = NULL;
+        char id[DIGEST_HEX_SIZE];
+        int r;
+
+        assert(s->lock == STORE_EXCLUSIVE);
+        r = store_resolve(s, ref, id);
+        if (r < 0)
+                return r;
+        r = catalog_begin(s->catalog);
+        if (r < 0)
+                return r;
+        r = catalog_image_links(s->catalog, id, &links);
+        if (r < 0)
+                goto fail;
+        if (links[0]) {
+                _cleanup_free_ char *list = NULL;
+                for (size_t i = 0; links[i]; i++) {
+                        char *t = strjoin(list ?: "", list ? ", " : "", links[i]);
+                        if (!t) {
+                                r = log_oom();
+                                goto fail;
+                        }
+                        free(list);
+                        list = t;
+                }
+                catalog_rollback(s->catalog);
+                return log_error_errno(EBUSY,
+                                       "image %s is linked by %s: upgrade or remove them first",
+                                       ref, list);
+        }
+        r = catalog_remove_image(s->catalog, id);
+        if (r < 0)
+                goto fail;
+        r = catalog_commit(s->catalog);
+        if (r < 0)
+                return r;
+        crash_point("image-rm-after-commit");
+        /* A crash from here on leaves a tree without a row, which the next
+         * exclusive opener removes. */
+        r = rm_rf_at(s->images_fd, id);
+        if (r < 0)
+                return log_error_errno(r, "image %s: removing its tree: %m", ref);
+        return 0;
+fail:
+        catalog_rollback(s->catalog);
+        return r;
+}
+
+int store_gc(Store *s, Progress *p, GcStats *ret) {
+        GcStats st = {};
+        int r = 0;
+
+        assert(s->lock == STORE_EXCLUSIVE);
+        for (unsigned i = 0; i < 256 && r >= 0; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                char sub[3];
+                struct dirent *de;
+                DIR *d;
+
+                snprintf(sub, sizeof sub, "%02x", i);
+                fd = openat(s->objects_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return log_error_errno(errno, "store %s: objects/%s: %m", s->path, sub);
+                }
+                d = fdopendir(fd);
+                if (!d)
+                        return log_oom();
+                while ((errno = 0, de = readdir(d))) {
+                        struct stat sb;
+
+                        if (de->d_name[0] == '.')
+                                continue;
+                        if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+                                if (errno == ENOENT)
+                                        continue;
+                                r = log_error_errno(errno, "store: objects/%s/%s: %m", sub,
+                                                    de->d_name);
+                                break;
+                        }
+                        /* Every image tree that uses the object holds a link. */
+                        if (S_ISREG(sb.st_mode) && sb.st_nlink > 1) {
+                                st.objects_kept++;
+                                continue;
+                        }
+                        if (unlinkat(fd, de->d_name, 0) < 0) {
+                                r = log_error_errno(errno, "store: removing objects/%s/%s: %m",
+                                                    sub, de->d_name);
+                                break;
+                        }
+                        st.objects_removed++;
+                        st.bytes_freed += (uint64_t)sb.st_size;
+                        if (p)
+                                progress_update(p, st.objects_removed, st.bytes_freed);
+                }
+                fd = -EBADF; /* owned by d */
+                closedir(d);
+        }
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = st;
+        return 0;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * store: the image store under --store DIR (layout in docs/STORE.md).
+ *
+ *   catalog.db        SQLite catalog (catalog.h)
+ *   lock              flock: shared by commands that add or read, exclusive
+ *                     by those that remove (rm, gc) and by crash recovery
+ *   objects/XX/REST   content-addressed regular files (manifest.h:
+ *                     object_digest); each inode carries its mode, owner
+ *                     and xattrs, so image trees hardlink it as it is
+ *   images/ID/root    an immutable image tree: real directories, hardlinks
+ *                     to objects, symlinks and special files made in place
+ *   images/ID/manifest  the tree's manifest; ID is its manifest_id()
+ *   staging/RANDOM/   an image being built, flock'ed by its builder
+ *
+ * Opening a store recovers from crashes: staging directories whose builder
+ * is gone, and image directories without a catalog row (a crash between the
+ * publishing rename and the catalog commit), are removed.
+ *
+ * Building an image (import, and later commit) goes through ImageBuilder:
+ * entries are added in any order, regular files are hashed as they stream
+ * in and linked to an existing object when one matches, and
+ * image_builder_publish() makes the tree visible with one rename and one
+ * catalog transaction.
+ */
+#pragma once
+
+#include "catalog.h"
+#include "manifest.h"
+#include "progress.h"
+#include "util.h"
+
+typedef struct Store Store;
+
+typedef enum StoreLock {
+        STORE_SHARED,
+        STORE_EXCLUSIVE,
+} StoreLock;
+
+/* Creates the layout if needed, takes the lock, opens the catalog and
+ * recovers from earlier crashes. */
+int store_open(const char *path, StoreLock lock, Store **ret);
+Store *store_free(Store *s);
+static inline void store_freep(Store **s) {
+        store_free(*s);
+}
+Catalog *store_catalog(Store *s);
+const char *store_path(Store *s);
+int store_dirfd(Store *s);
+int store_objects_fd(Store *s);
+
+/* References: "NAME:TAG" or an id prefix of at least 4 lowercase hex digits. */
+#define IMAGE_ID_PREFIX_MIN 4
+bool image_name_is_valid(const char *s); /* also used for tags */
+/* Splits "NAME:TAG"; -EINVAL (logged) if malformed. */
+int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag);
+/* Resolves a reference to a full image id. Logs and returns -EINVAL for a
+ * malformed or ambiguous reference, -ENOENT for an unknown one. */
+int store_resolve(Store *s, const char *ref, char ret_id[static DIGEST_HEX_SIZE]);
+
+/* images/ID (O_DIRECTORY) and images/ID/root. */
+int store_open_image(Store *s, const char *id, int *ret_fd);
+int store_open_image_root(Store *s, const char *id, int *ret_fd);
+/* The host path of images/ID/root, for mounting. */
+char *store_image_root_path(Store *s, const char *id);
+int store_read_manifest(Store *s, const char *id, Manifest **ret);
+
+/* Removes an image (all its tags, its tree). ref is used in messages. Refused
+ * with -EBUSY while instances link it: "image REF is linked by A, B: upgrade
+ * or remove them first". Needs STORE_EXCLUSIVE. */
+int store_remove_image(Store *s, const char *ref);
+
+typedef struct GcStats {
+        uint64_t objects_removed;
+        uint64_t bytes_freed;
+        uint64_t objects_kept;
+} GcStats;
+/* Removes every object no image tree links (link count 1). Needs
+ * STORE_EXCLUSIVE. */
+int store_gc(Store *s, Progress *p, GcStats *ret);
+
+/* Building images. */
+typedef struct ImageBuilder ImageBuilder;
+
+typedef struct ImageBuilderOptions {
+        /* Create missing parent directories (0755 root:root), as tar does; when
+         * false a missing parent is an error. */
+        bool implicit_parents;
+        /* Name used in error messages ("import SOURCE"). */
+        const char *what;
+        Progress *progress;
+} ImageBuilderOptions;
+
+int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret);
+/* Without a successful publish, frees everything the builder made. */
+ImageBuilder *image_builder_free(ImageBuilder *b);
+static inline void image_builder_freep(ImageBuilder **b) {
+        image_builder_free(*b);
+}
+
+/* Adds a directory, symlink, device, FIFO or socket. e->path is absolute
+ * ("/" is the root); the entry is moved into the builder. Errors are logged
+ * with the path; hostile paths and layouts give -EBADMSG. */
+int image_builder_add(ImageBuilder *b, ManifestEntry *e);
+/* path becomes another name of the regular file target, added earlier. */
+int image_builder_add_hardlink(ImageBuilder *b, const char *path, const char *target);
+/* A regular file whose content follows through image_builder_write(). e's
+ * size and digest are computed; the entry is moved into the builder. */
+int image_builder_begin_file(ImageBuilder *b, ManifestEntry *e);
+int image_builder_write(ImageBuilder *b, const void *data, size_t n);
+int image_builder_end_file(ImageBuilder *b);
+/* A regular file read from fd (reflinked or copied only if its object is new). */
+int image_builder_add_file_fd(ImageBuilder *b, ManifestEntry *e, int fd);
+/* Free bytes where the tree is built, for refusing absurd sizes early. */
+uint64_t image_builder_space_left(ImageBuilder *b);
+
+typedef struct ImagePublish {
+        const char *name; /* tag to set; NULL: none */
+        const char *tag;
+        const char *parent; /* full id or NULL */
+} ImagePublish;
+
+/* Finishes the tree, links new objects, syncs, renames it into images/ and
+ * records it in the catalog (moving the tag). If an identical image exists,
+ * only the tag moves. */
+int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
+                          char ret_id[static DIGEST_HEX_SIZE]);
+
+/* Import from a directory (walked fd-relative, symlinks never followed) or a
+ * tarball; source "-" reads a tar stream from standard input. */
+typedef struct ImportOptions {
+        const char *name, *tag; /* NAME:TAG to set */
+        const char *parent;     /* full id or NULL */
+        Progress *progress;
+} ImportOptions;
+int store_import(Store *s, const char *source, const ImportOptions *o,
+                 char ret_id[static DIGEST_HEX_SIZE]);
+
+/* The tar importer (archive.c), for a source already opened. */
+int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p,
+                   uint64_t total_bytes);
+
+typedef enum ExportFormat {
+        EXPORT_TAR,
+        EXPORT_EROFS,
+} ExportFormat;
+/* Writes the image to path ("-": standard output, tar only) through a
+ * temporary file and a rename. tar output is compressed by path suffix (.gz,
+ * .xz, .zst, .bz2); erofs is made by mkfs.erofs from the image tree. */
+int store_export(Store *s, const char *id, const char *path, ExportFormat format, Progress *p);
+/* The tar writer (archive.c): the manifest's entries, hardlink groups and
+ * mtimes, with file data from the tree. */
+int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, Progress *p);

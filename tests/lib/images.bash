@@ -1,0 +1,186 @@
+# Shared test images for the bats suites (and the benchmarks):
+#
+#   busybox_rootfs DIR      a small root from busybox-static, with unusual modes,
+#                           owners, xattrs, hardlinks, a FIFO, a device node and
+#                           identical files that are not hardlinked
+#   debian_minbase_tar      prints the path of a cached debootstrap minbase
+#                           bookworm tarball, built once per machine
+#   tree_manifest DIR       an independent listing of a tree (find, stat,
+#                           getfattr, sha256sum), for comparing trees
+#
+# Source it after tests/lib/common.bash, or on its own from a script.
+
+# Builds a small, fully-populated root in DIR (which must not exist or be empty).
+busybox_rootfs() {
+        local d=${1:?usage: busybox_rootfs DIR} bb applet
+        bb=$(command -v busybox)
+        [ -n "$bb" ] || bb=/bin/busybox
+        mkdir -p "$d"
+        (
+                set -e
+                cd "$d"
+                mkdir -p bin sbin usr/bin usr/sbin usr/lib etc opt/app var/log var/lib/dpkg \
+                        var/empty tmp root srv home/user dev proc sys run
+                cp "$bb" bin/busybox
+                chmod 0755 bin/busybox
+                # Applets as relative symlinks, the way a busybox root ships them.
+                for applet in $("$bb" --list-full); do
+                        [ "$applet" = bin/busybox ] && continue
+                        [ -e "$applet" ] || [ -L "$applet" ] && continue
+                        mkdir -p "$(dirname "$applet")"
+                        ln -s "$(realpath -m --relative-to="$(dirname "$applet")" bin/busybox)" "$applet"
+                done
+                printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' >etc/passwd
+                printf 'root:x:0:\nuser:x:1000:\n' >etc/group
+                printf 'root:*:19000:0:99999:7:::\n' >etc/shadow
+                chmod 0640 etc/shadow
+                echo gold >etc/hostname
+                printf '127.0.0.1 localhost\n::1 localhost\n' >etc/hosts
+                # Identical files that are NOT hardlinks of each other: the store shares
+                # one object, the manifest must still say they are separate files.
+                echo "Welcome to gold" >etc/issue
+                echo "Welcome to gold" >etc/issue.net
+                # A real hardlink group of three.
+                printf '#!/bin/sh\necho hello\n' >usr/bin/hello
+                chmod 0755 usr/bin/hello
+                ln usr/bin/hello usr/bin/hello2
+                ln usr/bin/hello usr/sbin/hello3
+                # Unusual modes and owners.
+                chmod 1777 tmp
+                chmod 0700 root
+                chmod 0711 var/empty
+                echo secret >opt/app/setuid
+                chmod 4750 opt/app/setuid
+                chown 0:1000 opt/app/setuid
+                echo shared >opt/app/setgid-dir-file
+                mkdir opt/app/setgid-dir
+                chmod 2775 opt/app/setgid-dir
+                echo "user data" >home/user/notes
+                chown -R 1000:1000 home/user
+                chmod 0750 home/user
+                echo 'odd owner' >srv/odd
+                chown 12345:54321 srv/odd
+                chmod 0604 srv/odd
+                : >var/log/empty.log
+                # xattrs, including a file capability.
+                setfattr -n user.goldroot.note -v "gold image" etc/hostname
+                setfattr -n trusted.goldroot -v 0xdeadbeef etc/hosts
+                cp bin/busybox usr/bin/ping
+                setcap cap_net_raw+ep usr/bin/ping
+                # Special files.
+                mkfifo -m 0620 run/initctl
+                mknod -m 0666 dev/null c 1 3
+                mknod -m 0660 dev/loop7 b 7 7
+                # A dangling symlink and one that points outside the root.
+                ln -s /nonexistent etc/dangling
+                ln -s ../../../../../../etc/passwd srv/escape
+                # A name with a space and one with a newline-free odd byte.
+                echo spaced >"srv/with space"
+                echo latin >"$(printf 'srv/caf\351')"
+                echo utf8 >"$(printf 'srv/na\303\257ve')"
+        )
+}
+
+# Prints the mirror for Debian's main archive from apt's own configuration,
+# one-line (sources.list) or deb822 (*.sources) style; empty if none is found.
+debian_mirror() {
+        local f
+        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+                [ -r "$f" ] || continue
+                awk '$1 == "deb" {
+                        i = 2
+                        if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                        if ($(i + 1) == "bookworm") { print $i; exit }
+                }' "$f"
+        done | head -n1 | grep . && return 0
+        for f in /etc/apt/sources.list.d/*.sources; do
+                [ -r "$f" ] || continue
+                awk 'BEGIN { RS = ""; FS = "\n" }
+                {
+                        uris = ""; suites = ""; enabled = "yes"; types = ""
+                        for (i = 1; i <= NF; i++) {
+                                if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
+                                if ($i ~ /^Suites:/) { suites = " " $i " " }
+                                if ($i ~ /^Types:/) { types = " " $i " " }
+                                if ($i ~ /^Enabled:/) { enabled = $i; sub(/^Enabled:[ \t]*/, "", enabled) }
+                        }
+                        if (enabled != "no" && types ~ / deb / && suites ~ / bookworm /) {
+                                split(uris, u, /[ \t]+/); print u[1]; exit
+                        }
+                }' "$f"
+        done | head -n1 | grep .
+}
+
+# Prints the path of a Debian bookworm minbase tarball (uncompressed, with
+# xattrs, numeric owners), building it once under the cache directory. Parallel
+# callers wait on a lock; the tarball appears atomically.
+debian_minbase_tar() {
+        local cache=${GOLDROOT_TEST_CACHE:-/var/cache/goldroot-tests}
+        local out=$cache/debian-bookworm-minbase.tar
+        mkdir -p "$cache" || return 1
+        if [ ! -s "$out" ]; then
+                (
+                        set -e
+                        exec 9>"$cache/.lock"
+                        flock 9
+                        [ -s "$out" ] && exit 0
+                        tmp=$(mktemp -d "$cache/.build.XXXXXX")
+                        trap 'umount -R "$tmp/root/proc" "$tmp/root/sys" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+                        mirror=$(debian_mirror || true)
+                        debootstrap --variant=minbase bookworm "$tmp/root" ${mirror:+"$mirror"} \
+                                >"$tmp/log" 2>&1 || { tail -n 20 "$tmp/log" >&2; exit 1; }
+                        rm -rf "$tmp/root/var/cache/apt/archives/"*.deb
+                        tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" \
+                                -cf "$tmp/out.tar" .
+                        sync -f "$tmp/out.tar"
+                        mv -T "$tmp/out.tar" "$out"
+                ) >&2 || return 1
+        fi
+        echo "$out"
+}
+
+# An independent description of a tree, one line per path, sorted, tab-separated:
+#   PATH TYPE MODE UID:GID SIZE DATA LINKGROUP XATTRS
+# DATA is the content's sha256, a symlink's target or a device's numbers;
+# LINKGROUP is the first path (in sort order) of the file's hardlink group.
+# mtimes are left out unless TREE_MANIFEST_MTIME=1.
+tree_manifest() {
+        local root=${1:?usage: tree_manifest DIR}
+        (
+                cd "$root" || exit 1
+                find . -mindepth 0 -printf '%p\0' | LC_ALL=C sort -z |
+                        while IFS= read -r -d '' p; do
+                                local type mode owner size data group x mt
+                                type=$(stat -c %F -- "$p")
+                                read -r mode owner size < <(stat -c '%a %u:%g %s' -- "$p")
+                                case $type in
+                                "regular file" | "regular empty file")
+                                        data=$(sha256sum <"$p" | cut -c1-64)
+                                        group=$(stat -c '%d:%i' -- "$p")
+                                        ;;
+                                "symbolic link") data=$(readlink -- "$p"); size=- ;;
+                                "character special file" | "block special file")
+                                        data=$(stat -c '%t:%T' -- "$p"); size=- ;;
+                                directory) data=-; size=- ;;
+                                *) data=- ;;
+                                esac
+                                x=$(getfattr -h -d -m - -e hex --absolute-names -- "$p" 2>/dev/null |
+                                        grep -v '^#' | grep . | LC_ALL=C sort | tr '\n' ',')
+                                mt=
+                                [ "${TREE_MANIFEST_MTIME:-0}" = 1 ] && [ "$type" != directory ] &&
+                                        mt="$(printf '\t')$(stat -c %Y -- "$p")"
+                                printf '%q\t%s\t%s\t%s\t%s\t%q\t%s\t%s%s\n' "$p" "${type// /_}" "$mode" \
+                                        "$owner" "$size" "$data" "${group:--}" "${x:--}" "$mt"
+                                group=
+                        done |
+                        # Replace each file's dev:ino by the first path that has it.
+                        awk -F'\t' -v OFS='\t' '{
+                                g = $7
+                                if (g != "-") {
+                                        if (!(g in first)) first[g] = $1
+                                        $7 = first[g]
+                                }
+                                print
+                        }'
+        )
+}
