@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * runner-internal: what runner.c, runner-exec.c, runner-monitor.c and
+ * netdev.c share and nothing else needs: the one-message protocol by which a
+ * child reports its failure (or its pid) to its parent, the log capture that
+ * turns a child's one-line error into that message, and small process helpers.
+ */
+#pragma once
+
+#include "runner.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+/* A child's report to its parent over a CLOEXEC SOCK_SEQPACKET socketpair:
+ * whole messages only, and sends never raise SIGPIPE. EOF without a message
+ * means every copy of the child's end was closed by an exec. */
+typedef struct RunnerMessage {
+        int32_t error; /* positive errno; 0 for "ready" or a pid report */
+        int32_t pid;
+        char text[1016];
+} RunnerMessage;
+
+int runner_message_send(int fd, int error, pid_t pid, const char *text);
+/* 1 and *ret for a message, 0 at EOF, or -errno. */
+int runner_message_recv(int fd, RunnerMessage *ret);
+
+/* A forked child logs into memory instead of the caller's stderr, so that its
+ * one-line error can travel to the parent, which logs it once. */
+typedef struct LogCapture {
+        FILE *f;
+        char *buf;
+        size_t len;
+} LogCapture;
+
+void log_capture_begin(LogCapture *c);
+/* Sends the last line the child logged (without the "goldroot: " prefix), or
+ * fallback if it logged nothing, with error, and _exit()s with status. */
+_noreturn_ void runner_child_fail(int fd, LogCapture *c, int error, const char *fallback,
+                                  int status);
+/* Writes what the child logged so far (warnings) to stderr and stops capturing. */
+void log_capture_flush(LogCapture *c);
+
+/* A socketpair for RunnerMessages: [0] for the parent, [1] for the child. */
+int runner_socketpair(int ret[2]);
+
+/* Closes every fd >= 3 but the ones listed (negative entries are ignored). */
+int close_all_fds_except(const int *keep, size_t n);
+
+/* SIG_DFL for every signal and an empty mask: what a command expects at exec. */
+void reset_signals(void);
+
+/* The signals the foreground modes and goldroot's PID 1 pass on. */
+void runner_forward_sigset(sigset_t *ret);
+
+/* Waits for the process behind pidfd while forwarding the signals read from
+ * sfd (a signalfd for runner_forward_sigset()) to it; reaps it and returns its
+ * exit status. Terminal-generated signals (SI_KERNEL) are not forwarded. */
+int runner_forward_until_exit(int pidfd, int sfd);
+
+/* Exit status in the shell's convention from a waitpid() status. */
+int exit_status_from_wait(int status);
+
+/* The "Pid:" of a pidfd (-ESRCH once the process was reaped). */
+int pidfd_get_pid(int pidfd, pid_t *ret);
+
+/* Field 22 of /proc/PID/stat: the start time in clock ticks after boot. */
+int pid_get_starttime(pid_t pid, uint64_t *ret);
+
+/* The CapBnd line of /proc/PID/status. */
+int pid_get_capability_bounding_set(pid_t pid, uint64_t *ret);
+
+/* Drops every capability outside keep from the bounding, ambient, effective,
+ * permitted and inheritable sets. */
+int capabilities_drop_to(uint64_t keep);
+
+/* Execs argv with env in the current root (PATH from env); returns only on
+ * failure, after logging it. */
+int runner_execute(char *const *argv, char *const *env);

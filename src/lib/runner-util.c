@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * runner-util: the plumbing the runner's files share: child-to-parent
+ * messages, log capture in children, fd and signal hygiene before an exec,
+ * capabilities, and what /proc says about a process.
+ */
+#include "runner-internal.h"
+#include "fsutil.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+int runner_message_send(int fd, int error, pid_t pid, const char *text) {
+        RunnerMessage m = {.error = error < 0 ? -error : error, .pid = pid};
+        ssize_t n;
+
+        if (text)
+                snprintf(m.text, sizeof m.text, "%s", text);
+        do
+                n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return n == sizeof m ? 0 : -EIO;
+}
+
+int runner_message_recv(int fd, RunnerMessage *ret) {
+        ssize_t n;
+
+        assert(ret);
+        /* AF_UNIX reports ECONNRESET when the peer closed with data of ours
+         * unread, ahead of the messages it had sent: read on past it. */
+        do
+                n = recv(fd, ret, sizeof *ret, 0);
+        while (n < 0 && (errno == EINTR || errno == ECONNRESET));
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return 0;
+        if (n != sizeof *ret)
+                return -EIO;
+        ret->text[sizeof ret->text - 1] = 0;
+        return 1;
+}
+
+void log_capture_begin(LogCapture *c) {
+        assert(c);
+        *c = (LogCapture){};
+        c->f = open_memstream(&c->buf, &c->len);
+        /* Without memory the messages go to stderr, which is still better than
+         * losing them. */
+        if (c->f)
+                log_set_stream(c->f);
+}
+
+void log_capture_flush(LogCapture *c) {
+        assert(c);
+        if (!c->f)
+                return;
+        log_set_stream(NULL);
+        fflush(c->f);
+        if (c->len > 0)
+                fwrite(c->buf, 1, c->len, stderr);
+        fclose(c->f);
+        free(c->buf);
+        *c = (LogCapture){};
+}
+
+_noreturn_ void runner_child_fail(int fd, LogCapture *c, int error, const char *fallback,
+                                  int status) {
+        const char *line = NULL;
+        char *end;
+
+        if (c && c->f && fflush(c->f) == 0 && c->len > 0) {
+                /* The last complete line is the error; earlier ones are
+                 * warnings. */
+                end = c->buf + c->len;
+                while (end > c->buf && end[-1] == '\n')
+                        *--end = 0;
+                line = memrchr(c->buf, '\n', end - c->buf);
+                line = line ? line + 1 : c->buf;
+                line = startswith(line, "goldroot: ") ?: line;
+        }
+        if (isempty(line)) {
+                char text[512];
+                snprintf(text, sizeof text, "%s: %s", fallback,
+                         strerror(error < 0 ? -error : error));
+                runner_message_send(fd, error, 0, text);
+        } else
+                runner_message_send(fd, error, 0, line);
+        _exit(status);
+}
+
+int close_all_fds_except(const int *keep, size_t n) {
+        int sorted[16];
+        unsigned lo = 3;
+        size_t m = 0;
+
+        assert(n <= ELEMENTSOF(sorted));
+        for (size_t i = 0; i < n; i++) {
+                size_t j;
+                if (keep[i] < 3)
+                        continue;
+                for (j = m; j > 0 && sorted[j - 1] > keep[i]; j--)
+                        sorted[j] = sorted[j - 1];
+                sorted[j] = keep[i];
+                m++;
+        }
+        for (size_t i = 0; i < m; i++) {
+                if ((unsigned)sorted[i] > lo && close_range(lo, sorted[i] - 1, 0) < 0)
+                        return -errno;
+                if ((unsigned)sorted[i] >= lo)
+                        lo = sorted[i] + 1;
+        }
+        if (close_range(lo, ~0U, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+void reset_signals(void) {
+        struct sigaction sa = {.sa_handler = SIG_DFL};
+        sigset_t none;
+
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void)sigaction(s, &sa, NULL);
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void runner_forward_sigset(sigset_t *ret) {
+        sigemptyset(ret);
+        sigaddset(ret, SIGTERM);
+        sigaddset(ret, SIGINT);
+        sigaddset(ret, SIGHUP);
+        sigaddset(ret, SIGQUIT);
+        sigaddset(ret, SIGUSR1);
+        sigaddset(ret, SIGUSR2);
+}
+
+int exit_status_from_wait(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return 255;
+}
+
+int runner_wait(int pidfd) {
+        siginfo_t si = {};
+
+        assert(pidfd >= 0);
+        while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(errno, "waiting for the instance: %m");
+        return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+int runner_forward_until_exit(int pidfd, int sfd) {
+        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+
+        for (;;) {
+                struct signalfd_siginfo si;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(errno, "waiting for the instance: %m");
+                }
+                if (p[0].revents)
+                        return runner_wait(pidfd);
+                if (!p[1].revents)
+                        continue;
+                if (read(sfd, &si, sizeof si) != sizeof si)
+                        continue;
+                /* A terminal signals its whole foreground process group, the
+                 * instance included: passing it on would deliver it twice. */
+                if (si.ssi_code == SI_KERNEL)
+                        continue;
+                if (pidfd_send_signal(pidfd, (int)si.ssi_signo, NULL, 0) < 0 && errno != ESRCH)
+                        log_warning_errno(errno, "forwarding signal %s: %m",
+                                          sigabbrev_np((int)si.ssi_signo));
+        }
+}
+
+int pidfd_get_pid(int pidfd, pid_t *ret) {
+        _cleanup_free_ char *info = NULL;
+        char name[64];
+        const char *p;
+        long pid;
+
+        snprintf(name, sizeof name, "/proc/self/fdinfo/%d", pidfd);
+        if (read_file_at(AT_FDCWD, name, &info, NULL, 4096) < 0)
+                return -EBADF;
+        p = strstr(info, "\nPid:");
+        if (!p)
+                return -EBADF;
+        pid = strtol(p + 5, NULL, 10);
+        if (pid <= 0)
+                return -ESRCH;
+        *ret = (pid_t)pid;
+        return 0;
+}
+
+int pid_get_starttime(pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *stat = NULL;
+        char name[64];
+        const char *p;
+        int r;
+
+        snprintf(name, sizeof name, "/proc/%d/stat", (int)pid);
+        r = read_file_at(AT_FDCWD, name, &stat, NULL, 4096);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        /* comm may hold spaces and parentheses; the fields start after the
+         * last ')'. starttime is field 22, the 20th after it. */
+        p = strrchr(stat, ')');
+        if (!p)
+                return -EBADMSG;
+        for (int field = 2; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EBADMSG;
+        }
+        *ret = strtoull(p + 1, NULL, 10);
+        return 0;
+}
+
+int pid_get_capability_bounding_set(pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *status = NULL;
+        char name[64];
+        const char *p;
+        int r;
+
+        snprintf(name, sizeof name, "/proc/%d/status", (int)pid);
+        r = read_file_at(AT_FDCWD, name, &status, NULL, 65536);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        p = strstr(status, "\nCapBnd:");
+        if (!p)
+                return -EBADMSG;
+        *ret = strtoull(p + 8, NULL, 16);
+        return 0;
+}
+
+int capabilities_drop_to(uint64_t keep) {
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct d[2];
+
+        for (unsigned c = 0; c < 64; c++) {
+                if (keep & (UINT64_C(1) << c))
+                        continue;
+                if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+                        if (errno == EINVAL) /* past the kernel's last capability */
+                                break;
+                        return -errno;
+                }
+        }
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return -errno;
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        for (int i = 0; i < 2; i++) {
+                uint32_t k = (uint32_t)(keep >> (32 * i));
+                d[i].effective &= k;
+                d[i].permitted &= k;
+                d[i].inheritable &= k;
+        }
+        if (syscall(SYS_capset, &h, d) < 0)
+                return -errno;
+        return 0;
+}
+
+int runner_execute(char *const *argv, char *const *env) {
+        extern char **environ;
+
+        /* execvp() searches the PATH of environ, which must be the
+         * instance's, not the caller's. */
+        environ = (char **)env;
+        execvp(argv[0], argv);
+        return log_error_errno(errno, "executing %s: %m", argv[0]);
+}
+
+int runner_socketpair(int ret[2]) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ret) < 0)
+                return -errno;
+        return 0;
+}
