@@ -310,8 +310,8 @@ static void noop_handler(int sig) {
 static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
         struct sigaction sa = {.sa_handler = noop_handler};
         sigset_t mask;
+        int gate[2], r;
         pid_t cmd;
-        int r;
 
         runner_forward_sigset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -320,16 +320,30 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
                         (void)sigaction(s, &sa, NULL);
         (void)sigprocmask(SIG_SETMASK, &mask, NULL);
 
+        /* Named before the command can look; its exec renames it. */
+        (void)prctl(PR_SET_NAME, "goldroot-init");
+
+        /* The command waits at the gate until PID 1 has dropped its end of
+         * the socketpair, so nothing but 0, 1 and 2 is ever seen open in PID 1
+         * from inside. */
+        if (pipe2(gate, O_CLOEXEC) < 0)
+                runner_child_fail(c->sock, cap, errno, "creating a pipe", 1);
         cmd = fork();
         if (cmd < 0)
                 runner_child_fail(c->sock, cap, errno, "forking the command", 1);
         if (cmd == 0) {
+                char b;
+                safe_close(gate[1]);
+                while (read(gate[0], &b, 1) < 0 && errno == EINTR)
+                        ;
+                safe_close(gate[0]);
                 reset_signals();
                 r = runner_execute(c->spec->argv, c->env);
                 runner_child_fail(c->sock, cap, r, "executing the command", 127);
         }
+        safe_close(gate[0]);
         safe_close(c->sock);
-        (void)prctl(PR_SET_NAME, "goldroot-init");
+        safe_close(gate[1]);
 
         for (;;) {
                 siginfo_t si;

@@ -568,7 +568,10 @@ static void test_exec(void **state) {
         close(fds[1]);
         free(read_until(fds[0], "ready\n"));
 
+        /* "ready" comes just before PID 1 execs sleep: give it that moment. */
         status = exec_capture(pidfd,
+                              "i=0; while [ \"$(cat /proc/1/comm)\" != sleep ] && [ $i -lt 500 ]; "
+                              "do sleep 0.02; i=$((i+1)); done; "
                               "hostname; cat /tmp/shared; tr '\\0' ' ' < /proc/1/cmdline; echo; "
                               "grep CapBnd /proc/self/status; pwd",
                               &out);
