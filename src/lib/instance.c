@@ -17,7 +17,8 @@
 #define REMOVING_PREFIX ".removing."
 
 bool instance_name_is_valid(const char *s) {
-        if (isempty(s) || strlen(s) > INSTANCE_NAME_MAX || s[0] == '.' || s[0] == '-')
+        if (isempty(s) || strlen(s) > INSTANCE_NAME_MAX || s[0] == '.' || s[0] == '-' ||
+            strstr(s, ".."))
                 return false;
         for (const char *p = s; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||

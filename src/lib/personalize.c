@@ -179,7 +179,8 @@ static int write_hosts(int root_fd, const Identity *id) {
         int r;
 
         r = read_in_root(root_fd, "/etc/hosts", &old, &len);
-        if (r == -ENOENT) {
+        /* A symlink or a special file there is replaced, never followed. */
+        if (r == -ENOENT || r == -EBADFD) {
                 old = strdup("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
                 if (!old)
                         return log_oom();
