@@ -185,8 +185,9 @@ teardown() {
         for bit in 16 17 21 25 27; do
                 [ $(( 0x$bnd >> bit & 1 )) -eq 0 ]
         done
+        # busybox date reports the failure but exits 0.
         run in_instance web1 date -s 2000-01-01
-        [ "$status" -ne 0 ]
+        [[ "$output" == *"can't set date: Operation not permitted"* ]]
 
         bnd=$(in_instance priv sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
         for bit in 16 17 21 25 27; do
