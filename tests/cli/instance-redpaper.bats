@@ -47,7 +47,7 @@ teardown() {
         "$GOLDROOT" stop maint
         "$GOLDROOT" start maint -- sleep 100000
         [ "$("$GOLDROOT" exec maint -- cat /usr/local/bin/tool)" = patched ]
-        [ -e "$GOLDROOT_STORE/instances/maint/state/root/usr/local/bin/tool" ]
+        [ -n "$(find "$GOLDROOT_STORE/instances/maint/state" -path '*/usr/local/bin/tool')" ]
 
         "$GOLDROOT" create scratch --image debian:12 --mode volatile
         "$GOLDROOT" start scratch -- sleep 100000
