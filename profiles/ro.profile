@@ -29,3 +29,6 @@ tmp      tmpfs    -                    /tmp            mode=1777,nosuid,nodev
 run      tmpfs    -                    /run            mode=0755,nosuid,nodev
 dpkg     bind     image:/var/lib/dpkg  /var/lib/dpkg   ro,optional
 rpm      bind     image:/var/lib/rpm   /var/lib/rpm    ro,optional
+
+# The default command of `goldroot start NAME`.
+set      init     /sbin/init

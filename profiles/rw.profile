@@ -5,3 +5,6 @@
 root     overlay  image:/              /               upper=state:root
 tmp      tmpfs    -                    /tmp            mode=1777,nosuid,nodev
 run      tmpfs    -                    /run            mode=0755,nosuid,nodev
+
+# The default command of `goldroot start NAME`.
+set      init     /sbin/init

@@ -26,6 +26,15 @@ int verb_mount(int argc, char **argv, GlobalOptions *g);
 int verb_umount(int argc, char **argv, GlobalOptions *g);
 int verb_plan(int argc, char **argv, GlobalOptions *g);
 int verb_image(int argc, char **argv, GlobalOptions *g);
+int verb_create(int argc, char **argv, GlobalOptions *g);
+int verb_rm(int argc, char **argv, GlobalOptions *g);
+int verb_ls(int argc, char **argv, GlobalOptions *g);
+int verb_status(int argc, char **argv, GlobalOptions *g);
+int verb_personalize(int argc, char **argv, GlobalOptions *g);
+int verb_start(int argc, char **argv, GlobalOptions *g);
+int verb_run(int argc, char **argv, GlobalOptions *g);
+int verb_exec(int argc, char **argv, GlobalOptions *g);
+int verb_stop(int argc, char **argv, GlobalOptions *g);
 
 /* A usage error: logs "goldroot: <verb>: <message>" and returns -EINVAL. */
 int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);

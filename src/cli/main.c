@@ -20,17 +20,25 @@ static const struct {
         {"mount", verb_mount, "assemble a profile onto a host directory"},
         {"umount", verb_umount, "take down an assembly made by mount"},
         {"plan", verb_plan, "print the ordered mount plan or its graph"},
+        {"create", verb_create, "create an instance of an image"},
+        {"start", verb_start, "start an instance, detached"},
+        {"run", verb_run, "create and run an instance in the foreground"},
+        {"exec", verb_exec, "run a command inside a running instance"},
+        {"stop", verb_stop, "stop an instance"},
+        {"ls", verb_ls, "list instances"},
+        {"status", verb_status, "show an instance's state"},
+        {"rm", verb_rm, "remove an instance"},
+        {"personalize", verb_personalize, "do (or redo) an instance's first-start work"},
 };
 
 static void help(FILE *out) {
-        fprintf(out,
-                "Usage: goldroot [--store DIR] [--json] [-q] [-v] COMMAND [ARGS...]\n"
-                "\n"
-                "Run many Linux instances from one shared, versioned, read-only image.\n"
-                "\n"
-                "Commands:\n");
+        fprintf(out, "Usage: goldroot [--store DIR] [--json] [-q] [-v] COMMAND [ARGS...]\n"
+                     "\n"
+                     "Run many Linux instances from one shared, versioned, read-only image.\n"
+                     "\n"
+                     "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+                fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
         fprintf(out, "\n"
                      "Options:\n"
                      "  --store DIR  the store (default $GOLDROOT_STORE or /var/lib/goldroot)\n"

@@ -504,3 +504,116 @@ int catalog_image_links(Catalog *c, const char *id, char ***ret) {
         return query_strv(c, "SELECT name FROM instances WHERE image = ? ORDER BY name", 1,
                           (const char *[]){id}, ret);
 }
+
+InstanceRow *instance_row_free(InstanceRow *i) {
+        if (!i)
+                return NULL;
+        free(i->name);
+        free(i->mode);
+        free(i);
+        return NULL;
+}
+
+void instance_row_list_free(InstanceRow **l, size_t n) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < n; i++)
+                instance_row_free(l[i]);
+        free(l);
+}
+
+int catalog_add_instance(Catalog *c, const char *name, const char *image_id, const char *mode) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        assert(name);
+        assert(image_id);
+        r = prepare(c, "INSERT INTO instances (name, image, mode, created) VALUES (?, ?, ?, ?)",
+                    &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, 3, (const char *[]){name, image_id, mode ?: "ro"});
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK)
+                return catalog_fail(c, SQLITE_ERROR, "bind");
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+                return -ENOENT;
+        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+                return -EEXIST;
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, "add instance");
+        return 0;
+}
+
+#define INSTANCE_COLUMNS "name, image, mode, created"
+
+static int instance_from_row(sqlite3_stmt *s, InstanceRow **ret) {
+        const unsigned char *image = sqlite3_column_text(s, 1);
+        InstanceRow *i;
+
+        i = calloc(1, sizeof *i);
+        if (!i)
+                return -ENOMEM;
+        i->name = column_strdup(s, 0);
+        snprintf(i->image, sizeof i->image, "%s", image ? (const char *)image : "");
+        i->mode = column_strdup(s, 2);
+        i->created = sqlite3_column_int64(s, 3);
+        if (!i->name || !i->mode) {
+                instance_row_free(i);
+                return -ENOMEM;
+        }
+        *ret = i;
+        return 0;
+}
+
+int catalog_get_instance(Catalog *c, const char *name, InstanceRow **ret) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        r = prepare(c, "SELECT " INSTANCE_COLUMNS " FROM instances WHERE name = ?", &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, 1, &name);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return catalog_fail(c, rc, "get instance");
+        return instance_from_row(s, ret);
+}
+
+int catalog_list_instances(Catalog *c, InstanceRow ***ret, size_t *ret_n) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        InstanceRow **l = NULL;
+        size_t n = 0;
+        int r, rc;
+
+        r = prepare(c, "SELECT " INSTANCE_COLUMNS " FROM instances ORDER BY name", &s);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                InstanceRow **t = realloc(l, sizeof(InstanceRow *) * (n + 1));
+                if (!t) {
+                        instance_row_list_free(l, n);
+                        return -ENOMEM;
+                }
+                l = t;
+                r = instance_from_row(s, &l[n]);
+                if (r < 0) {
+                        instance_row_list_free(l, n);
+                        return r;
+                }
+                n++;
+        }
+        if (rc != SQLITE_DONE) {
+                instance_row_list_free(l, n);
+                return catalog_fail(c, rc, "list instances");
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}

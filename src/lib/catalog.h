@@ -82,3 +82,27 @@ int catalog_link_instance(Catalog *c, const char *name, const char *image_id, co
 int catalog_unlink_instance(Catalog *c, const char *name);
 /* Names of the instances that link id, sorted. */
 int catalog_image_links(Catalog *c, const char *id, char ***ret);
+
+/* Instance rows (the instance modules keep everything else in the instance's
+ * directory). */
+typedef struct InstanceRow {
+        char *name;
+        char image[IMAGE_ID_LEN + 1];
+        char *mode;
+        int64_t created; /* seconds since the epoch */
+} InstanceRow;
+
+InstanceRow *instance_row_free(InstanceRow *i);
+static inline void instance_row_freep(InstanceRow **i) {
+        instance_row_free(*i);
+}
+void instance_row_list_free(InstanceRow **l, size_t n);
+
+/* Creates the row for a new instance: -EEXIST if the name is taken, -ENOENT if
+ * the image does not exist. Unlike catalog_link_instance() it never moves an
+ * existing instance. */
+int catalog_add_instance(Catalog *c, const char *name, const char *image_id, const char *mode);
+/* -ENOENT if there is no such instance. */
+int catalog_get_instance(Catalog *c, const char *name, InstanceRow **ret);
+/* Every instance, by name. */
+int catalog_list_instances(Catalog *c, InstanceRow ***ret, size_t *ret_n);

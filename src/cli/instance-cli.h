@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * instance-cli: what `create` (instance.c) and `run` (run.c) share: the
+ * identity options and creating an instance from them.
+ */
+#pragma once
+
+#include "cli.h"
+#include "store.h"
+
+typedef struct CreateOptions {
+        const char *image;
+        const char *mode;
+        const char *profile;
+        const char *hostname;
+        const char *ip;
+        const char *gateway;
+        const char *net;
+        char **dns;
+        char **set;
+        bool privileged;
+} CreateOptions;
+
+enum {
+        ARG_CREATE_IMAGE = ARG_VERB_BASE + 0x40,
+        ARG_CREATE_MODE,
+        ARG_CREATE_PROFILE,
+        ARG_CREATE_HOSTNAME,
+        ARG_CREATE_IP,
+        ARG_CREATE_GATEWAY,
+        ARG_CREATE_DNS,
+        ARG_CREATE_SET,
+        ARG_CREATE_NET,
+        ARG_CREATE_PRIVILEGED,
+};
+
+#define CREATE_LONGOPTIONS                                                                         \
+        {"image", required_argument, NULL, ARG_CREATE_IMAGE},                                      \
+                {"mode", required_argument, NULL, ARG_CREATE_MODE},                                \
+                {"profile", required_argument, NULL, ARG_CREATE_PROFILE},                          \
+                {"hostname", required_argument, NULL, ARG_CREATE_HOSTNAME},                        \
+                {"ip", required_argument, NULL, ARG_CREATE_IP},                                    \
+                {"gateway", required_argument, NULL, ARG_CREATE_GATEWAY},                          \
+                {"dns", required_argument, NULL, ARG_CREATE_DNS},                                  \
+                {"set", required_argument, NULL, ARG_CREATE_SET},                                  \
+                {"net", required_argument, NULL, ARG_CREATE_NET}, {                                \
+                "privileged", no_argument, NULL, ARG_CREATE_PRIVILEGED                             \
+        }
+
+/* Takes option c (with optarg) if it is one of CREATE_LONGOPTIONS: 1 if it
+ * did, 0 if c is not one, -errno on failure. */
+int create_option(int c, CreateOptions *o);
+void create_options_done(CreateOptions *o);
+
+/* Validates the options and creates instance name from image_id (already
+ * resolved). verb names the command in messages. */
+int create_instance(Store *s, const char *verb, const char *name, const char *image_id,
+                    const CreateOptions *o);
+
+/* Runs getopt over argv with the global options, the short options in
+ * shorts, and own (taken by take: 1 if it took the option, 0 if not, or
+ * -errno). Returns the index of the first positional argument, -ECANCELED
+ * after --help (see verb_result()), or -EINVAL. */
+int parse_verb(int argc, char **argv, GlobalOptions *g, const char *verb, const char *usage,
+               const char *shorts, const struct option *own, int (*take)(int c, void *userdata),
+               void *userdata);
+/* 0 for -ECANCELED (--help was shown), else r. */
+int verb_result(int r);

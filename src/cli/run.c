@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * run: start, run, exec and stop, over the instance library.
+ */
+#include "cli.h"
+#include "instance-cli.h"
+#include "instance.h"
+
+/* Cuts argv at the first "--": the options and positionals before it stay
+ * in argv (NULL-terminated at the cut), the command after it is returned. */
+static char **split_command(int *argc, char **argv) {
+        for (int k = 1; k < *argc; k++)
+                if (streq(argv[k], "--")) {
+                        char **cmd = argv + k + 1;
+                        argv[k] = NULL;
+                        *argc = k;
+                        return cmd[0] ? cmd : NULL;
+                }
+        return NULL;
+}
+
+int verb_start(int argc, char **argv, GlobalOptions *g) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        char **cmd;
+        int i, r;
+
+        cmd = split_command(&argc, argv);
+        i = parse_verb(argc, argv, g, "start", "start NAME [-- CMD ARG...]", NULL, NULL, NULL,
+                       NULL);
+        if (i < 0)
+                return verb_result(i);
+        if (argc - i != 1)
+                return cli_usage_error("start", "expected one NAME");
+        r = instance_name_check("start", argv[i]);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r < 0)
+                return r;
+        r = instance_open(s, argv[i], &inst);
+        if (r < 0)
+                return r;
+        r = instance_lock(inst, "start", true);
+        if (r < 0)
+                return r;
+        r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd});
+        return r;
+}
+
+typedef struct RunArgs {
+        CreateOptions create;
+        const char *name;
+        bool rm;
+} RunArgs;
+
+static int take_run(int c, void *userdata) {
+        RunArgs *a = userdata;
+        if (c == ARG_VERB_BASE) {
+                a->rm = true;
+                return 1;
+        }
+        if (c == ARG_VERB_BASE + 1) {
+                a->name = optarg;
+                return 1;
+        }
+        return create_option(c, &a->create);
+}
+
+#define RUN_USAGE "run [--rm] [--name NAME] [create options] IMG [-- CMD ARG...]"
+
+int verb_run(int argc, char **argv, GlobalOptions *g) {
+        static const struct option options[] = {
+                {"rm", no_argument, NULL, ARG_VERB_BASE},
+                {"name", required_argument, NULL, ARG_VERB_BASE + 1},
+                CREATE_LONGOPTIONS,
+                {},
+        };
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        _cleanup_free_ char *name = NULL;
+        RunArgs a = {};
+        char id[DIGEST_HEX_SIZE], rnd[MACHINE_ID_LEN + 1];
+        char **cmd;
+        int i, r;
+
+        cmd = split_command(&argc, argv);
+        i = parse_verb(argc, argv, g, "run", RUN_USAGE, NULL, options, take_run, &a);
+        if (i < 0) {
+                create_options_done(&a.create);
+                return verb_result(i);
+        }
+        if (argc - i != 1) {
+                create_options_done(&a.create);
+                return cli_usage_error("run", "expected one IMG (see 'goldroot run --help')");
+        }
+        if (a.create.image) {
+                create_options_done(&a.create);
+                return cli_usage_error("run", "the image is the positional IMG, not --image");
+        }
+        if (a.name)
+                name = strdup(a.name);
+        else {
+                r = machine_id_generate(rnd);
+                if (r < 0) {
+                        create_options_done(&a.create);
+                        return log_error_errno(r, "run: %m");
+                }
+                rnd[8] = 0;
+                name = strjoin("run-", rnd);
+        }
+        if (!name) {
+                create_options_done(&a.create);
+                return log_oom();
+        }
+
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r >= 0)
+                r = store_resolve(s, argv[i], id);
+        if (r == -ENOENT)
+                r = log_error_errno(ENOENT, "run: no image %s", argv[i]);
+        if (r >= 0)
+                r = create_instance(s, "run", name, id, &a.create);
+        create_options_done(&a.create);
+        if (r < 0)
+                return r;
+        r = instance_open(s, name, &inst);
+        if (r >= 0)
+                r = instance_lock(inst, "run", true);
+        if (r >= 0)
+                r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd, .foreground = true});
+        if (a.rm && inst) {
+                int q = instance_remove(s, inst);
+                if (r >= 0 && q < 0)
+                        r = q;
+        }
+        return r;
+}
+
+int verb_exec(int argc, char **argv, GlobalOptions *g) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        char **cmd;
+        int i, r;
+
+        cmd = split_command(&argc, argv);
+        i = parse_verb(argc, argv, g, "exec", "exec NAME -- CMD ARG...", NULL, NULL, NULL, NULL);
+        if (i < 0)
+                return verb_result(i);
+        if (argc - i != 1)
+                return cli_usage_error("exec", "expected one NAME");
+        if (!cmd)
+                return cli_usage_error("exec", "expected a command after --");
+        r = instance_name_check("exec", argv[i]);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r < 0)
+                return r;
+        r = instance_open(s, argv[i], &inst);
+        if (r < 0)
+                return r;
+        /* Nothing of the store is needed inside: let go of its lock before
+         * a command that may run for long. */
+        s = store_free(s);
+        return instance_exec(inst, cmd);
+}
+
+typedef struct StopArgs {
+        unsigned timeout;
+} StopArgs;
+
+static int take_stop(int c, void *userdata) {
+        StopArgs *a = userdata;
+        char *end;
+        unsigned long v;
+
+        if (c != ARG_VERB_BASE && c != 't')
+                return 0;
+        errno = 0;
+        v = strtoul(optarg, &end, 10);
+        if (errno != 0 || end == optarg || *end || v > 86400 || optarg[0] == '-')
+                return cli_usage_error("stop", "bad --timeout '%s' (seconds, 0 to 86400)", optarg);
+        a->timeout = (unsigned)v;
+        return 1;
+}
+
+int verb_stop(int argc, char **argv, GlobalOptions *g) {
+        static const struct option options[] = {
+                {"timeout", required_argument, NULL, ARG_VERB_BASE},
+                {},
+        };
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        StopArgs a = {.timeout = 10};
+        bool killed = false;
+        int i, r;
+
+        i = parse_verb(argc, argv, g, "stop", "stop NAME [--timeout SEC]", "t:", options, take_stop,
+                       &a);
+        if (i < 0)
+                return verb_result(i);
+        if (argc - i != 1)
+                return cli_usage_error("stop", "expected one NAME");
+        r = instance_name_check("stop", argv[i]);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r < 0)
+                return r;
+        r = instance_open(s, argv[i], &inst);
+        if (r < 0)
+                return r;
+        s = store_free(s);
+        r = instance_lock(inst, "stop", true);
+        if (r < 0)
+                return r;
+        r = instance_stop(inst, a.timeout, &killed);
+        if (r >= 0 && killed)
+                log_info("stop %s: killed after %u s", inst->name, a.timeout);
+        return r;
+}

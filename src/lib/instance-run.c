@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * instance-run: starting, personalizing, entering and stopping an instance.
+ *
+ * Start: the instance's profile is planned with its placeholders; shared
+ * entries are taken in the host namespace (holder "instance:NAME", recorded
+ * in run/shared and released at stop); the runner then clones the instance,
+ * and our setup_root callback applies the rest of the plan onto its root in
+ * the new mount namespace. Personalization at the first start writes its
+ * files in that same callback, through the assembled root's fd, before the
+ * pivot: no second assembly is needed. Only when the image has programs to
+ * run first (ssh-keygen, firstboot.d) do they run in short-lived instances
+ * before the real start, the first of which does the file work.
+ */
+#include "instance.h"
+#include "assembly.h"
+#include "fsutil.h"
+#include "mount.h"
+#include "personalize.h"
+#include "plan.h"
+#include "profile.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SHARED_FILE "shared"
+#define RUN_DIR_NAME "run"
+
+typedef struct RunContext {
+        Instance *inst;
+        ProfileSet *set;
+        Plan *plan;
+        ImageInfo *image;
+        int image_fd; /* opened in the caller's mount namespace */
+        int state_fd;
+        char *image_path; /* to open them again in the instance's */
+        char *state_path;
+        char *holder;
+        char *net_spec;
+        RunnerNet net;
+        char **env;
+        char **rewrite;
+        char **init_argv;
+        /* The setup_root callback does the personalization file work. */
+        bool personalize_files;
+} RunContext;
+
+static void run_context_done(RunContext *c) {
+        profile_set_free(c->set);
+        plan_free(c->plan);
+        image_info_free(c->image);
+        safe_close(c->image_fd);
+        safe_close(c->state_fd);
+        free(c->image_path);
+        free(c->state_path);
+        free(c->holder);
+        free(c->net_spec);
+        strv_free(c->env);
+        strv_free(c->rewrite);
+        strv_free(c->init_argv);
+        *c = (RunContext){.image_fd = -EBADF, .state_fd = -EBADF};
+}
+
+/* The mode's built-in profile: MODE.profile on the profile search path. */
+static int builtin_profile(const char *mode, char **ret) {
+        _cleanup_strv_free_ char **search = NULL;
+        _cleanup_free_ char *file = strjoin(mode, ".profile");
+        int r;
+
+        if (!file)
+                return log_oom();
+        r = profile_default_search_path(NULL, &search);
+        if (r < 0)
+                return log_oom();
+        for (size_t i = 0; search[i]; i++) {
+                _cleanup_free_ char *p = path_join(search[i], file);
+                if (!p)
+                        return log_oom();
+                if (access(p, R_OK) == 0) {
+                        *ret = TAKE_PTR(p);
+                        return 0;
+                }
+        }
+        return log_error_errno(ENOENT,
+                               "cannot find the built-in profile %s on the profile search "
+                               "path",
+                               file);
+}
+
+/* Splits a `set init` line at blanks (the profile keeps it as written). */
+static int split_command(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (const char *p = s; *p;) {
+                size_t n;
+
+                p += strspn(p, " \t");
+                n = strcspn(p, " \t");
+                if (n == 0)
+                        break;
+                if (strv_consume(&l, strndup(p, n)) < 0)
+                        return -ENOMEM;
+                p += n;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int env_add(char ***env, const char *key, const char *value) {
+        return value ? strv_consume(env, strjoin(key, "=", value)) : 0;
+}
+
+/* The environment of the instance's commands: the runner's default, the
+ * machine id as $container_uuid (systemd takes it at a first boot), and the
+ * identity as GOLDROOT_* for firstboot hooks and init scripts. */
+static int build_env(const Instance *i, char ***ret) {
+        _cleanup_strv_free_ char **env = NULL;
+        const Identity *id = i->identity;
+        char uuid[37];
+        int r;
+
+        r = runner_default_env(&env);
+        if (r < 0)
+                return r;
+        if (machine_id_to_uuid(id->machine_id, uuid) >= 0 &&
+            (r = env_add(&env, "container_uuid", uuid)) < 0)
+                return r;
+        if ((r = env_add(&env, "GOLDROOT_NAME", i->name)) < 0 ||
+            (r = env_add(&env, "GOLDROOT_HOSTNAME", id->hostname)) < 0 ||
+            (r = env_add(&env, "GOLDROOT_IP", id->ip)) < 0 ||
+            (r = env_add(&env, "GOLDROOT_GATEWAY", id->gateway)) < 0)
+                return r;
+        if (id->dns) {
+                _cleanup_free_ char *dns = NULL;
+                for (size_t k = 0; id->dns[k]; k++) {
+                        char *t = dns ? strjoin(dns, " ", id->dns[k]) : strdup(id->dns[k]);
+                        if (!t)
+                                return -ENOMEM;
+                        free(dns);
+                        dns = t;
+                }
+                if ((r = env_add(&env, "GOLDROOT_DNS", dns)) < 0)
+                        return r;
+        }
+        for (size_t k = 0; id->extra && id->extra[k]; k++)
+                if (strv_consume(&env, strjoin("GOLDROOT_", id->extra[k])) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+static int run_context_load(Store *s, Instance *i, const char *verb, RunContext *c) {
+        _cleanup_strv_free_ char **search = NULL;
+        _cleanup_free_ char *builtin = NULL;
+        const char *profile, *v;
+        const Profile *main_profile;
+        PlanContext pctx = {};
+        int r;
+
+        *c = (RunContext){.inst = i, .image_fd = -EBADF, .state_fd = -EBADF};
+        profile = i->identity->profile;
+        if (!profile) {
+                r = builtin_profile(i->identity->mode, &builtin);
+                if (r < 0)
+                        return r;
+                profile = builtin;
+        }
+        r = profile_default_search_path(profile, &search);
+        if (r < 0)
+                return log_oom();
+        r = profile_set_load(profile, search, &c->set);
+        if (r < 0)
+                return r;
+        main_profile = c->set->profiles[0];
+
+        pctx.placeholders.name = i->name;
+        pctx.placeholders.hostname = i->identity->hostname;
+        pctx.placeholders.image_id = i->row->image;
+        pctx.have_image = pctx.have_state = true;
+        r = plan_build(c->set, &pctx, &c->plan);
+        if (r < 0)
+                return r;
+
+        r = store_open_image_root(s, i->row->image, &c->image_fd);
+        if (r < 0)
+                return log_error_errno(r, "%s %s: cannot open image %s: %m", verb, i->name,
+                                       i->row->image);
+        c->image_path = store_image_root_path(s, i->row->image);
+        c->state_path = path_join(store_path(s), "instances", i->name, "state");
+        if (!c->image_path || !c->state_path)
+                return log_oom();
+        c->state_fd = openat(i->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->state_fd < 0)
+                return log_error_errno(errno, "%s %s: cannot open its state: %m", verb, i->name);
+        r = catalog_get_image(store_catalog(s), i->row->image, &c->image);
+        if (r < 0)
+                return log_error_errno(r, "%s %s: cannot read image %s: %m", verb, i->name,
+                                       i->row->image);
+
+        c->holder = strjoin("instance:", i->name);
+        if (!c->holder)
+                return log_oom();
+        v = i->identity->net ?: profile_get_setting(main_profile, "network");
+        c->net_spec = strdup(v ?: "none");
+        if (!c->net_spec)
+                return log_oom();
+        r = runner_net_parse(c->net_spec, &c->net);
+        if (r < 0)
+                return log_error_errno(EINVAL, "%s %s: bad network '%s'", verb, i->name,
+                                       c->net_spec);
+        if (c->net.mode == RUNNER_NET_BRIDGE) {
+                c->net.address = i->identity->ip;
+                c->net.gateway = i->identity->gateway;
+        }
+        v = profile_get_setting(main_profile, "rewrite");
+        if (v && split_command(v, &c->rewrite) < 0)
+                return log_oom();
+        v = profile_get_setting(main_profile, "init");
+        if (v && split_command(v, &c->init_argv) < 0)
+                return log_oom();
+        r = build_env(i, &c->env);
+        if (r < 0)
+                return log_oom();
+        return 0;
+}
+
+static PersonalizeContext personalize_context(const RunContext *c) {
+        return (PersonalizeContext){
+                .id = c->inst->identity,
+                .image_hostname = c->image->hostname,
+                .image_address = c->image->address,
+                .rewrite = c->rewrite,
+        };
+}
+
+/* The runner's callback, in the instance's new mount namespace. */
+static int setup_root(const char *root, int root_fd, void *userdata) {
+        RunContext *c = userdata;
+        MountTrees t = MOUNT_TREES_INIT;
+        _cleanup_close_ int assembled = -EBADF, image = -EBADF, state = -EBADF;
+        PersonalizeContext pc;
+        int r;
+
+        /* open_tree() clones only mounts of the caller's own namespace: the
+         * fds opened before the clone point into the host's. The paths are
+         * the store's, not the guest's. */
+        image = open(c->image_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (image < 0)
+                return log_error_errno(errno, "cannot open the image tree %s: %m", c->image_path);
+        state = open(c->state_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (state < 0)
+                return log_error_errno(errno, "cannot open the state %s: %m", c->state_path);
+        t.image_fd = image;
+        t.state_fd = state;
+        t.root_fd = root_fd;
+        t.root_path = root;
+        t.holder = c->holder;
+        t.shared = MOUNT_SHARED_SKIP;
+        r = mount_apply(c->plan, &t, NULL);
+        /* What the kernel refuses is an operational failure (exit 1), even
+         * as EINVAL: the profile was valid. */
+        if (error_is_bad_input(r))
+                return -EIO;
+        if (r < 0)
+                return r;
+        if (!c->personalize_files)
+                return 0;
+        /* root_fd is the directory under the mounts; the guest's view is
+         * what lies on top now. */
+        assembled = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (assembled < 0)
+                return log_error_errno(errno, "personalize: cannot open the assembled root: %m");
+        pc = personalize_context(c);
+        return personalize_files(assembled, &pc);
+}
+
+static bool plan_has_shared(const Plan *p) {
+        for (size_t k = 0; k < p->n_ops; k++)
+                if (p->ops[k].shared)
+                        return true;
+        return false;
+}
+
+/* Releases the shared mounts recorded in run/shared. */
+static int release_shared(Instance *i) {
+        _cleanup_close_ int run = -EBADF, lock = -EBADF;
+        _cleanup_free_ char *text = NULL, *holder = NULL;
+        char *line, *save = NULL;
+        int r, ret = 0;
+
+        r = instance_open_run_dir(i, false, &run);
+        if (r < 0)
+                return r == -ENOENT ? 0 : log_error_errno(r, "instance %s: run/: %m", i->name);
+        r = read_file_at(run, SHARED_FILE, &text, NULL, 1u << 20);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "instance %s: cannot read run/" SHARED_FILE ": %m",
+                                       i->name);
+        holder = strjoin("instance:", i->name);
+        if (!holder)
+                return log_oom();
+        r = assembly_lock(&lock);
+        if (r < 0)
+                return r;
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                r = shared_ref_release(line, holder);
+                ret = ret ?: r;
+        }
+        if (ret >= 0 && unlinkat(run, SHARED_FILE, 0) < 0 && errno != ENOENT)
+                ret = log_error_errno(errno, "instance %s: cannot remove run/" SHARED_FILE ": %m",
+                                      i->name);
+        return ret;
+}
+
+/* Takes the shared entries in the host namespace and records them. */
+static int take_shared(RunContext *c, int run_fd, MountUndo **ret) {
+        _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
+        _cleanup_free_ char *text = NULL;
+        MountTrees t = MOUNT_TREES_INIT;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        *ret = NULL;
+        if (!plan_has_shared(c->plan))
+                return 0;
+        t.image_fd = c->image_fd;
+        t.state_fd = c->state_fd;
+        t.holder = c->holder;
+        t.shared = MOUNT_SHARED_ONLY;
+        r = mount_apply(c->plan, &t, &undo);
+        if (r < 0)
+                return r;
+        f = open_memstream(&text, &size);
+        if (!f)
+                r = -ENOMEM;
+        else {
+                for (size_t k = 0; k < undo->n_steps; k++)
+                        if (undo->steps[k].kind == UNDO_SHARED_REF)
+                                fprintf(f, "%s\n", undo->steps[k].path);
+                r = fclose(f) == 0 ? 0 : -ENOMEM;
+        }
+        if (r >= 0)
+                r = write_file_atomic_at(run_fd, SHARED_FILE, text, size, 0600);
+        if (r < 0) {
+                (void)mount_undo_run(undo, -EBADF);
+                return log_error_errno(r, "instance %s: cannot record its shared mounts: %m",
+                                       c->inst->name);
+        }
+        *ret = TAKE_PTR(undo);
+        return 0;
+}
+
+static int marker_check(const RunContext *c) {
+        _cleanup_close_ int fd =
+                openat(c->state_fd, INSTANCE_PERSONALIZED_MARKER, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        return fd >= 0;
+}
+
+static int marker_write(RunContext *c) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int dir = -EBADF;
+        int r;
+
+        r = asprintf_safe(&text, "personalized=%" PRIi64 "\nhostname=%s\nmachine_id=%s\n",
+                          (int64_t)time(NULL), c->inst->identity->hostname,
+                          c->inst->identity->machine_id);
+        if (r < 0)
+                return log_oom();
+        /* state_fd is O_PATH; writing needs a real directory fd. */
+        dir = openat(c->inst->dir_fd, "state", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return log_error_errno(errno, "instance %s: cannot open its state: %m",
+                                       c->inst->name);
+        r = write_file_atomic_at(dir, INSTANCE_PERSONALIZED_MARKER, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "instance %s: cannot record the personalization: %m",
+                                       c->inst->name);
+        return 0;
+}
+
+static RunnerSpec base_spec(RunContext *c) {
+        RunnerSpec spec = RUNNER_SPEC_INIT;
+
+        spec.env = c->env;
+        spec.hostname = c->inst->identity->hostname;
+        spec.privileged = c->inst->identity->privileged;
+        spec.setup_root = setup_root;
+        spec.userdata = c;
+        return spec;
+}
+
+/* Runs the personalization programs, each in a short-lived instance without
+ * a network; the first one's setup does the file work. Their output goes to
+ * the console log. */
+static int run_programs(RunContext *c, int run_fd, char ***programs) {
+        _cleanup_close_ int log = -EBADF;
+        int r;
+
+        log = openat_in_root_nofollow(run_fd, INSTANCE_CONSOLE_LOG,
+                                      O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, 0640);
+        if (log < 0)
+                return log_error_errno(log, "instance %s: cannot open its console log: %m",
+                                       c->inst->name);
+        for (size_t k = 0; programs[k]; k++) {
+                RunnerSpec spec = base_spec(c);
+
+                spec.argv = programs[k];
+                spec.console_fd = log;
+                spec.net.mode = RUNNER_NET_NONE;
+                r = runner_run(&spec);
+                if (r < 0)
+                        return r;
+                c->personalize_files = false;
+                if (r != 0)
+                        return log_error_errno(EIO,
+                                               "personalize %s: %s failed with exit status %d "
+                                               "(see run/" INSTANCE_CONSOLE_LOG ")",
+                                               c->inst->name, programs[k][0], r);
+        }
+        return 0;
+}
+
+/* The file work alone, on a temporary assembly in a private mount namespace
+ * of a child process: for `personalize` when there is nothing to run. */
+static int files_in_private_namespace(RunContext *c) {
+        _cleanup_free_ char *root = NULL;
+        pid_t pid;
+        int status;
+
+        root = path_join(runtime_dir(), "root");
+        if (!root)
+                return log_oom();
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "personalize %s: cannot fork: %m", c->inst->name);
+        if (pid == 0) {
+                _cleanup_close_ int slash = -EBADF, rootfd = -EBADF;
+                int r;
+
+                if (unshare(CLONE_NEWNS) < 0 ||
+                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                        log_error_errno(errno,
+                                        "personalize %s: cannot make a private mount "
+                                        "namespace: %m",
+                                        c->inst->name);
+                        _exit(1);
+                }
+                slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                r = slash < 0 ? -errno : mkdir_p_in_root(slash, root, 0755, &rootfd, NULL);
+                if (r < 0) {
+                        log_error_errno(r, "personalize %s: cannot create %s: %m", c->inst->name,
+                                        root);
+                        _exit(1);
+                }
+                c->personalize_files = true;
+                r = setup_root(root, rootfd, c);
+                /* The mounts die with this namespace. */
+                _exit(r < 0 ? 1 : 0);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(errno, "personalize %s: %m", c->inst->name);
+        /* The child logged its own error. */
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int check_not_running(Instance *i, const char *verb) {
+        InstanceStatus st;
+        int r;
+
+        r = instance_status(i, &st);
+        if (r < 0)
+                return r;
+        if (st.state == INSTANCE_RUNNING)
+                return log_error_errno(EBUSY, "%s %s: the instance is running (pid %d)", verb,
+                                       i->name, (int)st.runner.pid);
+        return 0;
+}
+
+int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
+        _cleanup_(run_context_done) RunContext c = {.image_fd = -EBADF, .state_fd = -EBADF};
+        _cleanup_(mount_undo_freep) MountUndo *shared = NULL;
+        _cleanup_close_ int run = -EBADF;
+        char ***programs = NULL;
+        const char *verb = o->foreground ? "run" : "start";
+        bool volatile_mode, personalize;
+        RunnerSpec spec;
+        pid_t pid;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        r = check_not_running(i, verb);
+        if (r < 0)
+                return r;
+        /* What an instance that exited by itself still held. */
+        r = release_shared(i);
+        if (r < 0)
+                return r;
+        r = run_context_load(s, i, verb, &c);
+        if (r < 0)
+                return r;
+
+        spec = base_spec(&c);
+        spec.net = c.net;
+        if (o->argv && o->argv[0])
+                spec.argv = o->argv;
+        else {
+                _cleanup_close_ int init = -EBADF;
+
+                if (!c.init_argv || !c.init_argv[0])
+                        return log_error_errno(EINVAL,
+                                               "%s %s: the profile sets no init: give a "
+                                               "command after --",
+                                               verb, i->name);
+                init = openat_in_root(c.image_fd, path_relative(c.init_argv[0]), O_PATH, 0);
+                if (init < 0)
+                        return log_error_errno(ENOENT,
+                                               "%s %s: the image has no %s: give a command "
+                                               "after --",
+                                               verb, i->name, c.init_argv[0]);
+                spec.argv = c.init_argv;
+                spec.init = true;
+        }
+
+        r = instance_open_run_dir(i, true, &run);
+        if (r < 0)
+                return log_error_errno(r, "%s %s: cannot make run/: %m", verb, i->name);
+
+        volatile_mode = streq(i->identity->mode, "volatile");
+        personalize = volatile_mode || !marker_check(&c);
+        if (personalize && !volatile_mode) {
+                r = personalize_programs(c.image_fd, &programs);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "%s %s: cannot list the personalization "
+                                               "programs: %m",
+                                               verb, i->name);
+        }
+
+        r = take_shared(&c, run, &shared);
+        if (r < 0)
+                goto finish;
+
+        c.personalize_files = personalize;
+        if (programs && programs[0]) {
+                r = run_programs(&c, run, programs);
+                if (r < 0)
+                        goto fail;
+        }
+        if (o->foreground) {
+                r = runner_run(&spec);
+                if (r >= 0 && personalize && !volatile_mode) {
+                        int k = marker_write(&c);
+                        r = k < 0 ? k : r;
+                }
+                /* The instance is gone: so are its holds. */
+                mount_undo_free(TAKE_PTR(shared));
+                (void)release_shared(i);
+                goto finish;
+        }
+        r = runner_start_detached(&spec, run, INSTANCE_CONSOLE_LOG, &pid);
+        if (r < 0)
+                goto fail;
+        if (personalize && !volatile_mode) {
+                r = marker_write(&c);
+                if (r < 0)
+                        goto finish;
+        }
+        log_debug("started %s, pid %d", i->name, (int)pid);
+        r = 0;
+        goto finish;
+fail:
+        mount_undo_free(TAKE_PTR(shared));
+        (void)release_shared(i);
+finish:
+        personalize_programs_free(programs);
+        return r;
+}
+
+int instance_personalize(Store *s, Instance *i, bool again) {
+        _cleanup_(run_context_done) RunContext c = {.image_fd = -EBADF, .state_fd = -EBADF};
+        _cleanup_(mount_undo_freep) MountUndo *shared = NULL;
+        _cleanup_close_ int run = -EBADF;
+        char ***programs = NULL;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        r = check_not_running(i, "personalize");
+        if (r < 0)
+                return r;
+        if (streq(i->identity->mode, "volatile")) {
+                log_info("personalize %s: a volatile instance is personalized at every start",
+                         i->name);
+                return 0;
+        }
+        r = run_context_load(s, i, "personalize", &c);
+        if (r < 0)
+                return r;
+        if (marker_check(&c) && !again) {
+                log_info("personalize %s: done already (use --again to redo it)", i->name);
+                return 0;
+        }
+        r = release_shared(i);
+        if (r < 0)
+                return r;
+        r = instance_open_run_dir(i, true, &run);
+        if (r < 0)
+                return log_error_errno(r, "personalize %s: cannot make run/: %m", i->name);
+        r = personalize_programs(c.image_fd, &programs);
+        if (r < 0)
+                return log_error_errno(r, "personalize %s: cannot list the programs: %m", i->name);
+        r = take_shared(&c, run, &shared);
+        if (r >= 0) {
+                c.personalize_files = true;
+                r = programs[0] ? run_programs(&c, run, programs) : files_in_private_namespace(&c);
+                if (r >= 0)
+                        r = marker_write(&c);
+                mount_undo_free(TAKE_PTR(shared));
+                (void)release_shared(i);
+        }
+        personalize_programs_free(programs);
+        return r;
+}
+
+int instance_stop(Instance *i, unsigned timeout_s, bool *ret_killed) {
+        _cleanup_close_ int run = -EBADF, pidfd = -EBADF;
+        InstanceStatus st;
+        RunnerStatus after;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        if (ret_killed)
+                *ret_killed = false;
+        r = instance_status(i, &st);
+        if (r < 0)
+                return r;
+        if (st.state == INSTANCE_RUNNING) {
+                r = runner_status_pidfd(&st.runner, &pidfd);
+                if (r < 0 && r != -ESRCH)
+                        return log_error_errno(r, "stop %s: cannot find its process: %m", i->name);
+                if (pidfd >= 0) {
+                        r = runner_stop(pidfd, SIGTERM, timeout_s * 1000u, ret_killed);
+                        if (r < 0)
+                                return r;
+                }
+                r = instance_open_run_dir(i, false, &run);
+                if (r >= 0) {
+                        /* The monitor records the exit; it is quick once the
+                         * instance is gone. */
+                        r = runner_status_wait_exited(run, 10000, &after);
+                        if (r < 0 && r != -ENOENT)
+                                log_warning_errno(r,
+                                                  "stop %s: the monitor did not record the "
+                                                  "exit: %m",
+                                                  i->name);
+                }
+        }
+        /* The mount namespace died with the instance's last process; what is
+         * left are its holds on shared mounts. */
+        return release_shared(i);
+}
+
+int instance_exec(Instance *i, char *const *argv) {
+        _cleanup_close_ int pidfd = -EBADF;
+        _cleanup_strv_free_ char **env = NULL;
+        RunnerExecOptions o = RUNNER_EXEC_OPTIONS_INIT;
+        InstanceStatus st;
+        int r;
+
+        r = instance_status(i, &st);
+        if (r < 0)
+                return r;
+        if (st.state != INSTANCE_RUNNING)
+                return log_error_errno(ESRCH,
+                                       "exec %s: the instance is not running (start it "
+                                       "first)",
+                                       i->name);
+        r = runner_status_pidfd(&st.runner, &pidfd);
+        if (r == -ESRCH)
+                return log_error_errno(ESRCH, "exec %s: the instance is not running", i->name);
+        if (r < 0)
+                return log_error_errno(r, "exec %s: cannot find its process: %m", i->name);
+        r = build_env(i, &env);
+        if (r < 0)
+                return log_oom();
+        o.env = env;
+        return runner_exec(pidfd, argv, &o);
+}

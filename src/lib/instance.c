@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * instance: names, the instance directory and catalog row kept in step,
+ * locks, status and removal. Starting and stopping are in instance-run.c.
+ */
+#include "instance.h"
+#include "fsutil.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define INSTANCES_DIR "instances"
+#define IDENTITY_FILE "identity"
+#define REMOVING_PREFIX ".removing."
+
+bool instance_name_is_valid(const char *s) {
+        if (isempty(s) || strlen(s) > INSTANCE_NAME_MAX || s[0] == '.' || s[0] == '-' ||
+            strstr(s, ".."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+                        return false;
+        return true;
+}
+
+int instance_name_check(const char *verb, const char *name) {
+        const char *why = NULL;
+
+        if (isempty(name))
+                why = "it is empty";
+        else if (strlen(name) > INSTANCE_NAME_MAX)
+                why = "longer than 64 characters";
+        else if (strchr(name, '/'))
+                why = "it contains '/'";
+        else if (strstr(name, ".."))
+                why = "it contains '..'";
+        else if (name[0] == '.' || name[0] == '-')
+                why = "it starts with '.' or '-'";
+        else if (!instance_name_is_valid(name))
+                why = "only letters, digits, '_', '.' and '-' are allowed";
+        if (!why)
+                return 0;
+        return log_error_errno(EINVAL, "%s %s: invalid instance name: %s", verb, name, why);
+}
+
+Instance *instance_free(Instance *i) {
+        if (!i)
+                return NULL;
+        free(i->name);
+        instance_row_free(i->row);
+        identity_free(i->identity);
+        safe_close(i->dir_fd);
+        safe_close(i->lock_fd);
+        free(i);
+        return NULL;
+}
+
+static int open_instances_dir(Store *s, int *ret_fd) {
+        int fd;
+
+        if (mkdirat(store_dirfd(s), INSTANCES_DIR, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create %s/" INSTANCES_DIR ": %m",
+                                       store_path(s));
+        fd = openat(store_dirfd(s), INSTANCES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "cannot open %s/" INSTANCES_DIR ": %m",
+                                       store_path(s));
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Deletes a directory that has no catalog row: renamed aside first, so that
+ * a half-deleted tree never carries a valid instance name. */
+static int remove_leftover(int instances_fd, const char *name, bool lock) {
+        _cleanup_free_ char *aside = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char rnd[MACHINE_ID_LEN + 1];
+        int r;
+
+        /* An rm that is still deleting it holds its lock: wait for it. A
+         * caller that holds the lock itself passes lock=false (flock locks
+         * belong to open files, so taking it again would wait for ourselves). */
+        fd = openat(instances_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (lock)
+                while (flock(fd, LOCK_EX) < 0)
+                        if (errno != EINTR)
+                                return -errno;
+        r = machine_id_generate(rnd);
+        if (r < 0)
+                return r;
+        aside = strjoin(REMOVING_PREFIX, name, ".", rnd);
+        if (!aside)
+                return -ENOMEM;
+        if (renameat(instances_fd, name, instances_fd, aside) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return rm_rf_at(instances_fd, aside);
+}
+
+int instance_create(Store *s, const char *name, const char *image_id, const Identity *id) {
+        _cleanup_close_ int idir = -EBADF, dir = -EBADF;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+        Catalog *c = store_catalog(s);
+        bool made = false;
+        int r;
+
+        assert(instance_name_is_valid(name));
+        r = identity_format(id, &text);
+        if (r < 0)
+                return r;
+        r = open_instances_dir(s, &idir);
+        if (r < 0)
+                return r;
+
+        /* The write lock first: any other create of this name is then either
+         * committed (row present) or not started (its directory absent). */
+        r = catalog_begin(c);
+        if (r < 0)
+                return r;
+        r = catalog_get_instance(c, name, &row);
+        if (r >= 0) {
+                r = log_error_errno(EEXIST, "create %s: an instance of that name exists", name);
+                goto fail;
+        }
+        if (r != -ENOENT)
+                goto fail;
+        if (mkdirat(idir, name, 0700) < 0) {
+                if (errno != EEXIST) {
+                        r = log_error_errno(errno, "create %s: cannot make its directory: %m",
+                                            name);
+                        goto fail;
+                }
+                log_info("create %s: removing the leftover directory of a crashed command", name);
+                r = remove_leftover(idir, name, true);
+                if (r < 0) {
+                        log_error_errno(r, "create %s: cannot remove a leftover directory: %m",
+                                        name);
+                        goto fail;
+                }
+                if (mkdirat(idir, name, 0700) < 0) {
+                        r = log_error_errno(errno, "create %s: %m", name);
+                        goto fail;
+                }
+        }
+        made = true;
+        dir = openat(idir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0) {
+                r = log_error_errno(errno, "create %s: %m", name);
+                goto fail;
+        }
+        r = write_file_atomic_at(dir, IDENTITY_FILE, text, strlen(text), 0600);
+        if (r < 0) {
+                log_error_errno(r, "create %s: cannot write its identity: %m", name);
+                goto fail;
+        }
+        if (mkdirat(dir, "state", 0755) < 0) {
+                r = log_error_errno(errno, "create %s: cannot make its state directory: %m", name);
+                goto fail;
+        }
+        crash_point("instance-create-before-commit");
+        r = catalog_add_instance(c, name, image_id, id->mode);
+        if (r == -ENOENT) {
+                r = log_error_errno(ENOENT, "create %s: image %s is gone", name, image_id);
+                goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        r = catalog_commit(c);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        catalog_rollback(c);
+        if (made) {
+                int k = remove_leftover(idir, name, false);
+                if (k < 0)
+                        log_warning_errno(k, "create %s: cannot remove its directory again: %m",
+                                          name);
+        }
+        return r;
+}
+
+static int identity_load(int dirfd, const char *name, Identity **ret) {
+        _cleanup_free_ char *text = NULL, *label = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_at(dirfd, IDENTITY_FILE, &text, &len, IDENTITY_MAX_SIZE);
+        if (r < 0)
+                return log_error_errno(r, "instance %s: cannot read its identity: %m", name);
+        label = strjoin("instances/", name, "/" IDENTITY_FILE);
+        if (!label)
+                return log_oom();
+        return identity_parse(text, len, label, ret);
+}
+
+int instance_open(Store *s, const char *name, Instance **ret) {
+        _cleanup_(instance_freep) Instance *i = NULL;
+        _cleanup_close_ int idir = -EBADF;
+        int r;
+
+        r = instance_name_check("instance", name);
+        if (r < 0)
+                return r;
+        i = calloc(1, sizeof *i);
+        if (!i)
+                return log_oom();
+        i->dir_fd = i->lock_fd = -EBADF;
+        i->name = strdup(name);
+        if (!i->name)
+                return log_oom();
+        r = catalog_get_instance(store_catalog(s), name, &i->row);
+        if (r == -ENOENT)
+                return log_error_errno(ENOENT, "instance %s: no such instance", name);
+        if (r < 0)
+                return r;
+        r = open_instances_dir(s, &idir);
+        if (r < 0)
+                return r;
+        i->dir_fd = openat(idir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (i->dir_fd < 0)
+                return log_error_errno(errno, "instance %s: cannot open its directory: %m", name);
+        r = identity_load(i->dir_fd, name, &i->identity);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n) {
+        return catalog_list_instances(store_catalog(s), ret, ret_n);
+}
+
+int instance_lock(Instance *i, const char *verb, bool wait) {
+        int fd;
+
+        assert(i);
+        if (i->lock_fd >= 0)
+                return 0;
+        /* Its own open file description, so the lock is this command's only. */
+        fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "%s %s: %m", verb, i->name);
+        while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+                int e = errno;
+                if (e == EINTR)
+                        continue;
+                safe_close(fd);
+                if (e == EWOULDBLOCK)
+                        return log_error_errno(EBUSY,
+                                               "%s %s: the instance is busy (another goldroot "
+                                               "command or a foreground run holds it)",
+                                               verb, i->name);
+                return log_error_errno(e, "%s %s: cannot lock the instance: %m", verb, i->name);
+        }
+        i->lock_fd = fd;
+        return 0;
+}
+
+int instance_open_run_dir(Instance *i, bool create, int *ret_fd) {
+        int fd;
+
+        if (create && mkdirat(i->dir_fd, "run", 0700) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(i->dir_fd, "run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+const char *instance_state_to_string(InstanceState s) {
+        switch (s) {
+        case INSTANCE_RUNNING:
+                return "running";
+        case INSTANCE_BUSY:
+                return "busy";
+        default:
+                return "stopped";
+        }
+}
+
+int instance_status(Instance *i, InstanceStatus *ret) {
+        _cleanup_close_ int run = -EBADF, probe = -EBADF;
+        InstanceStatus st = {.state = INSTANCE_STOPPED};
+        int r;
+
+        r = instance_open_run_dir(i, false, &run);
+        if (r >= 0) {
+                r = runner_status_read(run, &st.runner);
+                if (r >= 0) {
+                        st.has_status = true;
+                        if (st.runner.state == RUNNER_STATE_RUNNING)
+                                st.state = INSTANCE_RUNNING;
+                } else if (r != -ENOENT)
+                        return log_error_errno(r, "instance %s: cannot read its status: %m",
+                                               i->name);
+        } else if (r != -ENOENT)
+                return log_error_errno(r, "instance %s: cannot open run/: %m", i->name);
+
+        /* Not running detached, but someone holds it: a foreground run or a
+         * command in progress. We hold the lock ourselves only if we took it. */
+        if (st.state == INSTANCE_STOPPED && i->lock_fd < 0) {
+                probe = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (probe >= 0 && flock(probe, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+                        st.state = INSTANCE_BUSY;
+        }
+        *ret = st;
+        return 0;
+}
+
+int instance_remove(Store *s, Instance *i) {
+        _cleanup_close_ int idir = -EBADF;
+        Catalog *c = store_catalog(s);
+        int r;
+
+        assert(i->lock_fd >= 0);
+        r = open_instances_dir(s, &idir);
+        if (r < 0)
+                return r;
+        r = catalog_begin(c);
+        if (r < 0)
+                return r;
+        r = catalog_unlink_instance(c, i->name);
+        if (r < 0 && r != -ENOENT) {
+                catalog_rollback(c);
+                return r;
+        }
+        crash_point("instance-rm-before-commit");
+        r = catalog_commit(c);
+        if (r < 0)
+                return r;
+        /* The instance is gone. A crash from here on leaves a directory
+         * without a row, which the next command removes; until we are done,
+         * our lock on it keeps that command waiting. */
+        crash_point("instance-rm-after-commit");
+        r = remove_leftover(idir, i->name, false);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "rm %s: cannot delete its directory (the next command "
+                                  "will): %m",
+                                  i->name);
+        return 0;
+}
+
+int instance_recover(Store *s) {
+        _cleanup_close_ int idir = -EBADF;
+        _cleanup_strv_free_ char **names = NULL;
+        InstanceRow **rows = NULL;
+        size_t n_rows = 0;
+        DIR *d;
+        struct dirent *de;
+        int fd, r;
+
+        r = open_instances_dir(s, &idir);
+        if (r < 0)
+                return r;
+        fd = openat(idir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+                    strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return log_oom();
+                }
+        closedir(d);
+
+        r = catalog_list_instances(store_catalog(s), &rows, &n_rows);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; names && names[k]; k++) {
+                _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+                const char *n = names[k];
+                bool known = false;
+
+                if (startswith(n, REMOVING_PREFIX)) {
+                        r = rm_rf_at(idir, n);
+                        if (r < 0)
+                                log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
+                                                  store_path(s), n);
+                        continue;
+                }
+                if (!instance_name_is_valid(n))
+                        continue;
+                for (size_t j = 0; j < n_rows && !known; j++)
+                        known = streq(rows[j]->name, n);
+                if (known)
+                        continue;
+                /* Again under the write lock, so that no create is half-way. */
+                r = catalog_begin(store_catalog(s));
+                if (r < 0)
+                        break;
+                r = catalog_get_instance(store_catalog(s), n, &row);
+                if (r == -ENOENT) {
+                        log_info("removing %s/" INSTANCES_DIR "/%s, left behind by a crash",
+                                 store_path(s), n);
+                        r = remove_leftover(idir, n, true);
+                        if (r < 0)
+                                log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
+                                                  store_path(s), n);
+                }
+                catalog_rollback(store_catalog(s));
+        }
+        instance_row_list_free(rows, n_rows);
+        return 0;
+}

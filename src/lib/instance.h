@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * instance: an instance's on-disk layout, its catalog row, and its life
+ * (create, start, exec, stop, remove).
+ *
+ *   STORE/instances/NAME/identity   identity.h: hostname, address, ...
+ *   STORE/instances/NAME/state/     the profile's state: tree (overlay uppers,
+ *                                   binds) and the personalization marker
+ *   STORE/instances/NAME/run/       made at the first start: the runner's
+ *                                   status file, console.log, and the shared
+ *                                   mounts the running instance holds
+ *
+ * The catalog's instances row links the image and is the source of truth for
+ * whether the instance exists: a directory without a row is a leftover of a
+ * crash (or of rm, which renames the directory to .removing.* before it
+ * deletes it) and is removed by the next command that meets it.
+ *
+ * Commands that change an instance take a flock on its directory; a
+ * foreground `run` holds it for its whole life.
+ */
+#pragma once
+
+#include "identity.h"
+#include "runner.h"
+#include "store.h"
+
+#define INSTANCE_NAME_MAX 64
+#define INSTANCE_PERSONALIZED_MARKER ".goldroot-personalized"
+#define INSTANCE_CONSOLE_LOG "console.log"
+
+/* [A-Za-z0-9_.-], at most 64, not starting with '.' or '-' (so no "..", no
+ * "/", no option look-alikes and never one of goldroot's own dot files). */
+bool instance_name_is_valid(const char *s);
+/* Logs "VERB NAME: invalid instance name: WHY" and returns -EINVAL if bad. */
+int instance_name_check(const char *verb, const char *name);
+
+typedef struct Instance {
+        char *name;
+        InstanceRow *row;
+        Identity *identity;
+        int dir_fd;  /* instances/NAME */
+        int lock_fd; /* >= 0 while instance_lock() holds the lock */
+} Instance;
+
+Instance *instance_free(Instance *i);
+static inline void instance_freep(Instance **i) {
+        instance_free(*i);
+}
+
+/* Creates the instance: its directory (identity, empty state/) and its
+ * catalog row linking image_id, all or nothing. -EEXIST (logged) if the name
+ * is taken; an existing instance is left untouched. */
+int instance_create(Store *s, const char *name, const char *image_id, const Identity *id);
+/* Opens an existing instance: -ENOENT (logged "no such instance") if the
+ * catalog has no row for it. */
+int instance_open(Store *s, const char *name, Instance **ret);
+/* Every instance name in the catalog, sorted. */
+int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n);
+
+/* flock on the instance's directory. wait: block until it is free, else
+ * -EBUSY (logged) if another command holds it. */
+int instance_lock(Instance *i, const char *verb, bool wait);
+
+/* What the instance is doing now. */
+typedef enum InstanceState {
+        INSTANCE_STOPPED, /* never started, or exited */
+        INSTANCE_RUNNING,
+        INSTANCE_BUSY, /* another command holds its lock (a foreground run, a start) */
+} InstanceState;
+
+typedef struct InstanceStatus {
+        InstanceState state;
+        bool has_status; /* .runner is valid (the instance was started detached once) */
+        RunnerStatus runner;
+} InstanceStatus;
+
+int instance_status(Instance *i, InstanceStatus *ret);
+const char *instance_state_to_string(InstanceState s);
+
+/* Removes the instance: the catalog row and the directory go together (the
+ * directory is renamed aside in the same transaction, then deleted). The
+ * caller holds the lock and has checked that it is not running. */
+int instance_remove(Store *s, Instance *i);
+/* Removes directories left behind by crashes (see above). */
+int instance_recover(Store *s);
+
+/* Starting and stopping (instance-run.c). */
+typedef struct InstanceRunOptions {
+        char *const *argv; /* NULL: the profile's init */
+        bool foreground;   /* runner_run(): returns the exit status */
+} InstanceRunOptions;
+
+/* Starts the instance, personalizing it first if it never was. The caller
+ * holds the lock. Detached: returns 0 once the command runs. Foreground:
+ * returns the command's exit status. */
+int instance_start(Store *s, Instance *i, const InstanceRunOptions *o);
+/* SIGTERM, up to timeout_s seconds, SIGKILL; then the teardown. Stopping an
+ * instance that is not running only does the teardown. The caller holds the
+ * lock. */
+int instance_stop(Instance *i, unsigned timeout_s, bool *ret_killed);
+/* Runs argv in the running instance; returns its exit status. */
+int instance_exec(Instance *i, char *const *argv);
+/* Personalizes the instance now (`goldroot personalize`): refused while it
+ * runs; again: even if it was done. The caller holds the lock. */
+int instance_personalize(Store *s, Instance *i, bool again);
+
+/* The run/ directory, made if needed (O_DIRECTORY). */
+int instance_open_run_dir(Instance *i, bool create, int *ret_fd);
