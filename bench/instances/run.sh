@@ -17,7 +17,7 @@
 # Knobs (environment): CLONE_N (1000 clones in a row), COPY_N (20, for cp -a
 # and cp -al, which take ~0.3-1 s each), REPEAT (10 single clones),
 # START_RUNS (200), SLOW_RUNS (40, nspawn and podman), EXEC_RUNS (200),
-# WARMUP (5), PAGECACHE_N (10), PAGECACHE_MIB (200), PAGECACHE_REPEAT (3),
+# WARMUP (5), PAGECACHE_N (10), PAGECACHE_MIB (200), PAGECACHE_REPEAT (5),
 # PHASES ("clone start exec pagecache").
 set -euo pipefail
 export LC_ALL=C
@@ -54,7 +54,7 @@ EXEC_RUNS=${EXEC_RUNS:-200}
 WARMUP=${WARMUP:-5}
 PAGECACHE_N=${PAGECACHE_N:-10}
 PAGECACHE_MIB=${PAGECACHE_MIB:-200}
-PAGECACHE_REPEAT=${PAGECACHE_REPEAT:-3}
+PAGECACHE_REPEAT=${PAGECACHE_REPEAT:-5}
 PHASES=${PHASES:-clone start exec pagecache}
 
 LXC=$W/lxc
@@ -169,7 +169,7 @@ fi
 # Result rows, printed as tables at the end; clone_ms[i] is clone_rows[i]'s
 # per-clone median, for the ratio against lxc-copy -s.
 clone_rows=() clone_ms=() start_rows=() exec_rows=() cache_rows=()
-clone_ms_lxc=- start_base=- last_ms=-
+clone_ms_lxc=- start_base=- exec_base=- last_ms=-
 
 # --- CLONE ------------------------------------------------------------------
 # clone_P I makes clone number I, unclone_P I removes it, area_P prints the
@@ -230,6 +230,9 @@ bench_clone() {
                         return 0
                 }
                 "unclone_$p" 1 >/dev/null 2>&1
+                # Let the removal's writeback and discards finish before the
+                # next timed clone, or they land on it (cp -a: 7 s instead of 1).
+                sync
         done
         m1=$(median_ms <"$s1")
         # shellcheck disable=SC2046
@@ -328,6 +331,7 @@ bench_hf() {
 phase_start() {
         echo "== START /bin/true in a fresh root (hyperfine -N, warmup $WARMUP, median)"
         local bwrap_ms=-
+        # bwrap is the base of the ratio column and of goldroot's target.
         if have bwrap; then
                 bench_hf start_rows bwrap "$START_RUNS" \
                         "bwrap --ro-bind $GOLD / --proc /proc --dev /dev --tmpfs /tmp --unshare-all /bin/true" \
@@ -373,6 +377,7 @@ phase_exec() {
                         "podman exec goldroot-bench-exec /bin/true"
                 bench_hf exec_rows "nsenter -a" "$EXEC_RUNS" "nsenter -t $pid -a /bin/true" \
                         "nsenter -t PID -a /bin/true (PID: the podman container's)"
+                exec_base=$last_ms
                 pm rm -f -t 0 goldroot-bench-exec >/dev/null 2>&1
         fi
         if gr_has create && gr_has start && gr_has exec && [ -n "$has_gr_image" ] &&
@@ -492,9 +497,12 @@ if [ ${#start_rows[@]} -gt 0 ]; then
 fi
 if [ ${#exec_rows[@]} -gt 0 ]; then
         echo
-        echo "| exec /bin/true | median ms | | command |"
+        echo "| exec /bin/true | median ms | × nsenter | command |"
         echo "|---|---|---|---|"
-        for row in "${exec_rows[@]}"; do echo "${row/@RATIO@/}"; done
+        for row in "${exec_rows[@]}"; do
+                m=$(echo "$row" | cut -d'|' -f3 | tr -d ' ')
+                echo "${row/@RATIO@/$(ratio "$m" "$exec_base")}"
+        done
 fi
 if [ ${#cache_rows[@]} -gt 0 ]; then
         echo
