@@ -88,6 +88,11 @@ median_ms() {
                 }'
 }
 
+# Reads integers, one a line, and prints their (lower) median.
+median_int() {
+        sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'
+}
+
 # Kibibytes of disk that PATH... use together (hardlinks counted once).
 disk_kib() {
         du -skc "$@" 2>/dev/null | tail -n1 | cut -f1

@@ -114,6 +114,7 @@ cleanup() {
         fi
         umount_under "$W"
         find /sys/fs/cgroup/*/goldroot-bench -depth -type d -exec rmdir {} + 2>/dev/null
+        rmdir /sys/fs/cgroup/memory/goldroot-bench-pc /sys/fs/cgroup/goldroot-bench-pc 2>/dev/null
         rm -rf "/run/systemd/nspawn/propagate/$NSPAWN_NAME" "/run/lxc/lock$W"
         d=/run/lxc/lock$W # LXC made the parents too; drop the empty ones
         while d=$(dirname "$d") && [ "$d" != /run/lxc/lock ] && rmdir "$d" 2>/dev/null; do :; done
@@ -394,45 +395,81 @@ phase_exec() {
 
 # --- PAGE CACHE -------------------------------------------------------------
 PC_FILE=/srv/goldroot-bench/data
+# Cached in /proc/meminfo is the whole machine's, so other jobs' writes land in
+# it too. The readers also run in a memory cgroup of their own, which the
+# kernel charges for the pages they bring in: its figure is the instances' own.
+PC_CG=
+PC_CG_KEY=
+pc_cgroup_setup() {
+        if [ -f /sys/fs/cgroup/memory/memory.stat ]; then # v1 or hybrid
+                PC_CG=/sys/fs/cgroup/memory/goldroot-bench-pc PC_CG_KEY=total_cache
+        elif grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+                PC_CG=/sys/fs/cgroup/goldroot-bench-pc PC_CG_KEY=file
+        else
+                return 0
+        fi
+        mkdir -p "$PC_CG" || PC_CG=
+}
+# Page cache charged to the readers' cgroup, in KiB (0 without one).
+pc_cg_kib() {
+        [ -n "$PC_CG" ] || {
+                echo 0
+                return
+        }
+        awk -v k="$PC_CG_KEY" '$1 == k { print int($2 / 1024) }' "$PC_CG/memory.stat"
+}
+# Runs CMD... in the readers' cgroup.
+in_pc_cg() {
+        (
+                [ -z "$PC_CG" ] || echo "$BASHPID" >"$PC_CG/cgroup.procs"
+                exec "$@"
+        )
+}
 
 # Each instance is a sandbox on its own root that reads the file and exits;
 # its pages stay cached, which is what is counted.
 pc_read_root() {
-        bwrap --ro-bind "$1" / --proc /proc --dev /dev --tmpfs /tmp --unshare-all \
+        in_pc_cg bwrap --ro-bind "$1" / --proc /proc --dev /dev --tmpfs /tmp --unshare-all \
                 /bin/cat "$PC_FILE" >/dev/null
 }
 pc_read_hl() { pc_read_root "$W/pagecache/hl/$1"; }
 pc_read_ov() { pc_read_root "$W/pagecache/ov/$1/merged"; }
 pc_read_cp() { pc_read_root "$W/pagecache/cp/$1"; }
-pc_read_goldroot() { grd run --rm goldroot-bench:pagecache -- /bin/cat "$PC_FILE" >/dev/null; }
+pc_read_goldroot() { in_pc_cg "$gr" --store "$W/store" run --rm goldroot-bench:pagecache -- /bin/cat "$PC_FILE" >/dev/null; }
 
-# Prints the growth of Cached, in KiB, while instances 1..K of KIND read the
-# file, from a dropped page cache; the median of PAGECACHE_REPEAT tries.
+# Prints the growth of Cached and of the readers' cgroup's page cache, in KiB,
+# while instances 1..K of KIND read the file, from a dropped page cache; each
+# the median of PAGECACHE_REPEAT tries.
 pc_growth() {
-        local kind=$1 k=$2 r i c0 c1
+        local kind=$1 k=$2 r i c0 c1 g0 g1
         for ((r = 1; r <= PAGECACHE_REPEAT; r++)); do
                 drop_caches
                 c0=$(cached_kib)
+                g0=$(pc_cg_kib)
                 for ((i = 1; i <= k; i++)); do "pc_read_$kind" "$i" || return 1; done
                 c1=$(cached_kib)
-                echo $((c1 - c0))
-        done | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'
+                g1=$(pc_cg_kib)
+                echo $((c1 - c0)) $((g1 - g0))
+        done >"$W/pc.tries"
+        echo "$(cut -d' ' -f1 "$W/pc.tries" | median_int) $(cut -d' ' -f2 "$W/pc.tries" | median_int)"
 }
 
 bench_pc() {
-        local kind=$1 label=$2 cmd=$3 g1 gn
+        local kind=$1 label=$2 cmd=$3 one many c1 g1 cn gn
         echo "-- page cache: $label"
-        if ! g1=$(pc_growth "$kind" 1) || ! gn=$(pc_growth "$kind" "$PAGECACHE_N") ||
-                [ -z "$g1" ] || [ -z "$gn" ]; then
+        if ! one=$(pc_growth "$kind" 1) || ! many=$(pc_growth "$kind" "$PAGECACHE_N") ||
+                [ -z "$one" ] || [ -z "$many" ]; then
                 echo "   failed"
-                cache_rows+=("| $label | failed | | | \`$cmd\` |")
+                cache_rows+=("| $label | failed | | | | | | \`$cmd\` |")
                 return 0
         fi
-        local m1 mn
-        m1=$(awk -v k="$g1" 'BEGIN { printf "%.0f\n", k / 1024 }')
-        mn=$(awk -v k="$gn" 'BEGIN { printf "%.0f\n", k / 1024 }')
-        echo "   1 instance: +$m1 MiB; $PAGECACHE_N instances: +$mn MiB"
-        cache_rows+=("| $label | $m1 | $mn | $(ratio "$gn" "$g1") | \`$cmd\` |")
+        read -r c1 g1 <<<"$one"
+        read -r cn gn <<<"$many"
+        mib() { awk -v k="$1" 'BEGIN { printf "%.0f\n", k / 1024 }'; }
+        echo "   Cached: +$(mib "$c1") MiB for 1 instance, +$(mib "$cn") MiB for $PAGECACHE_N;" \
+                "charged to the readers: +$(mib "$g1") / +$(mib "$gn") MiB"
+        if [ -z "$PC_CG" ]; then g1=- gn=-; fi
+        cache_rows+=("| $label | $(mib "$c1") | $(mib "$cn") | $(ratio "$cn" "$c1") | $(mib "$g1") | $(mib "$gn") | $(ratio "$gn" "$g1") | \`$cmd\` |")
 }
 
 phase_pagecache() {
@@ -442,6 +479,7 @@ phase_pagecache() {
                 return 0
         }
         local pc=$W/pagecache i
+        pc_cgroup_setup
         mkdir -p "$pc/hl" "$pc/ov" "$pc/cp"
         cp -al "$GOLD" "$pc/gold"
         mkdir -p "$pc/gold/srv/goldroot-bench"
@@ -463,9 +501,10 @@ phase_pagecache() {
                 grd image import goldroot-bench:pagecache "$pc/gold" >/dev/null 2>"$W/err"; then
                 bench_pc goldroot "goldroot run" "goldroot run --rm goldroot-bench:pagecache -- /bin/cat $PC_FILE"
         else
-                cache_rows+=("| goldroot | pending | pending | | \`goldroot run --rm goldroot-bench:pagecache -- /bin/cat $PC_FILE\` |")
+                cache_rows+=("| goldroot | pending | pending | | pending | pending | | \`goldroot run --rm goldroot-bench:pagecache -- /bin/cat $PC_FILE\` |")
         fi
         umount_under "$pc"
+        [ -z "$PC_CG" ] || rmdir "$PC_CG"
 }
 
 for ph in $PHASES; do
@@ -506,7 +545,7 @@ if [ ${#exec_rows[@]} -gt 0 ]; then
 fi
 if [ ${#cache_rows[@]} -gt 0 ]; then
         echo
-        echo "| page cache | Cached growth, 1 instance (MiB) | $PAGECACHE_N instances (MiB) | ratio | command |"
-        echo "|---|---|---|---|---|"
+        echo "| page cache | Cached +MiB, 1 instance | $PAGECACHE_N instances | ratio | charged to readers' cgroup +MiB, 1 | $PAGECACHE_N | ratio | command |"
+        echo "|---|---|---|---|---|---|---|---|"
         printf '%s\n' "${cache_rows[@]}"
 fi
