@@ -179,12 +179,15 @@ clone_floor() { mkdir -p "$W/clones/floor/$1/upper" "$W/clones/floor/$1/work"; }
 unclone_floor() { rm -rf "$W/clones/floor/$1"; }
 area_floor() { echo "$W/clones/floor"; }
 
+# A removed copy is moved aside, not deleted: on this ext4 (online discard) a
+# copy made right after an rm -rf of 175 MiB takes 3-7 s instead of ~1 s, which
+# would measure the deletion, not the clone. The trash goes with WORKDIR.
 clone_cpa() { cp -a "$GOLD" "$W/clones/cp-a/$1"; }
-unclone_cpa() { rm -rf "$W/clones/cp-a/$1"; }
+unclone_cpa() { mv "$W/clones/cp-a/$1" "$(mktemp -d "$W/clones/trash/XXXXXX")/"; }
 area_cpa() { echo "$W/clones/cp-a"; }
 
 clone_cpal() { cp -al "$GOLD" "$W/clones/cp-al/$1"; }
-unclone_cpal() { rm -rf "$W/clones/cp-al/$1"; }
+unclone_cpal() { mv "$W/clones/cp-al/$1" "$(mktemp -d "$W/clones/trash/XXXXXX")/"; }
 area_cpal() { echo "$GOLD" "$W/clones/cp-al"; } # hardlinks counted once
 
 clone_lxc() { lxc-copy -P "$LXC" -n goldroot-bench-gold -N "goldroot-bench-c$1" -s; }
@@ -259,8 +262,9 @@ unclone_all() {
         local p=$1 n=$2 i
         case $p in
         floor) rm -rf "$W/clones/floor" ;;
-        cpa) rm -rf "$W/clones/cp-a" ;;
-        cpal) rm -rf "$W/clones/cp-al" ;;
+        # Deleted with WORKDIR at the end, so no later row pays for it.
+        cpa) mv "$W/clones/cp-a" "$W/clones/trash/cp-a" ;;
+        cpal) mv "$W/clones/cp-al" "$W/clones/trash/cp-al" ;;
         podman)
                 # shellcheck disable=SC2086
                 seq 1 "$n" | sed 's/^/goldroot-bench-c/' |
@@ -272,21 +276,18 @@ unclone_all() {
 
 phase_clone() {
         echo "== CLONE: per-clone median (ms) at N=1 (single clones) and N in a row; disk each clone adds"
-        mkdir -p "$W/clones/cp-a" "$W/clones/cp-al" "$W/clones/floor"
-        local n_lxc=$CLONE_N
+        mkdir -p "$W/clones/cp-a" "$W/clones/cp-al" "$W/clones/floor" "$W/clones/trash"
         bench_clone floor "floor: mkdir upper+work (one process start)" \
                 "mkdir -p C/upper C/work" "$CLONE_N"
         unclone_all floor "$CLONE_N"
-        mkdir -p "$W/clones/cp-a" "$W/clones/cp-al"
         bench_clone cpa "cp -a" "cp -a GOLD C" "$COPY_N"
         unclone_all cpa "$COPY_N"
-        mkdir -p "$W/clones/cp-a" "$W/clones/cp-al"
         bench_clone cpal "cp -al" "cp -al GOLD C" "$COPY_N"
         unclone_all cpal "$COPY_N"
         if have lxc-copy; then
                 bench_clone lxc "lxc-copy -s" \
-                        "lxc-copy -P LXCPATH -n goldroot-bench-gold -N goldroot-bench-cI -s" "$n_lxc"
-                unclone_all lxc "$n_lxc"
+                        "lxc-copy -P LXCPATH -n goldroot-bench-gold -N goldroot-bench-cI -s" "$CLONE_N"
+                unclone_all lxc "$CLONE_N"
         fi
         if [ -n "$has_podman" ]; then
                 bench_clone podman "podman create" \
