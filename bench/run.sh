@@ -18,6 +18,13 @@ for b in "${names[@]}"; do
                 bench/mount/setup.sh "$work/mount"
                 "$build/bench/bench-mount" "$work/mount" "${MOUNT_ITERATIONS:-1000}"
                 ;;
+        ro-layouts)
+                # The ro profile: an overlay per directory (A) against one
+                # overlay mounted aside and bound (B, profiles/ro.profile).
+                bench/mount/setup.sh "$work/mount"
+                "$build/bench/bench-mount" --layouts "$work/mount" "${MOUNT_ITERATIONS:-1000}" \
+                        "$work/mount/ro-overlays.profile" "$PWD/profiles/ro.profile"
+                ;;
         *)
                 if [ -x "bench/$b/run.sh" ]; then
                         "bench/$b/run.sh" "$bin" "$work/$b"

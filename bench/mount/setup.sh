@@ -7,11 +7,11 @@ dir=${1:?usage: setup.sh DIR}
 rm -rf "$dir"
 mkdir -p "$dir"/{image,state,root,optsrc}
 img=$dir/image
-mkdir -p "$img"/{etc,var/lib/dpkg,var/log,usr/bin,opt,home,root,srv,tmp}
+mkdir -p "$img"/{etc,var/lib/dpkg,var/log,usr/bin,opt,home,root,srv,tmp,run}
 echo bench >"$img/etc/hostname"
 echo "ii  bench" >"$img/var/lib/dpkg/status"
 cp /bin/busybox "$img/usr/bin/busybox" 2>/dev/null || true
-mkdir -p "$dir"/state/{etc,var,home,root,srv,log,.work/etc,.work/var}
+mkdir -p "$dir"/state/{etc,var,home,root,srv,log,.work/etc,.work/var} "$dir"/state-{a,b}
 echo "optional software" >"$dir/optsrc/README"
 mkfs.erofs --quiet "$dir/opt.erofs" "$dir/optsrc" >/dev/null
 cat >"$dir/bench.profile" <<EOP
@@ -26,4 +26,18 @@ srv   bind     $dir/state/srv          /srv           rw
 dpkg  bind     $dir/image/var/lib/dpkg /var/lib/dpkg  ro
 log   bind     $dir/state/log          /var/log       rw
 opt   loop     $dir/opt.erofs          /opt
+EOP
+# The ro layout before aside entries (for --layouts): an overlay for each
+# writable directory. The aside layout to compare it with is profiles/ro.profile.
+cat >"$dir/ro-overlays.profile" <<EOP
+root     image    -                    /               ro
+etc      overlay  image:/etc           /etc            upper=state:etc
+var      overlay  image:/var           /var            upper=state:var
+roothome overlay  image:/root          /root           upper=state:root
+srv      overlay  image:/srv           /srv            upper=state:srv
+home     overlay  image:/home          /home           upper=state:home
+tmp      tmpfs    -                    /tmp            mode=1777,nosuid,nodev
+run      tmpfs    -                    /run            mode=0755,nosuid,nodev
+dpkg     bind     image:/var/lib/dpkg  /var/lib/dpkg   ro,optional
+rpm      bind     image:/var/lib/rpm   /var/lib/rpm    ro,optional
 EOP

@@ -10,6 +10,7 @@
  * meanwhile.
  */
 #include "mount.h"
+#include "mount-internal.h"
 #include "assembly.h"
 #include "fsutil.h"
 #include "loopdev.h"
@@ -22,11 +23,19 @@
 #include <sys/stat.h>
 
 typedef struct Apply {
+        const Plan *plan;
         const MountTrees *trees;
         int root_fd; /* the assembly root: trees->root_fd, or the mount on "/" (borrowed) */
         int host_fd; /* "/" of the host, opened on first use */
         MountUndo *undo;
-        char why[768]; /* the failed step, for the one-line error */
+        size_t cur; /* index of the op being applied */
+        /* Per op: its mount, for the @ENTRY sources of later ops. An aside op's
+         * is the only reference to its detached mount until something is
+         * cloned from it; all are closed when the apply is done. */
+        int *fds;
+        bool *keep;       /* an @ENTRY source refers to the op: keep a dup of its fd */
+        char prefix[160]; /* "@ENTRY:" for messages, see prefix_of() */
+        char why[768];    /* the failed step, for the one-line error */
 } Apply;
 
 static const char *const kind_names[_OP_KIND_MAX] = {
@@ -34,12 +43,18 @@ static const char *const kind_names[_OP_KIND_MAX] = {
         [OP_LOOP] = "loop", [OP_DEV] = "dev",
 };
 
-static const char *const base_prefix[_BASE_MAX] = {
-        [BASE_HOST] = "",
-        [BASE_IMAGE] = "image:",
-        [BASE_STATE] = "state:",
-        [BASE_ROOT] = "",
+const char *const mount_base_prefix[_BASE_MAX] = {
+        [BASE_HOST] = "", [BASE_IMAGE] = "image:", [BASE_STATE] = "state:",
+        [BASE_ROOT] = "", [BASE_ENTRY] = "@",
 };
+
+/* What to print before p's path in a message: "image:", "@rw:" and so on. */
+static const char *prefix_of(Apply *a, const MountOp *op, const PlanPath *p) {
+        if (p->base != BASE_ENTRY)
+                return mount_base_prefix[p->base];
+        snprintf(a->prefix, sizeof a->prefix, "@%s:", a->plan->ops[op->source_op].spec->name);
+        return a->prefix;
+}
 
 /* Records what failed and returns r, so a step can `return fail(a, r, ...)`;
  * mount_apply() turns it into the one logged line. */
@@ -67,133 +82,6 @@ unsigned mount_attr_from_flags(unsigned entry_flags) {
         return attr;
 }
 
-/* Undo stack. */
-
-static int undo_push(MountUndo *u, UndoKind kind, PathBase base, const char *path, int fd) {
-        UndoStep *t;
-        char *p;
-
-        p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        t = realloc(u->steps, sizeof *t * (u->n_steps + 1));
-        if (!t) {
-                free(p);
-                return -ENOMEM;
-        }
-        u->steps = t;
-        u->steps[u->n_steps++] = (UndoStep){.kind = kind, .base = base, .path = p, .fd = fd};
-        return 0;
-}
-
-/* Pushes the directories mkdir_p_in_root() made under tree_fd (outermost
- * first), so undo removes them innermost first. */
-static int undo_push_created(MountUndo *u, PathBase base, int tree_fd, char **created) {
-        for (size_t i = 0; created && created[i]; i++) {
-                int fd, r;
-
-                fd = fcntl(tree_fd, F_DUPFD_CLOEXEC, 3);
-                if (fd < 0)
-                        return -errno;
-                r = undo_push(u, UNDO_RMDIR, base, created[i], fd);
-                if (r < 0) {
-                        safe_close(fd);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-static int undo_remove(const UndoStep *s) {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int parent = -EBADF;
-        const char *rel = path_relative(s->path), *slash = strrchr(rel, '/');
-        const char *name = slash ? slash + 1 : rel;
-
-        dir = slash ? strndup(rel, slash - rel) : strdup(".");
-        if (!dir)
-                return -ENOMEM;
-        /* In-root: a symlink on the way (planted before or since) resolves
-         * inside the tree like it did when the directory was made. */
-        parent = openat_in_root(s->fd, dir, O_PATH | O_DIRECTORY, 0);
-        if (parent < 0)
-                return parent == -ENOENT ? 0 : parent;
-        if (unlinkat(parent, name, s->kind == UNDO_RMDIR ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
-}
-
-static int undo_step(MountUndo *u, UndoStep *s) {
-        char buf[FD_PATH_MAX];
-        int r = 0;
-
-        switch (s->kind) {
-        case UNDO_UNMOUNT:
-                /* Detach: our own fd keeps the mount busy, and a recursive bind
-                 * takes its submounts along. EINVAL: already gone with a parent. */
-                if (umount2(fd_path(s->fd, buf), MNT_DETACH) < 0 && errno != EINVAL)
-                        r = log_warning_errno(errno, "cannot unmount %s: %m", s->path);
-                break;
-        case UNDO_SHARED_REF:
-                r = shared_ref_release(s->path, u->holder);
-                break;
-        case UNDO_RMDIR:
-        case UNDO_UNLINK:
-                r = undo_remove(s);
-                if (r < 0 && r != -ENOTEMPTY && r != -EBUSY)
-                        log_warning_errno(r, "cannot remove %s%s: %m", base_prefix[s->base],
-                                          s->path);
-                else
-                        r = 0;
-                break;
-        default:
-                assert(false);
-        }
-        s->fd = safe_close(s->fd);
-        return r;
-}
-
-static bool undo_has_shared(const MountUndo *u) {
-        for (size_t i = 0; i < u->n_steps; i++)
-                if (u->steps[i].kind == UNDO_SHARED_REF)
-                        return true;
-        return false;
-}
-
-int mount_undo_run(MountUndo *u, int lock_fd) {
-        _cleanup_close_ int own_lock = -EBADF;
-        int ret = 0, r;
-
-        assert(u);
-        if (lock_fd < 0 && undo_has_shared(u)) {
-                r = assembly_lock(&own_lock);
-                if (r < 0)
-                        return r;
-        }
-        while (u->n_steps > 0) {
-                UndoStep *s = &u->steps[--u->n_steps];
-
-                r = undo_step(u, s);
-                if (r < 0 && ret == 0)
-                        ret = r;
-                free(s->path);
-        }
-        return ret;
-}
-
-MountUndo *mount_undo_free(MountUndo *u) {
-        if (!u)
-                return NULL;
-        for (size_t i = 0; i < u->n_steps; i++) {
-                safe_close(u->steps[i].fd);
-                free(u->steps[i].path);
-        }
-        free(u->steps);
-        free(u->holder);
-        free(u);
-        return NULL;
-}
-
 /* Path resolution. */
 
 static int host_fd(Apply *a) {
@@ -218,6 +106,30 @@ static int tree_fd(Apply *a, PathBase base) {
         default:
                 return -EINVAL;
         }
+}
+
+/* The mount that an @ENTRY source lies in: the fd this run kept for the op
+ * (borrowed), or for an attached op that this run did not mount (optional
+ * and missing, or a shared mount made before) its target path, opened into
+ * *ret_tmp. */
+static int entry_mount_fd(Apply *a, size_t idx, int *ret_tmp) {
+        const MountOp *ref = &a->plan->ops[idx];
+        int base, fd;
+
+        *ret_tmp = -EBADF;
+        if (a->fds[idx] >= 0)
+                return a->fds[idx];
+        if (ref->aside)
+                return fail(a, ENOENT, "entry '%s' (mounted aside) was not mounted", ref->entry);
+        base = tree_fd(a, ref->target.base);
+        if (base < 0)
+                return fail(a, base, "cannot open the tree of entry '%s'", ref->entry);
+        fd = openat_in_root(base, path_relative(ref->target.path), O_PATH | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fail(a, fd, "cannot open %s, the target of entry '%s'", ref->target.path,
+                            ref->entry);
+        *ret_tmp = fd;
+        return fd;
 }
 
 /* A FILE:ENTRY source lies inside a shared mount that instances may write to
@@ -249,7 +161,13 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         const char *rest = p->path, *refdir = NULL;
         int base, fd, r;
 
-        if (p->base == BASE_HOST && ref_root(op, p, &refdir, &rest) > 0) {
+        if (p->base == BASE_ENTRY) {
+                /* In-root under the entry's mount, which the instance may
+                 * write to: a symlink in it never leads out. */
+                base = entry_mount_fd(a, op->source_op, &ref_fd);
+                if (base < 0)
+                        return base;
+        } else if (p->base == BASE_HOST && ref_root(op, p, &refdir, &rest) > 0) {
                 ref_fd = open(refdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (ref_fd < 0)
                         return fail(a, errno, "cannot open shared mount %s", refdir);
@@ -264,7 +182,7 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         } else {
                 base = tree_fd(a, p->base);
                 if (base == -ENXIO)
-                        return fail(a, ENXIO, "%s%s: no %s tree was given", base_prefix[p->base],
+                        return fail(a, ENXIO, "%s%s: no %s tree was given", mount_base_prefix[p->base],
                                     p->path, p->base == BASE_IMAGE ? "image" : "state");
                 if (base < 0)
                         return fail(a, base, "cannot open /");
@@ -276,11 +194,11 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
                 if (r >= 0)
                         r = undo_push_created(a->undo, p->base, base, created);
                 if (r < 0)
-                        return fail(a, r, "cannot create %s%s", base_prefix[p->base], p->path);
+                        return fail(a, r, "cannot create %s%s", prefix_of(a, op, p), p->path);
                 fd = openat_in_root(base, path_relative(rest), flags, 0);
         }
         if (fd < 0)
-                return fail(a, fd, "cannot open %s%s", base_prefix[p->base], p->path);
+                return fail(a, fd, "cannot open %s%s", prefix_of(a, op, p), p->path);
         *ret_fd = fd;
         return 0;
 }
@@ -294,7 +212,7 @@ static int open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *
         r = open_plan_path(a, op, &op->source, flags, mkdir, ret_fd);
         if (r == -ENOENT && (op->flags & ENTRY_OPTIONAL)) {
                 log_debug("mount entry '%s': %s%s does not exist, skipped (optional)", op->entry,
-                          base_prefix[op->source.base], op->source.path);
+                          prefix_of(a, op, &op->source), op->source.path);
                 a->why[0] = 0;
                 return 0;
         }
@@ -392,10 +310,25 @@ static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
                 safe_close(mfd);
                 return fail(a, r, "out of memory");
         }
+        /* Our own reference: a shared op's undo step gives its fd up. */
+        if (a->keep[a->cur]) {
+                a->fds[a->cur] = fcntl(mfd, F_DUPFD_CLOEXEC, 3);
+                if (a->fds[a->cur] < 0)
+                        return fail(a, errno, "cannot keep the mount for @%s", op->spec->name);
+        }
         /* An fd of the directory underneath would still see what the mount now
          * covers; what follows resolves under the new mount's own root. */
         if (op->target.base == BASE_ROOT && streq(path_relative(op->target.path), "."))
                 a->root_fd = mfd;
+        return 0;
+}
+
+/* An aside op's detached mount (taken) is never attached: it is kept for the
+ * @ENTRY sources that clone parts of it, and nothing is pushed for undo,
+ * since what is never attached needs no unmounting; the clones hold it. */
+static int keep_aside(Apply *a, int mfd) {
+        assert(a->fds[a->cur] < 0);
+        a->fds[a->cur] = mfd;
         return 0;
 }
 
@@ -483,7 +416,7 @@ static int apply_bind(Apply *a, const MountOp *op) {
                         return fail(a, ENOSYS,
                                     "kernel lacks the new mount API (open_tree): "
                                     "Linux 5.2 or newer is required");
-                return fail(a, errno, "cannot clone %s%s", base_prefix[op->source.base],
+                return fail(a, errno, "cannot clone %s%s", prefix_of(a, op, &op->source),
                             op->source.path);
         }
         /* Before attaching: nobody ever sees the tree writable, and AT_RECURSIVE
@@ -494,6 +427,8 @@ static int apply_bind(Apply *a, const MountOp *op) {
                                               "5.12 or newer is required"
                                             : "cannot set mount attributes");
 
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(tree));
         if (op->flags & ENTRY_CREATE) {
                 struct stat st;
                 if (fstat(src, &st) < 0)
@@ -544,6 +479,8 @@ static int apply_tmpfs(Apply *a, const MountOp *op) {
         r = fs_mount(a, fs, "tmpfs", copy ? attrs & ~MOUNT_ATTR_RDONLY : attrs, &mfd);
         if (r < 0)
                 return r;
+        if (op->aside) /* copy is refused there: nothing lies underneath */
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -586,7 +523,7 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
 
         base = tree_fd(a, p->base);
         if (base == -ENXIO)
-                return fail(a, ENXIO, "%s%s: no state tree was given", base_prefix[p->base],
+                return fail(a, ENXIO, "%s%s: no state tree was given", mount_base_prefix[p->base],
                             p->path);
         if (base < 0)
                 return fail(a, base, "cannot open /");
@@ -594,7 +531,7 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
         if (r >= 0)
                 r = undo_push_created(a->undo, p->base, base, created);
         if (r < 0)
-                return fail(a, r, "cannot create %s%s", base_prefix[p->base], p->path);
+                return fail(a, r, "cannot create %s%s", mount_base_prefix[p->base], p->path);
         if (lower >= 0 && strv_length(created) > 0) {
                 char buf[FD_PATH_MAX];
                 struct stat st;
@@ -602,7 +539,7 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
                 if (fstat(lower, &st) < 0 ||
                     fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 ||
                     chmod(fd_path(fd, buf), st.st_mode & 07777) < 0)
-                        return fail(a, errno, "cannot set up %s%s", base_prefix[p->base], p->path);
+                        return fail(a, errno, "cannot set up %s%s", mount_base_prefix[p->base], p->path);
         }
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -682,6 +619,8 @@ static int apply_overlay(Apply *a, const MountOp *op) {
         r = fs_mount(a, fs, "overlay", mount_attr_from_flags(op->flags), &mfd);
         if (r < 0)
                 return r;
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -737,7 +676,7 @@ static int apply_loop(Apply *a, const MountOp *op) {
         if (fstat(file, &st) < 0)
                 return fail(a, errno, "cannot stat the image file");
         if (!S_ISREG(st.st_mode))
-                return fail(a, EINVAL, "%s%s is not a regular file", base_prefix[op->source.base],
+                return fail(a, EINVAL, "%s%s is not a regular file", prefix_of(a, op, &op->source),
                             op->source.path);
 
         /* Probe the file itself, so an unusable image never gets a device;
@@ -755,6 +694,8 @@ static int apply_loop(Apply *a, const MountOp *op) {
                 return r;
         /* The superblock holds the device now; autoclear frees it at unmount. */
         loop = safe_close(loop);
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -795,6 +736,8 @@ static int apply_dev(Apply *a, const MountOp *op) {
         if (r < 0)
                 return r;
         dev = safe_close(dev);
+        if (op->aside)
+                return keep_aside(a, TAKE_FD(mfd));
         r = open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
@@ -818,12 +761,44 @@ static int apply_one(Apply *a, const MountOp *op) {
         }
 }
 
+static bool wanted(const MountTrees *t, const MountOp *op) {
+        switch (t->shared) {
+        case MOUNT_SHARED_ONLY:
+                return op->shared;
+        case MOUNT_SHARED_SKIP:
+                return !op->shared;
+        default:
+                return true;
+        }
+}
+
+/* Whether a later op of this run clones from aside op i: one that will be
+ * mounted now (a shared one that is not mounted yet), directly or through
+ * another aside op. */
+static bool aside_needed(Apply *a, size_t i) {
+        for (size_t j = i + 1; j < a->plan->n_ops; j++) {
+                const MountOp *u = &a->plan->ops[j];
+
+                if (u->source.base != BASE_ENTRY || u->source_op != i || !wanted(a->trees, u))
+                        continue;
+                if (u->aside ? aside_needed(a, j)
+                             : !u->shared || shared_ref_is_mounted(u->target.path) <= 0)
+                        return true;
+        }
+        return false;
+}
+
 /* A shared op is mounted once on the host; later users only take a
  * reference. The caller holds the runtime lock. */
 static int apply_shared(Apply *a, const MountOp *op) {
         size_t before = a->undo->n_steps;
         UndoStep *s;
         int r;
+
+        /* Aside, it has no host path to count references on: it lives only
+         * for this run, and only if a mount made now clones from it. */
+        if (op->aside)
+                return aside_needed(a, a->cur) ? apply_one(a, op) : 0;
 
         r = shared_ref_is_mounted(op->target.path);
         if (r < 0)
@@ -854,23 +829,21 @@ static int apply_shared(Apply *a, const MountOp *op) {
         return 0;
 }
 
-static bool wanted(const MountTrees *t, const MountOp *op) {
-        switch (t->shared) {
-        case MOUNT_SHARED_ONLY:
-                return op->shared;
-        case MOUNT_SHARED_SKIP:
-                return !op->shared;
-        default:
-                return true;
-        }
+static void apply_done(Apply *a) {
+        safe_close(a->host_fd);
+        for (size_t i = 0; a->fds && i < a->plan->n_ops; i++)
+                safe_close(a->fds[i]);
+        free(a->fds);
+        free(a->keep);
 }
 
 int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
         _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
         _cleanup_close_ int own_lock = -EBADF;
-        Apply a = {.trees = trees, .root_fd = trees->root_fd, .host_fd = -EBADF};
+        _cleanup_(apply_done) Apply a = {
+                .plan = plan, .trees = trees, .root_fd = trees->root_fd, .host_fd = -EBADF};
         bool any_shared = false;
-        int r = 0;
+        int *fds, r = 0;
 
         assert(plan);
         assert(trees);
@@ -883,8 +856,21 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                 return log_error_errno(EINVAL, "mount: shared entries need a holder");
 
         undo = calloc(1, sizeof *undo);
-        if (!undo)
+        a.keep = calloc(plan->n_ops + 1, sizeof(bool));
+        fds = malloc(sizeof(int) * (plan->n_ops + 1));
+        if (!undo || !a.keep || !fds) {
+                free(fds);
                 return log_oom();
+        }
+        for (size_t i = 0; i < plan->n_ops; i++)
+                fds[i] = -EBADF;
+        a.fds = fds; /* apply_done() closes them from here on */
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                if (plan->ops[i].source.base == BASE_ENTRY) {
+                        assert(plan->ops[i].source_op < i);
+                        a.keep[plan->ops[i].source_op] = true;
+                }
+        }
         if (trees->holder) {
                 undo->holder = strdup(trees->holder);
                 if (!undo->holder)
@@ -905,15 +891,21 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                 if (!wanted(trees, op))
                         continue;
                 a.why[0] = 0;
+                a.cur = i;
                 r = op->shared ? apply_shared(&a, op) : apply_one(&a, op);
                 if (r < 0) {
-                        log_error_errno(r, "mount entry '%s' (%s on %s%s): %s%s%m", op->entry,
-                                        kind_names[op->kind], base_prefix[op->target.base],
-                                        op->target.path, a.why, a.why[0] ? ": " : "");
+                        if (op->aside)
+                                log_error_errno(r, "mount entry '%s' (%s, aside): %s%s%m",
+                                                op->entry, kind_names[op->kind], a.why,
+                                                a.why[0] ? ": " : "");
+                        else
+                                log_error_errno(r, "mount entry '%s' (%s on %s%s): %s%s%m",
+                                                op->entry, kind_names[op->kind],
+                                                mount_base_prefix[op->target.base], op->target.path,
+                                                a.why, a.why[0] ? ": " : "");
                         break;
                 }
         }
-        safe_close(a.host_fd);
         if (r < 0) {
                 (void)mount_undo_run(undo, trees->lock_fd >= 0 ? trees->lock_fd : own_lock);
                 return r;

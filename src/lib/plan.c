@@ -54,10 +54,8 @@ const char *op_kind_to_string(OpKind k) {
 }
 
 static const char *const path_base_table[_BASE_MAX] = {
-        [BASE_HOST] = "host",
-        [BASE_IMAGE] = "image",
-        [BASE_STATE] = "state",
-        [BASE_ROOT] = "root",
+        [BASE_HOST] = "host", [BASE_IMAGE] = "image", [BASE_STATE] = "state",
+        [BASE_ROOT] = "root", [BASE_ENTRY] = "entry",
 };
 
 const char *path_base_to_string(PathBase b) {
@@ -155,6 +153,9 @@ static int expand_targets(Planner *pl) {
 
         for (size_t i = 0; i < pl->n_entries; i++) {
                 const Entry *e = pl->entries[i];
+
+                if (e->aside) /* no target: pl->targets[i] stays NULL */
+                        continue;
                 r = expand_path(pl, e->target, e->target_raw, &e->target_loc, &pl->targets[i]);
                 if (r < 0)
                         return r;
@@ -162,7 +163,8 @@ static int expand_targets(Planner *pl) {
         /* Two targets can only meet after expansion ("/srv/%n" and "/srv/web"). */
         for (size_t i = 0; i < main_profile->n_entries; i++)
                 for (size_t j = 0; j < i; j++)
-                        if (streq(pl->targets[i], pl->targets[j])) {
+                        if (pl->targets[i] && pl->targets[j] &&
+                            streq(pl->targets[i], pl->targets[j])) {
                                 const Entry *e = pl->entries[i], *x = pl->entries[j];
                                 return log_syntax(
                                         e->target_loc.file, e->target_loc.line, e->target_loc.col,
@@ -196,19 +198,24 @@ static int collect_deps(const Planner *pl, size_t i, Dep **ret, size_t *ret_n) {
         _cleanup_free_ Dep *deps = NULL;
         size_t n = 0;
 
-        if (e->source.kind == SOURCE_REF &&
+        if ((e->source.kind == SOURCE_REF || e->source.kind == SOURCE_ENTRY) &&
             dep_add(&deps, &n, flat_index(pl, e->source.ref), DEP_REF) < 0)
                 return -ENOMEM;
         for (size_t j = 0; j < e->n_after; j++)
                 if (dep_add(&deps, &n, flat_index(pl, e->after[j].ref), DEP_AFTER) < 0)
                         return -ENOMEM;
 
-        /* Nesting: the entry of the same profile with the longest proper parent target. */
+        /* Nesting: the entry of the same profile with the longest proper parent
+         * target. Aside entries have no place in the tree, so no parent either. */
         for (p = 0; pl->set->profiles[p] != e->profile; p++)
                 ;
-        for (size_t j = pl->base[p]; j < pl->base[p] + e->profile->n_entries; j++) {
-                size_t len = strlen(pl->targets[j]);
+        for (size_t j = pl->base[p]; pl->targets[i] && j < pl->base[p] + e->profile->n_entries;
+             j++) {
+                size_t len;
 
+                if (!pl->targets[j])
+                        continue;
+                len = strlen(pl->targets[j]);
                 if (j == i || !path_is_under(pl->targets[i], pl->targets[j]) ||
                     streq(pl->targets[i], pl->targets[j]))
                         continue;
@@ -293,7 +300,7 @@ static int needs(const Entry *e, const Location *loc, bool have, const char *wha
         return log_syntax(loc->file, loc->line, loc->col, "entry '%s' needs %s", name, what);
 }
 
-static int resolve_source(const Planner *pl, const Entry *e, PlanPath *ret) {
+static int resolve_source(const Planner *pl, const Entry *e, PlanPath *ret, size_t *ret_op) {
         const Source *s = &e->source;
         _cleanup_free_ char *sub = NULL;
         int r;
@@ -322,6 +329,12 @@ static int resolve_source(const Planner *pl, const Entry *e, PlanPath *ret) {
                 ret->base = BASE_HOST;
                 ret->path = path_join(pl->targets[flat_index(pl, s->ref)], sub);
                 return ret->path ? 0 : log_oom();
+        case SOURCE_ENTRY:
+                /* The node index for now; build_plan() turns it into the op's. */
+                ret->base = BASE_ENTRY;
+                *ret_op = pl->node_of[flat_index(pl, s->ref)];
+                assert(pl->node_of[flat_index(pl, s->ref)] >= 0);
+                return expand_path(pl, s->path, s->raw, &s->loc, &ret->path);
         default:
                 return 0;
         }
@@ -373,10 +386,13 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
                 return log_oom();
         op->spec = e;
         op->shared = e->profile->shared;
+        op->aside = e->aside;
         op->target.base = op->shared ? BASE_HOST : BASE_ROOT;
-        op->target.path = strdup(pl->targets[i]);
-        if (!op->target.path)
-                return log_oom();
+        if (!op->aside) {
+                op->target.path = strdup(pl->targets[i]);
+                if (!op->target.path)
+                        return log_oom();
+        }
         op->flags = e->flags;
         op->size = e->size;
         op->mode = e->mode;
@@ -395,13 +411,13 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
                         op->source = (PlanPath){BASE_IMAGE, strdup("/")};
                         return op->source.path ? 0 : log_oom();
                 }
-                return resolve_source(pl, e, &op->source);
+                return resolve_source(pl, e, &op->source, &op->source_op);
         case ENTRY_BIND:
                 op->kind = OP_BIND;
-                return resolve_source(pl, e, &op->source);
+                return resolve_source(pl, e, &op->source, &op->source_op);
         case ENTRY_OVERLAY:
                 op->kind = OP_OVERLAY;
-                r = resolve_source(pl, e, &op->source);
+                r = resolve_source(pl, e, &op->source, &op->source_op);
                 if (r < 0)
                         return r;
                 return resolve_upper(pl, e, op);
@@ -411,7 +427,7 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
         case ENTRY_LOOP:
                 op->kind = OP_LOOP;
                 op->flags |= ENTRY_RO;
-                return resolve_source(pl, e, &op->source);
+                return resolve_source(pl, e, &op->source, &op->source_op);
         case ENTRY_DEV:
                 op->kind = OP_DEV;
                 if (e->source.kind == SOURCE_DEVTAG) {
@@ -521,6 +537,8 @@ static int build_plan(Planner *pl, const size_t *seq, Plan **ret) {
                 *op = nd->op;
                 nd->op = (MountOp){};
                 p->n_ops++;
+                if (op->source.base == BASE_ENTRY)
+                        op->source_op = op_of[op->source_op];
                 op->deps = calloc(nd->n_deps + 1, sizeof(size_t));
                 op->dep_kinds = calloc(nd->n_deps + 1, sizeof(unsigned));
                 if (!op->deps || !op->dep_kinds)
@@ -597,15 +615,21 @@ static char *plan_path_string(const PlanPath *p, bool bare_root) {
         return strjoin(path_base_to_string(p->base), ":", p->path);
 }
 
-static char *op_source_string(const MountOp *op) {
+static char *op_source_string(const Plan *p, const MountOp *op) {
         switch (op->kind) {
         case OP_TMPFS:
                 return strdup("tmpfs");
         case OP_DEV:
                 return strdup(op->device ? op->device : "-");
         default:
+                if (op->source.base == BASE_ENTRY && op->source.path)
+                        return strjoin("@", p->ops[op->source_op].spec->name, ":", op->source.path);
                 return plan_path_string(&op->source, false);
         }
+}
+
+static char *op_target_string(const MountOp *op) {
+        return op->aside ? strdup("(aside)") : plan_path_string(&op->target, true);
 }
 
 static void size_string(uint64_t v, char *buf, size_t len) {
@@ -681,8 +705,8 @@ void plan_print(const Plan *p, FILE *out) {
         for (size_t i = 0; i < p->n_ops; i++) {
                 const MountOp *op = &p->ops[i];
 
-                cols[3 * i] = op_source_string(op);
-                cols[3 * i + 1] = plan_path_string(&op->target, true);
+                cols[3 * i] = op_source_string(p, op);
+                cols[3 * i + 1] = op_target_string(op);
                 cols[3 * i + 2] = op_flags_string(op);
                 if (!cols[3 * i] || !cols[3 * i + 1] || !cols[3 * i + 2]) {
                         log_oom();
@@ -718,7 +742,7 @@ static void dot_string(FILE *out, const char *s) {
 static void dot_node(FILE *out, const Plan *p, size_t i, const char *indent) {
         const MountOp *op = &p->ops[i];
         _cleanup_free_ char *label = strjoin(op->entry, "\n", entry_type_to_string(op->spec->type),
-                                             "\n", op->target.path);
+                                             "\n", op->aside ? "(aside)" : op->target.path);
 
         fprintf(out, "%sn%zu [label=", indent, i);
         /* dot_string escapes; the newlines become dot's "\n" line breaks. */
@@ -732,7 +756,8 @@ static void dot_node(FILE *out, const Plan *p, size_t i, const char *indent) {
                         fputc(*s, out);
                 }
         }
-        fputs("\"];\n", out);
+        /* Dashed like a cluster of shared entries: not part of the tree. */
+        fputs(op->aside ? "\", style=dashed];\n" : "\"];\n", out);
 }
 
 void plan_print_dot(const Plan *p, FILE *out) {

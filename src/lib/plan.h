@@ -18,7 +18,8 @@ typedef enum PathBase {
         BASE_HOST,
         BASE_IMAGE,
         BASE_STATE,
-        BASE_ROOT, /* inside the assembly being built */
+        BASE_ROOT,  /* inside the assembly being built */
+        BASE_ENTRY, /* inside the mount of an earlier op (@ENTRY), in-root under it */
         _BASE_MAX,
 } PathBase;
 
@@ -38,23 +39,25 @@ typedef enum OpKind {
 
 /* Why an op waits for another (MountOp.dep_kinds), for the graph. */
 enum {
-        DEP_REF = 1u << 0,   /* its source is a FILE:ENTRY of that op */
+        DEP_REF = 1u << 0,   /* its source is a FILE:ENTRY or @ENTRY of that op */
         DEP_NEST = 1u << 1,  /* that op's target is its nearest parent */
         DEP_AFTER = 1u << 2, /* after= */
 };
 
 typedef struct MountOp {
         OpKind kind;
-        char *entry;        /* qualified entry name, for messages */
-        const Entry *spec;  /* the entry it came from */
-        bool shared;        /* a FILE:ENTRY target: mounted once on the host */
-        PlanPath source;    /* BIND, LOOP: what to mount; OVERLAY: the lower */
-        char *device;       /* DEV: path, UUID=... or LABEL=... */
-        PlanPath upper;     /* OVERLAY with an upper on disk */
-        PlanPath work;      /* its work directory, beside the upper */
-        bool upper_tmpfs;   /* OVERLAY: upper and work on a private tmpfs */
-        PlanPath target;    /* BASE_ROOT, or BASE_HOST when shared */
-        unsigned flags;     /* ENTRY_* flags of the entry */
+        char *entry;       /* qualified entry name, for messages */
+        const Entry *spec; /* the entry it came from */
+        bool shared;       /* a FILE:ENTRY target: mounted once on the host */
+        PlanPath source;   /* BIND, LOOP: what to mount; OVERLAY: the lower */
+        size_t source_op;  /* source BASE_ENTRY: index in Plan.ops of the op it lies in */
+        char *device;      /* DEV: path, UUID=... or LABEL=... */
+        PlanPath upper;    /* OVERLAY with an upper on disk */
+        PlanPath work;     /* its work directory, beside the upper */
+        bool upper_tmpfs;  /* OVERLAY: upper and work on a private tmpfs */
+        PlanPath target;   /* BASE_ROOT, or BASE_HOST when shared; no path if aside */
+        bool aside;        /* mounted but never attached: only @ENTRY sources use it */
+        unsigned flags;    /* ENTRY_* flags of the entry */
         uint64_t size;
         mode_t mode;
         uid_t uid;
@@ -87,10 +90,11 @@ static inline void plan_freep(Plan **p) {
                 plan_free(*p);
 }
 
-/* One line per op: "ENTRY KIND SOURCE -> TARGET (FLAGS)". */
+/* One line per op: "ENTRY KIND SOURCE -> TARGET (FLAGS)"; an @ENTRY source
+ * reads "@ENTRY:/PATH", an aside target "(aside)". */
 void plan_print(const Plan *p, FILE *out);
 /* The dependency graph in Graphviz dot syntax. */
 void plan_print_dot(const Plan *p, FILE *out);
 
 const char *op_kind_to_string(OpKind k);
-const char *path_base_to_string(PathBase b); /* "host", "image", "state", "root" */
+const char *path_base_to_string(PathBase b); /* "host", "image", "state", "root", "entry" */

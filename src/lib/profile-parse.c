@@ -125,7 +125,7 @@ static bool source_kind_allowed(EntryType t, SourceKind k) {
         case ENTRY_OVERLAY:
         case ENTRY_LOOP:
                 return k == SOURCE_IMAGE || k == SOURCE_STATE || k == SOURCE_HOST ||
-                       k == SOURCE_REF;
+                       k == SOURCE_REF || k == SOURCE_ENTRY;
         case ENTRY_DEV:
                 return k == SOURCE_HOST || k == SOURCE_DEVTAG;
         default:
@@ -142,7 +142,7 @@ static const char *source_forms(EntryType t) {
         case ENTRY_DEV:
                 return "a /dev path, UUID=... or LABEL=...";
         default:
-                return "image:PATH, state:PATH, an absolute host path or FILE:ENTRY";
+                return "image:PATH, state:PATH, an absolute host path, FILE:ENTRY or @ENTRY";
         }
 }
 
@@ -175,13 +175,15 @@ static int source_parse(const Line *l, const Field *f, EntryType type, const Pro
                 s->kind = SOURCE_HOST;
         else if (startswith(s->raw, "UUID=") || startswith(s->raw, "LABEL="))
                 s->kind = SOURCE_DEVTAG;
+        else if (s->raw[0] == '@')
+                s->kind = SOURCE_ENTRY;
         else {
                 const char *colon = strchr(s->raw, ':'), *slash = strchr(s->raw, '/');
 
                 if (!colon || (slash && slash < colon))
                         return log_syntax(l->file, l->line, col,
                                           "bad source '%s': expected '-', image:PATH, "
-                                          "state:PATH, an absolute path or FILE:ENTRY",
+                                          "state:PATH, an absolute path, FILE:ENTRY or @ENTRY",
                                           s->raw);
                 s->kind = SOURCE_REF;
         }
@@ -243,6 +245,19 @@ static int source_parse(const Line *l, const Field *f, EntryType type, const Pro
                         s->path[0] = 0;
                 return 0;
         }
+        case SOURCE_ENTRY: {
+                const char *entry = s->raw + 1;
+                size_t elen = strcspn(entry, "/");
+
+                if (!entry_name_valid(entry, elen))
+                        return log_syntax(l->file, l->line, col + 1,
+                                          "bad entry name '%.*s' in @ENTRY", (int)elen, entry);
+                s->ref_entry = strndup(entry, elen);
+                if (!s->ref_entry)
+                        return log_oom();
+                rest = entry + elen;
+                return path_parse(l, f->col + (rest - s->raw), rest, true, &s->path);
+        }
         default:
                 return 0;
         }
@@ -255,6 +270,16 @@ static int target_parse(const Line *l, const Field *f, const Profile *p, bool sh
         e->target_raw = strndup(f->s, f->len);
         if (!e->target_raw)
                 return log_oom();
+        if (streq(e->target_raw, "-")) {
+                /* Mounted aside: a whole file system that only @ENTRY sources
+                 * use, never a subtree of something else. */
+                if (e->type == ENTRY_IMAGE)
+                        return log_syntax(l->file, l->line, f->col,
+                                          "an image entry cannot be mounted aside (target '-'): "
+                                          "use an overlay or a bind of image:PATH");
+                e->aside = true;
+                return 0;
+        }
         r = placeholders_check(l, f->col, e->target_raw, p, shared);
         if (r < 0)
                 return r;
@@ -395,6 +420,10 @@ static int option_parse(const Line *l, unsigned col, char *opt, const Profile *p
                 return log_syntax(l->file, l->line, col, "option '%s' given twice", opt);
         if (option_table[i].types && !(option_table[i].types & (1u << e->type)))
                 return option_wrong_type(l, col, opt, e->type);
+        if (streq(opt, "copy") && e->aside)
+                return log_syntax(l->file, l->line, col,
+                                  "option 'copy' cannot be used on an entry mounted aside: "
+                                  "nothing lies underneath it");
         if ((streq(opt, "ro") && (e->flags & ENTRY_RW)) ||
             (streq(opt, "rw") && (e->flags & ENTRY_RO)))
                 return log_syntax(l->file, l->line, col, "options 'ro' and 'rw' conflict");

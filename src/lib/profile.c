@@ -164,7 +164,8 @@ static int profile_add_entry(Profile *p, Entry *e) {
                         return log_syntax(e->loc.file, e->loc.line, e->loc.col,
                                           "duplicate entry name '%s' (first defined at %s:%u)",
                                           e->name, x->loc.file, x->loc.line);
-                if (streq(x->target, e->target))
+                /* Aside entries have no place in the tree to collide over. */
+                if (!x->aside && !e->aside && streq(x->target, e->target))
                         return log_syntax(e->target_loc.file, e->target_loc.line, e->target_loc.col,
                                           "duplicate target '%s' (also the target of '%s' at "
                                           "%s:%u)",
@@ -367,6 +368,26 @@ static int resolve_ref(Loader *l, size_t pi, bool is_source, const char *file, c
         return 0;
 }
 
+/* An aside entry is reached only through @ENTRY of its own profile: from
+ * anywhere else it has no path, and unused it is a mount nobody sees. */
+static int check_aside(const Profile *p) {
+        for (size_t i = 0; i < p->n_entries; i++) {
+                const Entry *e = p->entries[i];
+                bool used = false;
+
+                if (!e->aside)
+                        continue;
+                for (size_t j = 0; j < p->n_entries && !used; j++)
+                        used = p->entries[j]->source.kind == SOURCE_ENTRY &&
+                               p->entries[j]->source.ref == e;
+                if (!used)
+                        return log_syntax(e->target_loc.file, e->target_loc.line, e->target_loc.col,
+                                          "entry '%s' is mounted aside but nothing uses it",
+                                          e->name);
+        }
+        return 0;
+}
+
 static int resolve_profile(Loader *l, size_t pi) {
         int r;
 
@@ -375,10 +396,29 @@ static int resolve_profile(Loader *l, size_t pi) {
                 Entry *e = l->set->profiles[pi]->entries[i];
 
                 if (e->source.kind == SOURCE_REF) {
-                        r = resolve_ref(l, pi, true, e->source.ref_file, e->source.ref_entry,
-                                        &e->source.loc, &e->source.ref);
+                        const Location *loc = &e->source.loc;
+
+                        r = resolve_ref(l, pi, true, e->source.ref_file, e->source.ref_entry, loc,
+                                        &e->source.ref);
                         if (r < 0)
                                 return r;
+                        if (e->source.ref->aside)
+                                return log_syntax(loc->file, loc->line,
+                                                  loc->col + strlen(e->source.ref_file) + 1,
+                                                  "entry '%s' of profile '%s' is mounted aside: "
+                                                  "only its own profile can use it, as @%s",
+                                                  e->source.ref_entry, e->source.ref_file,
+                                                  e->source.ref_entry);
+                }
+                if (e->source.kind == SOURCE_ENTRY) {
+                        const Profile *p = l->set->profiles[pi];
+                        const Location *loc = &e->source.loc;
+
+                        e->source.ref = profile_find_entry(p, e->source.ref_entry);
+                        if (!e->source.ref)
+                                return log_syntax(loc->file, loc->line, loc->col + 1,
+                                                  "unknown entry '%s' in profile '%s' (%s)",
+                                                  e->source.ref_entry, p->name, p->path);
                 }
                 for (size_t j = 0; j < e->n_after; j++) {
                         After *a = &e->after[j];
@@ -398,7 +438,7 @@ static int resolve_profile(Loader *l, size_t pi) {
                                                   a->ref_entry, p->name, p->path);
                 }
         }
-        return 0;
+        return check_aside(l->set->profiles[pi]);
 }
 
 static void loader_done(Loader *l) {

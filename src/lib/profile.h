@@ -38,6 +38,7 @@ typedef enum SourceKind {
         SOURCE_REF,    /* FILE:ENTRY[/SUBPATH], a shared entry of another profile */
         SOURCE_DEVTAG, /* UUID=... or LABEL=... (dev entries) */
         SOURCE_TMPFS,  /* upper=tmpfs: a throw-away upper layer */
+        SOURCE_ENTRY,  /* @ENTRY[/SUBPATH], an entry of the same profile */
         _SOURCE_KIND_MAX,
 } SourceKind;
 
@@ -47,13 +48,14 @@ typedef struct Source {
         SourceKind kind;
         /* IMAGE, STATE: normalized absolute path inside the tree ("/etc").
          * HOST: normalized absolute path. REF: SUBPATH, "" when absent.
-         * DEVTAG: the tag as written. May hold placeholders. */
+         * ENTRY: SUBPATH as an absolute path in that entry's mount, "/" when
+         * absent. DEVTAG: the tag as written. May hold placeholders. */
         char *path;
-        char *ref_file;           /* REF: profile name as written ("logs") */
-        char *ref_entry;          /* REF: entry name */
-        const struct Entry *ref;  /* REF: resolved target entry (not owned) */
+        char *ref_file;          /* REF: profile name as written ("logs") */
+        char *ref_entry;         /* REF, ENTRY: entry name */
+        const struct Entry *ref; /* REF, ENTRY: resolved entry (not owned) */
         Location loc;
-        char *raw;                /* the field as written, so errors can point into it */
+        char *raw; /* the field as written, so errors can point into it */
 } Source;
 
 enum {
@@ -85,7 +87,10 @@ typedef struct Entry {
         char *name;
         EntryType type;
         Source source;
-        char *target; /* normalized absolute path; may hold placeholders */
+        char *target; /* normalized absolute path; may hold placeholders. NULL if aside */
+        /* TARGET "-": mounted but never attached in the tree; only @ENTRY
+         * sources of the same profile reach it. */
+        bool aside;
         unsigned flags;
         uint64_t size;
         mode_t mode;
@@ -98,12 +103,12 @@ typedef struct Entry {
         size_t index;                  /* position in that profile, file order */
         Location loc;                  /* of the name */
         Location target_loc;
-        char *target_raw;              /* TARGET as written (see Source.raw) */
+        char *target_raw; /* TARGET as written (see Source.raw) */
 } Entry;
 
 typedef struct Profile {
-        char *path; /* the file as found on the search path */
-        char *name; /* basename without ".profile": what FILE in FILE:ENTRY matches */
+        char *path;      /* the file as found on the search path */
+        char *name;      /* basename without ".profile": what FILE in FILE:ENTRY matches */
         Entry **entries; /* file order, includes spliced in where they appear */
         size_t n_entries;
         /* Extra settings for later issues ("set KEY VALUE" lines), NULL-terminated

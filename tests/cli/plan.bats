@@ -143,7 +143,7 @@ PROFILE
         # Nothing beside it and nothing in the site dir: the built-in ro is used.
         GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
         [ "$status" -eq 0 ]
-        [[ "$output" == *"etc"*"overlay"*"image:/etc"*"-> /etc"* ]]
+        [[ "$output" == *"etc"*"bind"*"@rw:/etc"*"-> /etc"* ]]
         # A site profile of the same name wins over the built-in one.
         printf 'root image - / ro\nsite tmpfs - /site\n' >"$BATS_TEST_TMPDIR/site/ro.profile"
         GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"

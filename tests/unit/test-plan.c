@@ -406,12 +406,127 @@ static void test_plan_print_dot(void **state) {
         assert_true(endswith(buf, "}\n"));
 }
 
+/* ---- aside entries and @ENTRY sources ---- */
+
+static void test_aside_order_and_resolution(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s = load("root bind @rw / ro\n"
+                                                          "rw overlay image:/ - upper=state:root\n"
+                                                          "etc bind @rw/etc /etc rw,create\n"
+                                                          "var bind @rw/var /var rw\n"
+                                                          "log tmpfs - /var/log\n"
+                                                          "sub bind @rw/srv/%n /srv\n");
+        _cleanup_(plan_freep) Plan *p = plan_ok(s, &full_ctx);
+        _cleanup_free_ char *got = order_of(p);
+        const MountOp *rw = op_named(p, "rw"), *root = op_named(p, "root"),
+                      *etc = op_named(p, "etc");
+
+        /* root waits for rw, which it clones from. */
+        assert_string_equal(got, "rw root etc var log sub");
+        assert_true(rw->aside);
+        assert_null(rw->target.path);
+        assert_int_equal(rw->kind, OP_OVERLAY);
+        assert_string_equal(rw->upper.path, "/root");
+        assert_string_equal(rw->work.path, "/.work/rw");
+        /* Aside, it nests under nothing, and nothing nests under it. */
+        assert_int_equal(rw->n_deps, 0);
+        assert_false(root->aside);
+        assert_int_equal(root->source.base, BASE_ENTRY);
+        assert_int_equal(root->source_op, 0);
+        assert_string_equal(root->source.path, "/");
+        assert_int_equal(root->n_deps, 1);
+        assert_int_equal(root->dep_kinds[0], DEP_REF);
+        assert_int_equal(etc->source.base, BASE_ENTRY);
+        assert_int_equal(etc->source_op, 0);
+        assert_string_equal(etc->source.path, "/etc");
+        assert_int_equal(etc->n_deps, 2);
+        assert_int_equal(etc->deps[0], 0);
+        assert_int_equal(etc->dep_kinds[0], DEP_REF);
+        assert_int_equal(etc->deps[1], 1);
+        assert_int_equal(etc->dep_kinds[1], DEP_NEST);
+        assert_string_equal(op_named(p, "sub")->source.path, "/srv/web1");
+        assert_int_equal(op_named(p, "log")->deps[0], 3);
+}
+
+static void test_entry_source_of_attached_entry(void **state) {
+        /* The op index follows the order, not the file. */
+        _cleanup_(profile_set_freep) ProfileSet *s = load("x bind @t/a /x\n"
+                                                          "t tmpfs - /t\n");
+        _cleanup_(plan_freep) Plan *p = plan_ok(s, &full_ctx);
+        _cleanup_free_ char *got = order_of(p);
+
+        assert_string_equal(got, "t x");
+        assert_int_equal(p->ops[1].source.base, BASE_ENTRY);
+        assert_int_equal(p->ops[1].source_op, 0);
+        assert_string_equal(p->ops[1].source.path, "/a");
+        assert_false(p->ops[0].aside);
+}
+
+static void test_cycle_through_entry_source(void **state) {
+        expect_plan_error("a bind @b /a\nb bind @a -\n", &full_ctx,
+                          "t.profile:1:1: dependency cycle: a -> b -> a");
+}
+
+static void test_cycle_entry_source_self(void **state) {
+        expect_plan_error("a bind @a/x /a\n", &full_ctx, "t.profile:1:1: dependency cycle: a -> a");
+}
+
+static void test_cycle_entry_source_and_nesting(void **state) {
+        /* var clones from a subtree of log, which is mounted inside var. */
+        expect_plan_error("var bind @log /var\nlog tmpfs - /var/log\n", &full_ctx,
+                          "t.profile:1:1: dependency cycle: var -> log -> var");
+}
+
+static void test_shared_aside_plan(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s = load("x bind aside:a /x\n");
+        _cleanup_(plan_freep) Plan *p = plan_ok(s, &full_ctx);
+        _cleanup_free_ char *got = order_of(p);
+        const MountOp *pool = op_named(p, "aside:pool"), *a = op_named(p, "aside:a");
+
+        /* aside:b is not needed, so neither is it mounted. */
+        assert_string_equal(got, "aside:pool aside:a x");
+        assert_true(pool->aside);
+        assert_true(pool->shared);
+        assert_null(pool->target.path);
+        assert_int_equal(a->source.base, BASE_ENTRY);
+        assert_int_equal(a->source_op, 0);
+        assert_string_equal(a->source.path, "/a");
+        assert_int_equal(op_named(p, "x")->source.base, BASE_HOST);
+        assert_string_equal(op_named(p, "x")->source.path, "/srv/goldroot-aside-a");
+}
+
+static void test_plan_print_aside(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s = load("rw overlay image:/ - upper=state:root\n"
+                                                          "root bind @rw / ro\n"
+                                                          "etc bind @rw/etc /etc rw,create\n");
+        _cleanup_(plan_freep) Plan *p = plan_ok(s, &full_ctx);
+        _cleanup_free_ char *buf = NULL, *dot = NULL;
+        size_t size = 0, dsize = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_non_null(f);
+        plan_print(p, f);
+        fclose(f);
+        assert_string_equal(buf, "1  rw    overlay  image:/   -> (aside)  "
+                                 "rw,upper=state:/root,work=state:/.work/rw\n"
+                                 "2  root  bind     @rw:/     -> /        ro\n"
+                                 "3  etc   bind     @rw:/etc  -> /etc     rw,create\n");
+        f = open_memstream(&dot, &dsize);
+        assert_non_null(f);
+        plan_print_dot(p, f);
+        fclose(f);
+        assert_non_null(strstr(dot, "n0 [label=\"rw\\noverlay\\n(aside)\", style=dashed];\n"));
+        assert_non_null(strstr(dot, "n1 [label=\"root\\nbind\\n/\"];\n"));
+        assert_non_null(strstr(dot, "n0 -> n2 [label=\"ref\"];\n"));
+        assert_non_null(strstr(dot, "n1 -> n2 [label=\"nest\"];\n"));
+}
+
 static void test_kind_and_base_names(void **state) {
         assert_string_equal(op_kind_to_string(OP_OVERLAY), "overlay");
         assert_string_equal(op_kind_to_string(OP_DEV), "dev");
         assert_null(op_kind_to_string(_OP_KIND_MAX));
         assert_string_equal(path_base_to_string(BASE_STATE), "state");
         assert_string_equal(path_base_to_string(BASE_ROOT), "root");
+        assert_string_equal(path_base_to_string(BASE_ENTRY), "entry");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -442,6 +557,13 @@ int main(void) {
                 T(test_op_resolution),
                 T(test_plan_print),
                 T(test_plan_print_dot),
+                T(test_aside_order_and_resolution),
+                T(test_entry_source_of_attached_entry),
+                T(test_cycle_through_entry_source),
+                T(test_cycle_entry_source_self),
+                T(test_cycle_entry_source_and_nesting),
+                T(test_shared_aside_plan),
+                T(test_plan_print_aside),
                 T(test_kind_and_base_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

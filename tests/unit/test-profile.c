@@ -64,13 +64,14 @@ static ProfileSet *load_ok(const char *text) {
         return s;
 }
 
-/* message with every "@" replaced by the data directory. */
+/* message with every "@/" replaced by the data directory and its slash (a
+ * lone "@" is the profile language's own, as in @ENTRY). */
 static char *with_data_dir(const char *message) {
         _cleanup_free_ char *out = strdup("");
 
         for (const char *s = message; *s; s++) {
                 char c[2] = {*s, 0};
-                char *t = strjoin(out, *s == '@' ? data_dir() : c);
+                char *t = strjoin(out, *s == '@' && s[1] == '/' ? data_dir() : c);
                 assert_non_null(t);
                 free(out);
                 out = t;
@@ -78,7 +79,7 @@ static char *with_data_dir(const char *message) {
         return TAKE_PTR(out);
 }
 
-/* Loads text and asserts the one line it logs ("@" is the data directory). */
+/* Loads text and asserts the one line it logs ("@/" is the data directory). */
 static void expect_error(const char *text, const char *message) {
         char *sp[] = {(char *)data_dir(), NULL};
         _cleanup_free_ char *msg = with_data_dir(message), *want = strjoin("goldroot: ", msg);
@@ -89,7 +90,7 @@ static void expect_error(const char *text, const char *message) {
         assert_string_equal(logged(), want);
 }
 
-/* Loads the fixture name and asserts the error ("@" is the data directory). */
+/* Loads the fixture name and asserts the error ("@/" is the data directory). */
 static void expect_file_error(const char *name, const char *message) {
         _cleanup_free_ char *path = data_path(name), *msg = with_data_dir(message),
                             *want = strjoin("goldroot: ", msg);
@@ -270,7 +271,7 @@ static void test_dotdot_source(void **state) {
 static void test_bad_source(void **state) {
         expect_error("x bind relative /t\n",
                      "t.profile:1:8: bad source 'relative': expected '-', image:PATH, "
-                     "state:PATH, an absolute path or FILE:ENTRY");
+                     "state:PATH, an absolute path, FILE:ENTRY or @ENTRY");
 }
 
 static void test_tmpfs_wrong_source(void **state) {
@@ -285,13 +286,13 @@ static void test_image_wrong_source(void **state) {
 static void test_bind_wrong_source(void **state) {
         expect_error("x bind - /t\n",
                      "t.profile:1:8: a bind entry takes image:PATH, state:PATH, an absolute host "
-                     "path or FILE:ENTRY as its source");
+                     "path, FILE:ENTRY or @ENTRY as its source");
 }
 
 static void test_overlay_devtag_source(void **state) {
         expect_error("x overlay UUID=abc /t upper=tmpfs\n",
                      "t.profile:1:11: an overlay entry takes image:PATH, state:PATH, an absolute "
-                     "host path or FILE:ENTRY as its source");
+                     "host path, FILE:ENTRY or @ENTRY as its source");
 }
 
 static void test_dev_wrong_source(void **state) {
@@ -653,6 +654,115 @@ static void test_qualified_name(void **state) {
         assert_string_equal(b, "logs:area");
 }
 
+/* ---- aside entries and @ENTRY sources ---- */
+
+static void test_aside_and_entry_sources(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s =
+                load_ok("rw overlay image:/ - upper=state:root\n"
+                        "root bind @rw / ro\n"
+                        "etc bind @rw//etc/ /etc rw,create\n"
+                        "sub bind @rw/srv/%n /srv/x\n"
+                        "pool tmpfs - - size=1M\n"
+                        "lp loop @pool/img.erofs /lp\n");
+        const Entry *rw = profile_set_find(s, "rw"), *e;
+
+        assert_true(rw->aside);
+        assert_null(rw->target);
+        assert_string_equal(rw->target_raw, "-");
+        assert_int_equal(rw->target_loc.col, 20);
+        assert_true(profile_set_find(s, "pool")->aside);
+        e = profile_set_find(s, "root");
+        assert_false(e->aside);
+        assert_int_equal(e->source.kind, SOURCE_ENTRY);
+        assert_string_equal(e->source.ref_entry, "rw");
+        assert_ptr_equal(e->source.ref, rw);
+        assert_string_equal(e->source.path, "/");
+        assert_null(e->source.ref_file);
+        e = profile_set_find(s, "etc");
+        assert_string_equal(e->source.path, "/etc");
+        assert_int_equal(e->source.loc.col, 10);
+        assert_string_equal(profile_set_find(s, "sub")->source.path, "/srv/%n");
+        e = profile_set_find(s, "lp");
+        assert_ptr_equal(e->source.ref, profile_set_find(s, "pool"));
+        assert_string_equal(e->source.path, "/img.erofs");
+}
+
+static void test_aside_targets_never_collide(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s = load_ok("a tmpfs - -\n"
+                                                             "b tmpfs - -\n"
+                                                             "x bind @a /x\n"
+                                                             "y bind @b /y\n");
+        assert_int_equal(s->profiles[0]->n_entries, 4);
+}
+
+static void test_aside_unused(void **state) {
+        expect_error("a tmpfs - -\n",
+                     "t.profile:1:11: entry 'a' is mounted aside but nothing uses it");
+}
+
+static void test_aside_after_is_no_use(void **state) {
+        /* after= only orders: nothing would ever see the mount. */
+        expect_error("a tmpfs - -\nb tmpfs - /b after=a\n",
+                     "t.profile:1:11: entry 'a' is mounted aside but nothing uses it");
+}
+
+static void test_aside_image(void **state) {
+        expect_error("r image - -\n",
+                     "t.profile:1:11: an image entry cannot be mounted aside (target '-'): use "
+                     "an overlay or a bind of image:PATH");
+}
+
+static void test_aside_copy(void **state) {
+        expect_error("a tmpfs - - copy\nb bind @a /b\n",
+                     "t.profile:1:13: option 'copy' cannot be used on an entry mounted aside: "
+                     "nothing lies underneath it");
+}
+
+static void test_entry_source_unknown(void **state) {
+        expect_error("ok tmpfs - /ok\nx bind @nope/sub /t\n",
+                     "t.profile:2:9: unknown entry 'nope' in profile 't' (t.profile)");
+}
+
+static void test_entry_source_syntax(void **state) {
+        expect_error("x bind @/sub /t\n", "t.profile:1:9: bad entry name '' in @ENTRY");
+        teardown(state);
+        setup(state);
+        expect_error("x bind @a/../b /t\n", "t.profile:1:11: '..' is not allowed in a path");
+        teardown(state);
+        setup(state);
+        expect_error("a tmpfs - -\nx tmpfs @a /t\n",
+                     "t.profile:2:9: a tmpfs entry takes '-' as its source");
+        teardown(state);
+        setup(state);
+        expect_error("a tmpfs - -\nx bind @a/%q /t\n",
+                     "t.profile:2:11: undefined placeholder '%q'");
+}
+
+static void test_ref_to_aside_entry(void **state) {
+        expect_error("x bind aside:pool /t\n",
+                     "t.profile:1:14: entry 'pool' of profile 'aside' is mounted aside: only its "
+                     "own profile can use it, as @pool");
+}
+
+static void test_shared_aside(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s = load_ok("x bind aside:a /x\n");
+        const Profile *ap = s->profiles[1];
+
+        assert_int_equal(s->n_profiles, 2);
+        assert_true(ap->shared);
+        assert_true(ap->entries[0]->aside);
+        assert_ptr_equal(ap->entries[1]->source.ref, ap->entries[0]);
+        assert_ptr_equal(ap->entries[2]->source.ref, ap->entries[0]);
+        assert_ptr_equal(profile_set_find(s, "x")->source.ref, ap->entries[1]);
+}
+
+static void test_shared_entry_source_outside(void **state) {
+        /* @ names an entry of the profile it is written in, never another's. */
+        expect_error("x bind aside-outside:x /t\n",
+                     "@/aside-outside.profile:2:21: unknown entry 'area' in profile "
+                     "'aside-outside' (@/aside-outside.profile)");
+}
+
 /* ---- files and the search path ---- */
 
 static void test_missing_file(void **state) {
@@ -770,6 +880,17 @@ int main(void) {
                 T(test_shared_state_source),
                 T(test_main_self_reference),
                 T(test_qualified_name),
+                T(test_aside_and_entry_sources),
+                T(test_aside_targets_never_collide),
+                T(test_aside_unused),
+                T(test_aside_after_is_no_use),
+                T(test_aside_image),
+                T(test_aside_copy),
+                T(test_entry_source_unknown),
+                T(test_entry_source_syntax),
+                T(test_ref_to_aside_entry),
+                T(test_shared_aside),
+                T(test_shared_entry_source_outside),
                 T(test_missing_file),
                 T(test_nul_byte),
                 T(test_default_search_path),

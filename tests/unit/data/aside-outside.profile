@@ -1,0 +1,2 @@
+# A shared profile whose @ENTRY names an entry of another profile (logs).
+x         bind     @area                /srv/goldroot-x
