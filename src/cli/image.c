@@ -47,8 +47,7 @@ static int parse_args(int argc, char **argv, GlobalOptions *g, const char *cmd,
                       const struct option *own_options, int (*own)(int c, void *userdata),
                       void *userdata) {
         struct option options[16] = {};
-        const struct option globals[] = {CLI_GLOBAL_LONGOPTIONS,
-                                         {"help", no_argument, NULL, 'h'}};
+        const struct option globals[] = {CLI_GLOBAL_LONGOPTIONS, {"help", no_argument, NULL, 'h'}};
         size_t n = 0;
         int c;
 
@@ -430,8 +429,8 @@ typedef struct DiffOutput {
         JsonWriter *w;
 } DiffOutput;
 
-static int print_change(DiffKind kind, const char *path, unsigned changes,
-                        const ManifestEntry *a, const ManifestEntry *b, void *userdata) {
+static int print_change(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
+                        const ManifestEntry *b, void *userdata) {
         DiffOutput *o = userdata;
 
         if (o->w) {
@@ -591,10 +590,10 @@ int verb_image(int argc, char **argv, GlobalOptions *g) {
                 const char *name;
                 ImageCommand fn;
         } commands[] = {
-                {"import", cmd_import}, {"ls", cmd_ls},       {"list", cmd_ls},
-                {"inspect", cmd_inspect}, {"tag", cmd_tag},   {"untag", cmd_untag},
-                {"diff", cmd_diff},     {"links", cmd_links}, {"rm", cmd_rm},
-                {"export", cmd_export}, {"gc", cmd_gc},
+                {"import", cmd_import},   {"ls", cmd_ls},       {"list", cmd_ls},
+                {"inspect", cmd_inspect}, {"tag", cmd_tag},     {"untag", cmd_untag},
+                {"diff", cmd_diff},       {"links", cmd_links}, {"rm", cmd_rm},
+                {"export", cmd_export},   {"gc", cmd_gc},
         };
         int r;
 

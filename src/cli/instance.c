@@ -238,8 +238,8 @@ int verb_create(int argc, char **argv, GlobalOptions *g) {
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 1)
-                return cli_usage_error("create", "expected one NAME; usage: goldroot %s",
-                                       CREATE_USAGE);
+                return cli_usage_error("create", "expected one NAME (see 'goldroot create "
+                                                 "--help')");
         name = argv[i];
         r = instance_name_check("create", name);
         if (r < 0)

@@ -35,12 +35,11 @@ static const struct {
 };
 
 static void help(FILE *out) {
-        fprintf(out,
-                "Usage: goldroot [--store DIR] [--json] [-q] [-v] COMMAND [ARGS...]\n"
-                "\n"
-                "Run many Linux instances from one shared, versioned, read-only image.\n"
-                "\n"
-                "Commands:\n");
+        fprintf(out, "Usage: goldroot [--store DIR] [--json] [-q] [-v] COMMAND [ARGS...]\n"
+                     "\n"
+                     "Run many Linux instances from one shared, versioned, read-only image.\n"
+                     "\n"
+                     "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
         fprintf(out, "\n"

@@ -92,7 +92,7 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
         }
         if (argc - i != 1) {
                 create_options_done(&a.create);
-                return cli_usage_error("run", "expected one IMG; usage: goldroot %s", RUN_USAGE);
+                return cli_usage_error("run", "expected one IMG (see 'goldroot run --help')");
         }
         if (a.create.image) {
                 create_options_done(&a.create);

@@ -75,11 +75,22 @@ static int open_instances_dir(Store *s, int *ret_fd) {
 
 /* Deletes a directory that has no catalog row: renamed aside first, so that
  * a half-deleted tree never carries a valid instance name. */
-static int remove_leftover(int instances_fd, const char *name) {
+static int remove_leftover(int instances_fd, const char *name, bool lock) {
         _cleanup_free_ char *aside = NULL;
+        _cleanup_close_ int fd = -EBADF;
         char rnd[MACHINE_ID_LEN + 1];
         int r;
 
+        /* An rm that is still deleting it holds its lock: wait for it. A
+         * caller that holds the lock itself passes lock=false (flock locks
+         * belong to open files, so taking it again would wait for ourselves). */
+        fd = openat(instances_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (lock)
+                while (flock(fd, LOCK_EX) < 0)
+                        if (errno != EINTR)
+                                return -errno;
         r = machine_id_generate(rnd);
         if (r < 0)
                 return r;
@@ -126,7 +137,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                         goto fail;
                 }
                 log_info("create %s: removing the leftover directory of a crashed command", name);
-                r = remove_leftover(idir, name);
+                r = remove_leftover(idir, name, true);
                 if (r < 0) {
                         log_error_errno(r, "create %s: cannot remove a leftover directory: %m",
                                         name);
@@ -167,7 +178,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
 fail:
         catalog_rollback(c);
         if (made) {
-                int k = remove_leftover(idir, name);
+                int k = remove_leftover(idir, name, false);
                 if (k < 0)
                         log_warning_errno(k, "create %s: cannot remove its directory again: %m",
                                           name);
@@ -306,47 +317,36 @@ int instance_status(Instance *i, InstanceStatus *ret) {
 
 int instance_remove(Store *s, Instance *i) {
         _cleanup_close_ int idir = -EBADF;
-        _cleanup_free_ char *aside = NULL;
         Catalog *c = store_catalog(s);
-        char rnd[MACHINE_ID_LEN + 1];
         int r;
 
+        assert(i->lock_fd >= 0);
         r = open_instances_dir(s, &idir);
         if (r < 0)
                 return r;
-        r = machine_id_generate(rnd);
-        if (r < 0)
-                return log_error_errno(r, "rm %s: %m", i->name);
-        aside = strjoin(REMOVING_PREFIX, i->name, ".", rnd);
-        if (!aside)
-                return log_oom();
-
         r = catalog_begin(c);
         if (r < 0)
                 return r;
         r = catalog_unlink_instance(c, i->name);
-        if (r < 0 && r != -ENOENT)
-                goto fail;
-        if (renameat(idir, i->name, idir, aside) < 0) {
-                r = log_error_errno(errno, "rm %s: cannot move its directory aside: %m", i->name);
-                goto fail;
+        if (r < 0 && r != -ENOENT) {
+                catalog_rollback(c);
+                return r;
         }
         crash_point("instance-rm-before-commit");
         r = catalog_commit(c);
-        if (r < 0) {
-                (void)renameat(idir, aside, idir, i->name);
-                return r;
-        }
-        /* From here the instance is gone; a crash leaves only the .removing
-         * directory, which instance_recover() deletes. */
-        r = rm_rf_at(idir, aside);
         if (r < 0)
-                log_warning_errno(r, "rm %s: cannot delete %s (the next command will): %m", i->name,
-                                  aside);
+                return r;
+        /* The instance is gone. A crash from here on leaves a directory
+         * without a row, which the next command removes; until we are done,
+         * our lock on it keeps that command waiting. */
+        crash_point("instance-rm-after-commit");
+        r = remove_leftover(idir, i->name, false);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "rm %s: cannot delete its directory (the next command "
+                                  "will): %m",
+                                  i->name);
         return 0;
-fail:
-        catalog_rollback(c);
-        return r;
 }
 
 int instance_recover(Store *s) {
@@ -406,7 +406,7 @@ int instance_recover(Store *s) {
                 if (r == -ENOENT) {
                         log_info("removing %s/" INSTANCES_DIR "/%s, left behind by a crash",
                                  store_path(s), n);
-                        r = remove_leftover(idir, n);
+                        r = remove_leftover(idir, n, true);
                         if (r < 0)
                                 log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
                                                   store_path(s), n);

@@ -74,6 +74,8 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
         r = store_read_manifest(s, id, &m);
         if (r < 0)
                 return r;
+        if (p)
+                manifest_totals(m, NULL, &p->total_bytes);
         r = store_open_image_root(s, id, &rootfd);
         if (r < 0)
                 return log_error_errno(r, "export %s: opening image %.12s: %m", path, id);

@@ -148,14 +148,15 @@ static int walk_entry(Walk *w, int dfd, const char *name, const char *path) {
                         return r;
                 if (st.st_nlink > 1) {
                         InodeKey *k = calloc(1, sizeof *k);
-                        if (!k || !(k->path = strdup(path)) ||
-                            !tsearch(k, &w->inodes, inode_compare)) {
-                                if (k)
-                                        inode_free(k);
+                        if (!k)
                                 return log_oom();
-                        }
                         k->dev = st.st_dev;
                         k->ino = st.st_ino;
+                        k->path = strdup(path);
+                        if (!k->path || !tsearch(k, &w->inodes, inode_compare)) {
+                                inode_free(k);
+                                return log_oom();
+                        }
                 }
                 return 0;
         }

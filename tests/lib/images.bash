@@ -17,18 +17,27 @@ busybox_rootfs() {
         [ -n "$bb" ] || bb=/bin/busybox
         mkdir -p "$d"
         (
-                set -e
+                trap - DEBUG ERR RETURN # see tree_manifest
+                set +ET -e
                 cd "$d"
                 mkdir -p bin sbin usr/bin usr/sbin usr/lib etc opt/app var/log var/lib/dpkg \
                         var/empty tmp root srv home/user dev proc sys run
                 cp "$bb" bin/busybox
                 chmod 0755 bin/busybox
                 # Applets as relative symlinks, the way a busybox root ships them.
+                local target slashes i
                 for applet in $("$bb" --list-full); do
                         [ "$applet" = bin/busybox ] && continue
                         [ -e "$applet" ] || [ -L "$applet" ] && continue
-                        mkdir -p "$(dirname "$applet")"
-                        ln -s "$(realpath -m --relative-to="$(dirname "$applet")" bin/busybox)" "$applet"
+                        case $applet in
+                        bin/*) target=busybox ;;
+                        *)
+                                slashes=${applet//[^\/]/}
+                                target=bin/busybox
+                                for ((i = 0; i < ${#slashes}; i++)); do target=../$target; done
+                                ;;
+                        esac
+                        ln -s "$target" "$applet"
                 done
                 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' >etc/passwd
                 printf 'root:x:0:\nuser:x:1000:\n' >etc/group
@@ -50,8 +59,8 @@ busybox_rootfs() {
                 chmod 0700 root
                 chmod 0711 var/empty
                 echo secret >opt/app/setuid
-                chmod 4750 opt/app/setuid
                 chown 0:1000 opt/app/setuid
+                chmod 4750 opt/app/setuid
                 echo shared >opt/app/setgid-dir-file
                 mkdir opt/app/setgid-dir
                 chmod 2775 opt/app/setgid-dir
@@ -140,47 +149,80 @@ debian_minbase_tar() {
 }
 
 # An independent description of a tree, one line per path, sorted, tab-separated:
-#   PATH TYPE MODE UID:GID SIZE DATA LINKGROUP XATTRS
+#   PATH TYPE MODE UID:GID SIZE DATA LINKGROUP XATTRS [MTIME]
 # DATA is the content's sha256, a symlink's target or a device's numbers;
-# LINKGROUP is the first path (in sort order) of the file's hardlink group.
-# mtimes are left out unless TREE_MANIFEST_MTIME=1.
+# LINKGROUP is the first path (in sort order) of the file's hardlink group;
+# XATTRS are name=hexvalue pairs. mtimes (of everything but directories) are
+# included with TREE_MANIFEST_MTIME=1. Built from find, stat, sha256sum,
+# readlink and getfattr only, so it can judge goldroot's own manifests.
 tree_manifest() {
         local root=${1:?usage: tree_manifest DIR}
         (
-                cd "$root" || exit 1
-                find . -mindepth 0 -printf '%p\0' | LC_ALL=C sort -z |
-                        while IFS= read -r -d '' p; do
-                                local type mode owner size data group x mt
-                                type=$(stat -c %F -- "$p")
-                                read -r mode owner size < <(stat -c '%a %u:%g %s' -- "$p")
-                                case $type in
-                                "regular file" | "regular empty file")
-                                        data=$(sha256sum <"$p" | cut -c1-64)
-                                        group=$(stat -c '%d:%i' -- "$p")
-                                        ;;
-                                "symbolic link") data=$(readlink -- "$p"); size=- ;;
-                                "character special file" | "block special file")
-                                        data=$(stat -c '%t:%T' -- "$p"); size=- ;;
-                                directory) data=-; size=- ;;
-                                *) data=- ;;
-                                esac
-                                x=$(getfattr -h -d -m - -e hex --absolute-names -- "$p" 2>/dev/null |
-                                        grep -v '^#' | grep . | LC_ALL=C sort | tr '\n' ',')
-                                mt=
-                                [ "${TREE_MANIFEST_MTIME:-0}" = 1 ] && [ "$type" != directory ] &&
-                                        mt="$(printf '\t')$(stat -c %Y -- "$p")"
-                                printf '%q\t%s\t%s\t%s\t%s\t%q\t%s\t%s%s\n' "$p" "${type// /_}" "$mode" \
-                                        "$owner" "$size" "$data" "${group:--}" "${x:--}" "$mt"
-                                group=
-                        done |
-                        # Replace each file's dev:ino by the first path that has it.
-                        awk -F'\t' -v OFS='\t' '{
-                                g = $7
-                                if (g != "-") {
-                                        if (!(g in first)) first[g] = $1
-                                        $7 = first[g]
-                                }
-                                print
-                        }'
+                # bats traces every command through a DEBUG trap, which would make
+                # this loop twenty times slower.
+                trap - DEBUG ERR RETURN
+                set +ET -e
+                # Bytes, not characters: in a UTF-8 locale `read` lets an invalid
+                # byte swallow the newline after it.
+                export LC_ALL=C
+                cd "$root"
+                local -a paths meta regs sums links targets
+                local -A sum target first xat
+                local i p type mode owner size inode mtime dev data group x line cur
+                mapfile -d '' paths < <(find . -printf '%p\0' | LC_ALL=C sort -z)
+                # Batched through xargs, which keeps the order, so the outputs line up.
+                mapfile -d '' meta < <(printf '%s\0' "${paths[@]}" |
+                        xargs -0 stat --printf '%F\t%a\t%u:%g\t%s\t%d:%i\t%Y\t%t:%T\0' --)
+                for i in "${!paths[@]}"; do
+                        case ${meta[$i]} in
+                        "regular file"* | "regular empty file"*) regs+=("${paths[$i]}") ;;
+                        "symbolic link"*) links+=("${paths[$i]}") ;;
+                        esac
+                done
+                if [ ${#regs[@]} -gt 0 ]; then
+                        mapfile -d '' sums < <(printf '%s\0' "${regs[@]}" |
+                                xargs -0 sha256sum --zero --)
+                        for i in "${!regs[@]}"; do sum[${regs[$i]}]=${sums[$i]:0:64}; done
+                fi
+                if [ ${#links[@]} -gt 0 ]; then
+                        mapfile -d '' targets < <(printf '%s\0' "${links[@]}" | xargs -0 readlink -z --)
+                        for i in "${!links[@]}"; do target[${links[$i]}]=${targets[$i]}; done
+                fi
+                # getfattr prints "# file: NAME" (bytes outside 32..126 and
+                # backslashes as \ooo) and then "name=0xvalue" lines.
+                while IFS= read -r line; do
+                        if [[ $line == "# file: "* ]]; then
+                                line=${line#"# file: "}
+                                printf -v cur '%b' "${line//\\/\\0}"
+                        elif [ -n "$line" ]; then
+                                xat[$cur]+="$line"$'\n'
+                        fi
+                done < <(printf '%s\0' "${paths[@]}" |
+                        xargs -0 getfattr -h -d -m - -e hex --absolute-names -- 2>/dev/null)
+                for i in "${!paths[@]}"; do
+                        p=${paths[$i]}
+                        IFS=$'\t' read -r type mode owner size inode mtime dev <<<"${meta[$i]}"
+                        group=-
+                        case $type in
+                        "regular file" | "regular empty file")
+                                type=regular_file
+                                data=${sum[$p]}
+                                [ -n "${first[$inode]:-}" ] || first[$inode]=$p
+                                group=${first[$inode]}
+                                ;;
+                        "symbolic link") type=symlink data=${target[$p]} size=- ;;
+                        "character special file" | "block special file")
+                                type=${type// /_} data=$dev size=- ;;
+                        directory) type=directory data=- size=- mtime= ;;
+                        *) type=${type// /_} data=- ;;
+                        esac
+                        x=${xat[$p]:-}
+                        if [ -n "$x" ]; then
+                                x=$(LC_ALL=C sort <<<"${x%$'\n'}" | paste -sd, -)
+                        fi
+                        [ "${TREE_MANIFEST_MTIME:-0}" = 1 ] || mtime=
+                        printf '%q\t%s\t%s\t%s\t%s\t%q\t%q\t%s%s\n' "$p" "$type" "$mode" "$owner" \
+                                "$size" "$data" "$group" "${x:--}" "${mtime:+$'\t'$mtime}"
+                done
         )
 }

@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# goldroot create, ls, status, rm: names, the catalog link, disk use, and
+# all-or-nothing creation and removal.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+
+setup_file() {
+        instance_build_busybox
+}
+
+setup() {
+        instance_import_busybox
+}
+
+teardown() {
+        instance_teardown
+}
+
+@test "create: an instance links its image; ls, ls -q, status" {
+        "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5/24 --set ROLE=web
+        "$GOLDROOT" create --image bb:1 web2 --mode rw --hostname other
+        run "$GOLDROOT" ls -q
+        [ "$status" -eq 0 ]
+        [ "$output" = "$(printf 'web1\nweb2')" ]
+        run "$GOLDROOT" ls
+        [ "${lines[0]}" = "$(printf '%-4s  %-8s  %7s  %-24s  %-8s  %s' NAME STATE PID IMAGE MODE UPTIME)" ]
+        [[ "${lines[1]}" =~ ^web1\ +stopped\ +-\ +bb:1\ +ro\ +-$ ]]
+        [[ "${lines[2]}" =~ ^web2\ +stopped\ +-\ +bb:1\ +rw\ +-$ ]]
+        run "$GOLDROOT" status web2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"state:    stopped"* ]]
+        [[ "$output" == *"hostname: other"* ]]
+        [[ "$output" == *"(bb:1)"* ]]
+        run "$GOLDROOT" image links bb:1
+        [ "$output" = "$(printf 'web1\nweb2')" ]
+        grep -qx 'set.ROLE=web' "$GOLDROOT_STORE/instances/web1/identity"
+        grep -qx 'ip=10.0.0.5/24' "$GOLDROOT_STORE/instances/web1/identity"
+}
+
+@test "create: at most 16 KiB on disk before the first write, whatever the image's size" {
+        "$GOLDROOT" create small --image bb:1
+        [ "$(du -sk "$GOLDROOT_STORE/instances/small" | cut -f1)" -le 16 ]
+        # A bigger image costs a clone nothing more.
+        mkdir -p "$BATS_TEST_TMPDIR/big"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$BATS_TEST_TMPDIR/big/"
+        head -c 32M /dev/urandom >"$BATS_TEST_TMPDIR/big/usr/lib/blob"
+        "$GOLDROOT" image import big:1 "$BATS_TEST_TMPDIR/big" >/dev/null
+        "$GOLDROOT" create large --image big:1
+        [ "$(du -sk "$GOLDROOT_STORE/instances/large" | cut -f1)" -le 16 ]
+}
+
+@test "create: bad names are refused with exit 2 and one line" {
+        local name long
+        long=$(printf 'a%.0s' {1..65})
+        for name in "a/b" ".." "a..b" "$long" ".hidden" "sp ace" "caf$(printf '\351')"; do
+                run "$GOLDROOT" create "$name" --image bb:1
+                [ "$status" -eq 2 ]
+                [ "${#lines[@]}" -eq 1 ]
+                [[ "$output" == "goldroot: create $name: invalid instance name: "* ]]
+        done
+        # Anything starting with '-' is an option to getopt.
+        run "$GOLDROOT" create -x --image bb:1
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        run "$GOLDROOT" create "a/b" --image bb:1
+        [ "$output" = "goldroot: create a/b: invalid instance name: it contains '/'" ]
+        run "$GOLDROOT" create "$long" --image bb:1
+        [[ "$output" == *"longer than 64 characters" ]]
+        run "$GOLDROOT" create a..b --image bb:1
+        [[ "$output" == *"it contains '..'" ]]
+        # 64 is fine.
+        "$GOLDROOT" create "${long:1}" --hostname h64 --image bb:1
+        run "$GOLDROOT" ls -q
+        [ "$output" = "${long:1}" ]
+        [ ! -e "$GOLDROOT_STORE/instances/a" ]
+}
+
+@test "create: bad options are usage errors" {
+        run "$GOLDROOT" create web1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create: web1: --image IMG is required" ]
+        run "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create web1: bad --ip '10.0.0.5' (expected ADDR/PREFIX)" ]
+        run "$GOLDROOT" create web1 --image bb:1 --mode rx
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" create web1 --image bb:1 --net bridge:
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" create web1 --image bb:1 --set 1=a
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" create web_1 --image bb:1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create web_1: the name is not a valid hostname: give --hostname" ]
+        run "$GOLDROOT" create web1 --image nosuch:1
+        [ "$status" -eq 1 ]
+        printf 'root image - / bogus\n' >"$BATS_TEST_TMPDIR/bad.profile"
+        run "$GOLDROOT" create web1 --image bb:1 --profile "$BATS_TEST_TMPDIR/bad.profile"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"bad.profile:1:"* ]]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+}
+
+@test "create: an existing name fails and is left untouched" {
+        "$GOLDROOT" create web1 --image bb:1 --hostname first
+        local before
+        before=$(cat "$GOLDROOT_STORE/instances/web1/identity")
+        touch "$GOLDROOT_STORE/instances/web1/state/mine"
+        run "$GOLDROOT" create web1 --image bb:1 --hostname second
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: create web1: an instance of that name exists" ]
+        [ "$(cat "$GOLDROOT_STORE/instances/web1/identity")" = "$before" ]
+        [ -e "$GOLDROOT_STORE/instances/web1/state/mine" ]
+}
+
+@test "create: a crash before the catalog commit leaves nothing that counts" {
+        GOLDROOT_CRASH_AT=instance-create-before-commit run "$GOLDROOT" create web1 --image bb:1
+        [ "$status" -eq 137 ]
+        [ -d "$GOLDROOT_STORE/instances/web1" ]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        # ls cleaned the leftover directory up.
+        [ ! -e "$GOLDROOT_STORE/instances/web1" ]
+        "$GOLDROOT" create web1 --image bb:1
+}
+
+@test "rm: removes the row and the directory; image rm is refused while linked" {
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" create web2 --image bb:1
+        run "$GOLDROOT" image rm bb:1
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"linked by web1, web2"* ]]
+        "$GOLDROOT" rm web1
+        [ ! -e "$GOLDROOT_STORE/instances/web1" ]
+        run "$GOLDROOT" image links bb:1
+        [ "$output" = web2 ]
+        run "$GOLDROOT" rm web1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: instance web1: no such instance" ]
+        "$GOLDROOT" rm web2
+        "$GOLDROOT" image rm bb:1
+}
+
+@test "rm: all or nothing across a crash on either side of the commit" {
+        "$GOLDROOT" create web1 --image bb:1
+        GOLDROOT_CRASH_AT=instance-rm-before-commit run "$GOLDROOT" rm web1
+        [ "$status" -eq 137 ]
+        # Not committed: the instance is still whole.
+        run "$GOLDROOT" ls -q
+        [ "$output" = web1 ]
+        [ -e "$GOLDROOT_STORE/instances/web1/identity" ]
+
+        GOLDROOT_CRASH_AT=instance-rm-after-commit run "$GOLDROOT" rm web1
+        [ "$status" -eq 137 ]
+        # Committed: the instance is gone, and its directory with the next command.
+        [ -d "$GOLDROOT_STORE/instances/web1" ]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+}
+
+@test "ls --json and status --json" {
+        "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5/24 --net none
+        run "$GOLDROOT" ls --json
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '.[0].name' <<<"$output")" = web1 ]
+        [ "$(jq -r '.[0].state' <<<"$output")" = stopped ]
+        [ "$(jq -r '.[0].pid' <<<"$output")" = null ]
+        [ "$(jq -r '.[0].image_ref' <<<"$output")" = bb:1 ]
+        [ "$(jq -r '.[0].ip' <<<"$output")" = 10.0.0.5/24 ]
+        run "$GOLDROOT" status --json web1
+        [ "$(jq -r '.mode' <<<"$output")" = ro ]
+        [ "$(jq -r '.net' <<<"$output")" = none ]
+        [ "$(jq -r '.image | length' <<<"$output")" -eq 64 ]
+}
