@@ -363,8 +363,9 @@ static void print_human(GlobalOptions *g, Store *s, const char *name, const char
                 (void)merge_report_print(rep, stdout);
         switch (res) {
         case UPGRADE_BLOCKED:
-                printf("%s: refused: %zu type conflict%s; nothing changed\n", name,
-                       rep->n_type_conflicts, rep->n_type_conflicts == 1 ? "" : "s");
+                fflush(stdout);
+                log_error("upgrade %s: refused: %zu type conflict%s; nothing changed", name,
+                          rep->n_type_conflicts, rep->n_type_conflicts == 1 ? "" : "s");
                 break;
         case UPGRADE_DRY_RUN:
                 if (!g->quiet)
@@ -502,9 +503,7 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
                                 json_report_entries(&w, rep);
                         }
                         json_end_object(&w);
-                } else if (r < 0)
-                        printf("%s: failed\n", names[k]);
-                else
+                } else if (r >= 0)
                         print_human(g, s, names[k], from, to, &a, res, rep);
                 fflush(stdout);
                 done++;
@@ -522,7 +521,7 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
                 r = json_finish(&w);
                 if (r < 0)
                         return r;
-        } else if (n > 1 || failed) {
+        } else if (n > 1) {
                 size_t nf = strv_length(failed);
                 printf("%zu of %zu instance%s %s", n - nf, n, n == 1 ? "" : "s",
                        a.o.dry_run ? "can be upgraded" : "upgraded or current");
@@ -533,8 +532,6 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
                 }
                 printf("\n");
         }
-        if (failed)
-                return log_error_errno(EIO, "upgrade: %zu of %zu instance%s failed",
-                                       strv_length(failed), n, n == 1 ? "" : "s");
-        return 0;
+        /* Each failure was reported where it happened. */
+        return failed ? -EIO : 0;
 }
