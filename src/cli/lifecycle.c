@@ -4,6 +4,7 @@
  * over upgrade.h, commit.h and the merge engine.
  */
 #include "cli.h"
+#include "commit.h"
 #include "image-tree.h"
 #include "instance-cli.h"
 #include "instance.h"
@@ -92,6 +93,55 @@ int verb_diff(int argc, char **argv, GlobalOptions *g) {
         r = g->json ? merge_diff_print_json(d, stdout) : merge_diff_print(d, stdout);
         if (r < 0 || fflush(stdout) != 0)
                 return log_error_errno(r < 0 ? r : -EIO, "diff %s: cannot write: %m", inst->name);
+        return 0;
+}
+
+/* commit */
+
+int verb_commit(int argc, char **argv, GlobalOptions *g) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        _cleanup_free_ char *name = NULL, *tag = NULL, *parent = NULL;
+        CommitResult res;
+        Progress p;
+        int i, r;
+
+        i = parse_verb(argc, argv, g, "commit", "commit NAME NAME:TAG", NULL, NULL, NULL, NULL);
+        if (i < 0)
+                return verb_result(i);
+        if (argc - i != 2)
+                return cli_usage_error("commit", "expected NAME NAME:TAG");
+        r = image_ref_parse_tag(argv[i + 1], &name, &tag);
+        if (r < 0)
+                return r;
+        r = open_locked(g, "commit", 2, (char *[]){argv[0], argv[i], NULL}, 1, STORE_SHARED, &s,
+                        &inst);
+        if (r < 0)
+                return r;
+        parent = image_label(s, inst->row->image);
+        if (!parent)
+                return log_oom();
+        progress_init(&p, stderr, progress_style_for(stderr, g->quiet, g->verbose > 0), "commit",
+                      0);
+        r = commit_instance(s, inst, name, tag, &p, &res);
+        if (r < 0) {
+                progress_abort(&p);
+                return r;
+        }
+        progress_done(&p);
+        if (g->json) {
+                JsonWriter w;
+                json_init(&w, stdout);
+                json_begin_object(&w);
+                json_kv_string(&w, "id", res.id);
+                json_kv_string(&w, "parent", inst->row->image);
+                json_kv_uint(&w, "changes", res.changes);
+                json_end_object(&w);
+                return json_finish(&w);
+        }
+        if (!g->quiet)
+                printf("committed %s as %s:%s (%.12s, parent %s): %zu path%s changed\n", inst->name,
+                       name, tag, res.id, parent, res.changes, res.changes == 1 ? "" : "s");
         return 0;
 }
 

@@ -32,6 +32,7 @@ static const struct {
         {"diff", verb_diff, "show an instance's local changes against its image"},
         {"upgrade", verb_upgrade, "move instances to another image, merging their state"},
         {"rollback", verb_rollback, "undo an instance's last upgrade"},
+        {"commit", verb_commit, "freeze an instance into a new image version"},
 };
 
 static void help(FILE *out) {
