@@ -71,8 +71,8 @@ static int archive_fail(struct archive *a, const char *what, const char *entry) 
         /* Damaged input (libarchive's ARCHIVE_ERRNO_MISC, a file format or
          * decompression error) is bad input; a failing read of the file is not. */
         if (e == ENOMEM || e == EIO || e == ENOSPC)
-                return log_error_errno(e, "%s: %s%s%s: %m", what, entry ? "'" : "",
-                                       entry ?: "", entry ? "'" : "");
+                return log_error_errno(e, "%s: %s%s%s: %m", what, entry ? "'" : "", entry ?: "",
+                                       entry ? "'" : "");
         if (entry)
                 return log_error_errno(EBADMSG, "%s: archive entry '%s': %s", what, entry,
                                        msg ?: "damaged archive");
@@ -83,10 +83,10 @@ static int archive_fail(struct archive *a, const char *what, const char *entry) 
  * they are gzip, handed to libarchive through read callbacks. */
 typedef struct Reader {
         int fd;
-        uint8_t *in;       /* raw input buffer */
-        size_t in_len;     /* bytes of raw input buffered */
+        uint8_t *in;   /* raw input buffer */
+        size_t in_len; /* bytes of raw input buffered */
         size_t in_pos;
-        uint8_t *out;      /* inflated output, for gzip */
+        uint8_t *out; /* inflated output, for gzip */
         bool gzip, gzip_done, eof;
         z_stream z;
         uint64_t raw_bytes; /* consumed from the source, for progress */
@@ -226,8 +226,8 @@ static int entry_xattrs(struct archive_entry *ae, const char *what, const char *
                 if (e->n_xattrs >= (size_t)n)
                         break;
                 if (isempty(name) || strlen(name) > 255 || size > ARCHIVE_MAX_XATTR_SIZE)
-                        return log_error_errno(EBADMSG, "%s: archive entry '%s': bad xattr",
-                                               what, path);
+                        return log_error_errno(EBADMSG, "%s: archive entry '%s': bad xattr", what,
+                                               path);
                 /* libarchive's pax writer stores each xattr twice (LIBARCHIVE.xattr
                  * and SCHILY.xattr); the same value twice is one xattr. */
                 for (size_t i = 0; i < e->n_xattrs && !dup; i++)
@@ -264,8 +264,8 @@ static int id_from_archive(la_int64_t v, uint32_t *ret) {
         return 0;
 }
 
-static int import_file_data(ImageBuilder *b, struct archive *a, const char *what,
-                            const char *name, uint8_t *buf) {
+static int import_file_data(ImageBuilder *b, struct archive *a, const char *what, const char *name,
+                            uint8_t *buf) {
         for (;;) {
                 la_ssize_t n = archive_read_data(a, buf, ARCHIVE_BLOCK);
                 int r;
@@ -336,8 +336,8 @@ static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry
         case AE_IFLNK: {
                 const char *t = archive_entry_symlink(ae);
                 if (isempty(t) || strlen(t) >= PATH_MAX)
-                        return log_error_errno(EBADMSG, "%s: archive entry '%s': bad symlink",
-                                               what, name);
+                        return log_error_errno(EBADMSG, "%s: archive entry '%s': bad symlink", what,
+                                               name);
                 e.target = strdup(t);
                 if (!e.target)
                         return log_oom();
@@ -456,8 +456,7 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
         return 0;
 }
 
-int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p,
-                   uint64_t total_bytes) {
+int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint64_t total_bytes) {
         Reader rd;
         int r;
 

@@ -478,8 +478,7 @@ int catalog_image_tags(Catalog *c, const char *id, char ***ret) {
                           1, (const char *[]){id}, ret);
 }
 
-int catalog_link_instance(Catalog *c, const char *name, const char *image_id,
-                          const char *mode) {
+int catalog_link_instance(Catalog *c, const char *name, const char *image_id, const char *mode) {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r, rc;
 

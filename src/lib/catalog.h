@@ -24,7 +24,7 @@ typedef struct Catalog Catalog;
 
 typedef struct ImageInfo {
         char id[IMAGE_ID_LEN + 1];
-        char *parent; /* NULL: none */
+        char *parent;    /* NULL: none */
         int64_t created; /* seconds since the epoch */
         uint64_t size;   /* sum of the regular files' sizes */
         uint64_t files;  /* paths in the image, directories included */

@@ -650,12 +650,10 @@ int manifest_diff(const Manifest *a, const Manifest *b, manifest_diff_cb cb, voi
                 else
                         c = strcmp(a->entries[i].path, b->entries[j].path);
                 if (c < 0) {
-                        r = cb(DIFF_DELETED, a->entries[i].path, 0, &a->entries[i], NULL,
-                               userdata);
+                        r = cb(DIFF_DELETED, a->entries[i].path, 0, &a->entries[i], NULL, userdata);
                         i++;
                 } else if (c > 0) {
-                        r = cb(DIFF_ADDED, b->entries[j].path, 0, NULL, &b->entries[j],
-                               userdata);
+                        r = cb(DIFF_ADDED, b->entries[j].path, 0, NULL, &b->entries[j], userdata);
                         j++;
                 } else {
                         unsigned ch = manifest_entry_compare(&a->entries[i], &b->entries[j]);

@@ -31,17 +31,17 @@ typedef struct Xattr {
 } Xattr;
 
 typedef struct ManifestEntry {
-        char *path;    /* "/" or "/usr/bin/env" */
-        mode_t mode;   /* file type and permission bits */
+        char *path;  /* "/" or "/usr/bin/env" */
+        mode_t mode; /* file type and permission bits */
         uid_t uid;
         gid_t gid;
-        uint64_t size; /* regular files */
+        uint64_t size;               /* regular files */
         uint8_t digest[DIGEST_SIZE]; /* regular files: sha256 of the content */
-        char *target;  /* symlinks */
-        dev_t rdev;    /* character and block devices */
-        Xattr *xattrs; /* sorted by name */
+        char *target;                /* symlinks */
+        dev_t rdev;                  /* character and block devices */
+        Xattr *xattrs;               /* sorted by name */
         size_t n_xattrs;
-        char *link;    /* regular files: the first path of the hardlink group, or NULL */
+        char *link; /* regular files: the first path of the hardlink group, or NULL */
         int64_t mtime_sec;
         uint32_t mtime_nsec;
 } ManifestEntry;
@@ -98,7 +98,7 @@ enum {
         CHANGE_MODE = 1u << 2,
         CHANGE_OWNER = 1u << 3,
         CHANGE_XATTRS = 1u << 4,
-        CHANGE_LINKS = 1u << 5,   /* hardlink group */
+        CHANGE_LINKS = 1u << 5, /* hardlink group */
         CHANGE_CONTENT_MASK = CHANGE_TYPE | CHANGE_CONTENT,
 };
 unsigned manifest_entry_compare(const ManifestEntry *a, const ManifestEntry *b);

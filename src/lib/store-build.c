@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * store-build: ImageBuilder, which turns a stream of entries into an image
- * tree in staging/, deduplicating regular files against the object store,
- * and publishes it atomically.
+ * tree in staging/, deduplicating regular files against the object store;
+ * store-publish.c makes it visible atomically.
  *
  * New objects are linked into objects/ only at publish time, so a failed
  * build leaves nothing in the store; until then a new object lives only as a
@@ -13,70 +13,15 @@
 #include "store-internal.h"
 
 #include <limits.h>
-#include <linux/fs.h>
-#include <openssl/evp.h>
 #include <search.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/statvfs.h>
-#include <sys/xattr.h>
 #include <time.h>
 
 /* Files up to this size are hashed from memory and written only if new;
  * bigger ones from a stream are spilled into an O_TMPFILE as they arrive. */
 #define FILE_BUFFER_MAX (1u << 20)
-
-typedef struct BuildEntry {
-        ManifestEntry e;
-        uint64_t group; /* hardlink group, 0: none */
-        bool implicit;  /* a parent made up because the source had none */
-} BuildEntry;
-
-typedef struct PathKey {
-        const char *path; /* the entry's own string */
-        size_t index;
-} PathKey;
-
-typedef struct NewObject {
-        uint8_t digest[DIGEST_SIZE];
-        char *relpath;  /* a staging file that holds it */
-        bool replace;   /* the store's copy hit the link limit: replace it */
-} NewObject;
-
-struct ImageBuilder {
-        Store *store;
-        ImageBuilderOptions opts;
-        char *staging_name;
-        int staging_fd; /* staging/NAME, flock'ed while we live */
-        int root_fd;    /* staging/NAME/root */
-
-        BuildEntry *entries;
-        size_t n_entries, allocated;
-        void *paths; /* tsearch: PathKey */
-        uint64_t next_group;
-
-        void *objects; /* tsearch: NewObject by digest */
-        NewObject **new_objects;
-        size_t n_new_objects;
-
-        char *parent_rel; /* cached parent directory */
-        int parent_fd;
-
-        /* The regular file being written. */
-        bool in_file;
-        size_t cur;
-        EVP_MD_CTX *md;
-        uint8_t *buf;
-        size_t buf_len;
-        uint64_t file_size;
-        int spill_fd;
-        int source_fd;     /* add_file_fd: copy from here if new */
-        bool buf_overflow; /* source_fd mode: too big to keep in buf */
-
-        char **linked; /* objects linked at publish, for undo */
-        uint64_t items, bytes;
-        bool published;
-};
 
 static int path_key_compare(const void *a, const void *b) {
         return strcmp(((const PathKey *)a)->path, ((const PathKey *)b)->path);
@@ -92,129 +37,49 @@ void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJEC
         snprintf(ret, OBJECT_PATH_SIZE, "%.2s/%s", hex, hex + 2);
 }
 
-/* xattrs. Symlinks and special files cannot be opened for f*xattr, so they go
- * through /proc/self/fd/DIRFD/NAME with the l* calls, which act on NAME
- * itself and resolve only the directory fd's magic link. */
-
-static int xattrs_collect(const char *path, int fd, Xattr **ret, size_t *ret_n) {
-        _cleanup_free_ char *names = NULL;
-        Xattr *x = NULL;
-        size_t n = 0;
-        ssize_t len;
-        int r;
-
-        len = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
-        if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) {
-                len = 0;
-        } else if (len < 0)
-                return -errno;
-        if (len > 0) {
-                names = malloc(len);
-                if (!names)
-                        return -ENOMEM;
-                len = fd >= 0 ? flistxattr(fd, names, len) : llistxattr(path, names, len);
-                if (len < 0)
-                        return -errno;
-        }
-        for (char *k = names; k && k < names + len; k += strlen(k) + 1) {
-                ssize_t vn;
-                Xattr *t = realloc(x, (n + 1) * sizeof *x);
-                if (!t) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                x = t;
-                x[n] = (Xattr){.name = strdup(k)};
-                n++;
-                vn = fd >= 0 ? fgetxattr(fd, k, NULL, 0) : lgetxattr(path, k, NULL, 0);
-                if (vn < 0) {
-                        r = -errno;
-                        goto fail;
-                }
-                x[n - 1].value = malloc(vn + 1);
-                if (!x[n - 1].name || !x[n - 1].value) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                vn = fd >= 0 ? fgetxattr(fd, k, x[n - 1].value, vn)
-                             : lgetxattr(path, k, x[n - 1].value, vn);
-                if (vn < 0) {
-                        r = -errno;
-                        goto fail;
-                }
-                x[n - 1].size = (size_t)vn;
-        }
-        r = xattrs_sort(x, n);
-        if (r < 0)
-                goto fail;
-        *ret = x;
-        *ret_n = n;
-        return 0;
-fail:
-        xattrs_free(x, n);
-        return r;
-}
-
-int xattrs_read_fd(int fd, Xattr **ret, size_t *ret_n) {
-        return xattrs_collect(NULL, fd, ret, ret_n);
-}
-
-static int proc_child_path(int dirfd, const char *name, char **ret) {
-        return asprintf_safe(ret, "/proc/self/fd/%d/%s", dirfd, name);
-}
-
-int xattrs_read_at(int dirfd, const char *name, Xattr **ret, size_t *ret_n) {
-        _cleanup_free_ char *p = NULL;
-        if (proc_child_path(dirfd, name, &p) < 0)
-                return -ENOMEM;
-        return xattrs_collect(p, -EBADF, ret, ret_n);
-}
-
-int xattrs_apply_fd(int fd, const Xattr *x, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (fsetxattr(fd, x[i].name, x[i].value, x[i].size, 0) < 0)
-                        return -errno;
-        return 0;
-}
-
-int xattrs_apply_at(int dirfd, const char *name, const Xattr *x, size_t n) {
-        _cleanup_free_ char *p = NULL;
-        if (n == 0)
-                return 0;
-        if (proc_child_path(dirfd, name, &p) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (lsetxattr(p, x[i].name, x[i].value, x[i].size, 0) < 0)
-                        return -errno;
-        return 0;
-}
-
-static int xattrs_copy(const Xattr *x, size_t n, Xattr **ret) {
-        Xattr *c;
-
-        *ret = NULL;
-        if (n == 0)
-                return 0;
-        c = calloc(n, sizeof *c);
-        if (!c)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                c[i].name = strdup(x[i].name);
-                c[i].value = malloc(x[i].size + 1);
-                c[i].size = x[i].size;
-                if (!c[i].name || !c[i].value) {
-                        xattrs_free(c, n);
-                        return -ENOMEM;
-                }
-                memcpy(c[i].value, x[i].value, x[i].size);
-        }
-        *ret = c;
-        return 0;
-}
-
 /* Setup and teardown. */
 
 static int builder_insert(ImageBuilder *b, BuildEntry *be, size_t *ret_index);
+
+/* Creates and locks staging/RANDOM. Another command's recovery may take the
+ * lock of a directory we just made, before we do, and remove it: then we
+ * start over with another name. */
+static int builder_make_staging(ImageBuilder *b) {
+        Store *s = b->store;
+
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                _cleanup_close_ int fd = -EBADF;
+                char name[17];
+                struct stat a, now;
+                uint64_t rnd;
+
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        return log_error_errno(errno, "%s: getrandom: %m", b->opts.what);
+                snprintf(name, sizeof name, "%016llx", (unsigned long long)rnd);
+                if (mkdirat(s->staging_fd, name, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return log_error_errno(errno, "%s: creating staging directory: %m",
+                                               b->opts.what);
+                }
+                fd = openat(s->staging_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                /* Still ours, and still there? */
+                if (fstat(fd, &a) < 0 ||
+                    fstatat(s->staging_fd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    a.st_ino != now.st_ino || a.st_dev != now.st_dev)
+                        continue;
+                b->staging_name = strdup(name);
+                if (!b->staging_name) {
+                        (void)rm_rf_at(s->staging_fd, name);
+                        return log_oom();
+                }
+                b->staging_fd = TAKE_FD(fd);
+                return 0;
+        }
+        return log_error_errno(EBUSY, "%s: could not create a staging directory", b->opts.what);
+}
 
 int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret) {
         _cleanup_(image_builder_freep) ImageBuilder *b = NULL;
@@ -235,25 +100,9 @@ int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret
         if (!b->md)
                 return log_oom();
 
-        for (unsigned attempt = 0;; attempt++) {
-                uint64_t rnd = ((uint64_t)random() << 32) ^ (uint64_t)random() ^
-                               (uint64_t)getpid() << 16 ^ (uint64_t)time(NULL);
-                free(b->staging_name);
-                if (asprintf_safe(&b->staging_name, "%016llx", (unsigned long long)rnd) < 0)
-                        return log_oom();
-                if (mkdirat(s->staging_fd, b->staging_name, 0700) >= 0)
-                        break;
-                if (errno != EEXIST || attempt > 16)
-                        return log_error_errno(errno, "%s: creating staging directory: %m",
-                                               b->opts.what);
-        }
-        b->staging_fd = openat(s->staging_fd, b->staging_name,
-                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (b->staging_fd < 0)
-                return log_error_errno(errno, "%s: opening staging directory: %m", b->opts.what);
-        /* Marks the staging directory as alive for other goldroot commands. */
-        if (flock(b->staging_fd, LOCK_EX | LOCK_NB) < 0)
-                return log_error_errno(errno, "%s: locking staging directory: %m", b->opts.what);
+        r = builder_make_staging(b);
+        if (r < 0)
+                return r;
         if (mkdirat(b->staging_fd, "root", 0700) < 0)
                 return log_error_errno(errno, "%s: creating staging root: %m", b->opts.what);
         b->root_fd = openat(b->staging_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -358,12 +207,7 @@ static int builder_insert(ImageBuilder *b, BuildEntry *be, size_t *ret_index) {
         return 0;
 }
 
-/* Relative form of an absolute in-image path: "/a/b" -> "a/b", "/" -> ".". */
-static const char *rel(const char *path) {
-        return path_relative(path);
-}
-
-static int builder_fail(ImageBuilder *b, int r, const char *path, const char *why) {
+int builder_fail(ImageBuilder *b, int r, const char *path, const char *why) {
         if (r == -EBADMSG)
                 return log_error_errno(EBADMSG, "%s: '%s': %s", b->opts.what, path, why);
         return log_error_errno(r, "%s: '%s': %s: %m", b->opts.what, path, why);
@@ -445,7 +289,7 @@ static int builder_prepare(ImageBuilder *b, const char *path, bool is_dir, char 
         if (existing)
                 return builder_fail(b, -EBADMSG, norm,
                                     streq(norm, "/") && !is_dir ? "the root can only be a directory"
-                                                               : "duplicate entry");
+                                                                : "duplicate entry");
 
         slash = strrchr(norm, '/');
         if (strlen(slash + 1) > NAME_MAX)
@@ -482,42 +326,6 @@ static void progress_step(ImageBuilder *b, uint64_t bytes) {
         b->bytes += bytes;
         if (b->opts.progress)
                 progress_update(b->opts.progress, b->items, b->bytes);
-}
-
-/* Applies owner, xattrs, mode and mtime to a file we just made. chown comes
- * first because it clears set-id bits and security.capability. */
-static int apply_metadata_fd(int fd, const ManifestEntry *e) {
-        struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
-                                 {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}};
-        int r;
-
-        if (fchown(fd, e->uid, e->gid) < 0)
-                return -errno;
-        r = xattrs_apply_fd(fd, e->xattrs, e->n_xattrs);
-        if (r < 0)
-                return r;
-        if (fchmod(fd, e->mode & 07777) < 0)
-                return -errno;
-        if (futimens(fd, ts) < 0)
-                return -errno;
-        return 0;
-}
-
-static int apply_metadata_at(int dirfd, const char *name, const ManifestEntry *e) {
-        struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
-                                 {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}};
-        int r;
-
-        if (fchownat(dirfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        r = xattrs_apply_at(dirfd, name, e->xattrs, e->n_xattrs);
-        if (r < 0)
-                return r;
-        if (!S_ISLNK(e->mode) && fchmodat(dirfd, name, e->mode & 07777, 0) < 0)
-                return -errno;
-        if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        return 0;
 }
 
 int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
@@ -586,7 +394,7 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
                 r = -EBADMSG;
         }
         if (r >= 0 && !S_ISDIR(be.e.mode)) {
-                r = apply_metadata_at(pfd, name, &be.e);
+                r = metadata_apply_at(pfd, name, &be.e);
                 if (r < 0) {
                         r = builder_fail(b, r, be.e.path, "setting metadata");
                         manifest_entry_done(&be.e);
@@ -610,53 +418,10 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
 
 /* Regular files. */
 
-/* Copies all of src (from offset 0) into dst, reflinking when it can. */
-static int copy_fd_contents(int src, int dst) {
-        loff_t off_in = 0;
-
-        if (ioctl(dst, FICLONE, src) >= 0)
-                return 0;
-        for (;;) {
-                ssize_t n = copy_file_range(src, &off_in, dst, NULL, 1u << 30, 0);
-                if (n == 0)
-                        return 0;
-                if (n > 0)
-                        continue;
-                if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
-                        return -errno;
-                break;
-        }
-        for (;;) {
-                char buf[65536];
-                ssize_t n = pread(src, buf, sizeof buf, off_in);
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-                off_in += n;
-                for (ssize_t w = 0; w < n;) {
-                        ssize_t k = write(dst, buf + w, n - w);
-                        if (k < 0)
-                                return -errno;
-                        w += k;
-                }
-        }
-}
-
-static int write_all(int fd, const void *data, size_t n) {
-        for (size_t w = 0; w < n;) {
-                ssize_t k = write(fd, (const uint8_t *)data + w, n - w);
-                if (k < 0)
-                        return -errno;
-                w += (size_t)k;
-        }
-        return 0;
-}
-
 /* Where the current file's bytes are, for making a new copy. */
 typedef struct FileSource {
-        const void *buf; /* in memory, or */
-        int fd;          /* a file to copy from (spill, source or object) */
+        const void *buf;  /* in memory, or */
+        int fd;           /* a file to copy from (spill, source or object) */
         bool fd_is_spill; /* an O_TMPFILE we can link instead of copying */
 } FileSource;
 
@@ -681,7 +446,7 @@ static int materialize(ImageBuilder *b, int pfd, const char *name, const Manifes
                 if (r < 0)
                         return r;
         }
-        return apply_metadata_fd(fd, e);
+        return metadata_apply_fd(fd, e);
 }
 
 static int remember_new_object(ImageBuilder *b, const uint8_t od[static DIGEST_SIZE],
@@ -977,8 +742,7 @@ int image_builder_add_hardlink(ImageBuilder *b, const char *path, const char *ta
                 if (r == -EMLINK) {
                         src = openat_in_root_nofollow(b->root_fd, rel(tnorm), O_RDONLY, 0);
                         r = src < 0 ? src
-                                    : materialize(b, pfd, name, &be.e,
-                                                  &(FileSource){.fd = src});
+                                    : materialize(b, pfd, name, &be.e, &(FileSource){.fd = src});
                 }
                 if (r < 0) {
                         r = builder_fail(b, r, be.e.path, "creating hardlink");
@@ -992,179 +756,5 @@ int image_builder_add_hardlink(ImageBuilder *b, const char *path, const char *ta
                 return log_oom();
         }
         progress_step(b, 0);
-        return 0;
-}
-
-/* Publishing. */
-
-static int build_entry_compare(const void *a, const void *b) {
-        return strcmp(((const BuildEntry *)a)->e.path, ((const BuildEntry *)b)->e.path);
-}
-
-/* Sorts the entries, names each hardlink group after its first path and moves
- * everything into a manifest. The entry table is unusable afterwards. */
-static int builder_make_manifest(ImageBuilder *b, Manifest **ret) {
-        _cleanup_(manifest_freep) Manifest *m = NULL;
-        _cleanup_free_ const char **leader = NULL;
-        int r;
-
-        tdestroy(b->paths, free);
-        b->paths = NULL;
-        qsort(b->entries, b->n_entries, sizeof *b->entries, build_entry_compare);
-        leader = calloc(b->next_group + 1, sizeof *leader);
-        m = manifest_new();
-        if (!leader || !m)
-                return -ENOMEM;
-        for (size_t i = 0; i < b->n_entries; i++) {
-                BuildEntry *be = &b->entries[i];
-                if (be->group == 0)
-                        continue;
-                if (!leader[be->group])
-                        leader[be->group] = be->e.path;
-                be->e.link = strdup(leader[be->group]);
-                if (!be->e.link)
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; i < b->n_entries; i++) {
-                r = manifest_append(m, &b->entries[i].e);
-                if (r < 0)
-                        return r;
-        }
-        b->n_entries = 0;
-        *ret = TAKE_PTR(m);
-        return 0;
-}
-
-/* Directory metadata, deepest first, now that nothing will be added. */
-static int builder_finish_dirs(ImageBuilder *b, const Manifest *m) {
-        for (size_t i = m->n; i-- > 0;) {
-                const ManifestEntry *e = &m->entries[i];
-                _cleanup_close_ int fd = -EBADF;
-                int r;
-
-                if (!S_ISDIR(e->mode))
-                        continue;
-                fd = openat_in_root_nofollow(b->root_fd, rel(e->path), O_RDONLY | O_DIRECTORY, 0);
-                if (fd < 0)
-                        return builder_fail(b, fd, e->path, "opening directory");
-                r = apply_metadata_fd(fd, e);
-                if (r < 0)
-                        return builder_fail(b, r, e->path, "setting metadata");
-        }
-        return 0;
-}
-
-/* Makes this build's new files objects of the store. */
-static int builder_link_objects(ImageBuilder *b) {
-        int ofd = b->store->objects_fd;
-
-        for (size_t i = 0; i < b->n_new_objects; i++) {
-                NewObject *o = b->new_objects[i];
-                char opath[OBJECT_PATH_SIZE], sub[3];
-
-                object_path(o->digest, opath);
-                memcpy(sub, opath, 2);
-                sub[2] = 0;
-                if (mkdirat(ofd, sub, 0700) < 0 && errno != EEXIST)
-                        return log_error_errno(errno, "%s: creating objects/%s: %m",
-                                               b->opts.what, sub);
-                if (o->replace) {
-                        /* The old inode is at the link limit; later builds link this
-                         * one. Trees that use the old one keep it. */
-                        _cleanup_free_ char *tmp = NULL;
-                        if (asprintf_safe(&tmp, "%s/.tmp-%s", sub, b->staging_name) < 0)
-                                return log_oom();
-                        if (linkat(b->root_fd, o->relpath, ofd, tmp, 0) < 0 ||
-                            renameat(ofd, tmp, ofd, opath) < 0) {
-                                int r = -errno;
-                                (void)unlinkat(ofd, tmp, 0);
-                                return log_error_errno(r, "%s: replacing object %s: %m",
-                                                       b->opts.what, opath);
-                        }
-                        continue;
-                }
-                if (linkat(b->root_fd, o->relpath, ofd, opath, 0) < 0) {
-                        if (errno == EEXIST)
-                                continue; /* another build stored it meanwhile */
-                        return log_error_errno(errno, "%s: storing object %s: %m", b->opts.what,
-                                               opath);
-                }
-                if (strv_extend(&b->linked, opath) < 0)
-                        return log_oom();
-        }
-        return 0;
-}
-
-int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
-                          char ret_id[static DIGEST_HEX_SIZE]) {
-        _cleanup_(manifest_freep) Manifest *m = NULL;
-        Store *s = b->store;
-        ImageInfo info = {};
-        bool exists = false;
-        int r;
-
-        assert(b && !b->in_file && !b->published);
-        r = builder_make_manifest(b, &m);
-        if (r < 0)
-                return log_oom();
-        r = builder_finish_dirs(b, m);
-        if (r < 0)
-                return r;
-        r = manifest_id(m, info.id);
-        if (r < 0)
-                return log_error_errno(r, "%s: computing the image id: %m", b->opts.what);
-        manifest_totals(m, &info.files, &info.size);
-        r = builder_link_objects(b);
-        if (r < 0)
-                return r;
-        r = manifest_write_at(b->staging_fd, "manifest", m);
-        if (r < 0)
-                return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
-        /* One sync for the whole tree, instead of an fsync per file. */
-        if (syncfs(b->staging_fd) < 0)
-                return log_error_errno(errno, "%s: syncing the store: %m", b->opts.what);
-        crash_point("import-before-rename");
-
-        if (renameat(s->staging_fd, b->staging_name, s->images_fd, info.id) < 0) {
-                if (errno != EEXIST && errno != ENOTEMPTY)
-                        return log_error_errno(errno, "%s: publishing images/%s: %m",
-                                               b->opts.what, info.id);
-                exists = true; /* same content as an image we have: reuse it */
-        } else {
-                b->published = true;
-                if (fsync(s->images_fd) < 0)
-                        return log_error_errno(errno, "%s: syncing images/: %m", b->opts.what);
-        }
-        crash_point("import-after-rename");
-
-        info.created = (int64_t)time(NULL);
-        info.parent = (char *)(p ? p->parent : NULL);
-        r = catalog_begin(s->catalog);
-        if (r < 0)
-                return r;
-        r = catalog_add_image(s->catalog, &info);
-        if (r >= 0 && p && p->name)
-                r = catalog_set_tag(s->catalog, p->name, p->tag, info.id);
-        if (r < 0) {
-                catalog_rollback(s->catalog);
-                return r;
-        }
-        r = catalog_commit(s->catalog);
-        if (r < 0)
-                return r;
-        if (exists) {
-                /* Our duplicate tree goes; the objects it linked stay for the
-                 * existing tree, which links the same ones. */
-                strv_free(b->linked);
-                b->linked = NULL;
-        }
-        b->published = true;
-        if (exists) {
-                r = rm_rf_at(s->staging_fd, b->staging_name);
-                if (r < 0)
-                        log_warning_errno(r, "%s: removing staging/%s: %m", b->opts.what,
-                                          b->staging_name);
-        }
-        memcpy(ret_id, info.id, DIGEST_HEX_SIZE);
         return 0;
 }

@@ -36,8 +36,12 @@ static int export_erofs(Store *s, const char *id, const char *tmp, const char *p
         _cleanup_free_ char *root = store_image_root_path(s, id);
         _cleanup_close_ int out = -EBADF;
         posix_spawn_file_actions_t fa;
-        char *argv[] = {(char *)"mkfs.erofs", (char *)"--quiet", (char *)"--preserve-mtime",
-                        (char *)tmp, root, NULL};
+        char *argv[] = {(char *)"mkfs.erofs",
+                        (char *)"--quiet",
+                        (char *)"--preserve-mtime",
+                        (char *)tmp,
+                        root,
+                        NULL};
         char msg[512];
         pid_t pid;
         int r, status;
@@ -82,7 +86,8 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
 
         if (streq(path, "-")) {
                 if (format != EXPORT_TAR)
-                        return log_error_errno(EINVAL, "export: erofs cannot go to standard output");
+                        return log_error_errno(EINVAL,
+                                               "export: erofs cannot go to standard output");
                 if (isatty(STDOUT_FILENO))
                         return log_error_errno(EINVAL,
                                                "export: refusing to write a tarball to a terminal");

@@ -6,6 +6,8 @@
 
 #include "store.h"
 
+#include <openssl/evp.h>
+
 struct Store {
         char *path;
         int dirfd;
@@ -27,3 +29,73 @@ int xattrs_read_fd(int fd, Xattr **ret, size_t *ret_n);
 int xattrs_read_at(int dirfd, const char *name, Xattr **ret, size_t *ret_n);
 int xattrs_apply_fd(int fd, const Xattr *x, size_t n);
 int xattrs_apply_at(int dirfd, const char *name, const Xattr *x, size_t n);
+int xattrs_copy(const Xattr *x, size_t n, Xattr **ret);
+
+/* Owner, xattrs, mode and mtime of e onto a file we made (chown first: it
+ * clears set-id bits and security.capability). The _at form does not follow
+ * a symlink at name. */
+int metadata_apply_fd(int fd, const ManifestEntry *e);
+int metadata_apply_at(int dirfd, const char *name, const ManifestEntry *e);
+/* Copies all of src (from offset 0) to dst, reflinking when it can. */
+int copy_fd_contents(int src, int dst);
+int write_all(int fd, const void *data, size_t n);
+
+/* ImageBuilder's state, shared by store-build.c (adding entries) and
+ * store-publish.c (finishing). */
+typedef struct BuildEntry {
+        ManifestEntry e;
+        uint64_t group; /* hardlink group, 0: none */
+        bool implicit;  /* a parent made up because the source had none */
+} BuildEntry;
+
+typedef struct PathKey {
+        const char *path; /* the entry's own string */
+        size_t index;
+} PathKey;
+
+typedef struct NewObject {
+        uint8_t digest[DIGEST_SIZE];
+        char *relpath; /* a staging file that holds it */
+        bool replace;  /* the store's copy hit the link limit: replace it */
+} NewObject;
+
+struct ImageBuilder {
+        Store *store;
+        ImageBuilderOptions opts;
+        char *staging_name;
+        int staging_fd; /* staging/NAME, flock'ed while we live */
+        int root_fd;    /* staging/NAME/root */
+
+        BuildEntry *entries;
+        size_t n_entries, allocated;
+        void *paths; /* tsearch: PathKey */
+        uint64_t next_group;
+
+        void *objects; /* tsearch: NewObject by digest */
+        NewObject **new_objects;
+        size_t n_new_objects;
+
+        char *parent_rel; /* cached parent directory */
+        int parent_fd;
+
+        /* The regular file being written. */
+        bool in_file;
+        size_t cur;
+        EVP_MD_CTX *md;
+        uint8_t *buf;
+        size_t buf_len;
+        uint64_t file_size;
+        int spill_fd;
+        int source_fd;     /* add_file_fd: copy from here if new */
+        bool buf_overflow; /* source_fd mode: too big to keep in buf */
+
+        char **linked; /* objects linked at publish, for undo */
+        uint64_t items, bytes;
+        bool published;
+};
+
+/* Relative form of an absolute in-image path: "/a/b" -> "a/b", "/" -> ".". */
+static inline const char *rel(const char *path) {
+        return path_relative(path);
+}
+int builder_fail(ImageBuilder *b, int r, const char *path, const char *why);

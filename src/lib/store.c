@@ -72,8 +72,8 @@ static int recover_staging(Store *s) {
                 log_debug("store: removing stale staging %s", de->d_name);
                 r = rm_rf_at(s->staging_fd, de->d_name);
                 if (r < 0 && ret == 0)
-                        ret = log_error_errno(r, "store %s: removing stale staging/%s: %m",
-                                              s->path, de->d_name);
+                        ret = log_error_errno(r, "store %s: removing stale staging/%s: %m", s->path,
+                                              de->d_name);
         }
         closedir(d);
         return ret;
@@ -142,7 +142,7 @@ static int store_lock(Store *s, StoreLock want) {
                         r = recover_images(s);
                         if (r < 0)
                                 return r;
-                        }
+                }
         } else
                 return log_error_errno(errno, "store %s: lock: %m", s->path);
         /* Staging has its own per-builder locks, so any holder may clean it. */
@@ -378,9 +378,8 @@ int store_remove_image(Store *s, const char *ref) {
                         list = t;
                 }
                 catalog_rollback(s->catalog);
-                return log_error_errno(EBUSY,
-                                       "image %s is linked by %s: upgrade or remove them first",
-                                       ref, list);
+                return log_error_errno(
+                        EBUSY, "image %s is linked by %s: upgrade or remove them first", ref, list);
         }
         r = catalog_remove_image(s->catalog, id);
         if (r < 0)
@@ -424,7 +423,9 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
                 while ((errno = 0, de = readdir(d))) {
                         struct stat sb;
 
-                        if (de->d_name[0] == '.')
+                        /* (".tmp-*" names are left by a build that crashed while
+                         * replacing an object; they are garbage like the rest.) */
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                                 continue;
                         if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
                                 if (errno == ENOENT)
@@ -439,8 +440,8 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
                                 continue;
                         }
                         if (unlinkat(fd, de->d_name, 0) < 0) {
-                                r = log_error_errno(errno, "store: removing objects/%s/%s: %m",
-                                                    sub, de->d_name);
+                                r = log_error_errno(errno, "store: removing objects/%s/%s: %m", sub,
+                                                    de->d_name);
                                 break;
                         }
                         st.objects_removed++;

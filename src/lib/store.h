@@ -142,8 +142,7 @@ int store_import(Store *s, const char *source, const ImportOptions *o,
                  char ret_id[static DIGEST_HEX_SIZE]);
 
 /* The tar importer (archive.c), for a source already opened. */
-int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p,
-                   uint64_t total_bytes);
+int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint64_t total_bytes);
 
 typedef enum ExportFormat {
         EXPORT_TAR,

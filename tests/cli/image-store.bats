@@ -329,3 +329,41 @@ m /srv/odd"
         [ "$status" -eq 0 ]
         [[ "$output" == *"export: "*" files "* ]]
 }
+
+@test "concurrent imports and gc wait for each other instead of failing" {
+        busybox_rootfs "$W/src"
+        for i in 1 2 3 4; do
+                cp -a "$W/src" "$W/t$i"
+                echo "$i" >"$W/t$i/etc/n"
+        done
+        pids=()
+        for i in 1 2 3 4; do
+                "$GOLDROOT" image import "c:$i" "$W/t$i" >"$W/out$i" 2>&1 &
+                pids+=($!)
+        done
+        "$GOLDROOT" image gc >"$W/gc.out" 2>&1 &
+        pids+=($!)
+        "$GOLDROOT" image ls >"$W/ls.out" 2>&1 &
+        pids+=($!)
+        for p in "${pids[@]}"; do
+                wait "$p"
+        done
+        for i in 1 2 3 4; do
+                run "$GOLDROOT" image diff c:1 "c:$i"
+                [ "$status" -eq 0 ]
+                if [ "$i" -eq 1 ]; then
+                        [ -z "$output" ]
+                else
+                        [ "$output" = "M /etc/n" ]
+                fi
+        done
+        # Whatever gc ran into, every image is whole and nothing is garbage.
+        run "$GOLDROOT" image gc --json
+        [[ "$output" == '{"objects_removed":0,'* ]]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
+        run "$GOLDROOT" image export c:4 "$W/c4.tar"
+        [ "$status" -eq 0 ]
+        mkdir "$W/x"
+        tar --xattrs --xattrs-include='*' -C "$W/x" -xf "$W/c4.tar" 2>/dev/null
+        diff <(tree_manifest "$W/t4") <(tree_manifest "$W/x")
+}

@@ -36,3 +36,66 @@ in_instance() {
         shift
         "$GOLDROOT" exec "$name" -- "$@"
 }
+
+# For suites that share one store (and its imported images) across tests:
+# call in setup(); instance_teardown_shared in teardown() removes instances.
+instance_shared_store() {
+        export GOLDROOT_STORE=$BATS_FILE_TMPDIR/store
+}
+
+instance_teardown_shared() {
+        local n
+        [ -e "$GOLDROOT_STORE/catalog.db" ] || return 0
+        for n in $("$GOLDROOT" ls -q 2>/dev/null); do
+                "$GOLDROOT" rm --force "$n" || true
+        done
+}
+
+# The Redpaper acceptance (DESIGN §3) on image IMG: two ro instances.
+redpaper_acceptance() {
+        local img=$1 p out
+        "$GOLDROOT" create rp-a --image "$img"
+        "$GOLDROOT" create rp-b --image "$img"
+        "$GOLDROOT" start rp-a -- sleep 100000
+        "$GOLDROOT" start rp-b -- sleep 100000
+
+        "$GOLDROOT" exec rp-a -- touch /etc/foo /var/foo /root/foo /srv/foo /tmp/foo
+        for p in /foo /usr/foo /opt/foo; do
+                if out=$("$GOLDROOT" exec rp-a -- touch "$p" 2>&1); then
+                        echo "touch $p succeeded" >&2
+                        return 1
+                fi
+                [[ "$out" == *"Read-only file system"* ]] || { echo "touch $p: $out" >&2; return 1; }
+        done
+        # Even root, even after a remount attempt.
+        ! "$GOLDROOT" exec rp-a -- mount -o remount,rw / 2>/dev/null
+        out=$("$GOLDROOT" exec rp-a -- touch /usr/foo 2>&1) && return 1
+        [[ "$out" == *"Read-only file system"* ]]
+
+        # The other instance of the same image sees none of it.
+        for p in /etc/foo /var/foo /root/foo /srv/foo /tmp/foo; do
+                ! "$GOLDROOT" exec rp-b -- test -e "$p"
+        done
+        # Own hostnames and machine ids, none of them the image's.
+        [ "$("$GOLDROOT" exec rp-a -- hostname)" = rp-a ]
+        [ "$("$GOLDROOT" exec rp-b -- hostname)" = rp-b ]
+        local ida idb
+        ida=$("$GOLDROOT" exec rp-a -- cat /etc/machine-id)
+        idb=$("$GOLDROOT" exec rp-b -- cat /etc/machine-id)
+        [[ "$ida" =~ ^[0-9a-f]{32}$ ]]
+        [[ "$idb" =~ ^[0-9a-f]{32}$ ]]
+        [ "$ida" != "$idb" ]
+        [ "$ida" != "$IMAGE_MACHINE_ID" ]
+        [ "$idb" != "$IMAGE_MACHINE_ID" ]
+
+        # After stop and start, everything but /tmp/foo is still there.
+        "$GOLDROOT" stop rp-a
+        "$GOLDROOT" start rp-a -- sleep 100000
+        for p in /etc/foo /var/foo /root/foo /srv/foo; do
+                "$GOLDROOT" exec rp-a -- test -e "$p"
+        done
+        ! "$GOLDROOT" exec rp-a -- test -e /tmp/foo
+        [ "$("$GOLDROOT" exec rp-a -- cat /etc/machine-id)" = "$ida" ]
+        "$GOLDROOT" stop rp-a
+        "$GOLDROOT" stop rp-b
+}

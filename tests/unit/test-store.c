@@ -467,8 +467,9 @@ static void test_resolve(void **state) {
 
         assert_int_equal(store_resolve(f->s, "base:v1", id), 0);
         assert_string_equal(id, i2.id);
-        assert_int_equal(store_resolve(f->s, "abcd00000000000000000000000000000000000000000000000"
-                                             "0000000000001",
+        assert_int_equal(store_resolve(f->s,
+                                       "abcd00000000000000000000000000000000000000000000000"
+                                       "0000000000001",
                                        id),
                          0);
         assert_string_equal(id, i1.id);
@@ -565,9 +566,9 @@ static void test_recovery(void **state) {
         Fixture *f = *state;
         _cleanup_free_ char *stale = path_join(f->store, "staging", "stale");
         _cleanup_free_ char *live = path_join(f->store, "staging", "live");
-        _cleanup_free_ char *orphan = path_join(
-                f->store, "images",
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        _cleanup_free_ char *orphan =
+                path_join(f->store, "images",
+                          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         _cleanup_free_ char *inner = path_join(stale, "root");
         char id[65];
         int lockfd;

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * store-publish: the end of an ImageBuilder: the manifest and image id, the
+ * directories' metadata, new objects linked into objects/, one sync, the
+ * rename into images/ and the catalog transaction.
+ */
+#include "fsutil.h"
+#include "store-internal.h"
+
+#include <search.h>
+#include <time.h>
+
+static int build_entry_compare(const void *a, const void *b) {
+        return strcmp(((const BuildEntry *)a)->e.path, ((const BuildEntry *)b)->e.path);
+}
+
+/* Sorts the entries, names each hardlink group after its first path and moves
+ * everything into a manifest. The entry table is unusable afterwards. */
+static int builder_make_manifest(ImageBuilder *b, Manifest **ret) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ const char **leader = NULL;
+        int r;
+
+        tdestroy(b->paths, free);
+        b->paths = NULL;
+        qsort(b->entries, b->n_entries, sizeof *b->entries, build_entry_compare);
+        leader = calloc(b->next_group + 1, sizeof *leader);
+        m = manifest_new();
+        if (!leader || !m)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_entries; i++) {
+                BuildEntry *be = &b->entries[i];
+                if (be->group == 0)
+                        continue;
+                if (!leader[be->group])
+                        leader[be->group] = be->e.path;
+                be->e.link = strdup(leader[be->group]);
+                if (!be->e.link)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < b->n_entries; i++) {
+                r = manifest_append(m, &b->entries[i].e);
+                if (r < 0)
+                        return r;
+        }
+        b->n_entries = 0;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* Directory metadata, deepest first, now that nothing will be added. */
+static int builder_finish_dirs(ImageBuilder *b, const Manifest *m) {
+        for (size_t i = m->n; i-- > 0;) {
+                const ManifestEntry *e = &m->entries[i];
+                _cleanup_close_ int fd = -EBADF;
+                int r;
+
+                if (!S_ISDIR(e->mode))
+                        continue;
+                fd = openat_in_root_nofollow(b->root_fd, rel(e->path), O_RDONLY | O_DIRECTORY, 0);
+                if (fd < 0)
+                        return builder_fail(b, fd, e->path, "opening directory");
+                r = metadata_apply_fd(fd, e);
+                if (r < 0)
+                        return builder_fail(b, r, e->path, "setting metadata");
+        }
+        return 0;
+}
+
+/* Makes this build's new files objects of the store. */
+static int builder_link_objects(ImageBuilder *b) {
+        int ofd = b->store->objects_fd;
+
+        for (size_t i = 0; i < b->n_new_objects; i++) {
+                NewObject *o = b->new_objects[i];
+                char opath[OBJECT_PATH_SIZE], sub[3];
+
+                object_path(o->digest, opath);
+                memcpy(sub, opath, 2);
+                sub[2] = 0;
+                if (mkdirat(ofd, sub, 0700) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "%s: creating objects/%s: %m", b->opts.what,
+                                               sub);
+                if (o->replace) {
+                        /* The old inode is at the link limit; later builds link this
+                         * one. Trees that use the old one keep it. */
+                        _cleanup_free_ char *tmp = NULL;
+                        if (asprintf_safe(&tmp, "%s/.tmp-%s", sub, b->staging_name) < 0)
+                                return log_oom();
+                        if (linkat(b->root_fd, o->relpath, ofd, tmp, 0) < 0 ||
+                            renameat(ofd, tmp, ofd, opath) < 0) {
+                                int r = -errno;
+                                (void)unlinkat(ofd, tmp, 0);
+                                return log_error_errno(r, "%s: replacing object %s: %m",
+                                                       b->opts.what, opath);
+                        }
+                        continue;
+                }
+                if (linkat(b->root_fd, o->relpath, ofd, opath, 0) < 0) {
+                        if (errno == EEXIST)
+                                continue; /* another build stored it meanwhile */
+                        return log_error_errno(errno, "%s: storing object %s: %m", b->opts.what,
+                                               opath);
+                }
+                if (strv_extend(&b->linked, opath) < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
+int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
+                          char ret_id[static DIGEST_HEX_SIZE]) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        Store *s = b->store;
+        ImageInfo info = {};
+        bool exists = false;
+        int r;
+
+        assert(b && !b->in_file && !b->published);
+        r = builder_make_manifest(b, &m);
+        if (r < 0)
+                return log_oom();
+        r = builder_finish_dirs(b, m);
+        if (r < 0)
+                return r;
+        r = manifest_id(m, info.id);
+        if (r < 0)
+                return log_error_errno(r, "%s: computing the image id: %m", b->opts.what);
+        manifest_totals(m, &info.files, &info.size);
+        r = builder_link_objects(b);
+        if (r < 0)
+                return r;
+        r = manifest_write_at(b->staging_fd, "manifest", m);
+        if (r < 0)
+                return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
+        /* One sync for the whole tree, instead of an fsync per file. */
+        if (syncfs(b->staging_fd) < 0)
+                return log_error_errno(errno, "%s: syncing the store: %m", b->opts.what);
+        crash_point("import-before-rename");
+
+        if (renameat(s->staging_fd, b->staging_name, s->images_fd, info.id) < 0) {
+                if (errno != EEXIST && errno != ENOTEMPTY)
+                        return log_error_errno(errno, "%s: publishing images/%s: %m", b->opts.what,
+                                               info.id);
+                exists = true; /* same content as an image we have: reuse it */
+        } else {
+                b->published = true;
+                if (fsync(s->images_fd) < 0)
+                        return log_error_errno(errno, "%s: syncing images/: %m", b->opts.what);
+        }
+        crash_point("import-after-rename");
+
+        info.created = (int64_t)time(NULL);
+        info.parent = (char *)(p ? p->parent : NULL);
+        r = catalog_begin(s->catalog);
+        if (r < 0)
+                return r;
+        r = catalog_add_image(s->catalog, &info);
+        if (r >= 0 && p && p->name)
+                r = catalog_set_tag(s->catalog, p->name, p->tag, info.id);
+        if (r < 0) {
+                catalog_rollback(s->catalog);
+                return r;
+        }
+        r = catalog_commit(s->catalog);
+        if (r < 0)
+                return r;
+        if (exists) {
+                /* Our duplicate tree goes; the objects it linked stay for the
+                 * existing tree, which links the same ones. */
+                strv_free(b->linked);
+                b->linked = NULL;
+        }
+        b->published = true;
+        if (exists) {
+                r = rm_rf_at(s->staging_fd, b->staging_name);
+                if (r < 0)
+                        log_warning_errno(r, "%s: removing staging/%s: %m", b->opts.what,
+                                          b->staging_name);
+        }
+        memcpy(ret_id, info.id, DIGEST_HEX_SIZE);
+        return 0;
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bats
+# First-start personalization: hostname, hosts, machine id, network files,
+# the whole-token rewrite of the image's identity, ssh host keys, firstboot.d
+# hooks that run exactly once, and personalize --again.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+
+setup_file() {
+        instance_build_busybox
+        local d=$BATS_FILE_TMPDIR/pers
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$d/"
+        echo "Welcome to gold at 10.0.0.1 (gateway 10.0.0.12, host goldroot)" >"$d/etc/motd"
+        printf '127.0.0.1 localhost\n10.0.0.1 gold\n' >"$d/etc/hosts"
+        mkdir -p "$d/etc/goldroot/firstboot.d"
+        cat >"$d/etc/goldroot/firstboot.d/10-count" <<'EOS'
+#!/bin/sh
+echo "run as $(hostname) role=$GOLDROOT_ROLE" >>/var/firstboot.log
+EOS
+        cat >"$d/etc/goldroot/firstboot.d/20-order" <<'EOS'
+#!/bin/sh
+echo second >>/var/firstboot.log
+EOS
+        echo 'never runs' >"$d/etc/goldroot/firstboot.d/15-not-executable"
+        chmod 0755 "$d/etc/goldroot/firstboot.d/10-count" "$d/etc/goldroot/firstboot.d/20-order"
+        # Not openssh: a stand-in that makes host keys the way ssh-keygen -A does.
+        cat >"$d/usr/bin/ssh-keygen" <<'EOS'
+#!/bin/sh
+[ "$1" = -A ] || exit 2
+mkdir -p /etc/ssh
+for t in rsa ecdsa ed25519; do
+        [ -e /etc/ssh/ssh_host_${t}_key ] ||
+                head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >/etc/ssh/ssh_host_${t}_key
+done
+EOS
+        chmod 0755 "$d/usr/bin/ssh-keygen"
+}
+
+setup() {
+        instance_import_busybox
+        "$GOLDROOT" image import pers:1 "$BATS_FILE_TMPDIR/pers" >/dev/null
+}
+
+teardown() {
+        instance_teardown
+}
+
+@test "personalize: hostname, hosts entry, machine id and network files at the first start" {
+        "$GOLDROOT" create web1 --image bb:1 --hostname web1.example.com --ip 10.77.0.5/24 \
+                --gateway 10.77.0.1 --dns 10.77.0.53 --dns 10.77.0.54
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(in_instance web1 hostname)" = web1.example.com ]
+        [ "$(in_instance web1 cat /etc/hostname)" = web1.example.com ]
+        run in_instance web1 cat /etc/hosts
+        [[ "$output" == *"127.0.0.1 localhost"* ]]
+        [[ "$output" == *"$(printf '10.77.0.5\tweb1.example.com web1\t# goldroot')"* ]]
+        run in_instance web1 cat /etc/resolv.conf
+        [[ "$output" == *"nameserver 10.77.0.53"*"nameserver 10.77.0.54"* ]]
+        # busybox has ifup, so the image uses ifupdown.
+        run in_instance web1 cat /etc/network/interfaces
+        [[ "$output" == *"iface eth0 inet static"* ]]
+        [[ "$output" == *"address 10.77.0.5/24"* ]]
+        [[ "$output" == *"gateway 10.77.0.1"* ]]
+        [[ "$output" == *"dns-nameservers 10.77.0.53 10.77.0.54"* ]]
+        # No systemd-networkd in the image, so no .network file.
+        ! in_instance web1 test -e /etc/systemd/network/80-goldroot-eth0.network
+        local mid
+        mid=$(in_instance web1 cat /etc/machine-id)
+        [ "$mid" = "$(sed -n 's/^machine_id=//p' "$GOLDROOT_STORE/instances/web1/identity")" ]
+        [ "$mid" != "$IMAGE_MACHINE_ID" ]
+        # The image itself is untouched.
+        local img
+        img=$(jq -r .root <<<"$("$GOLDROOT" image inspect --json bb:1)")
+        [ "$(cat "$img/etc/hostname")" = gold ]
+        [ "$(cat "$img/etc/machine-id")" = "$IMAGE_MACHINE_ID" ]
+}
+
+@test "personalize: the image's recorded identity is rewritten as whole tokens only" {
+        # `goldroot commit` records an image's identity; until it exists, the
+        # test records one in the catalog itself.
+        sqlite3 "$GOLDROOT_STORE/catalog.db" \
+                "UPDATE images SET hostname = 'gold', address = '10.0.0.1/24' WHERE id IN
+                 (SELECT image FROM tags WHERE name = 'pers')"
+        "$GOLDROOT" create web1 --image pers:1 --ip 10.0.0.5/24
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(in_instance web1 cat /etc/motd)" = "Welcome to web1 at 10.0.0.5 (gateway 10.0.0.12, host goldroot)" ]
+        run in_instance web1 cat /etc/hosts
+        [[ "$output" == *"10.0.0.5 web1"* ]]
+        ! grep -qw gold <<<"$output"
+}
+
+@test "personalize: firstboot.d hooks run once, in name order; ssh host keys per instance; --again redoes it" {
+        "$GOLDROOT" create web1 --image pers:1 --set ROLE=frontend
+        "$GOLDROOT" create web2 --image pers:1
+        "$GOLDROOT" start web1 -- sleep 1000
+        "$GOLDROOT" start web2 -- sleep 1000
+        [ "$(in_instance web1 cat /var/firstboot.log)" = "$(printf 'run as web1 role=frontend\nsecond')" ]
+        local k1 k2
+        k1=$(in_instance web1 cat /etc/ssh/ssh_host_ed25519_key)
+        k2=$(in_instance web2 cat /etc/ssh/ssh_host_ed25519_key)
+        [ -n "$k1" ] && [ "$k1" != "$k2" ]
+        local img
+        img=$(jq -r .root <<<"$("$GOLDROOT" image inspect --json pers:1)")
+        [ ! -e "$img/etc/ssh" ]
+
+        # Not again at the next start.
+        "$GOLDROOT" stop web1
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(in_instance web1 cat /var/firstboot.log | wc -l)" -eq 2 ]
+        [ "$(in_instance web1 cat /etc/ssh/ssh_host_ed25519_key)" = "$k1" ]
+
+        # personalize refuses a running instance, and without --again does nothing.
+        run "$GOLDROOT" personalize web1
+        [ "$status" -eq 1 ]
+        [[ "$output" == "goldroot: personalize web1: the instance is running (pid "* ]]
+        "$GOLDROOT" stop web1
+        run "$GOLDROOT" -v personalize web1
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"done already (use --again to redo it)"* ]]
+        "$GOLDROOT" personalize web1 --again
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(in_instance web1 cat /var/firstboot.log | wc -l)" -eq 4 ]
+}
+
+@test "personalize: a failing hook fails the start; the next start runs the hooks again" {
+        local d=$BATS_TEST_TMPDIR/failing
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/pers/." "$d/"
+        # Fails at its first run, succeeds at the second.
+        printf '#!/bin/sh
+echo attempt >>/var/attempts
+[ "$(wc -l </var/attempts)" -ge 2 ] || exit 5
+' \
+                >"$d/etc/goldroot/firstboot.d/30-flaky"
+        chmod 0755 "$d/etc/goldroot/firstboot.d/30-flaky"
+        "$GOLDROOT" image import failing:1 "$d" >/dev/null
+        "$GOLDROOT" create web1 --image failing:1
+        run "$GOLDROOT" start web1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: personalize web1: /etc/goldroot/firstboot.d/30-flaky failed with exit status 5 (see run/console.log)" ]
+        run "$GOLDROOT" status web1
+        [[ "$output" == *"state:    stopped"* ]]
+
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(in_instance web1 cat /var/attempts | wc -l)" -eq 2 ]
+        [ "$(in_instance web1 grep -c 'run as' /var/firstboot.log)" -eq 2 ]
+        "$GOLDROOT" stop web1
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(in_instance web1 cat /var/attempts | wc -l)" -eq 2 ]
+}
+
+@test "personalize: a symlink planted at /etc/hostname is replaced, not followed" {
+        local d=$BATS_TEST_TMPDIR/hostile
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$d/"
+        echo "host file" >"$BATS_TEST_TMPDIR/hostfile"
+        rm "$d/etc/hostname" "$d/etc/hosts"
+        ln -s "$BATS_TEST_TMPDIR/hostfile" "$d/etc/hostname"
+        ln -s ../../../../../../../..$BATS_TEST_TMPDIR/hostfile "$d/etc/hosts"
+        rm -f "$d/etc/machine-id"
+        ln -s /etc/passwd "$d/etc/machine-id"
+        "$GOLDROOT" image import hostile:1 "$d" >/dev/null
+        "$GOLDROOT" create web1 --image hostile:1
+        "$GOLDROOT" start web1 -- sleep 1000
+        [ "$(cat "$BATS_TEST_TMPDIR/hostfile")" = "host file" ]
+        [ "$(in_instance web1 cat /etc/hostname)" = web1 ]
+        run in_instance web1 cat /etc/passwd
+        [[ "${lines[0]}" == root:x:0:0:* ]]
+        [[ "$(in_instance web1 cat /etc/machine-id)" =~ ^[0-9a-f]{32}$ ]]
+}

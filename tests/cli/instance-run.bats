@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# goldroot start, exec, stop, run: detached instances under a monitor, the
+# console log, exit statuses, SIGTERM then SIGKILL, and rm --force.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+
+setup_file() {
+        instance_build_busybox
+}
+
+setup() {
+        instance_import_busybox
+}
+
+teardown() {
+        instance_teardown
+}
+
+@test "start: detached with a command; exec sees the instance; status; stop" {
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" start web1 -- sh -c 'echo hello from web1; echo started >/tmp/mark; exec sleep 1000'
+        run "$GOLDROOT" status web1
+        [[ "$output" == *"state:    running"* ]]
+        [[ "$output" =~ pid:\ +[0-9]+ ]]
+        [[ "$output" =~ uptime:\ +[0-9]+s ]]
+        run "$GOLDROOT" ls
+        [[ "${lines[1]}" =~ ^web1\ +running\ +[0-9]+\ +bb:1\ +ro\ +[0-9]+s$ ]]
+        [ "$(jq -r '.state' <<<"$("$GOLDROOT" status --json web1)")" = running ]
+
+        run "$GOLDROOT" exec web1 -- hostname
+        [ "$output" = web1 ]
+        run "$GOLDROOT" exec web1 -- cat /tmp/mark
+        [ "$output" = started ]
+        # The exec joins the instance's PID namespace: its command is there.
+        run "$GOLDROOT" exec web1 -- ps -o comm
+        [[ "$output" == *sleep* ]]
+        run "$GOLDROOT" exec web1 -- sh -c 'exit 42'
+        [ "$status" -eq 42 ]
+
+        # Starting twice is refused.
+        run "$GOLDROOT" start web1 -- true
+        [ "$status" -eq 1 ]
+        [[ "$output" == "goldroot: start web1: the instance is running (pid "* ]]
+
+        "$GOLDROOT" stop web1
+        run "$GOLDROOT" status web1
+        [[ "$output" == *"state:    stopped"* ]]
+        run "$GOLDROOT" exec web1 -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: exec web1: the instance is not running (start it first)" ]
+        grep -qx 'hello from web1' "$GOLDROOT_STORE/instances/web1/run/console.log"
+        # Stopping a stopped instance is not an error.
+        "$GOLDROOT" stop web1
+}
+
+@test "start: the default command is the profile's init; without one in the image, a clear error" {
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" start web1
+        # busybox's init, as PID 1 itself (no goldroot-init in between).
+        run "$GOLDROOT" exec web1 -- cat /proc/1/comm
+        [ "$output" = init ]
+        "$GOLDROOT" stop web1
+
+        mkdir "$BATS_TEST_TMPDIR/noinit"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$BATS_TEST_TMPDIR/noinit/"
+        rm "$BATS_TEST_TMPDIR/noinit/sbin/init"
+        "$GOLDROOT" image import noinit:1 "$BATS_TEST_TMPDIR/noinit" >/dev/null
+        "$GOLDROOT" create web2 --image noinit:1
+        run "$GOLDROOT" start web2
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: start web2: the image has no /sbin/init: give a command after --" ]
+        "$GOLDROOT" start web2 -- sleep 1000
+}
+
+@test "stop: SIGTERM first, SIGKILL after --timeout for a command that ignores it" {
+        "$GOLDROOT" create polite --image bb:1
+        "$GOLDROOT" create stubborn --image bb:1
+        "$GOLDROOT" start polite -- sleep 1000
+        "$GOLDROOT" start stubborn -- sh -c 'trap "" TERM; while :; do sleep 1; done'
+        "$GOLDROOT" stop polite
+        [ "$(jq -r '.exit_status' <<<"$("$GOLDROOT" status --json polite)")" -eq 143 ]
+        run "$GOLDROOT" -v stop --timeout 1 stubborn
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"stop stubborn: killed after 1 s"* ]]
+        [ "$(jq -r '.exit_status' <<<"$("$GOLDROOT" status --json stubborn)")" -eq 137 ]
+        run "$GOLDROOT" stop --timeout soon stubborn
+        [ "$status" -eq 2 ]
+}
+
+@test "run: foreground, exit status passed through, --rm cleans up" {
+        run "$GOLDROOT" run --rm bb:1 -- sh -c 'echo out; echo err >&2; exit 7'
+        [ "$status" -eq 7 ]
+        [[ "$output" == *out* ]]
+        [[ "$output" == *err* ]]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+        run "$GOLDROOT" image links bb:1
+        [ -z "$output" ]
+
+        # Killed by a signal: 128 + N, as a shell says.
+        run "$GOLDROOT" run --rm bb:1 -- sh -c 'kill -KILL $$'
+        [ "$status" -eq 137 ]
+
+        # Without --rm the instance stays, stopped, with its state.
+        "$GOLDROOT" run --name keep bb:1 -- touch /etc/kept
+        run "$GOLDROOT" ls -q
+        [ "$output" = keep ]
+        # In its state, wherever the profile keeps /etc.
+        [ -n "$(find "$GOLDROOT_STORE/instances/keep/state" -name kept)" ]
+        "$GOLDROOT" start keep -- sleep 1000
+        "$GOLDROOT" exec keep -- test -e /etc/kept
+}
+
+@test "run: signals reach the command" {
+        "$GOLDROOT" run --rm bb:1 -- sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done' \
+                >"$BATS_TEST_TMPDIR/out" 2>&1 &
+        local pid=$!
+        for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+        kill -TERM "$pid"
+        local rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 3 ]
+        grep -q 'got TERM' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "rm: a running instance is refused without --force; --force stops it first" {
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" start web1 -- sleep 1000
+        local pid
+        pid=$(jq -r .pid <<<"$("$GOLDROOT" status --json web1)")
+        run "$GOLDROOT" rm web1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: rm web1: the instance is running: stop it first or use --force" ]
+        kill -0 "$pid"
+        "$GOLDROOT" rm --force web1
+        ! kill -0 "$pid" 2>/dev/null
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+}
+
+@test "isolation: root inside cannot write the image, even after remount attempts" {
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" start web1 -- sleep 1000
+        run in_instance web1 mount -o remount,rw /
+        [ "$status" -ne 0 ]
+        run in_instance web1 mount -o remount,rw,bind /usr
+        [ "$status" -ne 0 ]
+        run in_instance web1 mount -o remount,rw /usr
+        [ "$status" -ne 0 ]
+        run in_instance web1 touch /usr/foo
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        run in_instance web1 sh -c 'echo x >/usr/bin/hello'
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        # Still read-only after all that, and the image is unchanged.
+        run in_instance web1 touch /foo
+        [[ "$output" == *"Read-only file system"* ]]
+        local img
+        img=$(jq -r .root <<<"$("$GOLDROOT" image inspect --json bb:1)")
+        [ ! -e "$img/foo" ]
+        [ ! -e "$img/usr/foo" ]
+        [ "$(cat "$img/usr/bin/hello")" = "$(printf '#!/bin/sh\necho hello')" ]
+}
+
+@test "isolation: the host's mounts are invisible; the bounding set is dropped; --privileged opts out" {
+        mkdir -p "$BATS_TEST_TMPDIR/hostmnt"
+        mount -t tmpfs gr-host-secret "$BATS_TEST_TMPDIR/hostmnt"
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" create priv --image bb:1 --privileged
+        "$GOLDROOT" start web1 -- sleep 1000
+        "$GOLDROOT" start priv -- sleep 1000
+        umount "$BATS_TEST_TMPDIR/hostmnt"
+
+        run in_instance web1 cat /proc/self/mountinfo
+        [ "$status" -eq 0 ]
+        [[ "$output" != *gr-host-secret* ]]
+        # Only the instance's own mounts: the profile's, /dev, /proc, /sys.
+        [ "${#lines[@]}" -lt 40 ]
+        run in_instance web1 sh -c 'cut -d" " -f5 /proc/self/mountinfo'
+        [[ "$output" != *"$BATS_TEST_TMPDIR"* ]]
+
+        local bnd
+        bnd=$(in_instance web1 sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
+        # CAP_SYS_MODULE 16, CAP_SYS_RAWIO 17, CAP_SYS_ADMIN 21, CAP_SYS_TIME 25, CAP_MKNOD 27
+        for bit in 16 17 21 25 27; do
+                [ $(( 0x$bnd >> bit & 1 )) -eq 0 ]
+        done
+        # busybox date reports the failure but exits 0.
+        run in_instance web1 date -s 2000-01-01
+        [[ "$output" == *"can't set date: Operation not permitted"* ]]
+
+        bnd=$(in_instance priv sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
+        for bit in 16 17 21 25 27; do
+                [ $(( 0x$bnd >> bit & 1 )) -eq 1 ]
+        done
+}
