@@ -6,8 +6,8 @@ set -euo pipefail
 build=(gcc make meson ninja-build pkg-config scdoc libmount-dev libblkid-dev libsqlite3-dev
        libarchive-dev libssl-dev zlib1g-dev)
 test=(libcmocka-dev bats bc attr erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
-      util-linux iproute2 xz-utils zstd graphviz)
-bench=(hyperfine)
+      util-linux iproute2 xz-utils zstd graphviz jq libcap2-bin)
+bench=(hyperfine rsync)
 
 case "${1:-all}" in
 build) want=("${build[@]}") ;;
