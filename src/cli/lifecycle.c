@@ -383,10 +383,21 @@ static int prune_backups(GlobalOptions *g, Store *s, char **names) {
         return ret < 0 ? -EIO : 0;
 }
 
-typedef struct Outcome {
-        const char *status;
-        int error;
-} Outcome;
+/* Instances prepared before one sync of the file system. */
+#define UPGRADE_BATCH 64
+
+typedef struct Slot {
+        Instance *inst;
+        MergeReport *rep;
+        UpgradePending *pending;
+        UpgradeResult res;
+        int r;
+        char from[IMAGE_ID_LEN + 1];
+} Slot;
+
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
 
 static void print_human(GlobalOptions *g, Store *s, const char *name, const char *from,
                         const char *to, const UpgradeArgs *a, UpgradeResult res,
@@ -521,42 +532,68 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
                 json_key(&w, "instances");
                 json_begin_array(&w);
         }
-        for (size_t k = 0; k < n; k++) {
-                _cleanup_(instance_freep) Instance *inst = NULL;
-                _cleanup_(merge_report_freep) MergeReport *rep = NULL;
-                UpgradeResult res = UPGRADE_DONE;
-                char from[IMAGE_ID_LEN + 1] = "";
+        /* In batches: every state of a batch is prepared, then one sync makes
+         * them all durable, then each switch is committed in turn. */
+        r = 0;
+        for (size_t k0 = 0; k0 < n; k0 += UPGRADE_BATCH) {
+                Slot slots[UPGRADE_BATCH] = {};
+                size_t nb = MIN(n - k0, (size_t)UPGRADE_BATCH);
+                bool any = false;
+                int rs = 0;
 
-                bar_draw(&bar, done, names[k]);
-                r = instance_open(s, names[k], &inst);
-                if (r >= 0) {
-                        snprintf(from, sizeof from, "%s", inst->row->image);
-                        r = instance_lock(inst, "upgrade", false);
-                }
-                bar_clear(&bar);
-                if (r >= 0)
-                        r = upgrade_instance(cache, inst, to, &a.o, &res, &rep);
-                bar_clear(&bar);
-                if (r < 0 || res == UPGRADE_BLOCKED)
-                        if (strv_extend(&failed, names[k]) < 0)
-                                return log_oom();
-                if (g->json) {
-                        json_begin_object(&w);
-                        json_kv_string(&w, "name", names[k]);
-                        json_kv_string(&w, "from", from[0] ? from : NULL);
-                        json_kv_string(&w, "status", r < 0 ? "failed" : result_status(res));
-                        if (r < 0)
-                                json_kv_string(&w, "error", strerror(-r));
-                        if (rep) {
-                                json_kv_uint(&w, "conflicts", rep->n_conflicts);
-                                json_kv_uint(&w, "type_conflicts", rep->n_type_conflicts);
-                                json_report_entries(&w, rep);
+                for (size_t j = 0; j < nb; j++) {
+                        Slot *sl = &slots[j];
+
+                        bar_draw(&bar, done, names[k0 + j]);
+                        sl->r = instance_open(s, names[k0 + j], &sl->inst);
+                        if (sl->r >= 0) {
+                                snprintf(sl->from, sizeof sl->from, "%s", sl->inst->row->image);
+                                sl->r = instance_lock(sl->inst, "upgrade", false);
                         }
-                        json_end_object(&w);
-                } else if (r >= 0)
-                        print_human(g, s, names[k], from, to, &a, res, rep);
-                fflush(stdout);
-                done++;
+                        bar_clear(&bar);
+                        if (sl->r >= 0)
+                                sl->r = upgrade_prepare(cache, sl->inst, to, &a.o, &sl->res,
+                                                        &sl->rep, &sl->pending);
+                        any = any || sl->pending;
+                }
+                if (any)
+                        rs = upgrade_sync(s);
+                for (size_t j = 0; j < nb; j++) {
+                        Slot *sl = &slots[j];
+                        const char *name = names[k0 + j];
+
+                        if (sl->pending && sl->r >= 0)
+                                sl->r = rs < 0 ? rs : upgrade_finish(cache, sl->pending);
+                        bar_clear(&bar);
+                        if (sl->r < 0 || sl->res == UPGRADE_BLOCKED)
+                                if (strv_extend(&failed, name) < 0)
+                                        r = log_oom();
+                        if (g->json) {
+                                json_begin_object(&w);
+                                json_kv_string(&w, "name", name);
+                                json_kv_string(&w, "from", sl->from[0] ? sl->from : NULL);
+                                json_kv_string(&w, "status",
+                                               sl->r < 0 ? "failed" : result_status(sl->res));
+                                if (sl->r < 0)
+                                        json_kv_string(&w, "error", strerror(-sl->r));
+                                if (sl->rep && sl->r >= 0) {
+                                        json_kv_uint(&w, "conflicts", sl->rep->n_conflicts);
+                                        json_kv_uint(&w, "type_conflicts",
+                                                     sl->rep->n_type_conflicts);
+                                        json_report_entries(&w, sl->rep);
+                                }
+                                json_end_object(&w);
+                        } else if (sl->r >= 0)
+                                print_human(g, s, name, sl->from, to, &a, sl->res, sl->rep);
+                        fflush(stdout);
+                        done++;
+                        bar_draw(&bar, done, name);
+                        upgrade_pending_free(sl->pending);
+                        merge_report_free(sl->rep);
+                        instance_free(sl->inst);
+                }
+                if (r == -ENOMEM)
+                        return r;
         }
         bar_draw(&bar, done, NULL);
         bar_clear(&bar);

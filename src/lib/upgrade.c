@@ -86,6 +86,11 @@ int upgrade_cache_tree(UpgradeCache *c, const char *id, const MergeTree **ret) {
         return 0;
 }
 
+static char *mfree_str(char *p) {
+        free(p);
+        return NULL;
+}
+
 static int random_token(char ret[static MACHINE_ID_LEN + 1]) {
         return machine_id_generate(ret);
 }
@@ -333,32 +338,53 @@ static int build_new_state(Instance *i, int oldfd, const InstanceLayers *l,
                 r = log_error_errno(errno, "upgrade %s: %m", i->name);
                 goto out;
         }
-        /* The new state must be on disk before the catalog says it is the one. */
-        if (syncfs(newfd) < 0)
-                r = log_error_errno(errno, "upgrade %s: cannot sync the new state: %m", i->name);
 out:
         for (size_t k = 0; k < l->n; k++)
                 safe_close(fds[k]);
         return r;
 }
 
-int upgrade_instance(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
-                     UpgradeResult *ret_result, MergeReport **ret_report) {
+struct UpgradePending {
+        Instance *inst; /* borrowed */
+        char *to;
+        char *fresh, *backup;
+        bool running;
+        bool restart;
+};
+
+UpgradePending *upgrade_pending_free(UpgradePending *p) {
+        if (!p)
+                return NULL;
+        /* Never finished: the new state goes, the instance stays as it was. */
+        if (p->fresh) {
+                int k = rm_rf_at(p->inst->dir_fd, p->fresh);
+                if (k < 0)
+                        log_warning_errno(k, "upgrade %s: cannot delete %s: %m", p->inst->name,
+                                          p->fresh);
+        }
+        free(p->to);
+        free(p->fresh);
+        free(p->backup);
+        free(p);
+        return NULL;
+}
+
+int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                    UpgradeResult *ret_result, MergeReport **ret_report,
+                    UpgradePending **ret_pending) {
         _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
         _cleanup_(merge_report_freep) MergeReport *report = NULL;
-        _cleanup_free_ char *fresh = NULL, *backup = NULL;
+        _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
         _cleanup_close_ int oldfd = -EBADF;
         const MergeTree *base, *theirs;
-        Store *s = c->store;
-        Catalog *cat = store_catalog(s);
         char token[MACHINE_ID_LEN + 1];
-        char from[IMAGE_ID_LEN + 1];
         bool running;
         int r;
 
         assert(i->lock_fd >= 0);
         *ret_report = NULL;
-        r = upgrade_recover(s, i);
+        *ret_pending = NULL;
+        r = upgrade_recover(c->store, i);
         if (r < 0)
                 return r;
         if (streq(i->row->image, to_id)) {
@@ -398,49 +424,78 @@ int upgrade_instance(UpgradeCache *c, Instance *i, const char *to_id, const Upgr
         r = random_token(token);
         if (r < 0)
                 return log_error_errno(r, "upgrade %s: %m", i->name);
-        fresh = strjoin(UPGRADE_PREFIX, token);
-        backup = strjoin(BACKUP_PREFIX, token);
-        if (!fresh || !backup)
+        p = calloc(1, sizeof *p);
+        if (!p)
                 return log_oom();
-        r = build_new_state(i, oldfd, &l, report, fresh);
+        p->inst = i;
+        p->running = running;
+        p->to = strdup(to_id);
+        p->backup = strjoin(BACKUP_PREFIX, token);
+        if (!p->to || !p->backup)
+                return log_oom();
+        /* Set before the directory exists, so that a failure removes it. */
+        p->fresh = strjoin(UPGRADE_PREFIX, token);
+        if (!p->fresh)
+                return log_oom();
+        r = build_new_state(i, oldfd, &l, report, p->fresh);
         if (r < 0)
-                goto fail;
-        crash_point("upgrade-before-commit");
+                return r;
+        *ret_result = UPGRADE_DONE;
+        *ret_report = TAKE_PTR(report);
+        *ret_pending = TAKE_PTR(p);
+        return 0;
+}
 
-        if (running) {
+int upgrade_sync(Store *s) {
+        /* The new states must be on disk before the catalog says they are
+         * the ones; one syncfs covers every state prepared so far. */
+        if (syncfs(store_dirfd(s)) < 0)
+                return log_error_errno(errno, "upgrade: cannot sync the new states: %m");
+        return 0;
+}
+
+int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
+        Instance *i = p->inst;
+        Store *s = c->store;
+        Catalog *cat = store_catalog(s);
+        char from[IMAGE_ID_LEN + 1];
+        int r;
+
+        crash_point("upgrade-before-commit");
+        if (p->running) {
                 r = instance_stop(i, 10, NULL);
                 if (r < 0)
-                        goto fail;
+                        return r;
         }
         snprintf(from, sizeof from, "%s", i->row->image);
         r = catalog_begin(cat);
         if (r < 0)
-                goto fail;
-        r = catalog_link_instance(cat, i->name, to_id, i->row->mode);
+                return r;
+        r = catalog_link_instance(cat, i->name, p->to, i->row->mode);
         if (r >= 0)
-                r = catalog_set_backup(cat, i->name, from, backup);
+                r = catalog_set_backup(cat, i->name, from, p->backup);
         if (r >= 0)
                 r = catalog_commit(cat);
         if (r < 0) {
                 catalog_rollback(cat);
-                log_error_errno(r, "upgrade %s: cannot record the upgrade: %m", i->name);
-                goto fail;
+                return log_error_errno(r, "upgrade %s: cannot record the upgrade: %m", i->name);
         }
-        snprintf(i->row->image, sizeof i->row->image, "%s", to_id);
+        snprintf(i->row->image, sizeof i->row->image, "%s", p->to);
         crash_point("upgrade-after-commit");
 
         /* From here the upgrade is done; a failure is finished by the next
-         * command's recovery. */
+         * command's recovery, so the new state must not be deleted. */
         {
-                BackupRow b = {.dir = backup};
+                BackupRow b = {.dir = p->backup};
+                p->fresh = mfree_str(p->fresh);
                 r = finish_upgrade(i, &b);
                 if (r < 0)
                         return r;
         }
-        r = remove_leftovers(i, backup);
+        r = remove_leftovers(i, p->backup);
         if (r < 0)
                 log_warning_errno(r, "upgrade %s: old backups are left behind: %m", i->name);
-        if (running) {
+        if (p->running) {
                 r = instance_start(s, i, &(InstanceRunOptions){});
                 if (r < 0)
                         return log_error_errno(r,
@@ -448,16 +503,28 @@ int upgrade_instance(UpgradeCache *c, Instance *i, const char *to_id, const Upgr
                                                "again: %m",
                                                i->name);
         }
-        *ret_result = UPGRADE_DONE;
+        return 0;
+}
+
+int upgrade_instance(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                     UpgradeResult *ret_result, MergeReport **ret_report) {
+        _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
+        _cleanup_(merge_report_freep) MergeReport *report = NULL;
+        int r;
+
+        r = upgrade_prepare(c, i, to_id, o, ret_result, &report, &p);
+        if (r < 0)
+                return r;
+        if (p) {
+                r = upgrade_sync(c->store);
+                if (r < 0)
+                        return r;
+                r = upgrade_finish(c, p);
+                if (r < 0)
+                        return r;
+        }
         *ret_report = TAKE_PTR(report);
         return 0;
-fail:
-        if (fresh) {
-                int k = rm_rf_at(i->dir_fd, fresh);
-                if (k < 0)
-                        log_warning_errno(k, "upgrade %s: cannot delete %s: %m", i->name, fresh);
-        }
-        return r;
 }
 
 int rollback_instance(Store *s, Instance *i, char **ret_image) {

@@ -58,6 +58,24 @@ typedef enum UpgradeResult {
 int upgrade_instance(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
                      UpgradeResult *ret_result, MergeReport **ret_report);
 
+/* The same in steps, so that a command upgrading many instances syncs the
+ * file system once for a batch of them rather than once each: prepare plans
+ * and writes the new state (*ret_pending is NULL unless the result is
+ * UPGRADE_DONE, and a pending upgrade that is freed unfinished leaves the
+ * instance as it was); sync makes every prepared state durable; finish
+ * commits the switch and renames the directories. The instance must stay
+ * locked and alive until its pending upgrade is finished or freed. */
+typedef struct UpgradePending UpgradePending;
+int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                    UpgradeResult *ret_result, MergeReport **ret_report,
+                    UpgradePending **ret_pending);
+int upgrade_sync(Store *s);
+int upgrade_finish(UpgradeCache *c, UpgradePending *p);
+UpgradePending *upgrade_pending_free(UpgradePending *p);
+static inline void upgrade_pending_freep(UpgradePending **p) {
+        upgrade_pending_free(*p);
+}
+
 /* Restores the image link and the state from before the last upgrade.
  * -ENOENT (logged) if there is nothing to roll back; -EBUSY (logged) if the
  * instance runs. On success *ret_image (if not NULL) is the image it links
