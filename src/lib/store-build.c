@@ -328,6 +328,19 @@ static void progress_step(ImageBuilder *b, uint64_t bytes) {
                 progress_update(b->opts.progress, b->items, b->bytes);
 }
 
+/* overlayfs reads its own xattrs on lower layers (opaque directories,
+ * redirects, metacopy): an image carrying them would steer every overlay
+ * built on it, so they are not image content. */
+static int builder_check_xattrs(ImageBuilder *b, const ManifestEntry *e) {
+        for (size_t i = 0; i < e->n_xattrs; i++)
+                if (startswith(e->xattrs[i].name, "trusted.overlay.") ||
+                    startswith(e->xattrs[i].name, "user.overlay."))
+                        return log_error_errno(EBADMSG,
+                                               "%s: '%s': xattr %s is reserved for overlayfs",
+                                               b->opts.what, e->path, e->xattrs[i].name);
+        return 0;
+}
+
 int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
         BuildEntry be = {};
         const char *name;
@@ -337,6 +350,9 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
         assert(e && e->path);
         if (S_ISREG(e->mode))
                 return -EINVAL; /* use begin_file */
+        r = builder_check_xattrs(b, e);
+        if (r < 0)
+                return r;
 
         if (S_ISDIR(e->mode)) {
                 _cleanup_free_ char *norm = NULL;
@@ -533,6 +549,9 @@ int image_builder_begin_file(ImageBuilder *b, ManifestEntry *e) {
 
         assert(b && !b->in_file && !b->published);
         assert(e && e->path && S_ISREG(e->mode));
+        r = builder_check_xattrs(b, e);
+        if (r < 0)
+                return r;
         r = builder_prepare(b, e->path, false, &be.e.path, &pfd, &name);
         if (r < 0)
                 return r;

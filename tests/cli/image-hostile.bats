@@ -161,3 +161,13 @@ tar_set_absurd_size() {
         [ "$(tar -tf "$W/out.tar" | LC_ALL=C sort | tr '\n' ' ')" = \
                 "./ ./etc/ ./etc/climb ./etc/outside ./key " ]
 }
+
+@test "overlayfs's own xattrs are refused: they would steer overlays built on the image" {
+        mkdir "$W/src/opaque"
+        setfattr -n trusted.overlay.opaque -v y "$W/src/opaque"
+        (cd "$W" && tar --xattrs --xattrs-include='*' -cf evil.tar src)
+        refused "$W/evil.tar" "xattr trusted.overlay.opaque is reserved for overlayfs"
+        run "$GOLDROOT" image import evil:dir "$W/src"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"reserved for overlayfs"* ]]
+}

@@ -442,6 +442,19 @@ static int step_root_file(ImageBuilder *b) {
         return r;
 }
 
+static int step_overlay_xattr(ImageBuilder *b) {
+        ManifestEntry e = entry("/etc/opaque", S_IFDIR | 0755);
+        int r;
+        e.n_xattrs = 1;
+        e.xattrs = calloc(1, sizeof(Xattr));
+        e.xattrs[0].name = strdup("trusted.overlay.opaque");
+        e.xattrs[0].value = strdup("y");
+        e.xattrs[0].size = 1;
+        r = image_builder_add(b, &e);
+        manifest_entry_done(&e);
+        return r;
+}
+
 static void test_hostile_layouts(void **state) {
         Fixture *f = *state;
 
@@ -451,6 +464,8 @@ static void test_hostile_layouts(void **state) {
         expect_refused(f, "not in the image", step_hardlink_missing);
         expect_refused(f, "not a regular file", step_hardlink_dir);
         expect_refused(f, "root can only be a directory", step_root_file);
+        expect_refused(f, "xattr trusted.overlay.opaque is reserved for overlayfs",
+                       step_overlay_xattr);
 }
 
 static void test_resolve(void **state) {
