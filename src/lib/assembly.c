@@ -117,32 +117,6 @@ static int record_read(int dirfd, const char *name, Record *ret) {
         return 0;
 }
 
-/* Like write_file_atomic_at() but without fsync: runtime records describe
- * mounts, which do not survive a crash either, so only atomicity matters (a
- * reader sees the old record or the new one, never half of one). */
-static int write_volatile_atomic_at(int dirfd, const char *name, const char *data, size_t len) {
-        char tmp[96];
-        _cleanup_close_ int fd = -EBADF;
-        int r = 0;
-
-        snprintf(tmp, sizeof tmp, ".%.64s.%d.tmp", name, (int)getpid());
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        for (size_t w = 0; w < len && r == 0;) {
-                ssize_t n = write(fd, data + w, len - w);
-                if (n < 0)
-                        r = -errno;
-                else
-                        w += n;
-        }
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlinkat(dirfd, tmp, 0);
-        return r;
-}
-
 static int record_write(int dirfd, const char *name, const Record *rec) {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
@@ -155,7 +129,7 @@ static int record_write(int dirfd, const char *name, const Record *rec) {
                 fprintf(f, "%s %s\n", rec->keys[i], rec->values[i]);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return write_volatile_atomic_at(dirfd, name, text, len);
+        return write_file_replace_at(dirfd, name, text, len, 0644);
 }
 
 /* Shared mounts. */

@@ -400,8 +400,8 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len, size_
         return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                         mode_t mode) {
+static int write_file_replace(int dirfd, const char *name, const void *data, size_t len,
+                              mode_t mode, bool sync) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -419,7 +419,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
                 }
                 w += n;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
                 r = -errno;
                 goto fail;
         }
@@ -431,6 +431,16 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
 fail:
         (void)unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+                         mode_t mode) {
+        return write_file_replace(dirfd, name, data, len, mode, true);
+}
+
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
+                          mode_t mode) {
+        return write_file_replace(dirfd, name, data, len, mode, false);
 }
 
 const char *fd_path(int fd, char buf[static FD_PATH_MAX]) {

@@ -347,7 +347,7 @@ static int take_shared(RunContext *c, int run_fd, MountUndo **ret) {
                 r = fclose(f) == 0 ? 0 : -ENOMEM;
         }
         if (r >= 0)
-                r = write_file_atomic_at(run_fd, SHARED_FILE, text, size, 0600);
+                r = write_file_replace_at(run_fd, SHARED_FILE, text, size, 0600);
         if (r < 0) {
                 (void)mount_undo_run(undo, -EBADF);
                 return log_error_errno(r, "instance %s: cannot record its shared mounts: %m",

@@ -154,7 +154,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                 r = log_error_errno(errno, "create %s: %m", name);
                 goto fail;
         }
-        r = write_file_atomic_at(dir, IDENTITY_FILE, text, strlen(text), 0600);
+        r = write_file_replace_at(dir, IDENTITY_FILE, text, strlen(text), 0600);
         if (r < 0) {
                 log_error_errno(r, "create %s: cannot write its identity: %m", name);
                 goto fail;

@@ -410,7 +410,7 @@ static int plan_visit(Walker *w, Item *it) {
         MergeNodeType ot = it->n[OURS].type, tt = it->n[THEIRS].type;
         bool deleted = it->whiteout || it->hidden;
         MergeEntry *e;
-        size_t idx;
+        size_t idx = 0;
         int r;
 
         r = push_entry(w, it, &idx);

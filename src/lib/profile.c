@@ -198,7 +198,7 @@ static int include_cycle(const Loader *l, const Line *line, size_t from, const c
 static int include_parse(Loader *l, Profile *p, const Line *line) {
         const Field *f = line->fields;
         _cleanup_free_ char *name = NULL, *dir = NULL, *path = NULL, *real = NULL, *text = NULL;
-        const char *file;
+        const char *file = NULL;
         size_t len;
         int r;
 
@@ -311,7 +311,7 @@ static int resolve_ref(Loader *l, size_t pi, bool is_source, const char *file, c
         _cleanup_free_ char *dir = NULL, *path = NULL, *real = NULL, *text = NULL;
         unsigned entry_col = loc->col + strlen(file) + 1;
         const Profile *target = NULL;
-        const char *interned;
+        const char *interned = NULL;
         Profile *np;
         size_t len;
         int r;
@@ -455,7 +455,7 @@ static int load(const char *path, const char *text, size_t len, char *const *sea
         _cleanup_(profile_set_freep) ProfileSet *s = NULL;
         _cleanup_(loader_done) Loader l = {};
         _cleanup_free_ char *real = NULL, *buf = NULL;
-        const char *file;
+        const char *file = NULL;
         Profile *main_profile;
         int r;
 

@@ -45,11 +45,13 @@ static unsigned terminal_width(FILE *out) {
 }
 
 static void format_duration(uint64_t sec, char *buf, size_t len) {
-        if (sec >= 3600)
-                snprintf(buf, len, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, sec / 3600,
-                         sec / 60 % 60, sec % 60);
+        /* Beyond 99 hours an estimate means nothing; it also bounds the width. */
+        unsigned s = sec > 359999 ? 359999 : (unsigned)sec;
+
+        if (s >= 3600)
+                snprintf(buf, len, "%u:%02u:%02u", s / 3600 % 100, s / 60 % 60, s % 60);
         else
-                snprintf(buf, len, "%" PRIu64 ":%02" PRIu64, sec / 60, sec % 60);
+                snprintf(buf, len, "%u:%02u", s / 60 % 60, s % 60);
 }
 
 /* "1234 files  56.7M  12.3M/s  0:04 left" */

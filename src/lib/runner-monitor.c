@@ -46,7 +46,7 @@ static int status_write(int dirfd, const RunnerStatus *s) {
         }
         if (r < 0)
                 return r;
-        return write_file_atomic_at(dirfd, RUNNER_STATUS_FILE, text, strlen(text), 0644);
+        return write_file_replace_at(dirfd, RUNNER_STATUS_FILE, text, strlen(text), 0644);
 }
 
 static _noreturn_ void monitor_run(const RunnerSpec *spec, int dirfd, int log_fd, int sock) {
