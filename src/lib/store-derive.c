@@ -269,11 +269,11 @@ static int xattrs_dup(const Xattr *x, size_t n, Xattr **ret) {
 static int entry_dup(const ManifestEntry *e, ManifestEntry *ret) {
         ManifestEntry c = *e;
 
-        c.path = strdup(e->path);
+        c.path = e->path ? strdup(e->path) : NULL;
         c.target = e->target ? strdup(e->target) : NULL;
         c.link = NULL;
         c.xattrs = NULL;
-        if (!c.path || (e->target && !c.target) ||
+        if ((e->path && !c.path) || (e->target && !c.target) ||
             xattrs_dup(e->xattrs, e->n_xattrs, &c.xattrs) < 0) {
                 free(c.path);
                 free(c.target);
