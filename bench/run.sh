@@ -9,7 +9,7 @@ build=$(dirname "$bin")
 work=${BENCH_DIR:-/var/tmp/goldroot-bench}
 mkdir -p "$work"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(mount store upgrade)
+[ ${#names[@]} -gt 0 ] || names=(mount store instances upgrade)
 
 for b in "${names[@]}"; do
         echo "== bench/$b ($(date -u +%F), $(nproc) cores, kernel $(uname -r))"

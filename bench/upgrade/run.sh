@@ -30,9 +30,10 @@ truncate -s "${UPGRADE_FS_SIZE:-12G}" "$work/fs.img"
 mkfs.ext4 -q -F "$work/fs.img"
 mkdir "$work/fs"
 mount -o loop "$work/fs.img" "$work/fs"
+fsdir=$work/fs
 cleanup() {
-        umount "$work/fs" 2>/dev/null || umount -l "$work/fs" 2>/dev/null || true
-        rm -rf "${work:?}/fs" "$work/fs.img"
+        umount "$fsdir" 2>/dev/null || umount -l "$fsdir" 2>/dev/null || true
+        rm -rf "$fsdir" "$fsdir.img"
 }
 trap cleanup EXIT
 work=$work/fs
