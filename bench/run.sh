@@ -3,13 +3,13 @@
 # prints figures for docs/PERFORMANCE.md. Usage: bench/run.sh BUILD/goldroot [NAME...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(realpath "${1:?usage: bench/run.sh GOLDROOT [mount|store|...]}")
+bin=$(realpath "${1:?usage: bench/run.sh GOLDROOT [mount|store|upgrade|...]}")
 shift
 build=$(dirname "$bin")
 work=${BENCH_DIR:-/var/tmp/goldroot-bench}
 mkdir -p "$work"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(mount store instances)
+[ ${#names[@]} -gt 0 ] || names=(mount store instances upgrade)
 
 for b in "${names[@]}"; do
         echo "== bench/$b ($(date -u +%F), $(nproc) cores, kernel $(uname -r))"

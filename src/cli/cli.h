@@ -35,6 +35,12 @@ int verb_start(int argc, char **argv, GlobalOptions *g);
 int verb_run(int argc, char **argv, GlobalOptions *g);
 int verb_exec(int argc, char **argv, GlobalOptions *g);
 int verb_stop(int argc, char **argv, GlobalOptions *g);
+int verb_diff(int argc, char **argv, GlobalOptions *g);
+int verb_upgrade(int argc, char **argv, GlobalOptions *g);
+int verb_rollback(int argc, char **argv, GlobalOptions *g);
+int verb_commit(int argc, char **argv, GlobalOptions *g);
+/* `goldroot image prep` (prep.c), a sub-command of image.c's table. */
+int image_prep_command(int argc, char **argv, GlobalOptions *g);
 
 /* A usage error: logs "goldroot: <verb>: <message>" and returns -EINVAL. */
 int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);

@@ -23,6 +23,7 @@ static const char *const image_usage[] = {
         "rm IMG...",
         "export IMG FILE [--format tar|erofs]",
         "gc",
+        "prep IMG NAME:TAG [--ops OP,...] [--list]",
         NULL,
 };
 
@@ -594,6 +595,7 @@ int verb_image(int argc, char **argv, GlobalOptions *g) {
                 {"inspect", cmd_inspect}, {"tag", cmd_tag},     {"untag", cmd_untag},
                 {"diff", cmd_diff},       {"links", cmd_links}, {"rm", cmd_rm},
                 {"export", cmd_export},   {"gc", cmd_gc},
+                {"prep", image_prep_command},
         };
         int r;
 

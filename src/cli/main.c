@@ -29,6 +29,10 @@ static const struct {
         {"status", verb_status, "show an instance's state"},
         {"rm", verb_rm, "remove an instance"},
         {"personalize", verb_personalize, "do (or redo) an instance's first-start work"},
+        {"diff", verb_diff, "show an instance's local changes against its image"},
+        {"upgrade", verb_upgrade, "move instances to another image, merging their state"},
+        {"rollback", verb_rollback, "undo an instance's last upgrade"},
+        {"commit", verb_commit, "freeze an instance into a new image version"},
 };
 
 static void help(FILE *out) {

@@ -39,6 +39,16 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL"
         ");"
         "CREATE INDEX instances_image ON instances(image);",
+        /* 2: the rollback point an upgrade leaves (issue 5). A backup does not
+         * keep its image in the store: removing the image drops the row. */
+        "CREATE TABLE backups ("
+        "  instance TEXT PRIMARY KEY NOT NULL REFERENCES instances(name) ON DELETE CASCADE,"
+        "  image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  dir TEXT NOT NULL,"
+        "  phase TEXT NOT NULL DEFAULT 'ready' CHECK (phase IN ('ready', 'rollback')),"
+        "  created INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX backups_image ON backups(image);",
 };
 
 int catalog_schema_version(void) {
@@ -623,4 +633,88 @@ int catalog_list_instances(Catalog *c, InstanceRow ***ret, size_t *ret_n) {
         *ret = l;
         *ret_n = n;
         return 0;
+}
+
+int catalog_set_image_identity(Catalog *c, const char *id, const char *hostname,
+                               const char *address) {
+        int r = run_texts(c, "UPDATE images SET hostname = ?, address = ? WHERE id = ?", 3,
+                          (const char *[]){hostname, address, id});
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : 0;
+}
+
+BackupRow *backup_row_free(BackupRow *b) {
+        if (!b)
+                return NULL;
+        free(b->instance);
+        free(b->dir);
+        free(b->phase);
+        free(b);
+        return NULL;
+}
+
+int catalog_set_backup(Catalog *c, const char *instance, const char *image_id, const char *dir) {
+        _cleanup_free_ char *now = NULL;
+        int r;
+
+        if (asprintf_safe(&now, "%lld", (long long)time(NULL)) < 0)
+                return -ENOMEM;
+        r = run_texts(c,
+                      "INSERT INTO backups (instance, image, dir, phase, created) "
+                      "VALUES (?, ?, ?, 'ready', CAST(? AS INTEGER)) "
+                      "ON CONFLICT (instance) DO UPDATE SET image = excluded.image, "
+                      "dir = excluded.dir, phase = 'ready', created = excluded.created",
+                      4, (const char *[]){instance, image_id, dir, now});
+        return r < 0 ? r : 0;
+}
+
+int catalog_get_backup(Catalog *c, const char *instance, BackupRow **ret) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        _cleanup_(backup_row_freep) BackupRow *b = NULL;
+        const unsigned char *image;
+        int r, rc;
+
+        r = prepare(c,
+                    "SELECT instance, image, dir, phase, created FROM backups WHERE instance = ?",
+                    &s);
+        if (r < 0)
+                return r;
+        r = bind_texts(c, s, 1, &instance);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return catalog_fail(c, rc, "get backup");
+        b = calloc(1, sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        b->instance = column_strdup(s, 0);
+        image = sqlite3_column_text(s, 1);
+        snprintf(b->image, sizeof b->image, "%s", image ? (const char *)image : "");
+        b->dir = column_strdup(s, 2);
+        b->phase = column_strdup(s, 3);
+        b->created = sqlite3_column_int64(s, 4);
+        if (!b->instance || !b->dir || !b->phase)
+                return -ENOMEM;
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+int catalog_set_backup_phase(Catalog *c, const char *instance, const char *phase) {
+        int r = run_texts(c, "UPDATE backups SET phase = ? WHERE instance = ?", 2,
+                          (const char *[]){phase, instance});
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : 0;
+}
+
+int catalog_remove_backup(Catalog *c, const char *instance) {
+        int r = run_texts(c, "DELETE FROM backups WHERE instance = ?", 1,
+                          (const char *[]){instance});
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : 0;
 }

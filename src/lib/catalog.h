@@ -106,3 +106,31 @@ int catalog_add_instance(Catalog *c, const char *name, const char *image_id, con
 int catalog_get_instance(Catalog *c, const char *name, InstanceRow **ret);
 /* Every instance, by name. */
 int catalog_list_instances(Catalog *c, InstanceRow ***ret, size_t *ret_n);
+
+/* Sets an image's identity: the hostname and address its files carry, which
+ * personalization rewrites to each instance's own. -ENOENT if no such image. */
+int catalog_set_image_identity(Catalog *c, const char *id, const char *hostname,
+                               const char *address);
+
+/* The rollback point an upgrade leaves, one per instance (upgrade.h). The row
+ * goes with its instance, and with its image: removing the old image gives up
+ * the rollback. */
+typedef struct BackupRow {
+        char *instance;
+        char image[IMAGE_ID_LEN + 1]; /* the image the instance linked before */
+        char *dir;                    /* the old state's name in instances/NAME/ */
+        char *phase;                  /* "ready", or "rollback" while one is under way */
+        int64_t created;
+} BackupRow;
+
+BackupRow *backup_row_free(BackupRow *b);
+static inline void backup_row_freep(BackupRow **b) {
+        backup_row_free(*b);
+}
+/* Creates or replaces the instance's backup row, phase "ready". */
+int catalog_set_backup(Catalog *c, const char *instance, const char *image_id, const char *dir);
+/* -ENOENT if the instance has no backup. */
+int catalog_get_backup(Catalog *c, const char *instance, BackupRow **ret);
+int catalog_set_backup_phase(Catalog *c, const char *instance, const char *phase);
+/* -ENOENT if there was none. */
+int catalog_remove_backup(Catalog *c, const char *instance);

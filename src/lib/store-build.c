@@ -671,6 +671,53 @@ int image_builder_add_file_fd(ImageBuilder *b, ManifestEntry *e, int fd) {
         return r;
 }
 
+int image_builder_add_known_file(ImageBuilder *b, ManifestEntry *e, int src_rootfd) {
+        _cleanup_close_ int src = -EBADF;
+        BuildEntry be = {};
+        char opath[OBJECT_PATH_SIZE];
+        uint8_t od[DIGEST_SIZE];
+        const char *name;
+        size_t idx;
+        int pfd, r;
+
+        assert(b && !b->in_file && !b->published);
+        assert(e && e->path && S_ISREG(e->mode));
+        r = builder_prepare(b, e->path, false, &be.e.path, &pfd, &name);
+        if (r < 0)
+                return r;
+        free(e->path);
+        e->path = NULL;
+        {
+                char *p = be.e.path;
+                be.e = *e;
+                be.e.path = p;
+                *e = (ManifestEntry){};
+        }
+        free(be.e.link);
+        be.e.link = NULL;
+        r = builder_insert(b, &be, &idx);
+        if (r < 0) {
+                manifest_entry_done(&be.e);
+                return log_oom();
+        }
+        /* The object is there (the source image links it): no byte is read. */
+        object_digest(&b->entries[idx].e, od);
+        object_path(od, opath);
+        if (linkat(b->store->objects_fd, opath, pfd, name, 0) < 0) {
+                const ManifestEntry *ne = &b->entries[idx].e;
+                if (errno != ENOENT && errno != EMLINK)
+                        return builder_fail(b, -errno, ne->path, "linking object");
+                src = openat_in_root_nofollow(src_rootfd, rel(ne->path), O_RDONLY | O_NOFOLLOW, 0);
+                if (src < 0)
+                        return builder_fail(b, src, ne->path, "opening the source image's file");
+                r = place_file(b, ne, &(FileSource){.fd = src});
+                if (r < 0)
+                        return builder_fail(b, r, ne->path, "creating file");
+        }
+        progress_step(b, b->entries[idx].e.size);
+        return 0;
+}
+
 int image_builder_add_hardlink(ImageBuilder *b, const char *path, const char *target) {
         _cleanup_free_ char *tnorm = NULL;
         BuildEntry be = {}, *te;

@@ -102,6 +102,11 @@ static inline void image_builder_freep(ImageBuilder **b) {
  * ("/" is the root); the entry is moved into the builder. Errors are logged
  * with the path; hostile paths and layouts give -EBADMSG. */
 int image_builder_add(ImageBuilder *b, ManifestEntry *e);
+/* A regular file whose size and digest are known (an entry of another image
+ * of this store): linked to its object without reading it. Only when the
+ * object cannot be linked (gone, or at the link limit) is the file copied
+ * from e->path under src_rootfd. e's hardlink group is not kept. */
+int image_builder_add_known_file(ImageBuilder *b, ManifestEntry *e, int src_rootfd);
 /* path becomes another name of the regular file target, added earlier. */
 int image_builder_add_hardlink(ImageBuilder *b, const char *path, const char *target);
 /* A regular file whose content follows through image_builder_write(). e's

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * upgrade: upgrade, rollback, backups and their crash recovery, over the
+ * merge engine and the catalog (see upgrade.h for the protocol).
+ */
+#include "upgrade.h"
+#include "fsutil.h"
+#include "image-tree.h"
+#include "layers.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#define STATE_DIR "state"
+#define BACKUP_PREFIX "backup."
+#define UPGRADE_PREFIX ".upgrade."
+#define ROLLBACK_PREFIX ".rollback."
+
+typedef struct CachedImage {
+        char id[DIGEST_HEX_SIZE];
+        Manifest *manifest;
+        MergeTree tree;
+} CachedImage;
+
+struct UpgradeCache {
+        Store *store;
+        CachedImage **images; /* each its own allocation: trees are handed out */
+        size_t n;
+};
+
+int upgrade_cache_new(Store *s, UpgradeCache **ret) {
+        UpgradeCache *c = calloc(1, sizeof *c);
+
+        if (!c)
+                return log_oom();
+        c->store = s;
+        *ret = c;
+        return 0;
+}
+
+UpgradeCache *upgrade_cache_free(UpgradeCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t k = 0; k < c->n; k++) {
+                merge_tree_done(&c->images[k]->tree);
+                manifest_free(c->images[k]->manifest);
+                free(c->images[k]);
+        }
+        free(c->images);
+        free(c);
+        return NULL;
+}
+
+int upgrade_cache_tree(UpgradeCache *c, const char *id, const MergeTree **ret) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_close_ int root = -EBADF;
+        _cleanup_free_ CachedImage *t = NULL;
+        CachedImage **l;
+        int r;
+
+        for (size_t k = 0; k < c->n; k++)
+                if (streq(c->images[k]->id, id)) {
+                        *ret = &c->images[k]->tree;
+                        return 0;
+                }
+        r = store_read_manifest(c->store, id, &m);
+        if (r < 0)
+                return r;
+        r = store_open_image_root(c->store, id, &root);
+        if (r < 0)
+                return log_error_errno(r, "image %.12s: cannot open its tree: %m", id);
+        t = calloc(1, sizeof *t);
+        l = realloc(c->images, (c->n + 1) * sizeof *l);
+        if (!t || !l)
+                return log_oom();
+        c->images = l;
+        snprintf(t->id, sizeof t->id, "%s", id);
+        r = image_tree_new(m, root, &t->tree);
+        if (r < 0)
+                return log_oom();
+        t->manifest = TAKE_PTR(m);
+        *ret = &t->tree;
+        c->images[c->n++] = TAKE_PTR(t);
+        return 0;
+}
+
+static char *mfree_str(char *p) {
+        free(p);
+        return NULL;
+}
+
+static int random_token(char ret[static MACHINE_ID_LEN + 1]) {
+        return machine_id_generate(ret);
+}
+
+static bool name_exists(int dirfd, const char *name) {
+        struct stat st;
+        return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+/* renameat that tells what it moved in its error. */
+static int move(Instance *i, const char *verb, const char *from, const char *to) {
+        if (renameat(i->dir_fd, from, i->dir_fd, to) < 0)
+                return log_error_errno(errno, "%s %s: cannot rename %s to %s: %m", verb, i->name,
+                                       from, to);
+        return 0;
+}
+
+/* Deletes leftovers that no backup row names: .upgrade.* (a crash before the
+ * commit), .rollback.* (the state a finished rollback replaced) and backup.*
+ * other than keep. */
+static int remove_leftovers(Instance *i, const char *keep) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if ((startswith(de->d_name, UPGRADE_PREFIX) ||
+                     startswith(de->d_name, ROLLBACK_PREFIX) ||
+                     startswith(de->d_name, BACKUP_PREFIX)) &&
+                    !streq_ptr(de->d_name, keep) && strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return log_oom();
+                }
+        closedir(d);
+        for (size_t k = 0; names && names[k]; k++) {
+                int q = rm_rf_at(i->dir_fd, names[k]);
+                if (q < 0)
+                        r = log_warning_errno(q, "instance %s: cannot delete %s: %m", i->name,
+                                              names[k]);
+        }
+        return r;
+}
+
+/* After a committed rollback: backup.T becomes the state again. */
+static int finish_rollback(Store *s, Instance *i, const BackupRow *b) {
+        _cleanup_free_ char *trash = NULL;
+        const char *token = startswith(b->dir, BACKUP_PREFIX);
+        int r;
+
+        if (!token)
+                return log_error_errno(EBADMSG, "instance %s: bad backup name %s", i->name, b->dir);
+        trash = strjoin(ROLLBACK_PREFIX, token);
+        if (!trash)
+                return log_oom();
+        if (name_exists(i->dir_fd, b->dir)) {
+                if (name_exists(i->dir_fd, STATE_DIR)) {
+                        r = move(i, "rollback", STATE_DIR, trash);
+                        if (r < 0)
+                                return r;
+                }
+                crash_point("rollback-between-renames");
+                r = move(i, "rollback", b->dir, STATE_DIR);
+                if (r < 0)
+                        return r;
+        }
+        r = catalog_remove_backup(store_catalog(s), i->name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        return remove_leftovers(i, NULL);
+}
+
+/* After a committed upgrade: state becomes backup.T, .upgrade.T the state. */
+static int finish_upgrade(Instance *i, const BackupRow *b) {
+        _cleanup_free_ char *fresh = NULL;
+        const char *token = startswith(b->dir, BACKUP_PREFIX);
+        int r;
+
+        if (!token)
+                return log_error_errno(EBADMSG, "instance %s: bad backup name %s", i->name, b->dir);
+        fresh = strjoin(UPGRADE_PREFIX, token);
+        if (!fresh)
+                return log_oom();
+        if (!name_exists(i->dir_fd, fresh))
+                return 0; /* done already */
+        if (!name_exists(i->dir_fd, b->dir)) {
+                r = move(i, "upgrade", STATE_DIR, b->dir);
+                if (r < 0)
+                        return r;
+        }
+        crash_point("upgrade-between-renames");
+        return move(i, "upgrade", fresh, STATE_DIR);
+}
+
+int upgrade_recover(Store *s, Instance *i) {
+        _cleanup_(backup_row_freep) BackupRow *b = NULL;
+        int r;
+
+        r = catalog_get_backup(store_catalog(s), i->name, &b);
+        if (r == -ENOENT)
+                return remove_leftovers(i, NULL);
+        if (r < 0)
+                return r;
+        if (streq(b->phase, "rollback"))
+                return finish_rollback(s, i, b);
+        r = finish_upgrade(i, b);
+        if (r < 0)
+                return r;
+        /* A backup whose directory is gone cannot be rolled back to. */
+        if (!name_exists(i->dir_fd, b->dir)) {
+                log_warning("instance %s: its backup %s is missing; dropping it", i->name, b->dir);
+                r = catalog_remove_backup(store_catalog(s), i->name);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                return remove_leftovers(i, NULL);
+        }
+        return remove_leftovers(i, b->dir);
+}
+
+static int check_stopped(Instance *i, const char *verb, bool *ret_running) {
+        InstanceStatus st;
+        int r;
+
+        r = instance_status(i, &st);
+        if (r < 0)
+                return r;
+        *ret_running = st.state == INSTANCE_RUNNING;
+        if (st.state == INSTANCE_BUSY)
+                return log_error_errno(EBUSY, "%s %s: the instance is busy (a foreground run?)",
+                                       verb, i->name);
+        return 0;
+}
+
+/* The state's top-level entries that are no layer's (the personalization
+ * marker, ...) are copied into the new state as they are. */
+static int copy_unreserved(Instance *i, int oldfd, int newfd, char **reserved) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int fd, r;
+
+        fd = openat(oldfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+                    !strv_contains(reserved, de->d_name) && strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        closedir(d);
+        for (size_t k = 0; names && names[k]; k++) {
+                const char *n = names[k];
+                struct stat st;
+
+                if (fstatat(oldfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                if (S_ISREG(st.st_mode))
+                        r = copy_file_at(oldfd, n, newfd, n);
+                else if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int src = -EBADF, dst = -EBADF;
+                        if (mkdirat(newfd, n, 0700) < 0)
+                                return -errno;
+                        src = openat(oldfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        dst = openat(newfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (src < 0 || dst < 0)
+                                return -errno;
+                        r = copy_tree_contents_at(src, dst);
+                        if (r >= 0)
+                                r = copy_metadata_fd(src, &st, dst, true);
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t len = readlinkat(oldfd, n, target, sizeof target - 1);
+                        if (len < 0)
+                                return -errno;
+                        target[len] = 0;
+                        r = symlinkat(target, newfd, n) < 0 ? -errno : 0;
+                } else {
+                        log_warning("upgrade %s: not carrying over state/%s (a special file)",
+                                    i->name, n);
+                        r = 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Writes the merged state into instances/NAME/fresh. */
+static int build_new_state(Instance *i, int oldfd, const InstanceLayers *l,
+                           const MergeReport *report, const char *fresh) {
+        _cleanup_close_ int newfd = -EBADF;
+        _cleanup_free_ int *fds = NULL;
+        struct stat st;
+        int r;
+
+        if (fstat(oldfd, &st) < 0)
+                return log_error_errno(errno, "upgrade %s: %m", i->name);
+        if (mkdirat(i->dir_fd, fresh, 0700) < 0)
+                return log_error_errno(errno, "upgrade %s: cannot make %s: %m", i->name, fresh);
+        newfd = openat(i->dir_fd, fresh, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (newfd < 0)
+                return log_error_errno(errno, "upgrade %s: cannot open %s: %m", i->name, fresh);
+        fds = calloc(l->n + 1, sizeof *fds);
+        if (!fds)
+                return log_oom();
+        for (size_t k = 0; k < l->n; k++)
+                fds[k] = -EBADF;
+        for (size_t k = 0; k < l->n; k++) {
+                r = mkdir_p_in_root(newfd, path_relative(l->dirs[k]), 0755, NULL, NULL);
+                if (r >= 0) {
+                        fds[k] = openat_in_root_nofollow(newfd, path_relative(l->dirs[k]),
+                                                         O_RDONLY | O_DIRECTORY, 0);
+                        r = fds[k] < 0 ? fds[k] : 0;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "upgrade %s: cannot make state:%s: %m", i->name,
+                                        l->dirs[k]);
+                        goto out;
+                }
+        }
+        r = merge_apply(report, l->layers, l->n, fds);
+        if (r < 0)
+                goto out;
+        r = copy_unreserved(i, oldfd, newfd, l->reserved);
+        if (r < 0) {
+                log_error_errno(r, "upgrade %s: cannot carry over the rest of the state: %m",
+                                i->name);
+                goto out;
+        }
+        if (fchown(newfd, st.st_uid, st.st_gid) < 0 || fchmod(newfd, st.st_mode & 07777) < 0) {
+                r = log_error_errno(errno, "upgrade %s: %m", i->name);
+                goto out;
+        }
+out:
+        for (size_t k = 0; k < l->n; k++)
+                safe_close(fds[k]);
+        return r;
+}
+
+struct UpgradePending {
+        Instance *inst; /* borrowed */
+        char *to;
+        char *fresh, *backup;
+        bool running;
+        bool restart;
+};
+
+UpgradePending *upgrade_pending_free(UpgradePending *p) {
+        if (!p)
+                return NULL;
+        /* Never finished: the new state goes, the instance stays as it was. */
+        if (p->fresh) {
+                int k = rm_rf_at(p->inst->dir_fd, p->fresh);
+                if (k < 0)
+                        log_warning_errno(k, "upgrade %s: cannot delete %s: %m", p->inst->name,
+                                          p->fresh);
+        }
+        free(p->to);
+        free(p->fresh);
+        free(p->backup);
+        free(p);
+        return NULL;
+}
+
+int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                    UpgradeResult *ret_result, MergeReport **ret_report,
+                    UpgradePending **ret_pending) {
+        _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
+        _cleanup_(merge_report_freep) MergeReport *report = NULL;
+        _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
+        _cleanup_close_ int oldfd = -EBADF;
+        const MergeTree *base, *theirs;
+        char token[MACHINE_ID_LEN + 1];
+        bool running;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        *ret_report = NULL;
+        *ret_pending = NULL;
+        r = upgrade_recover(c->store, i);
+        if (r < 0)
+                return r;
+        if (streq(i->row->image, to_id)) {
+                *ret_result = UPGRADE_CURRENT;
+                return 0;
+        }
+        r = check_stopped(i, "upgrade", &running);
+        if (r < 0)
+                return r;
+        if (running && !o->restart && !o->dry_run)
+                return log_error_errno(EBUSY,
+                                       "upgrade %s: the instance is running: stop it first, or "
+                                       "use --restart",
+                                       i->name);
+
+        oldfd = openat(i->dir_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (oldfd < 0)
+                return log_error_errno(errno, "upgrade %s: cannot open its state: %m", i->name);
+        r = instance_layers_open(i, "upgrade", oldfd, &l);
+        if (r < 0)
+                return r;
+        r = upgrade_cache_tree(c, i->row->image, &base);
+        if (r < 0)
+                return r;
+        r = upgrade_cache_tree(c, to_id, &theirs);
+        if (r < 0)
+                return r;
+        r = merge_plan(base, theirs, l.layers, l.n, o->policy, &report);
+        if (r < 0)
+                return log_error_errno(r, "upgrade %s: cannot plan the merge: %m", i->name);
+        if (merge_report_blocked(report) || o->dry_run) {
+                *ret_result = merge_report_blocked(report) ? UPGRADE_BLOCKED : UPGRADE_DRY_RUN;
+                *ret_report = TAKE_PTR(report);
+                return 0;
+        }
+
+        r = random_token(token);
+        if (r < 0)
+                return log_error_errno(r, "upgrade %s: %m", i->name);
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return log_oom();
+        p->inst = i;
+        p->running = running;
+        p->to = strdup(to_id);
+        p->backup = strjoin(BACKUP_PREFIX, token);
+        if (!p->to || !p->backup)
+                return log_oom();
+        /* Set before the directory exists, so that a failure removes it. */
+        p->fresh = strjoin(UPGRADE_PREFIX, token);
+        if (!p->fresh)
+                return log_oom();
+        r = build_new_state(i, oldfd, &l, report, p->fresh);
+        if (r < 0)
+                return r;
+        *ret_result = UPGRADE_DONE;
+        *ret_report = TAKE_PTR(report);
+        *ret_pending = TAKE_PTR(p);
+        return 0;
+}
+
+int upgrade_sync(Store *s) {
+        /* The new states must be on disk before the catalog says they are
+         * the ones; one syncfs covers every state prepared so far. */
+        if (syncfs(store_dirfd(s)) < 0)
+                return log_error_errno(errno, "upgrade: cannot sync the new states: %m");
+        return 0;
+}
+
+int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
+        Instance *i = p->inst;
+        Store *s = c->store;
+        Catalog *cat = store_catalog(s);
+        char from[IMAGE_ID_LEN + 1];
+        int r;
+
+        crash_point("upgrade-before-commit");
+        if (p->running) {
+                r = instance_stop(i, 10, NULL);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(from, sizeof from, "%s", i->row->image);
+        r = catalog_begin(cat);
+        if (r < 0)
+                return r;
+        r = catalog_link_instance(cat, i->name, p->to, i->row->mode);
+        if (r >= 0)
+                r = catalog_set_backup(cat, i->name, from, p->backup);
+        if (r >= 0)
+                r = catalog_commit(cat);
+        if (r < 0) {
+                catalog_rollback(cat);
+                return log_error_errno(r, "upgrade %s: cannot record the upgrade: %m", i->name);
+        }
+        snprintf(i->row->image, sizeof i->row->image, "%s", p->to);
+        crash_point("upgrade-after-commit");
+
+        /* From here the upgrade is done; a failure is finished by the next
+         * command's recovery, so the new state must not be deleted. */
+        {
+                BackupRow b = {.dir = p->backup};
+                p->fresh = mfree_str(p->fresh);
+                r = finish_upgrade(i, &b);
+                if (r < 0)
+                        return r;
+        }
+        r = remove_leftovers(i, p->backup);
+        if (r < 0)
+                log_warning_errno(r, "upgrade %s: old backups are left behind: %m", i->name);
+        if (p->running) {
+                r = instance_start(s, i, &(InstanceRunOptions){});
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "upgrade %s: upgraded, but cannot start it "
+                                               "again: %m",
+                                               i->name);
+        }
+        return 0;
+}
+
+int upgrade_instance(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                     UpgradeResult *ret_result, MergeReport **ret_report) {
+        _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
+        _cleanup_(merge_report_freep) MergeReport *report = NULL;
+        int r;
+
+        r = upgrade_prepare(c, i, to_id, o, ret_result, &report, &p);
+        if (r < 0)
+                return r;
+        if (p) {
+                r = upgrade_sync(c->store);
+                if (r < 0)
+                        return r;
+                r = upgrade_finish(c, p);
+                if (r < 0)
+                        return r;
+        }
+        *ret_report = TAKE_PTR(report);
+        return 0;
+}
+
+int rollback_instance(Store *s, Instance *i, char **ret_image) {
+        _cleanup_(backup_row_freep) BackupRow *b = NULL;
+        Catalog *cat = store_catalog(s);
+        bool running;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        r = upgrade_recover(s, i);
+        if (r < 0)
+                return r;
+        r = catalog_get_backup(cat, i->name, &b);
+        if (r == -ENOENT)
+                return log_error_errno(ENOENT,
+                                       "rollback %s: nothing to roll back (no upgrade since the "
+                                       "last rollback, or its backup was pruned)",
+                                       i->name);
+        if (r < 0)
+                return r;
+        r = check_stopped(i, "rollback", &running);
+        if (r < 0)
+                return r;
+        if (running)
+                return log_error_errno(EBUSY, "rollback %s: the instance is running: stop it first",
+                                       i->name);
+
+        r = catalog_begin(cat);
+        if (r < 0)
+                return r;
+        r = catalog_link_instance(cat, i->name, b->image, i->row->mode);
+        if (r == -ENOENT)
+                r = log_error_errno(ENOENT, "rollback %s: image %.12s is gone", i->name, b->image);
+        if (r >= 0)
+                r = catalog_set_backup_phase(cat, i->name, "rollback");
+        if (r >= 0)
+                r = catalog_commit(cat);
+        if (r < 0) {
+                catalog_rollback(cat);
+                return r;
+        }
+        snprintf(i->row->image, sizeof i->row->image, "%s", b->image);
+        crash_point("rollback-after-commit");
+        r = finish_rollback(s, i, b);
+        if (r < 0)
+                return r;
+        if (ret_image) {
+                *ret_image = strdup(b->image);
+                if (!*ret_image)
+                        return log_oom();
+        }
+        return 0;
+}
+
+int backup_prune(Store *s, Instance *i) {
+        _cleanup_(backup_row_freep) BackupRow *b = NULL;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        r = upgrade_recover(s, i);
+        if (r < 0)
+                return r;
+        r = catalog_get_backup(store_catalog(s), i->name, &b);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = catalog_remove_backup(store_catalog(s), i->name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = remove_leftovers(i, NULL);
+        if (r < 0)
+                return r;
+        return 1;
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# goldroot commit: an instance's merged view frozen into a new image version.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+load ../lib/lifecycle
+
+setup_file() {
+        instance_build_busybox
+}
+
+setup() {
+        instance_import_busybox
+}
+
+teardown() {
+        instance_teardown
+}
+
+image_root() {
+        echo "$GOLDROOT_STORE/images/$("$GOLDROOT" image inspect --json "$1" | jq -r .id)/root"
+}
+
+@test "commit: the merged view becomes a new version whose parent is the instance's image" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        lc_sh maint 'echo patched >/usr/bin/hello; echo "10.9.9.9 new" >>/etc/hosts;
+                echo added >/opt/added; rm /etc/issue; rm -rf /home/user;
+                mkdir -p /opt/app/setgid-dir/sub; chmod 0707 /opt/app/setgid-dir/sub'
+        run "$GOLDROOT" commit maint bb:2
+        [ "$status" -eq 0 ]
+        [[ "$output" == "committed maint as bb:2 ("*", parent bb:1 ("*"): "*" paths changed" ]]
+        v1=$("$GOLDROOT" image inspect --json bb:1 | jq -r .id)
+        [ "$("$GOLDROOT" image inspect --json bb:2 | jq -r .parent)" = "$v1" ]
+        run "$GOLDROOT" image diff bb:1 bb:2
+        [[ "$output" == *"M /usr/bin/hello"* ]]
+        [[ "$output" == *"M /etc/hosts"* ]]
+        [[ "$output" == *"A /opt/added"* ]]
+        [[ "$output" == *"D /etc/issue"* ]]
+        [[ "$output" == *"D /home/user/notes"* ]]
+        [[ "$output" == *"A /opt/app/setgid-dir/sub"* ]]
+        [ "$(stat -c %a "$(image_root bb:2)/opt/app/setgid-dir/sub")" = 707 ]
+        # Nothing else: the image's other files are the parent's.
+        [[ "$output" != *"/bin/busybox"* ]]
+        [[ "$output" != *"/srv/odd"* ]]
+
+        # A new instance of v2 sees the patch, under its own identity.
+        "$GOLDROOT" create test1 --image bb:2
+        "$GOLDROOT" start test1 -- /bin/sleep 1000
+        [ "$(in_instance test1 cat /usr/bin/hello)" = patched ]
+        [ "$(in_instance test1 cat /opt/added)" = added ]
+        ! in_instance test1 test -e /etc/issue
+        [ "$(in_instance test1 cat /etc/hostname)" = test1 ]
+}
+
+@test "commit links the parent's unchanged files to the same objects" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        lc_sh maint 'echo patched >/usr/bin/hello'
+        "$GOLDROOT" commit maint bb:2 >/dev/null
+        r1=$(image_root bb:1)
+        r2=$(image_root bb:2)
+        for f in bin/busybox etc/passwd srv/odd usr/bin/ping opt/app/setuid; do
+                [ "$(stat -c %i "$r1/$f")" = "$(stat -c %i "$r2/$f")" ]
+        done
+        [ "$(stat -c %i "$r1/usr/bin/hello")" != "$(stat -c %i "$r2/usr/bin/hello")" ]
+        # Metadata the objects carry survives: a setuid bit, a capability, odd owners.
+        [ "$(stat -c '%a %u:%g' "$r2/opt/app/setuid")" = "4750 0:1000" ]
+        getcap "$r2/usr/bin/ping" | grep -q cap_net_raw
+}
+
+@test "commit: an opaque directory and whiteouts give exactly the instance's view" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        lc_sh maint 'rm -rf /opt/app; mkdir /opt/app; echo only >/opt/app/only; rm /srv/odd;
+                mkfifo /srv/fifo; ln -s /nonexistent /srv/dangling'
+        "$GOLDROOT" start maint -- /bin/sleep 1000
+        view=$(in_instance maint find /opt /srv | sort)
+        "$GOLDROOT" stop --timeout 0 maint
+        "$GOLDROOT" commit maint bb:2 >/dev/null
+        r2=$(image_root bb:2)
+        [ "$(cd "$r2" && find opt srv | sed 's|^|/|' | sort)" = "$view" ]
+        [ -p "$r2/srv/fifo" ]
+        [ "$(readlink "$r2/srv/dangling")" = /nonexistent ]
+}
+
+@test "commit of a read-only instance takes its /etc changes" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo conf >/etc/app.conf'
+        "$GOLDROOT" commit web bb:2 >/dev/null
+        [ "$(cat "$(image_root bb:2)/etc/app.conf")" = conf ]
+}
+
+@test "commit refuses a running instance, and bad references" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        "$GOLDROOT" start maint -- /bin/sleep 1000
+        run "$GOLDROOT" commit maint bb:2
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: commit maint: the instance is running: stop it first (a commit freezes a stopped instance)" ]
+        run "$GOLDROOT" commit maint nocolon
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" commit maint
+        [ "$status" -eq 2 ]
+        "$GOLDROOT" stop --timeout 0 maint
+        run "$GOLDROOT" image inspect bb:2
+        [ "$status" -ne 0 ]
+}
+
+@test "commit never follows a symlink the instance planted" {
+        echo "host secret" >"$BATS_TEST_TMPDIR/canary"
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        lc_sh maint 'true'
+        ln -s "$BATS_TEST_TMPDIR/canary" "$(lc_upper maint)/etc/leak"
+        ln -sfn "$BATS_TEST_TMPDIR" "$(lc_upper maint)/srv"
+        "$GOLDROOT" commit maint bb:2 >/dev/null
+        r2=$(image_root bb:2)
+        [ "$(readlink "$r2/etc/leak")" = "$BATS_TEST_TMPDIR/canary" ]
+        [ -L "$r2/srv" ]
+        ! grep -rqs 'host secret' "$GOLDROOT_STORE/objects" "$GOLDROOT_STORE/images"
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env bats
+# goldroot diff, upgrade and rollback: what a user sees, the backup, the
+# refusals, several instances, crash recovery, and a hostile state.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+load ../lib/lifecycle
+
+setup_file() {
+        instance_build_busybox
+}
+
+setup() {
+        instance_import_busybox
+        # v2: /etc/hosts and /usr/bin/hello changed, /etc/motd.d/new added.
+        lc_variant 2 'echo "10.0.0.1 gw" >>etc/hosts; echo v2 >usr/bin/hello;
+                mkdir etc/motd.d; echo new >etc/motd.d/new'
+}
+
+teardown() {
+        instance_teardown
+}
+
+@test "diff: the instance's changes as A/M/D lines, and as JSON" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo hi >/etc/motd; rm /etc/issue; echo x >>/etc/group; chmod 600 /etc/passwd'
+        run "$GOLDROOT" diff web
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"A /etc/motd"* ]]
+        [[ "$output" == *"D /etc/issue"* ]]
+        [[ "$output" == *"M /etc/group"* ]]
+        [[ "$output" == *"m /etc/passwd"* ]]
+        # Personalization wrote the hostname: a local change too.
+        [[ "$output" == *"M /etc/hostname"* ]]
+        # A copy-up without change is not listed.
+        ! grep -qx 'M /etc' <<<"$output"
+        run "$GOLDROOT" diff --json web
+        [ "$(jq -r '.[] | select(.path == "/etc/issue") | .change' <<<"$output")" = deleted ]
+        [ "$(jq -r '.[] | select(.path == "/etc/motd") | .code' <<<"$output")" = A ]
+}
+
+@test "diff: a fresh instance has no changes; an unknown one is an error" {
+        "$GOLDROOT" create web --image bb:1
+        run "$GOLDROOT" diff web
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        run "$GOLDROOT" diff nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: instance nosuch: no such instance" ]
+}
+
+@test "upgrade: local edits kept, image changes show through, links move, backup kept" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd; echo "192.168.1.1 local" >>/etc/hosts'
+        run "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 0 ]
+        [[ "$output" == "upgrade web: bb:1 ("*") -> bb:2 ("*"), policy keep-local"* ]]
+        [[ "$output" == *"keep /etc/motd (local addition)"* ]]
+        [[ "$output" == *"conflict /etc/hosts: kept local, theirs in /etc/hosts.goldnew"* ]]
+        [[ "$output" == *"web: upgraded to bb:2"* ]]
+        [ "$("$GOLDROOT" image links bb:2)" = web ]
+        [ -z "$("$GOLDROOT" image links bb:1)" ]
+        ls -d "$GOLDROOT_STORE"/instances/web/backup.* >/dev/null
+
+        "$GOLDROOT" start web -- /bin/sleep 1000
+        [ "$(in_instance web cat /etc/motd)" = local ]
+        [ "$(in_instance web cat /usr/bin/hello)" = v2 ]
+        [ "$(in_instance web cat /etc/motd.d/new)" = new ]
+        in_instance web grep -q '192.168.1.1 local' /etc/hosts
+        in_instance web grep -q '10.0.0.1 gw' /etc/hosts.goldnew
+        "$GOLDROOT" stop --timeout 0 web
+        # Upgrading to the image it links is nothing to do.
+        run "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 0 ]
+        [ "$output" = "web: already on bb:2 (${output##*bb:2 (}" ]
+}
+
+@test "upgrade --dry-run reports and changes nothing" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd'
+        before=$(lc_snapshot "$(lc_state web)")
+        run "$GOLDROOT" upgrade web --to bb:2 --dry-run
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(dry run)"* ]]
+        [[ "$output" == *"keep /etc/motd (local addition)"* ]]
+        [[ "$output" == *"web: dry run:"*"nothing changed" ]]
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+}
+
+@test "rollback restores the image link and the exact state; a second one is an error" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd; rm /etc/issue; mkfifo /etc/fifo; ln -s /nowhere /etc/dangling2'
+        before=$(lc_snapshot "$(lc_state web)")
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        [ "$(lc_snapshot "$(lc_state web)")" != "$before" ]
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 0 ]
+        [[ "$output" == "web: rolled back to bb:1 ("* ]]
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: rollback web: nothing to roll back (no upgrade since the last rollback, or its backup was pruned)" ]
+}
+
+@test "upgrade refuses a running instance unless --restart" {
+        "$GOLDROOT" create web --image bb:1
+        "$GOLDROOT" start web
+        run "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: upgrade web: the instance is running: stop it first, or use --restart" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        run "$GOLDROOT" upgrade web --to bb:2 --restart
+        [ "$status" -eq 0 ]
+        [ "$("$GOLDROOT" image links bb:2)" = web ]
+        [ "$(in_instance web cat /usr/bin/hello)" = v2 ]
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: rollback web: the instance is running: stop it first" ]
+}
+
+@test "upgrade: a type conflict is reported before any change; exit 1" {
+        lc_variant 3 'rm etc/hosts; mkdir etc/hosts; echo x >etc/hosts/a'
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo mine >>/etc/hosts'
+        before=$(lc_snapshot "$(lc_state web)")
+        run "$GOLDROOT" upgrade web --to bb:3
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"conflict /etc/hosts: type conflict, local regular file, image directory"* ]]
+        [ "${lines[-1]}" = "goldroot: upgrade web: refused: 1 type conflict; nothing changed" ]
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances/web" | grep -v '^identity$\|^state$\|^run$')" ]
+}
+
+@test "upgrade of several instances: one failure does not stop the others; the summary names it" {
+        lc_variant 3 'rm -f etc/motd; mkdir etc/motd'
+        for n in a b c; do "$GOLDROOT" create $n --image bb:1; done
+        lc_sh b 'echo mine >/etc/motd'
+        run "$GOLDROOT" upgrade --all --to bb:3
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"a: upgraded to bb:3"* ]]
+        [[ "$output" == *"goldroot: upgrade b: refused: 1 type conflict; nothing changed"* ]]
+        [[ "$output" == *"c: upgraded to bb:3"* ]]
+        [[ "$output" == *"2 of 3 instances upgraded or current; failed: b"* ]]
+        [ "$("$GOLDROOT" image links bb:3 | tr '\n' ' ')" = "a c " ]
+        [ "$("$GOLDROOT" image links bb:1)" = b ]
+}
+
+@test "upgrade --from IMG picks the instances that link it; --json reports every path" {
+        for n in a b; do "$GOLDROOT" create $n --image bb:1; done
+        "$GOLDROOT" create c --image bb:2
+        lc_sh a 'echo mine >/etc/motd'
+        run "$GOLDROOT" upgrade --json --from bb:1 --to bb:2
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '[.instances[].name] | join(" ")' <<<"$output")" = "a b" ]
+        [ "$(jq -r '.instances[0].status' <<<"$output")" = upgraded ]
+        [ "$(jq -r '.instances[0].entries[] | select(.path == "/etc/motd") | .outcome' <<<"$output")" = keep ]
+        [ "$(jq -r '.failed | length' <<<"$output")" = 0 ]
+        [ "$("$GOLDROOT" image links bb:2 | tr '\n' ' ')" = "a b c " ]
+}
+
+@test "upgrade: usage errors exit 2" {
+        run "$GOLDROOT" upgrade web
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: upgrade: --to IMG is required" ]
+        run "$GOLDROOT" upgrade --to bb:2
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" upgrade --all web --to bb:2
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" upgrade --all --to bb:2 --policy newest
+        [ "$status" -eq 2 ]
+        [[ "$output" == "goldroot: upgrade: bad --policy 'newest'"* ]]
+}
+
+@test "upgrade --prune-backups drops the rollback point" {
+        "$GOLDROOT" create web --image bb:1
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        run "$GOLDROOT" upgrade --prune-backups web
+        [ "$status" -eq 0 ]
+        [ "$output" = "web: backup dropped" ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ]
+        # The next upgrade replaces the backup of the one before.
+        "$GOLDROOT" upgrade web --to bb:1 >/dev/null
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        [ "$(ls -d "$GOLDROOT_STORE"/instances/web/backup.* | wc -l)" -eq 1 ]
+        "$GOLDROOT" rollback web >/dev/null
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+}
+
+@test "a crash after the upgrade's commit is finished by the next command" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd'
+        before=$(lc_snapshot "$(lc_state web)")
+        run env GOLDROOT_CRASH_AT=upgrade-after-commit "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 137 ]
+        ls -d "$GOLDROOT_STORE"/instances/web/.upgrade.*
+        run "$GOLDROOT" diff web
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"A /etc/hosts.goldnew"* ]] || [[ "$output" == *"A /etc/motd"* ]]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/.upgrade.* 2>/dev/null
+        [ "$("$GOLDROOT" image links bb:2)" = web ]
+        "$GOLDROOT" rollback web
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
+}
+
+@test "a crash before the upgrade's commit leaves the instance as it was" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd'
+        before=$(lc_snapshot "$(lc_state web)")
+        run env GOLDROOT_CRASH_AT=upgrade-before-commit "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 137 ]
+        "$GOLDROOT" diff web >/dev/null
+        ! ls -d "$GOLDROOT_STORE"/instances/web/.upgrade.* 2>/dev/null
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ]
+}
+
+@test "a crash in the middle of a rollback is finished by the next command" {
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd'
+        before=$(lc_snapshot "$(lc_state web)")
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        run env GOLDROOT_CRASH_AT=rollback-between-renames "$GOLDROOT" rollback web
+        [ "$status" -eq 137 ]
+        [ ! -e "$(lc_state web)" ]
+        "$GOLDROOT" diff web >/dev/null
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ]
+}
+
+@test "hostile state: a symlink to a host file is never followed by diff, upgrade or rollback" {
+        hostdir=$BATS_TEST_TMPDIR/host
+        mkdir "$hostdir"
+        echo "host secret" >"$hostdir/canary"
+        chmod 0600 "$hostdir/canary"
+        host_before=$(lc_snapshot "$hostdir")
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo local >/etc/motd'
+        # The guest plants links to the host: over an image file, over an image
+        # directory, and where the new image changes a file (a type conflict).
+        upper=$(lc_upper web)
+        ln -sfn "$hostdir/canary" "$upper/etc/group"
+        mkdir -p "$upper/srv"
+        ln -sfn "$hostdir" "$upper/home"
+        run "$GOLDROOT" diff web
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"M /etc/group"* ]]
+        [[ "$output" == *"M /home"* ]]
+        [[ "$output" != *"canary"* ]]
+        for policy in merge theirs keep-local; do
+                run "$GOLDROOT" upgrade web --to bb:2 --policy $policy
+                [ "$status" -eq 0 ]
+                [ "$(readlink "$(lc_upper web)/etc/group")" = "$hostdir/canary" ]
+                [ "$(readlink "$(lc_upper web)/home")" = "$hostdir" ]
+                "$GOLDROOT" rollback web >/dev/null
+        done
+        ln -sfn "$hostdir/canary" "$upper/etc/hosts"
+        run "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"conflict /etc/hosts: type conflict, local symlink, image regular file"* ]]
+        # The host side is exactly as it was, and nothing of it was copied in.
+        [ "$(lc_snapshot "$hostdir")" = "$host_before" ]
+        ! grep -rqs 'host secret' "$GOLDROOT_STORE/instances/web"
+}
