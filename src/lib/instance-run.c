@@ -13,6 +13,7 @@
  * before the real start, the first of which does the file work.
  */
 #include "instance.h"
+#include "upgrade.h"
 #include "assembly.h"
 #include "fsutil.h"
 #include "mount.h"
@@ -497,6 +498,11 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
 
         assert(i->lock_fd >= 0);
         r = check_not_running(i, verb);
+        if (r < 0)
+                return r;
+        /* An upgrade that crashed after its catalog commit is finished first,
+         * so the instance never starts on the old state with the new image. */
+        r = upgrade_recover(s, i);
         if (r < 0)
                 return r;
         /* What an instance that exited by itself still held. */
