@@ -45,8 +45,8 @@ static int fs_create(const char *type, const char *const *kv) {
         if (fs < 0)
                 die("fsopen %s", type);
         for (; kv && kv[0]; kv += 2)
-                if (fsconfig(fs, kv[1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv[0], kv[1],
-                             0) < 0)
+                if (fsconfig(fs, kv[1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv[0], kv[1], 0) <
+                    0)
                         die("fsconfig %s", kv[0]);
         if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 die("fsconfig create %s", type);

@@ -56,8 +56,9 @@ enum {
         ARG_GLOBAL_HELP,
         ARG_VERB_BASE = 0x1100, /* verbs number their own long-only options from here */
 };
-#define CLI_GLOBAL_LONGOPTIONS                                                            \
-        {"store", required_argument, NULL, ARG_GLOBAL_STORE},                             \
-                {"json", no_argument, NULL, ARG_GLOBAL_JSON},                             \
-                {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'}
+#define CLI_GLOBAL_LONGOPTIONS                                                                     \
+        {"store", required_argument, NULL, ARG_GLOBAL_STORE},                                      \
+                {"json", no_argument, NULL, ARG_GLOBAL_JSON}, {"quiet", no_argument, NULL, 'q'}, { \
+                "verbose", no_argument, NULL, 'v'                                                  \
+        }
 bool cli_global_option(int c, GlobalOptions *g);

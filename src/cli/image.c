@@ -594,8 +594,7 @@ int verb_image(int argc, char **argv, GlobalOptions *g) {
                 {"import", cmd_import},   {"ls", cmd_ls},       {"list", cmd_ls},
                 {"inspect", cmd_inspect}, {"tag", cmd_tag},     {"untag", cmd_untag},
                 {"diff", cmd_diff},       {"links", cmd_links}, {"rm", cmd_rm},
-                {"export", cmd_export},   {"gc", cmd_gc},
-                {"prep", image_prep_command},
+                {"export", cmd_export},   {"gc", cmd_gc},       {"prep", image_prep_command},
         };
         int r;
 

@@ -12,8 +12,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-static int openat2_flags(int rootfd, const char *path, int flags, mode_t mode,
-                         uint64_t resolve) {
+static int openat2_flags(int rootfd, const char *path, int flags, mode_t mode, uint64_t resolve) {
         struct open_how how = {
                 .flags = (uint64_t)flags | O_CLOEXEC,
                 .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
@@ -222,7 +221,8 @@ int copy_metadata_fd(int srcfd, const struct stat *st, int dstfd, bool copy_xatt
         if (!S_ISLNK(st->st_mode) &&
             fchmodat(AT_FDCWD, fd_path(dstfd, fdbuf), st->st_mode & 07777, 0) < 0)
                 return -errno;
-        if (utimensat(AT_FDCWD, fd_path(dstfd, fdbuf), ts, S_ISLNK(st->st_mode) ? AT_SYMLINK_NOFOLLOW : 0) < 0 &&
+        if (utimensat(AT_FDCWD, fd_path(dstfd, fdbuf), ts,
+                      S_ISLNK(st->st_mode) ? AT_SYMLINK_NOFOLLOW : 0) < 0 &&
             !S_ISLNK(st->st_mode))
                 return -errno;
         return 0;
@@ -433,13 +433,11 @@ fail:
         return r;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                         mode_t mode) {
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode) {
         return write_file_replace(dirfd, name, data, len, mode, true);
 }
 
-int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
-                          mode_t mode) {
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode) {
         return write_file_replace(dirfd, name, data, len, mode, false);
 }
 
@@ -451,8 +449,8 @@ const char *fd_path(int fd, char buf[static FD_PATH_MAX]) {
 int is_mount_point_at(int dirfd, const char *path) {
         struct statx sx;
 
-        if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | (isempty(path) ? AT_EMPTY_PATH : 0), 0,
-                  &sx) < 0)
+        if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | (isempty(path) ? AT_EMPTY_PATH : 0), 0, &sx) <
+            0)
                 return -errno;
         if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
                 return -EOPNOTSUPP;

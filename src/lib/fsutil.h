@@ -44,14 +44,12 @@ int copy_xattrs_fd(int srcfd, int dstfd);
 /* Reads a whole file (at most max bytes, else -EFBIG), NUL-terminated. */
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len, size_t max);
 /* Writes data to dirfd/name through a temporary file, fsync and rename. */
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                         mode_t mode);
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
 /* The same without fsync, for files whose loss in a power failure costs nothing
  * worse than an older version: readers still see the old file or the new one,
  * never half of one. */
-int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
-                          mode_t mode);
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
 /* "/proc/self/fd/N" for an fd, for APIs that only take a path. */
 #define FD_PATH_MAX 32

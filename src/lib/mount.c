@@ -182,8 +182,9 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         } else {
                 base = tree_fd(a, p->base);
                 if (base == -ENXIO)
-                        return fail(a, ENXIO, "%s%s: no %s tree was given", mount_base_prefix[p->base],
-                                    p->path, p->base == BASE_IMAGE ? "image" : "state");
+                        return fail(a, ENXIO, "%s%s: no %s tree was given",
+                                    mount_base_prefix[p->base], p->path,
+                                    p->base == BASE_IMAGE ? "image" : "state");
                 if (base < 0)
                         return fail(a, base, "cannot open /");
         }
@@ -539,7 +540,8 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
                 if (fstat(lower, &st) < 0 ||
                     fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 ||
                     chmod(fd_path(fd, buf), st.st_mode & 07777) < 0)
-                        return fail(a, errno, "cannot set up %s%s", mount_base_prefix[p->base], p->path);
+                        return fail(a, errno, "cannot set up %s%s", mount_base_prefix[p->base],
+                                    p->path);
         }
         *ret_fd = TAKE_FD(fd);
         return 0;

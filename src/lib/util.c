@@ -61,8 +61,7 @@ int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, .
         char prefix[PATH_MAX + 64];
         va_list ap;
 
-        snprintf(prefix, sizeof prefix, "goldroot: %s:%u:%u: ", file ? file : "<input>", line,
-                 col);
+        snprintf(prefix, sizeof prefix, "goldroot: %s:%u:%u: ", file ? file : "<input>", line, col);
         va_start(ap, fmt);
         log_write(prefix, fmt, ap);
         va_end(ap);
@@ -259,8 +258,8 @@ int parse_size(const char *s, uint64_t *ret) {
         static const struct {
                 char suffix;
                 unsigned shift;
-        } units[] = {{'k', 10}, {'K', 10}, {'m', 20}, {'M', 20}, {'g', 30},
-                     {'G', 30}, {'t', 40}, {'T', 40}};
+        } units[] = {{'k', 10}, {'K', 10}, {'m', 20}, {'M', 20},
+                     {'g', 30}, {'G', 30}, {'t', 40}, {'T', 40}};
         unsigned long long v;
         char *end;
 

@@ -29,17 +29,17 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Hand ownership out of a cleanup variable. */
-#define TAKE_PTR(p)                                                                      \
-        ({                                                                               \
-                typeof(p) _taken = (p);                                                  \
-                (p) = NULL;                                                              \
-                _taken;                                                                  \
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                typeof(p) _taken = (p);                                                            \
+                (p) = NULL;                                                                        \
+                _taken;                                                                            \
         })
-#define TAKE_FD(fd)                                                                      \
-        ({                                                                               \
-                int _taken = (fd);                                                       \
-                (fd) = -EBADF;                                                           \
-                _taken;                                                                  \
+#define TAKE_FD(fd)                                                                                \
+        ({                                                                                         \
+                int _taken = (fd);                                                                 \
+                (fd) = -EBADF;                                                                     \
+                _taken;                                                                            \
         })
 
 static inline void freep(void *p) {
@@ -83,8 +83,7 @@ int log_get_max_level(void);
 void log_set_stream(FILE *f);
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 /* A parse error: "goldroot: FILE:LINE:COL: message"; returns -EBADMSG. */
-int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...)
-        _printf_(4, 5);
+int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...) _printf_(4, 5);
 
 #define log_error_errno(e, ...) log_internal(LOG_ERR, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_internal(LOG_WARNING, (e), __VA_ARGS__)
