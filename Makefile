@@ -37,6 +37,12 @@ demo: deps build
 bench: deps build
 	bench/run.sh $(BUILD)/goldroot
 
+# libFuzzer harnesses (issue 6): FUZZ_SECONDS per harness (default 600), and
+# FUZZ_RUNS inputs for the profile parser when set. Builds into build-fuzz/.
+fuzz:
+	@tools/deps.sh test
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh
+
 install: build
 	$(MESON) install -C $(BUILD)
 

@@ -1,0 +1,2 @@
+a         tmpfs    -                    /a
+include cycle-b

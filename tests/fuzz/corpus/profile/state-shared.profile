@@ -1,0 +1,1 @@
+y         bind     state:foo            /srv/y
