@@ -40,11 +40,11 @@ bench: deps build
 # libFuzzer harnesses (issue 6): FUZZ_SECONDS per harness (default 600), and
 # FUZZ_RUNS inputs for the profile parser when set. Builds into build-fuzz/.
 fuzz:
-	@tools/deps.sh test
+	@tools/deps.sh fuzz
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh
 
 install: build
 	$(MESON) install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD)
+	rm -rf $(BUILD) $(CHECK_BUILD) build-fuzz

@@ -11,12 +11,15 @@ test=(libcmocka-dev bats bc attr erofs-utils squashfs-tools e2fsprogs busybox-st
 # rsync for bench/upgrade's seeds' way.
 bench=(hyperfine busybox-static debootstrap bubblewrap systemd-container podman runc crun conmon
        golang-github-containers-common lxc uidmap rsync)
+# libFuzzer comes with clang.
+fuzz=(clang)
 
 case "${1:-all}" in
 build) want=("${build[@]}") ;;
 test) want=("${build[@]}" "${test[@]}") ;;
 bench) want=("${build[@]}" "${bench[@]}") ;;
-*) want=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
+fuzz) want=("${build[@]}" "${fuzz[@]}") ;;
+*) want=("${build[@]}" "${test[@]}" "${bench[@]}" "${fuzz[@]}") ;;
 esac
 
 missing=()
