@@ -115,3 +115,16 @@ image_root() {
         [ -L "$r2/srv" ]
         ! grep -rqs 'host secret' "$GOLDROOT_STORE/objects" "$GOLDROOT_STORE/images"
 }
+
+@test "commit records the instance's identity; clones of the new version rewrite it as their own" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw --hostname gold1 --ip 10.9.0.7/24
+        lc_sh maint 'echo "served by gold1 at 10.9.0.7, not 10.9.0.70" >/etc/motd'
+        "$GOLDROOT" commit maint bb:2 >/dev/null
+        # The gold keeps what the maintenance clone wrote...
+        [ "$(cat "$(image_root bb:2)/etc/motd")" = "served by gold1 at 10.9.0.7, not 10.9.0.70" ]
+        # ...and a clone of it gets its own name and address in those places,
+        # whole tokens only.
+        "$GOLDROOT" create web9 --image bb:2 --hostname web9 --ip 10.9.0.9/24
+        "$GOLDROOT" start web9 -- /bin/sleep 1000
+        [ "$("$GOLDROOT" exec web9 -- cat /etc/motd)" = "served by web9 at 10.9.0.9, not 10.9.0.70" ]
+}
