@@ -6,8 +6,10 @@
 #include "cli.h"
 
 #include "assembly.h"
+#include "instance.h"
 #include "plan.h"
 #include "profile.h"
+#include "store.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -55,6 +57,39 @@ static int open_tree_dir(const char *what, const char *path, int *ret_fd) {
                 return log_error_errno(errno, "mount: cannot open %s %s: %m", what, path);
         *ret_fd = fd;
         return 0;
+}
+
+/* goldroot mount NAME DIR: the instance's own profile, image and state,
+ * assembled on the host (vmount's `vmount webapp /vservers/x`). */
+static int mount_instance(GlobalOptions *g, const char *name, const char *dir_arg) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        _cleanup_(profile_set_freep) ProfileSet *set = NULL;
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int image_fd = -EBADF, state_fd = -EBADF;
+        int r;
+
+        r = canonical_dir("mount", dir_arg, &dir);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r < 0)
+                return r;
+        r = instance_open(s, name, &inst);
+        if (r < 0)
+                return r;
+        r = instance_plan(inst, &set, &plan);
+        if (r < 0)
+                return r;
+        r = store_open_image_root(s, inst->row->image, &image_fd);
+        if (r < 0)
+                return log_error_errno(r, "mount %s: cannot open its image: %m", name);
+        state_fd = openat(inst->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (state_fd < 0)
+                return log_error_errno(errno, "mount %s: cannot open its state: %m", name);
+        r = assembly_mount(plan, dir, image_fd, state_fd);
+        return error_is_bad_input(r) ? -EIO : r;
 }
 
 int verb_mount(int argc, char **argv, GlobalOptions *g) {
@@ -113,10 +148,7 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         if (!profile) {
                 if (argc - optind != 2)
                         return cli_usage_error("mount", "expected NAME DIR or --profile FILE DIR");
-                return log_error_errno(EOPNOTSUPP,
-                                       "mount %s: mounting an instance by name needs instances, "
-                                       "which this goldroot does not have yet; use --profile",
-                                       argv[optind]);
+                return mount_instance(g, argv[optind], argv[optind + 1]);
         }
         if (argc - optind != 1)
                 return cli_usage_error("mount", "expected one DIR after the options");

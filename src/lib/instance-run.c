@@ -67,32 +67,6 @@ static void run_context_done(RunContext *c) {
         *c = (RunContext){.image_fd = -EBADF, .state_fd = -EBADF};
 }
 
-/* The mode's built-in profile: MODE.profile on the profile search path. */
-static int builtin_profile(const char *mode, char **ret) {
-        _cleanup_strv_free_ char **search = NULL;
-        _cleanup_free_ char *file = strjoin(mode, ".profile");
-        int r;
-
-        if (!file)
-                return log_oom();
-        r = profile_default_search_path(NULL, &search);
-        if (r < 0)
-                return log_oom();
-        for (size_t i = 0; search[i]; i++) {
-                _cleanup_free_ char *p = path_join(search[i], file);
-                if (!p)
-                        return log_oom();
-                if (access(p, R_OK) == 0) {
-                        *ret = TAKE_PTR(p);
-                        return 0;
-                }
-        }
-        return log_error_errno(ENOENT,
-                               "cannot find the built-in profile %s on the profile search "
-                               "path",
-                               file);
-}
-
 /* Splits a `set init` line at blanks (the profile keeps it as written). */
 static int split_command(const char *s, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
@@ -156,36 +130,15 @@ static int build_env(const Instance *i, char ***ret) {
 }
 
 static int run_context_load(Store *s, Instance *i, const char *verb, RunContext *c) {
-        _cleanup_strv_free_ char **search = NULL;
-        _cleanup_free_ char *builtin = NULL;
-        const char *profile, *v;
         const Profile *main_profile;
-        PlanContext pctx = {};
+        const char *v;
         int r;
 
         *c = (RunContext){.inst = i, .image_fd = -EBADF, .state_fd = -EBADF};
-        profile = i->identity->profile;
-        if (!profile) {
-                r = builtin_profile(i->identity->mode, &builtin);
-                if (r < 0)
-                        return r;
-                profile = builtin;
-        }
-        r = profile_default_search_path(profile, &search);
-        if (r < 0)
-                return log_oom();
-        r = profile_set_load(profile, search, &c->set);
+        r = instance_plan(i, &c->set, &c->plan);
         if (r < 0)
                 return r;
         main_profile = c->set->profiles[0];
-
-        pctx.placeholders.name = i->name;
-        pctx.placeholders.hostname = i->identity->hostname;
-        pctx.placeholders.image_id = i->row->image;
-        pctx.have_image = pctx.have_state = true;
-        r = plan_build(c->set, &pctx, &c->plan);
-        if (r < 0)
-                return r;
 
         r = store_open_image_root(s, i->row->image, &c->image_fd);
         if (r < 0)

@@ -5,6 +5,8 @@
  */
 #include "instance.h"
 #include "fsutil.h"
+#include "plan.h"
+#include "profile.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -414,5 +416,59 @@ int instance_recover(Store *s) {
                 catalog_rollback(store_catalog(s));
         }
         instance_row_list_free(rows, n_rows);
+        return 0;
+}
+
+/* The mode's built-in profile: MODE.profile on the profile search path. */
+static int builtin_profile(const char *mode, char **ret) {
+        _cleanup_strv_free_ char **search = NULL;
+        _cleanup_free_ char *file = strjoin(mode, ".profile");
+
+        if (!file || profile_default_search_path(NULL, &search) < 0)
+                return log_oom();
+        for (size_t k = 0; search[k]; k++) {
+                _cleanup_free_ char *p = path_join(search[k], file);
+                if (!p)
+                        return log_oom();
+                if (access(p, R_OK) == 0) {
+                        *ret = TAKE_PTR(p);
+                        return 0;
+                }
+        }
+        return log_error_errno(
+                ENOENT, "cannot find the built-in profile %s on the profile search path", file);
+}
+
+int instance_plan(const Instance *i, ProfileSet **ret_set, Plan **ret_plan) {
+        _cleanup_(profile_set_freep) ProfileSet *set = NULL;
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        _cleanup_strv_free_ char **search = NULL;
+        _cleanup_free_ char *builtin = NULL;
+        const char *profile = i->identity->profile;
+        PlanContext ctx = {.have_image = true, .have_state = true};
+        int r;
+
+        assert(i);
+        assert(ret_set);
+        assert(ret_plan);
+        if (!profile) {
+                r = builtin_profile(i->identity->mode, &builtin);
+                if (r < 0)
+                        return r;
+                profile = builtin;
+        }
+        if (profile_default_search_path(profile, &search) < 0)
+                return log_oom();
+        r = profile_set_load(profile, search, &set);
+        if (r < 0)
+                return r;
+        ctx.placeholders.name = i->name;
+        ctx.placeholders.hostname = i->identity->hostname;
+        ctx.placeholders.image_id = i->row->image;
+        r = plan_build(set, &ctx, &plan);
+        if (r < 0)
+                return r;
+        *ret_set = TAKE_PTR(set);
+        *ret_plan = TAKE_PTR(plan);
         return 0;
 }

@@ -105,4 +105,10 @@ int instance_exec(Instance *i, char *const *argv);
 int instance_personalize(Store *s, Instance *i, bool again);
 
 /* The run/ directory, made if needed (O_DIRECTORY). */
+/* Loads the instance's profile (its own, or its mode's built-in one on the
+ * profile search path) and plans it with the instance's placeholders. */
+struct ProfileSet;
+struct Plan;
+int instance_plan(const Instance *i, struct ProfileSet **ret_set, struct Plan **ret_plan);
+
 int instance_open_run_dir(Instance *i, bool create, int *ret_fd);

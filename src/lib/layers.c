@@ -24,26 +24,6 @@ void instance_layers_done(InstanceLayers *l) {
         *l = INSTANCE_LAYERS_INIT;
 }
 
-/* The mode's built-in profile, MODE.profile on the search path (as a start
- * finds it). */
-static int builtin_profile(const char *mode, char **ret) {
-        _cleanup_strv_free_ char **search = NULL;
-        _cleanup_free_ char *file = strjoin(mode, ".profile");
-
-        if (!file || profile_default_search_path(NULL, &search) < 0)
-                return log_oom();
-        for (size_t k = 0; search[k]; k++) {
-                _cleanup_free_ char *p = path_join(search[k], file);
-                if (!p)
-                        return log_oom();
-                if (access(p, R_OK) == 0) {
-                        *ret = TAKE_PTR(p);
-                        return 0;
-                }
-        }
-        return log_error_errno(ENOENT, "cannot find the built-in profile %s", file);
-}
-
 static int reserve(InstanceLayers *l, const char *state_path) {
         const char *rel = path_relative(state_path);
         _cleanup_free_ char *top = strndup(rel, strcspn(rel, "/"));
@@ -88,27 +68,9 @@ int instance_layers_open(const Instance *i, const char *verb, int state_fd, Inst
         _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
         _cleanup_(profile_set_freep) ProfileSet *set = NULL;
         _cleanup_(plan_freep) Plan *plan = NULL;
-        _cleanup_strv_free_ char **search = NULL;
-        _cleanup_free_ char *builtin = NULL;
-        const char *profile = i->identity->profile;
-        PlanContext ctx = {.have_image = true, .have_state = true};
         int r;
 
-        if (!profile) {
-                r = builtin_profile(i->identity->mode, &builtin);
-                if (r < 0)
-                        return r;
-                profile = builtin;
-        }
-        if (profile_default_search_path(profile, &search) < 0)
-                return log_oom();
-        r = profile_set_load(profile, search, &set);
-        if (r < 0)
-                return r;
-        ctx.placeholders.name = i->name;
-        ctx.placeholders.hostname = i->identity->hostname;
-        ctx.placeholders.image_id = i->row->image;
-        r = plan_build(set, &ctx, &plan);
+        r = instance_plan(i, &set, &plan);
         if (r < 0)
                 return r;
 

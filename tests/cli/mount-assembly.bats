@@ -85,11 +85,12 @@ EOP
         umount "$T/decoy/log"
 }
 
-@test "mount NAME (an instance) is not available yet" {
+@test "mount NAME of an instance the store does not have is a one-line error" {
         run "$GOLDROOT" mount web01 "$D"
         [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
-        [[ "${lines[0]}" == "goldroot: mount web01: "* ]]
+        [[ "${lines[0]}" == "goldroot: "*"web01"* ]]
+        ! grep -q " $D " /proc/self/mountinfo
 }
 
 @test "mount and umount: bad usage exits 2" {
