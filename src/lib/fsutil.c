@@ -7,6 +7,8 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -228,9 +230,27 @@ int copy_metadata_fd(int srcfd, const struct stat *st, int dstfd, bool copy_xatt
         return 0;
 }
 
-static int copy_data(int in, int out) {
+int write_all(int fd, const void *data, size_t n) {
+        for (size_t w = 0; w < n;) {
+                ssize_t k = write(fd, (const uint8_t *)data + w, n - w);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                w += (size_t)k;
+        }
+        return 0;
+}
+
+int copy_fd_data(int src, int dst) {
+        loff_t off_in = 0;
+
+        /* A reflink shares the extents copy-on-write where the file system can. */
+        if (ioctl(dst, FICLONE, src) >= 0)
+                return 0;
         for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
+                ssize_t n = copy_file_range(src, &off_in, dst, NULL, 1u << 30, 0);
                 if (n == 0)
                         return 0;
                 if (n > 0)
@@ -241,17 +261,17 @@ static int copy_data(int in, int out) {
         }
         for (;;) {
                 char buf[65536];
-                ssize_t n = read(in, buf, sizeof buf);
+                ssize_t n = pread(src, buf, sizeof buf, off_in);
+                int r;
+
                 if (n < 0)
                         return -errno;
                 if (n == 0)
                         return 0;
-                for (ssize_t w = 0; w < n;) {
-                        ssize_t k = write(out, buf + w, n - w);
-                        if (k < 0)
-                                return -errno;
-                        w += k;
-                }
+                off_in += n;
+                r = write_all(dst, buf, n);
+                if (r < 0)
+                        return r;
         }
 }
 
@@ -271,7 +291,7 @@ int copy_file_at(int src_dirfd, const char *src_name, int dst_dirfd, const char 
                      0600);
         if (out < 0)
                 return -errno;
-        r = copy_data(in, out);
+        r = copy_fd_data(in, out);
         if (r < 0)
                 return r;
         return copy_metadata_fd(in, &st, out, true);

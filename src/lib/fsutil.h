@@ -35,6 +35,11 @@ int rm_rf_at(int dirfd, const char *name);
  * directories, symlinks, device nodes, FIFOs and sockets, with mode, owner,
  * times and xattrs. Existing entries in dst are replaced. */
 int copy_tree_contents_at(int src_dirfd, int dst_dirfd);
+/* Copies src's whole content (from offset 0) to dst's current position: a
+ * reflink where the file system can, else copy_file_range, else read/write. */
+int copy_fd_data(int src, int dst);
+/* write(2) until all of data is written. */
+int write_all(int fd, const void *data, size_t n);
 /* Copies one regular file's data and metadata; dst is created or truncated. */
 int copy_file_at(int src_dirfd, const char *src_name, int dst_dirfd, const char *dst_name);
 /* mode, owner, times (and xattrs when copy_xattrs) from st/srcfd onto dstfd. */

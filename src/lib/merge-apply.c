@@ -18,47 +18,6 @@
 
 #include <sys/xattr.h>
 
-static int copy_bytes(int in, int out) {
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
-                if (n == 0)
-                        return 0;
-                if (n > 0)
-                        continue;
-                if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
-                        return -errno;
-                break;
-        }
-        for (;;) {
-                char buf[65536];
-                ssize_t n = read(in, buf, sizeof buf);
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-                for (ssize_t w = 0; w < n;) {
-                        ssize_t k = write(out, buf + w, n - w);
-                        if (k < 0)
-                                return -errno;
-                        w += k;
-                }
-        }
-}
-
-static int write_all(int fd, const char *data, size_t len) {
-        while (len > 0) {
-                ssize_t k = write(fd, data, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                data += k;
-                len -= k;
-        }
-        return 0;
-}
-
 static int copy_xattrs_filtered(int srcfd, int dstfd) {
         char b1[FD_PATH_MAX], b2[FD_PATH_MAX];
         const char *src = fd_path(srcfd, b1), *dst = fd_path(dstfd, b2);
@@ -164,7 +123,7 @@ static int copy_ours(int oldparent, const char *name, int newparent, const char 
                              0600);
                 if (out < 0)
                         return -errno;
-                r = copy_bytes(in, out);
+                r = copy_fd_data(in, out);
                 if (r < 0)
                         return r;
         } else {
@@ -242,7 +201,7 @@ static int write_theirs(const MergeTree *t, const char *path, int newparent, con
                              0600);
                 if (out < 0)
                         return -errno;
-                r = copy_bytes(in, out);
+                r = copy_fd_data(in, out);
                 if (r < 0)
                         return r;
                 type = S_IFREG;

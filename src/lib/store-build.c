@@ -458,7 +458,7 @@ static int materialize(ImageBuilder *b, int pfd, const char *name, const Manifes
                 fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return -errno;
-                r = src->buf ? write_all(fd, src->buf, e->size) : copy_fd_contents(src->fd, fd);
+                r = src->buf ? write_all(fd, src->buf, e->size) : copy_fd_data(src->fd, fd);
                 if (r < 0)
                         return r;
         }

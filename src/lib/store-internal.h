@@ -36,9 +36,6 @@ int xattrs_copy(const Xattr *x, size_t n, Xattr **ret);
  * a symlink at name. */
 int metadata_apply_fd(int fd, const ManifestEntry *e);
 int metadata_apply_at(int dirfd, const char *name, const ManifestEntry *e);
-/* Copies all of src (from offset 0) to dst, reflinking when it can. */
-int copy_fd_contents(int src, int dst);
-int write_all(int fd, const void *data, size_t n);
 
 /* ImageBuilder's state, shared by store-build.c (adding entries) and
  * store-publish.c (finishing). */
