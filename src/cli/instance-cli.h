@@ -66,3 +66,8 @@ int parse_verb(int argc, char **argv, GlobalOptions *g, const char *verb, const 
                void *userdata);
 /* 0 for -ECANCELED (--help was shown), else r. */
 int verb_result(int r);
+
+/* Checks name, opens the store with lock and the instance in it (unlocked). */
+struct Instance;
+int cli_open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
+                      Store **ret_store, struct Instance **ret);

@@ -261,17 +261,9 @@ int verb_create(int argc, char **argv, GlobalOptions *g) {
 /* Opens the store and the instance named by the single positional argument. */
 static int open_one(GlobalOptions *g, const char *verb, int argc, char **argv, int i,
                     StoreLock lock, Store **ret_store, Instance **ret) {
-        int r;
-
         if (argc - i != 1)
                 return cli_usage_error(verb, argc - i < 1 ? "expected NAME" : "expected one NAME");
-        r = instance_name_check(verb, argv[i]);
-        if (r < 0)
-                return r;
-        r = store_open(g->store, lock, ret_store);
-        if (r < 0)
-                return r;
-        return instance_open(*ret_store, argv[i], ret);
+        return cli_open_instance(g, verb, argv[i], lock, ret_store, ret);
 }
 
 typedef struct RmArgs {
@@ -568,4 +560,17 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
                 return r;
         r = instance_personalize(s, inst, a.again);
         return error_is_bad_input(r) ? -EIO : r;
+}
+
+int cli_open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
+                      Store **ret_store, Instance **ret) {
+        int r;
+
+        r = instance_name_check(verb, name);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, lock, ret_store);
+        if (r < 0)
+                return r;
+        return instance_open(*ret_store, name, ret);
 }

@@ -23,13 +23,7 @@ static int open_locked(GlobalOptions *g, const char *verb, int argc, char **argv
 
         if (argc - i != 1)
                 return cli_usage_error(verb, argc - i < 1 ? "expected NAME" : "expected one NAME");
-        r = instance_name_check(verb, argv[i]);
-        if (r < 0)
-                return r;
-        r = store_open(g->store, lock, ret_store);
-        if (r < 0)
-                return r;
-        r = instance_open(*ret_store, argv[i], ret);
+        r = cli_open_instance(g, verb, argv[i], lock, ret_store, ret);
         if (r < 0)
                 return r;
         return instance_lock(*ret, verb, false);

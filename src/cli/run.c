@@ -32,13 +32,7 @@ int verb_start(int argc, char **argv, GlobalOptions *g) {
                 return verb_result(i);
         if (argc - i != 1)
                 return cli_usage_error("start", "expected one NAME");
-        r = instance_name_check("start", argv[i]);
-        if (r < 0)
-                return r;
-        r = store_open(g->store, STORE_SHARED, &s);
-        if (r < 0)
-                return r;
-        r = instance_open(s, argv[i], &inst);
+        r = cli_open_instance(g, "start", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
         r = instance_lock(inst, "start", true);
@@ -151,13 +145,7 @@ int verb_exec(int argc, char **argv, GlobalOptions *g) {
                 return cli_usage_error("exec", "expected one NAME");
         if (!cmd)
                 return cli_usage_error("exec", "expected a command after --");
-        r = instance_name_check("exec", argv[i]);
-        if (r < 0)
-                return r;
-        r = store_open(g->store, STORE_SHARED, &s);
-        if (r < 0)
-                return r;
-        r = instance_open(s, argv[i], &inst);
+        r = cli_open_instance(g, "exec", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
         /* Nothing of the store is needed inside: let go of its lock before
@@ -202,13 +190,7 @@ int verb_stop(int argc, char **argv, GlobalOptions *g) {
                 return verb_result(i);
         if (argc - i != 1)
                 return cli_usage_error("stop", "expected one NAME");
-        r = instance_name_check("stop", argv[i]);
-        if (r < 0)
-                return r;
-        r = store_open(g->store, STORE_SHARED, &s);
-        if (r < 0)
-                return r;
-        r = instance_open(s, argv[i], &inst);
+        r = cli_open_instance(g, "stop", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
         s = store_free(s);
