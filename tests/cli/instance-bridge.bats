@@ -42,9 +42,16 @@ in_ns() {
         ! ip link show br0 2>/dev/null
         [ "$(in_ns ip -o link show master br0 | wc -l)" -eq 2 ]
 
-        # Their peers go with them.
+        # Their peers go with them. The kernel dismantles a dead network
+        # namespace from a work queue, so the veths vanish shortly after stop:
+        # wait for that (bounded), then assert.
         in_ns "$GOLDROOT" stop a
         in_ns "$GOLDROOT" stop b
+        local n
+        for n in $(seq 100); do
+                [ "$(in_ns ip -o link show master br0 | wc -l)" -eq 0 ] && break
+                sleep 0.1
+        done
         [ "$(in_ns ip -o link show master br0 | wc -l)" -eq 0 ]
 }
 
