@@ -17,9 +17,96 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
 #include <zlib.h>
+
+#define LIBARCHIVE_SONAME "libarchive.so.13" /* libarchive 3, since 2011 */
+
+/* libarchive is opened with dlopen() by the two commands that need it
+ * (import and export of tarballs): linked, it and what it links (libxml2,
+ * ICU, libstdc++) cost every goldroot command 2-3 ms of relocations at start.
+ * As in systemd's dlopen helpers, the pointers are set once, by
+ * dlopen_libarchive(), before the first use; nothing else writes them. */
+#define ARCHIVE_SYMBOLS(X)                                                                         \
+        X(archive_entry_clear)                                                                     \
+        X(archive_entry_copy_hardlink)                                                             \
+        X(archive_entry_copy_pathname)                                                             \
+        X(archive_entry_copy_symlink)                                                              \
+        X(archive_entry_filetype)                                                                  \
+        X(archive_entry_free)                                                                      \
+        X(archive_entry_gid)                                                                       \
+        X(archive_entry_hardlink)                                                                  \
+        X(archive_entry_mtime)                                                                     \
+        X(archive_entry_mtime_is_set)                                                              \
+        X(archive_entry_mtime_nsec)                                                                \
+        X(archive_entry_new)                                                                       \
+        X(archive_entry_pathname)                                                                  \
+        X(archive_entry_perm)                                                                      \
+        X(archive_entry_rdevmajor)                                                                 \
+        X(archive_entry_rdevminor)                                                                 \
+        X(archive_entry_set_filetype)                                                              \
+        X(archive_entry_set_gid)                                                                   \
+        X(archive_entry_set_mtime)                                                                 \
+        X(archive_entry_set_perm)                                                                  \
+        X(archive_entry_set_rdevmajor)                                                             \
+        X(archive_entry_set_rdevminor)                                                             \
+        X(archive_entry_set_size)                                                                  \
+        X(archive_entry_set_uid)                                                                   \
+        X(archive_entry_size)                                                                      \
+        X(archive_entry_symlink)                                                                   \
+        X(archive_entry_uid)                                                                       \
+        X(archive_entry_xattr_add_entry)                                                           \
+        X(archive_entry_xattr_next)                                                                \
+        X(archive_entry_xattr_reset)                                                               \
+        X(archive_errno)                                                                           \
+        X(archive_error_string)                                                                    \
+        X(archive_free)                                                                            \
+        X(archive_read_close)                                                                      \
+        X(archive_read_data)                                                                       \
+        X(archive_read_data_block)                                                                 \
+        X(archive_read_new)                                                                        \
+        X(archive_read_next_header)                                                                \
+        X(archive_read_open)                                                                       \
+        X(archive_read_support_filter_all)                                                         \
+        X(archive_read_support_format_gnutar)                                                      \
+        X(archive_read_support_format_raw)                                                         \
+        X(archive_read_support_format_tar)                                                         \
+        X(archive_set_error)                                                                       \
+        X(archive_write_add_filter_bzip2)                                                          \
+        X(archive_write_add_filter_gzip)                                                           \
+        X(archive_write_add_filter_none)                                                           \
+        X(archive_write_add_filter_xz)                                                             \
+        X(archive_write_add_filter_zstd)                                                           \
+        X(archive_write_close)                                                                     \
+        X(archive_write_data)                                                                      \
+        X(archive_write_header)                                                                    \
+        X(archive_write_new)                                                                       \
+        X(archive_write_open_fd)                                                                   \
+        X(archive_write_set_format_pax)
+
+#define ARCHIVE_SYM_DECLARE(f) static typeof(f) *sym_##f;
+ARCHIVE_SYMBOLS(ARCHIVE_SYM_DECLARE)
+
+static int dlopen_libarchive(void) {
+        static void *dl = NULL; /* kept open for the life of the process */
+        void *h;
+
+        if (dl)
+                return 0;
+        h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+        if (!h)
+                return log_error_errno(EOPNOTSUPP, "cannot load " LIBARCHIVE_SONAME ": %s",
+                                       dlerror());
+#define ARCHIVE_SYM_LOAD(f)                                                                        \
+        if (!(sym_##f = (typeof(f) *)dlsym(h, #f)))                                                \
+                return log_error_errno(EOPNOTSUPP, LIBARCHIVE_SONAME " lacks %s", #f);
+        ARCHIVE_SYMBOLS(ARCHIVE_SYM_LOAD)
+#undef ARCHIVE_SYM_LOAD
+        dl = h;
+        return 0;
+}
 
 #define ARCHIVE_BLOCK (1u << 16)
 /* No single file in a root file system image comes near this. */
@@ -28,7 +115,7 @@
 
 static void archive_freep(struct archive **a) {
         if (*a)
-                archive_free(*a);
+                sym_archive_free(*a);
 }
 #define _cleanup_archive_ _cleanup_(archive_freep)
 
@@ -65,8 +152,8 @@ static int member_path(const char *what, const char *name, char **ret) {
 }
 
 static int archive_fail(struct archive *a, const char *what, const char *entry) {
-        const char *msg = archive_error_string(a);
-        int e = archive_errno(a);
+        const char *msg = sym_archive_error_string(a);
+        int e = sym_archive_errno(a);
 
         /* Damaged input (libarchive's ARCHIVE_ERRNO_MISC, a file format or
          * decompression error) is bad input; a failing read of the file is not. */
@@ -117,7 +204,7 @@ static la_ssize_t reader_read(struct archive *a, void *userdata, const void **re
 
         k = reader_fill(r);
         if (k < 0) {
-                archive_set_error(a, -k, "reading: %s", strerror(-k));
+                sym_archive_set_error(a, -k, "reading: %s", strerror(-k));
                 return -1;
         }
         if (!r->gzip) {
@@ -153,7 +240,7 @@ static la_ssize_t reader_read(struct archive *a, void *userdata, const void **re
                 if (zr == Z_STREAM_END)
                         r->gzip_done = true; /* CRC-32 and length checked by zlib */
                 else if (zr == Z_BUF_ERROR && r->eof) {
-                        archive_set_error(a, EILSEQ, "truncated gzip input");
+                        sym_archive_set_error(a, EILSEQ, "truncated gzip input");
                         return -1;
                 } else if (zr != Z_OK && zr != Z_BUF_ERROR)
                         goto corrupt;
@@ -163,16 +250,16 @@ static la_ssize_t reader_read(struct archive *a, void *userdata, const void **re
                 }
                 k = reader_fill(r);
                 if (k < 0) {
-                        archive_set_error(a, -k, "reading: %s", strerror(-k));
+                        sym_archive_set_error(a, -k, "reading: %s", strerror(-k));
                         return -1;
                 }
                 if (r->eof && r->in_pos == r->in_len && !r->gzip_done) {
-                        archive_set_error(a, EILSEQ, "truncated gzip input");
+                        sym_archive_set_error(a, EILSEQ, "truncated gzip input");
                         return -1;
                 }
         }
 corrupt:
-        archive_set_error(a, EILSEQ, "corrupt gzip input: %s", r->z.msg ?: "bad data");
+        sym_archive_set_error(a, EILSEQ, "corrupt gzip input: %s", r->z.msg ?: "bad data");
         return -1;
 }
 
@@ -212,14 +299,14 @@ static int entry_xattrs(struct archive_entry *ae, const char *what, const char *
         const char *name;
         const void *value;
         size_t size;
-        int n = archive_entry_xattr_reset(ae);
+        int n = sym_archive_entry_xattr_reset(ae);
 
         if (n <= 0)
                 return 0;
         e->xattrs = calloc((size_t)n, sizeof(Xattr));
         if (!e->xattrs)
                 return log_oom();
-        while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+        while (sym_archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
                 Xattr *x;
                 bool dup = false;
 
@@ -267,7 +354,7 @@ static int id_from_archive(la_int64_t v, uint32_t *ret) {
 static int import_file_data(ImageBuilder *b, struct archive *a, const char *what, const char *name,
                             uint8_t *buf) {
         for (;;) {
-                la_ssize_t n = archive_read_data(a, buf, ARCHIVE_BLOCK);
+                la_ssize_t n = sym_archive_read_data(a, buf, ARCHIVE_BLOCK);
                 int r;
                 if (n < 0)
                         return archive_fail(a, what, name);
@@ -282,7 +369,7 @@ static int import_file_data(ImageBuilder *b, struct archive *a, const char *what
 static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry *ae,
                         const char *what, uint8_t *buf) {
         _cleanup_free_ char *path = NULL;
-        const char *name = archive_entry_pathname(ae), *hardlink;
+        const char *name = sym_archive_entry_pathname(ae), *hardlink;
         ManifestEntry e = {};
         uint32_t uid, gid;
         mode_t type;
@@ -291,7 +378,7 @@ static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry
         r = member_path(what, name, &path);
         if (r < 0)
                 return r;
-        hardlink = archive_entry_hardlink(ae);
+        hardlink = sym_archive_entry_hardlink(ae);
         if (hardlink) {
                 _cleanup_free_ char *target = NULL;
                 r = member_path(what, hardlink, &target);
@@ -300,21 +387,22 @@ static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry
                 return image_builder_add_hardlink(b, path, target);
         }
 
-        type = archive_entry_filetype(ae);
-        if (id_from_archive(archive_entry_uid(ae), &uid) < 0 ||
-            id_from_archive(archive_entry_gid(ae), &gid) < 0)
+        type = sym_archive_entry_filetype(ae);
+        if (id_from_archive(sym_archive_entry_uid(ae), &uid) < 0 ||
+            id_from_archive(sym_archive_entry_gid(ae), &gid) < 0)
                 return log_error_errno(EBADMSG, "%s: archive entry '%s': bad owner", what, name);
-        e.mode = type | (archive_entry_perm(ae) & 07777);
+        e.mode = type | (sym_archive_entry_perm(ae) & 07777);
         e.uid = uid;
         e.gid = gid;
-        e.mtime_sec = archive_entry_mtime(ae);
-        e.mtime_nsec = archive_entry_mtime_is_set(ae) ? (uint32_t)archive_entry_mtime_nsec(ae) : 0;
+        e.mtime_sec = sym_archive_entry_mtime(ae);
+        e.mtime_nsec =
+                sym_archive_entry_mtime_is_set(ae) ? (uint32_t)sym_archive_entry_mtime_nsec(ae) : 0;
         if (e.mtime_nsec >= 1000000000u)
                 e.mtime_nsec = 0;
 
         switch (type) {
         case AE_IFREG: {
-                la_int64_t size = archive_entry_size(ae);
+                la_int64_t size = sym_archive_entry_size(ae);
                 if (size < 0 || (uint64_t)size > ARCHIVE_MAX_FILE_SIZE ||
                     (uint64_t)size > image_builder_space_left(b)) {
                         char s[16];
@@ -331,10 +419,10 @@ static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry
                 break;
         case AE_IFCHR:
         case AE_IFBLK:
-                e.rdev = makedev(archive_entry_rdevmajor(ae), archive_entry_rdevminor(ae));
+                e.rdev = makedev(sym_archive_entry_rdevmajor(ae), sym_archive_entry_rdevminor(ae));
                 break;
         case AE_IFLNK: {
-                const char *t = archive_entry_symlink(ae);
+                const char *t = sym_archive_entry_symlink(ae);
                 if (isempty(t) || strlen(t) >= PATH_MAX)
                         return log_error_errno(EBADMSG, "%s: archive entry '%s': bad symlink", what,
                                                name);
@@ -380,12 +468,12 @@ static la_ssize_t stage_read(struct archive *a, void *userdata, const void **ret
         la_int64_t offset;
         int r;
 
-        r = archive_read_data_block(raw, &block, &size, &offset);
+        r = sym_archive_read_data_block(raw, &block, &size, &offset);
         if (r == ARCHIVE_EOF)
                 return 0;
         if (r != ARCHIVE_OK) {
-                archive_set_error(a, archive_errno(raw), "%s",
-                                  archive_error_string(raw) ?: "damaged compressed data");
+                sym_archive_set_error(a, sym_archive_errno(raw), "%s",
+                                      sym_archive_error_string(raw) ?: "damaged compressed data");
                 return -1;
         }
         *ret = block;
@@ -401,30 +489,30 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
         uint64_t items = 0;
         int r;
 
-        raw = archive_read_new();
-        a = archive_read_new();
+        raw = sym_archive_read_new();
+        a = sym_archive_read_new();
         buf = malloc(ARCHIVE_BLOCK);
         if (!raw || !a || !buf)
                 return log_oom();
         if (p)
                 p->total_bytes = total_bytes;
-        if (archive_read_support_filter_all(raw) != ARCHIVE_OK ||
-            archive_read_support_format_raw(raw) != ARCHIVE_OK ||
-            archive_read_open(raw, rd, NULL, reader_read, NULL) != ARCHIVE_OK)
+        if (sym_archive_read_support_filter_all(raw) != ARCHIVE_OK ||
+            sym_archive_read_support_format_raw(raw) != ARCHIVE_OK ||
+            sym_archive_read_open(raw, rd, NULL, reader_read, NULL) != ARCHIVE_OK)
                 return archive_fail(raw, what, NULL);
-        r = archive_read_next_header(raw, &ae);
+        r = sym_archive_read_next_header(raw, &ae);
         if (r == ARCHIVE_EOF)
                 return log_error_errno(EBADMSG, "%s: empty input", what);
         if (r != ARCHIVE_OK)
                 return archive_fail(raw, what, NULL);
 
         /* Tar only: an image is a tree, not whatever archive format turns up. */
-        if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-            archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
-            archive_read_open(a, raw, NULL, stage_read, NULL) != ARCHIVE_OK)
+        if (sym_archive_read_support_format_tar(a) != ARCHIVE_OK ||
+            sym_archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
+            sym_archive_read_open(a, raw, NULL, stage_read, NULL) != ARCHIVE_OK)
                 return archive_fail(a, what, NULL);
         for (;;) {
-                r = archive_read_next_header(a, &ae);
+                r = sym_archive_read_next_header(a, &ae);
                 if (r == ARCHIVE_EOF)
                         break;
                 /* Warnings are damaged or unconvertible headers: refuse them too. */
@@ -437,7 +525,7 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
                 if (p)
                         progress_update(p, items, rd->raw_bytes);
         }
-        if (archive_read_close(a) != ARCHIVE_OK)
+        if (sym_archive_read_close(a) != ARCHIVE_OK)
                 return archive_fail(a, what, NULL);
         /* Whatever follows the end-of-archive marker, down to the compressed
          * stream's own end and checksum. */
@@ -445,7 +533,7 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
                 size_t size;
                 la_int64_t offset;
 
-                r = archive_read_data_block(raw, &block, &size, &offset);
+                r = sym_archive_read_data_block(raw, &block, &size, &offset);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r != ARCHIVE_OK)
@@ -460,6 +548,9 @@ int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint6
         Reader rd;
         int r;
 
+        r = dlopen_libarchive();
+        if (r < 0)
+                return r;
         r = reader_init(&rd, fd, what);
         if (r >= 0)
                 r = archive_import_from(b, &rd, what, p, total_bytes);
@@ -470,21 +561,21 @@ int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint6
 /* Export. */
 
 static int export_fail(struct archive *a, const char *path) {
-        int e = archive_errno(a);
+        int e = sym_archive_errno(a);
         return log_error_errno(e > 0 ? e : EIO, "export %s: %s", path,
-                               archive_error_string(a) ?: "write failed");
+                               sym_archive_error_string(a) ?: "write failed");
 }
 
 static int add_filter_for(struct archive *a, const char *path) {
         if (endswith(path, ".gz") || endswith(path, ".tgz"))
-                return archive_write_add_filter_gzip(a);
+                return sym_archive_write_add_filter_gzip(a);
         if (endswith(path, ".xz") || endswith(path, ".txz"))
-                return archive_write_add_filter_xz(a);
+                return sym_archive_write_add_filter_xz(a);
         if (endswith(path, ".zst") || endswith(path, ".tzst"))
-                return archive_write_add_filter_zstd(a);
+                return sym_archive_write_add_filter_zstd(a);
         if (endswith(path, ".bz2"))
-                return archive_write_add_filter_bzip2(a);
-        return archive_write_add_filter_none(a);
+                return sym_archive_write_add_filter_bzip2(a);
+        return sym_archive_write_add_filter_none(a);
 }
 
 static int export_data(struct archive *a, int rootfd, const ManifestEntry *e, const char *path,
@@ -503,7 +594,7 @@ static int export_data(struct archive *a, int rootfd, const ManifestEntry *e, co
                         break;
                 if (done + (uint64_t)n > e->size)
                         break;
-                if (archive_write_data(a, buf, (size_t)n) != n)
+                if (sym_archive_write_data(a, buf, (size_t)n) != n)
                         return export_fail(a, path);
                 done += (uint64_t)n;
         }
@@ -519,19 +610,22 @@ int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, P
         _cleanup_free_ uint8_t *buf = NULL;
         struct archive_entry *ae = NULL;
         uint64_t bytes = 0;
-        int r = 0;
+        int r;
 
-        a = archive_write_new();
+        r = dlopen_libarchive();
+        if (r < 0)
+                return r;
+        a = sym_archive_write_new();
         buf = malloc(ARCHIVE_BLOCK);
-        ae = archive_entry_new();
+        ae = sym_archive_entry_new();
         if (!a || !buf || !ae) {
-                archive_entry_free(ae);
+                sym_archive_entry_free(ae);
                 return log_oom();
         }
-        if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+        if (sym_archive_write_set_format_pax(a) != ARCHIVE_OK ||
             add_filter_for(a, path) != ARCHIVE_OK ||
-            archive_write_open_fd(a, outfd) != ARCHIVE_OK) {
-                archive_entry_free(ae);
+            sym_archive_write_open_fd(a, outfd) != ARCHIVE_OK) {
+                sym_archive_entry_free(ae);
                 return export_fail(a, path);
         }
         for (size_t i = 0; i < m->n; i++) {
@@ -543,21 +637,21 @@ int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, P
                         r = log_oom();
                         break;
                 }
-                archive_entry_clear(ae);
-                archive_entry_copy_pathname(ae, streq(e->path, "/") ? "./" : name);
-                archive_entry_set_filetype(ae, e->mode & S_IFMT);
-                archive_entry_set_perm(ae, e->mode & 07777);
-                archive_entry_set_uid(ae, e->uid);
-                archive_entry_set_gid(ae, e->gid);
-                archive_entry_set_mtime(ae, e->mtime_sec, e->mtime_nsec);
+                sym_archive_entry_clear(ae);
+                sym_archive_entry_copy_pathname(ae, streq(e->path, "/") ? "./" : name);
+                sym_archive_entry_set_filetype(ae, e->mode & S_IFMT);
+                sym_archive_entry_set_perm(ae, e->mode & 07777);
+                sym_archive_entry_set_uid(ae, e->uid);
+                sym_archive_entry_set_gid(ae, e->gid);
+                sym_archive_entry_set_mtime(ae, e->mtime_sec, e->mtime_nsec);
                 for (size_t j = 0; j < e->n_xattrs; j++)
-                        archive_entry_xattr_add_entry(ae, e->xattrs[j].name, e->xattrs[j].value,
-                                                      e->xattrs[j].size);
+                        sym_archive_entry_xattr_add_entry(ae, e->xattrs[j].name, e->xattrs[j].value,
+                                                          e->xattrs[j].size);
                 if (S_ISLNK(e->mode))
-                        archive_entry_copy_symlink(ae, e->target);
+                        sym_archive_entry_copy_symlink(ae, e->target);
                 if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
-                        archive_entry_set_rdevmajor(ae, major(e->rdev));
-                        archive_entry_set_rdevminor(ae, minor(e->rdev));
+                        sym_archive_entry_set_rdevmajor(ae, major(e->rdev));
+                        sym_archive_entry_set_rdevminor(ae, minor(e->rdev));
                 }
                 if (is_link) {
                         _cleanup_free_ char *target = strjoin(".", e->link);
@@ -565,15 +659,15 @@ int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, P
                                 r = log_oom();
                                 break;
                         }
-                        archive_entry_copy_hardlink(ae, target);
-                        archive_entry_set_size(ae, 0);
+                        sym_archive_entry_copy_hardlink(ae, target);
+                        sym_archive_entry_set_size(ae, 0);
                 } else if (S_ISREG(e->mode))
-                        archive_entry_set_size(ae, (la_int64_t)e->size);
-                r = archive_write_header(a, ae);
+                        sym_archive_entry_set_size(ae, (la_int64_t)e->size);
+                r = sym_archive_write_header(a, ae);
                 /* A name that is not valid in the locale's charset still goes out,
                  * as raw bytes marked hdrcharset=BINARY; libarchive warns. */
                 if (r == ARCHIVE_WARN)
-                        log_debug("export %s: %s: %s", path, e->path, archive_error_string(a));
+                        log_debug("export %s: %s: %s", path, e->path, sym_archive_error_string(a));
                 else if (r != ARCHIVE_OK) {
                         r = export_fail(a, path);
                         break;
@@ -588,10 +682,10 @@ int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, P
                 if (p)
                         progress_update(p, i + 1, bytes);
         }
-        archive_entry_free(ae);
+        sym_archive_entry_free(ae);
         if (r < 0)
                 return r;
-        if (archive_write_close(a) != ARCHIVE_OK)
+        if (sym_archive_write_close(a) != ARCHIVE_OK)
                 return export_fail(a, path);
         return 0;
 }
