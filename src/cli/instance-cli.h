@@ -52,8 +52,12 @@ enum {
 int create_option(int c, CreateOptions *o);
 void create_options_done(CreateOptions *o);
 
-/* Validates the options and creates instance name from image_id (already
- * resolved). verb names the command in messages. */
+/* Validates the options and makes the identity of instance name, with a
+ * fresh machine id. verb names the command in messages. */
+struct Identity;
+int create_identity(const char *verb, const char *name, const CreateOptions *o,
+                    struct Identity **ret);
+/* The same, then creates the instance from image_id (already resolved). */
 int create_instance(Store *s, const char *verb, const char *name, const char *image_id,
                     const CreateOptions *o);
 

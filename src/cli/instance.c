@@ -76,8 +76,7 @@ static int check_profile(const char *verb, const char *name, const char *path) {
         return 0;
 }
 
-int create_instance(Store *s, const char *verb, const char *name, const char *image_id,
-                    const CreateOptions *o) {
+int create_identity(const char *verb, const char *name, const CreateOptions *o, Identity **ret) {
         _cleanup_(identity_freep) Identity *id = NULL;
         char mid[MACHINE_ID_LEN + 1];
         int r;
@@ -167,6 +166,18 @@ int create_instance(Store *s, const char *verb, const char *name, const char *im
         id->machine_id = strdup(mid);
         if (!id->machine_id)
                 return log_oom();
+        *ret = TAKE_PTR(id);
+        return 0;
+}
+
+int create_instance(Store *s, const char *verb, const char *name, const char *image_id,
+                    const CreateOptions *o) {
+        _cleanup_(identity_freep) Identity *id = NULL;
+        int r;
+
+        r = create_identity(verb, name, o, &id);
+        if (r < 0)
+                return r;
         return instance_create(s, name, image_id, id);
 }
 

@@ -108,11 +108,27 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
                 return log_oom();
         }
 
+        /* The shared store lock is held until the instance is gone: image rm
+         * and gc take it exclusively, so the image cannot go away under a run
+         * --rm, whose instance has no catalog row to link it. */
         r = store_open(g->store, STORE_SHARED, &s);
         if (r >= 0)
                 r = store_resolve(s, argv[i], id);
         if (r == -ENOENT)
                 r = log_error_errno(ENOENT, "run: no image %s", argv[i]);
+        if (r >= 0 && a.rm) {
+                Identity *ident = NULL;
+
+                r = create_identity("run", name, &a.create, &ident);
+                if (r >= 0)
+                        r = instance_create_ephemeral(s, name, id, ident, &inst);
+                create_options_done(&a.create);
+                if (r < 0)
+                        return r;
+                r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd, .foreground = true});
+                instance_remove_ephemeral(inst);
+                return r;
+        }
         if (r >= 0)
                 r = create_instance(s, "run", name, id, &a.create);
         create_options_done(&a.create);
@@ -123,11 +139,6 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
                 r = instance_lock(inst, "run", true);
         if (r >= 0)
                 r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd, .foreground = true});
-        if (a.rm && inst) {
-                int q = instance_remove(s, inst);
-                if (r >= 0 && q < 0)
-                        r = q;
-        }
         return r;
 }
 

@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define INSTANCES_DIR "instances"
 #define IDENTITY_FILE "identity"
 #define REMOVING_PREFIX ".removing."
+#define EPHEMERAL_DIR "ephemeral"
 
 bool instance_name_is_valid(const char *s) {
         if (isempty(s) || strlen(s) > INSTANCE_NAME_MAX || s[0] == '.' || s[0] == '-' ||
@@ -186,6 +188,107 @@ fail:
                                           name);
         }
         return r;
+}
+
+/* runtime_dir()/ephemeral, made if needed (O_PATH). */
+static int open_ephemeral_dir(int *ret_fd) {
+        _cleanup_close_ int slash = -EBADF;
+        _cleanup_free_ char *p = path_join(runtime_dir(), EPHEMERAL_DIR);
+
+        if (!p)
+                return -ENOMEM;
+        slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (slash < 0)
+                return -errno;
+        return mkdir_p_in_root(slash, p, 0700, ret_fd, NULL);
+}
+
+int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
+                              Instance **ret) {
+        _cleanup_(identity_freep) Identity *owned = id;
+        _cleanup_(instance_freep) Instance *i = NULL;
+        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+        _cleanup_close_ int edir = -EBADF;
+        int r;
+
+        assert(instance_name_is_valid(name));
+        assert(strlen(image_id) == IMAGE_ID_LEN);
+        /* Names stay unique across the store's instances and the runs. */
+        r = catalog_get_instance(store_catalog(s), name, &row);
+        if (r >= 0)
+                return log_error_errno(EEXIST, "run %s: an instance of that name exists", name);
+        if (r != -ENOENT)
+                return r;
+        i = calloc(1, sizeof *i);
+        if (!i)
+                return log_oom();
+        i->dir_fd = i->lock_fd = -EBADF;
+        i->ephemeral = true;
+        i->name = strdup(name);
+        i->row = calloc(1, sizeof *i->row);
+        if (!i->name || !i->row)
+                return log_oom();
+        i->row->name = strdup(name);
+        i->row->mode = strdup(id->mode);
+        if (!i->row->name || !i->row->mode)
+                return log_oom();
+        memcpy(i->row->image, image_id, IMAGE_ID_LEN + 1);
+        i->row->created = (int64_t)time(NULL);
+        i->identity = TAKE_PTR(owned);
+
+        r = open_ephemeral_dir(&edir);
+        if (r < 0)
+                return log_error_errno(r, "run %s: cannot create %s/" EPHEMERAL_DIR ": %m", name,
+                                       runtime_dir());
+        if (mkdirat(edir, name, 0700) < 0) {
+                if (errno != EEXIST)
+                        return log_error_errno(errno, "run %s: cannot make its directory: %m",
+                                               name);
+                /* Another run's, or the leftover of one that crashed: only
+                 * a live run holds its lock. */
+                _cleanup_close_ int old =
+                        openat(edir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (old < 0)
+                        return log_error_errno(errno, "run %s: %m", name);
+                if (flock(old, LOCK_EX | LOCK_NB) < 0)
+                        return errno == EWOULDBLOCK
+                                       ? log_error_errno(EEXIST,
+                                                         "run %s: an instance of that name "
+                                                         "exists",
+                                                         name)
+                                       : log_error_errno(errno, "run %s: %m", name);
+                r = rm_rf_at(edir, name);
+                if (r < 0)
+                        return log_error_errno(r, "run %s: cannot remove a leftover directory: %m",
+                                               name);
+                if (mkdirat(edir, name, 0700) < 0)
+                        return log_error_errno(errno, "run %s: %m", name);
+        }
+        i->dir_fd = openat(edir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (i->dir_fd < 0)
+                return log_error_errno(errno, "run %s: %m", name);
+        r = instance_lock(i, "run", false);
+        if (r >= 0 && mkdirat(i->dir_fd, "state", 0755) < 0)
+                r = log_error_errno(errno, "run %s: cannot make its state directory: %m", name);
+        if (r < 0) {
+                (void)rm_rf_at(edir, name);
+                return r;
+        }
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+void instance_remove_ephemeral(Instance *i) {
+        _cleanup_close_ int edir = -EBADF;
+        int r;
+
+        assert(i->ephemeral);
+        r = open_ephemeral_dir(&edir);
+        if (r >= 0)
+                r = rm_rf_at(edir, i->name);
+        if (r < 0)
+                log_warning_errno(r, "run %s: cannot delete %s/" EPHEMERAL_DIR "/%s: %m", i->name,
+                                  runtime_dir(), i->name);
 }
 
 static int identity_load(int dirfd, const char *name, Identity **ret) {

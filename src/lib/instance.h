@@ -17,6 +17,13 @@
  *
  * Commands that change an instance take a flock on its directory; a
  * foreground `run` holds it for its whole life.
+ *
+ * `run --rm` makes an ephemeral instance instead: no catalog row and no
+ * identity file (the identity stays in memory), its directory under
+ * runtime_dir()/ephemeral/NAME, and its state a tmpfs that lives in the
+ * instance's mount namespace only. What keeps its image from `image rm` and
+ * `gc` is the shared store lock the command holds for the whole run (both
+ * take it exclusively).
  */
 #pragma once
 
@@ -38,8 +45,9 @@ typedef struct Instance {
         char *name;
         InstanceRow *row;
         Identity *identity;
-        int dir_fd;  /* instances/NAME */
-        int lock_fd; /* >= 0 while instance_lock() holds the lock */
+        int dir_fd;     /* instances/NAME */
+        int lock_fd;    /* >= 0 while instance_lock() holds the lock */
+        bool ephemeral; /* instance_create_ephemeral(): no row, gone with the command */
 } Instance;
 
 Instance *instance_free(Instance *i);
@@ -51,6 +59,12 @@ static inline void instance_freep(Instance **i) {
  * catalog row linking image_id, all or nothing. -EEXIST (logged) if the name
  * is taken; an existing instance is left untouched. */
 int instance_create(Store *s, const char *name, const char *image_id, const Identity *id);
+/* Makes an ephemeral instance (see above) and returns it, locked; id is
+ * taken. -EEXIST (logged) if the catalog or another run has the name. */
+int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
+                              Instance **ret);
+/* Removes what instance_create_ephemeral() made; logs, never fails. */
+void instance_remove_ephemeral(Instance *i);
 /* Opens an existing instance: -ENOENT (logged "no such instance") if the
  * catalog has no row for it. */
 int instance_open(Store *s, const char *name, Instance **ret);

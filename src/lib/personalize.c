@@ -129,7 +129,7 @@ static int read_in_root(int root_fd, const char *path, char **ret, size_t *ret_l
 }
 
 /* Replaces the entry at path inside root with a new regular file. */
-static int replace_in_root(int root_fd, const char *path, const char *data, size_t len,
+static int replace_in_root(int root_fd, bool sync, const char *path, const char *data, size_t len,
                            mode_t mode) {
         _cleanup_close_ int dir = -EBADF;
         const char *name;
@@ -142,7 +142,8 @@ static int replace_in_root(int root_fd, const char *path, const char *data, size
         /* A directory there is the guest's business, not a file to replace. */
         if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
                 return log_error_errno(EISDIR, "personalize: cannot write %s: %m", path);
-        r = write_file_atomic_at(dir, name, data, len, mode);
+        r = sync ? write_file_atomic_at(dir, name, data, len, mode)
+                 : write_file_replace_at(dir, name, data, len, mode);
         if (r < 0)
                 return log_error_errno(r, "personalize: cannot write %s: %m", path);
         return 0;
@@ -163,16 +164,16 @@ static char *short_hostname(const char *h) {
         return strndup(h, strcspn(h, "."));
 }
 
-static int write_hostname(int root_fd, const Identity *id) {
+static int write_hostname(int root_fd, bool sync, const Identity *id) {
         _cleanup_free_ char *text = strjoin(id->hostname, "\n");
 
         if (!text)
                 return log_oom();
-        return replace_in_root(root_fd, "/etc/hostname", text, strlen(text), 0644);
+        return replace_in_root(root_fd, sync, "/etc/hostname", text, strlen(text), 0644);
 }
 
 /* Drops the lines goldroot added earlier (marked), then adds the entry. */
-static int write_hosts(int root_fd, const Identity *id) {
+static int write_hosts(int root_fd, bool sync, const Identity *id) {
         _cleanup_free_ char *old = NULL, *buf = NULL, *addr = NULL, *shortname = NULL;
         size_t len = 0, size = 0;
         FILE *f;
@@ -210,7 +211,7 @@ static int write_hosts(int root_fd, const Identity *id) {
                 fprintf(f, "%s\t%s %s\t" HOSTS_MARK "\n", addr, id->hostname, shortname);
         if (fclose(f) != 0)
                 return log_oom();
-        return replace_in_root(root_fd, "/etc/hosts", buf, size, 0644);
+        return replace_in_root(root_fd, sync, "/etc/hosts", buf, size, 0644);
 }
 
 /* machine-id(5): an image's own id must never be shared, so a valid id (or
@@ -218,7 +219,7 @@ static int write_hosts(int root_fd, const Identity *id) {
  * "uninitialized", or no file in a systemd image, means first-boot
  * semantics: the file is left for systemd, which takes the instance's id
  * from $container_uuid (set by the caller) and commits it itself. */
-static int write_machine_id(int root_fd, const Identity *id) {
+static int write_machine_id(int root_fd, bool sync, const Identity *id) {
         _cleanup_free_ char *old = NULL, *text = NULL;
         size_t len = 0;
         int r;
@@ -235,7 +236,7 @@ static int write_machine_id(int root_fd, const Identity *id) {
         text = strjoin(id->machine_id, "\n");
         if (!text)
                 return log_oom();
-        r = replace_in_root(root_fd, "/etc/machine-id", text, strlen(text), 0444);
+        r = replace_in_root(root_fd, sync, "/etc/machine-id", text, strlen(text), 0444);
         if (r < 0)
                 return r;
         /* D-Bus keeps its own copy in older images; a symlink to
@@ -243,11 +244,12 @@ static int write_machine_id(int root_fd, const Identity *id) {
         free(old);
         old = NULL;
         if (read_in_root(root_fd, "/var/lib/dbus/machine-id", &old, &len) >= 0)
-                r = replace_in_root(root_fd, "/var/lib/dbus/machine-id", text, strlen(text), 0444);
+                r = replace_in_root(root_fd, sync, "/var/lib/dbus/machine-id", text, strlen(text),
+                                    0444);
         return r;
 }
 
-static int write_network(int root_fd, const Identity *id) {
+static int write_network(int root_fd, bool sync, const Identity *id) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         FILE *f;
@@ -262,7 +264,7 @@ static int write_network(int root_fd, const Identity *id) {
                         fprintf(f, "nameserver %s\n", id->dns[i]);
                 if (fclose(f) != 0)
                         return log_oom();
-                r = replace_in_root(root_fd, "/etc/resolv.conf", buf, size, 0644);
+                r = replace_in_root(root_fd, sync, "/etc/resolv.conf", buf, size, 0644);
                 if (r < 0)
                         return r;
                 free(TAKE_PTR(buf));
@@ -293,7 +295,7 @@ static int write_network(int root_fd, const Identity *id) {
                         fprintf(f, "\nsource /etc/network/interfaces.d/*\n");
                 if (fclose(f) != 0)
                         return log_oom();
-                r = replace_in_root(root_fd, "/etc/network/interfaces", buf, size, 0644);
+                r = replace_in_root(root_fd, sync, "/etc/network/interfaces", buf, size, 0644);
                 if (r < 0)
                         return r;
                 free(TAKE_PTR(buf));
@@ -315,15 +317,15 @@ static int write_network(int root_fd, const Identity *id) {
                         fprintf(f, "DNS=%s\n", id->dns[i]);
                 if (fclose(f) != 0)
                         return log_oom();
-                r = replace_in_root(root_fd, "/etc/systemd/network/80-goldroot-eth0.network", buf,
-                                    size, 0644);
+                r = replace_in_root(root_fd, sync, "/etc/systemd/network/80-goldroot-eth0.network",
+                                    buf, size, 0644);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int rewrite_file(int root_fd, const char *path, const char *const from[2],
+static int rewrite_file(int root_fd, bool sync, const char *path, const char *const from[2],
                         const char *const to[2]) {
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int dir = -EBADF;
@@ -360,7 +362,8 @@ static int rewrite_file(int root_fd, const char *path, const char *const from[2]
         r = open_parent(root_fd, path, false, &dir, &name);
         if (r < 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return log_error_errno(r < 0 ? r : errno, "personalize: cannot stat %s: %m", path);
-        r = write_file_atomic_at(dir, name, text, len, st.st_mode & 07777);
+        r = sync ? write_file_atomic_at(dir, name, text, len, st.st_mode & 07777)
+                 : write_file_replace_at(dir, name, text, len, st.st_mode & 07777);
         if (r < 0 || fchownat(dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return log_error_errno(r < 0 ? r : errno, "personalize: cannot rewrite %s: %m",
                                        path);
@@ -370,6 +373,7 @@ static int rewrite_file(int root_fd, const char *path, const char *const from[2]
 int personalize_files(int root_fd, const PersonalizeContext *c) {
         _cleanup_free_ char *image_addr = NULL, *addr = NULL;
         const char *const *rewrite;
+        bool sync = !c->no_sync;
         int r;
 
         assert(root_fd >= 0);
@@ -382,20 +386,20 @@ int personalize_files(int root_fd, const PersonalizeContext *c) {
         rewrite = c->rewrite ? (const char *const *)c->rewrite : personalize_default_rewrite;
         if (c->image_hostname || image_addr)
                 for (size_t i = 0; rewrite[i]; i++) {
-                        r = rewrite_file(root_fd, rewrite[i],
+                        r = rewrite_file(root_fd, sync, rewrite[i],
                                          (const char *const[]){c->image_hostname, image_addr},
                                          (const char *const[]){c->id->hostname, addr});
                         if (r < 0)
                                 return r;
                 }
 
-        r = write_hostname(root_fd, c->id);
+        r = write_hostname(root_fd, sync, c->id);
         if (r >= 0)
-                r = write_hosts(root_fd, c->id);
+                r = write_hosts(root_fd, sync, c->id);
         if (r >= 0)
-                r = write_machine_id(root_fd, c->id);
+                r = write_machine_id(root_fd, sync, c->id);
         if (r >= 0)
-                r = write_network(root_fd, c->id);
+                r = write_network(root_fd, sync, c->id);
         return r;
 }
 

@@ -28,6 +28,9 @@ typedef struct PersonalizeContext {
         const char *image_hostname;
         const char *image_address;
         char *const *rewrite; /* absolute paths; NULL: personalize_default_rewrite */
+        /* A throwaway instance (run --rm): write without fsync. Otherwise each
+         * file is durable before the marker that says personalization is done. */
+        bool no_sync;
 } PersonalizeContext;
 
 /* Writes /etc/hostname, the /etc/hosts entry, the machine id, the network
