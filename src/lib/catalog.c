@@ -205,6 +205,23 @@ fail:
         return r;
 }
 
+/* Replaces sqlite3_wal_autocheckpoint(64), whose PASSIVE checkpoint never
+ * shrinks the WAL across processes: the WAL restarts from its beginning only
+ * in a connection that saw it fully checkpointed, and each command's
+ * connection is new, rebuilds the WAL index and counts nothing as
+ * checkpointed. So once past 64 pages every write command scanned and
+ * checkpointed the whole, ever-growing WAL again (three fdatasyncs for each
+ * create). TRUNCATE empties it; it gives up at once (SQLITE_BUSY, having
+ * done what PASSIVE would) rather than wait while another command reads. */
+static int wal_hook(void *userdata, sqlite3 *db, const char *name, int pages) {
+        if (pages < 64)
+                return SQLITE_OK;
+        sqlite3_busy_timeout(db, 0);
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        sqlite3_busy_timeout(db, 60000);
+        return SQLITE_OK;
+}
+
 int catalog_open(const char *path, Catalog **ret) {
         Catalog *c;
         int rc, r;
@@ -237,7 +254,7 @@ int catalog_open(const char *path, Catalog **ret) {
          * command's scan of the WAL (it rebuilds the WAL index when it is the
          * only connection) stays short, many enough to amortise the fsync. */
         sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-        sqlite3_wal_autocheckpoint(c->db, 64);
+        sqlite3_wal_hook(c->db, wal_hook, NULL);
         r = exec_sql(c, "PRAGMA journal_mode = WAL");
         /* In WAL mode NORMAL is still atomic and consistent after any crash;
          * only a power failure may roll back the last commits, never half of
