@@ -127,6 +127,9 @@ trap 'exit 130' INT TERM
 mkdir -p "$W"
 touch "$W/$marker"
 mkdir -p "$W/clones" "$W/podman/tmp" "$LXC/goldroot-bench-gold/rootfs" "$W/run"
+# goldroot's runtime directory is /run/goldroot, on the tmpfs /run is; here it
+# is on a tmpfs too (cleanup unmounts it), not on WORKDIR's disk.
+mount -t tmpfs -o mode=0755 goldroot-bench-run "$W/run"
 
 echo "== bench/instances: $(date -u '+%F %H:%M') UTC, $(nproc) cores, kernel $(uname -r)"
 for t in bwrap unshare systemd-nspawn podman runc lxc-copy lxc-execute nsenter hyperfine; do

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# goldroot run --rm: a throwaway instance with no catalog row and its state on
+# a tmpfs of its own; what it must still do (identity, isolation, exit status)
+# and what keeps its image and name safe while it runs. Also: libarchive is
+# loaded only by the commands that read or write tarballs.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+
+setup_file() {
+        instance_build_busybox
+}
+
+setup() {
+        instance_import_busybox
+}
+
+teardown() {
+        instance_teardown
+}
+
+@test "run --rm: own identity, writable /etc on a tmpfs, read-only /usr, nothing left" {
+        run "$GOLDROOT" run --rm --name tmp1 bb:1 -- sh -c '
+                hostname
+                cat /etc/hostname
+                grep -q "^[0-9a-f]\{32\}$" /etc/machine-id && echo machine-id ok
+                touch /etc/new /var/new /root/new && echo writes ok
+                touch /usr/new 2>/dev/null || echo usr read-only
+                grep " /etc " /proc/mounts | grep -q "upperdir=[^,]*/ephemeral/tmp1/state/" && echo upper ok'
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = tmp1 ]
+        [ "${lines[1]}" = tmp1 ]
+        [ "${lines[2]}" = "machine-id ok" ]
+        [ "${lines[3]}" = "writes ok" ]
+        [ "${lines[4]}" = "usr read-only" ]
+        [ "${lines[5]}" = "upper ok" ]
+        # The state was a tmpfs of the instance's mount namespace: what it
+        # wrote never reached the host's directory, and that is gone too.
+        [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral")" ]
+        [ ! -e "$GOLDROOT_STORE/instances/tmp1" ]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+
+        # Two runs never share a machine id.
+        a=$("$GOLDROOT" run --rm bb:1 -- cat /etc/machine-id)
+        b=$("$GOLDROOT" run --rm bb:1 -- cat /etc/machine-id)
+        [ -n "$a" ] && [ "$a" != "$b" ]
+}
+
+@test "run --rm: the name is unique among instances and running runs" {
+        "$GOLDROOT" create keep --image bb:1
+        run "$GOLDROOT" run --rm --name keep bb:1 -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: run keep: an instance of that name exists" ]
+        "$GOLDROOT" status keep >/dev/null
+
+        "$GOLDROOT" run --rm --name busy bb:1 -- sh -c 'while :; do sleep 0.1; done' &
+        local pid=$!
+        # The run's directory exists once its instance is locked.
+        for _ in $(seq 100); do [ -d "$GOLDROOT_RUNDIR/ephemeral/busy/state" ] && break; sleep 0.1; done
+        run "$GOLDROOT" run --rm --name busy bb:1 -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: run busy: an instance of that name exists" ]
+        kill -TERM "$pid"
+        wait "$pid" || true
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/busy" ]
+}
+
+@test "run --rm: a crashed run's leftover directory is replaced" {
+        mkdir -p "$GOLDROOT_RUNDIR/ephemeral/left/state/root/etc"
+        echo stale >"$GOLDROOT_RUNDIR/ephemeral/left/state/root/etc/stale"
+        run "$GOLDROOT" run --rm --name left bb:1 -- sh -c 'test -e /etc/stale && echo stale || echo fresh'
+        [ "$status" -eq 0 ]
+        [ "$output" = fresh ]
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/left" ]
+}
+
+@test "run --rm: the store lock held for the run keeps image rm away from its image" {
+        "$GOLDROOT" run --rm --name holder bb:1 -- sh -c 'while :; do sleep 0.1; done' &
+        local pid=$!
+        for _ in $(seq 100); do [ -d "$GOLDROOT_RUNDIR/ephemeral/holder/state" ] && break; sleep 0.1; done
+        # No catalog row links the image, so only the lock stands in the way:
+        # image rm waits for it instead of removing the tree under the run.
+        run timeout 2 "$GOLDROOT" image rm bb:1
+        [ "$status" -eq 124 ]
+        "$GOLDROOT" image inspect bb:1 >/dev/null
+        kill -TERM "$pid"
+        wait "$pid" || true
+        "$GOLDROOT" image rm bb:1
+        run "$GOLDROOT" image inspect bb:1
+        [ "$status" -ne 0 ]
+}
+
+@test "libarchive is not linked: only tarball import and export load it" {
+        run ldd "$GOLDROOT"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *libarchive* ]]
+        [[ "$output" != *libxml2* ]]
+        [[ "$output" != *libicu* ]]
+        mkdir -p "$BATS_TEST_TMPDIR/t/etc"
+        echo hello >"$BATS_TEST_TMPDIR/t/etc/motd"
+        tar -C "$BATS_TEST_TMPDIR/t" -czf "$BATS_TEST_TMPDIR/t.tar.gz" .
+        "$GOLDROOT" image import tar:1 "$BATS_TEST_TMPDIR/t.tar.gz"
+        "$GOLDROOT" image export tar:1 "$BATS_TEST_TMPDIR/out.tar.xz"
+        [ "$(tar -xOJf "$BATS_TEST_TMPDIR/out.tar.xz" ./etc/motd)" = hello ]
+}
