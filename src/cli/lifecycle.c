@@ -57,7 +57,12 @@ int verb_diff(int argc, char **argv, GlobalOptions *g) {
         _cleanup_close_ int root = -EBADF, state = -EBADF;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "diff", "diff NAME", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "diff",
+                       "diff NAME [--json]\n\n"
+                       "Show an instance's local changes against its image.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON array (docs/json/diff.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         r = open_locked(g, "diff", argc, argv, i, STORE_SHARED, &s, &inst);
@@ -100,7 +105,12 @@ int verb_commit(int argc, char **argv, GlobalOptions *g) {
         Progress p;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "commit", "commit NAME NAME:TAG", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "commit",
+                       "commit NAME NAME:TAG [--json]\n\n"
+                       "Freeze a stopped instance into a new image version.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON object (docs/json/commit.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 2)
@@ -147,7 +157,12 @@ int verb_rollback(int argc, char **argv, GlobalOptions *g) {
         _cleanup_free_ char *image = NULL, *label = NULL;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "rollback", "rollback NAME", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "rollback",
+                       "rollback NAME [--json]\n\n"
+                       "Undo a stopped instance's last upgrade.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON object (docs/json/rollback.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         r = open_locked(g, "rollback", argc, argv, i, STORE_SHARED, &s, &inst);
@@ -454,8 +469,20 @@ static const char *result_status(UpgradeResult res) {
 
 #define UPGRADE_USAGE                                                                              \
         "upgrade (NAME... | --all | --from IMG) --to IMG [--policy keep-local|merge|theirs]\n"     \
-        "                [--dry-run] [--restart]\n"                                                \
-        "       goldroot upgrade --prune-backups [NAME... | --all | --from IMG]"
+        "                [--dry-run] [--restart] [--json]\n"                                       \
+        "       goldroot upgrade --prune-backups [NAME... | --all | --from IMG] [--json]\n"        \
+        "\n"                                                                                       \
+        "Move instances to another image, merging each one's state three ways.\n"                  \
+        "\n"                                                                                       \
+        "Options:\n"                                                                               \
+        "  --to IMG          the image to move to\n"                                               \
+        "  --all             every instance\n"                                                     \
+        "  --from IMG        every instance that links IMG\n"                                      \
+        "  --policy POLICY   conflicts: keep-local (the default), merge or theirs\n"               \
+        "  --dry-run         only report what would happen\n"                                      \
+        "  --restart         stop a running instance and start it again on the new image\n"        \
+        "  --prune-backups   drop the rollback backups instead\n"                                  \
+        "  --json            a JSON report (docs/json/upgrade.schema.json)\n"
 
 int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {

@@ -16,6 +16,7 @@ static void plan_help(FILE *out) {
                 "Print the ordered mount plan: one line per mount operation with its resolved\n"
                 "source, target and flags. Nothing is mounted.\n"
                 "\n"
+                "Options:\n"
                 "  --profile FILE  plan this profile file (looked up like an include)\n"
                 "  --dot           print the dependency graph in Graphviz dot syntax\n"
                 "  --name N        %%n (default: the profile's name)\n"
@@ -23,7 +24,7 @@ static void plan_help(FILE *out) {
                 "  --image-id ID   %%i (default: none, so %%i is an error)\n"
                 "  -h, --help      this help\n"
                 "\n"
-                "See goldroot-profile(5).\n");
+                "See goldroot-mount(1) and goldroot-profile(5).\n" CLI_HELP_GLOBALS);
 }
 
 int verb_plan(int argc, char **argv, GlobalOptions *g) {
