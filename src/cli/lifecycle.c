@@ -14,6 +14,7 @@
 #include "upgrade.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The instance named by the one positional argument, opened and locked. */
@@ -284,7 +285,31 @@ typedef struct Bar {
         bool tty;
         bool plain;
         size_t total;
+        struct timespec start;
 } Bar;
+
+static void bar_start(Bar *b) {
+        clock_gettime(CLOCK_MONOTONIC, &b->start);
+}
+
+/* "1.5/s  0:12 left": instances a second so far, and the time the rest take
+ * at that rate. */
+static void bar_rate(const Bar *b, size_t done, char *buf, size_t len) {
+        struct timespec now;
+        double elapsed, rate;
+        unsigned left;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        elapsed = (double)(now.tv_sec - b->start.tv_sec) +
+                  (double)(now.tv_nsec - b->start.tv_nsec) / 1e9;
+        rate = elapsed > 0 ? (double)done / elapsed : 0;
+        if (done == 0 || rate <= 0) {
+                snprintf(buf, len, "-/s");
+                return;
+        }
+        left = (unsigned)((double)(b->total - done) / rate + 0.5);
+        snprintf(buf, len, "%.1f/s  %u:%02u left", rate, left / 60, left % 60);
+}
 
 /* A one-line bar on a terminal's stderr; it is wiped before anything else is
  * printed, so reports and errors never mix with it. */
@@ -298,15 +323,19 @@ static void bar_clear(Bar *b) {
 static void bar_draw(Bar *b, size_t done, const char *name) {
         const int width = 30;
         int fill = b->total ? (int)(done * width / b->total) : width;
+        char rate[48];
 
+        if (!b->plain && !b->tty)
+                return;
+        bar_rate(b, done, rate, sizeof rate);
         if (b->plain)
-                fprintf(stderr, "upgrade: %zu/%zu %s\n", done, b->total, name ?: "");
+                fprintf(stderr, "upgrade: %zu/%zu  %s  %s\n", done, b->total, rate, name ?: "");
         if (!b->tty)
                 return;
         fputs("\r\033[Kupgrade [", stderr);
         for (int k = 0; k < width; k++)
                 fputc(k < fill ? '#' : ' ', stderr);
-        fprintf(stderr, "] %zu/%zu %s", done, b->total, name ?: "");
+        fprintf(stderr, "] %zu/%zu  %s  %s", done, b->total, rate, name ?: "");
         fflush(stderr);
 }
 
@@ -544,6 +573,7 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
         bar.total = n;
         bar.tty = n > 1 && !g->quiet && isatty(STDERR_FILENO);
         bar.plain = n > 1 && !bar.tty && g->verbose > 0;
+        bar_start(&bar);
         if (g->json) {
                 json_init(&w, stdout);
                 json_begin_object(&w);
