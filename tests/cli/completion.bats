@@ -131,6 +131,11 @@ help_options() {
         [ "$output" = "$(lines_of web1 web2)" ]
         run complete_words create ""
         [ -z "$output" ]
+        # plan NAME, or plan --profile FILE with no NAME.
+        run complete_words plan ""
+        [ "$output" = "$(lines_of web1 web2)" ]
+        run complete_words plan --profile x.profile ""
+        [ -z "$output" ]
         # After "--" comes the instance's own command line.
         run complete_words start web1 -- ""
         [ -z "$output" ]

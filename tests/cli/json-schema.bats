@@ -116,6 +116,21 @@ jsonschema.Draft202012Validator.check_schema(s)' "$s"
         [ "$(jq -r '.pruned[0]' "$BATS_TEST_TMPDIR/last.json")" = web2 ]
 }
 
+@test "plan: of a profile and of an instance, as text and as JSON" {
+        "$GOLDROOT" create web1 --image bb:1
+        valid plan plan --profile "$BATS_TEST_DIRNAME/../../profiles/ro.profile" --image-id abcd
+        [ "$(jq -r '.[0].entry' "$BATS_TEST_TMPDIR/last.json")" = rw ]
+        [ "$(jq -r '.[0].target' "$BATS_TEST_TMPDIR/last.json")" = null ]
+        [ "$(jq -r '.[] | select(.entry == "etc") | .after[0]' "$BATS_TEST_TMPDIR/last.json")" = 1 ]
+        valid plan plan web1
+        [ "$(jq -r '.[] | select(.entry == "tmp") | .target' "$BATS_TEST_TMPDIR/last.json")" = /tmp ]
+        run "$GOLDROOT" plan web1
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == *"rw"*"overlay"*"image:/"*"(aside)"* ]]
+        run "$GOLDROOT" plan web1 --dot
+        [[ "$output" == "digraph"* ]]
+}
+
 @test "a document with a field its schema does not know fails validation" {
         "$GOLDROOT" create web1 --image bb:1
         "$GOLDROOT" status web1 --json | jq '. + {"extra": 1}' >"$BATS_TEST_TMPDIR/x.json"

@@ -34,7 +34,7 @@ import_v2() {
         # The terminal's bytes, bar redraws included.
         run script -qec "$GOLDROOT image gc" /dev/null
         [ "$status" -eq 0 ]
-        [[ "$output" == *"gc "*" files "*"/s  in "* ]]
+        [[ "$output" == *"gc ["*"] 100% "*" files "*"/s  in "* ]]
         [[ "$output" == *"removed "*" objects, freed "* ]]
 
         import_v2
