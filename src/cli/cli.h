@@ -42,6 +42,20 @@ int verb_commit(int argc, char **argv, GlobalOptions *g);
 /* `goldroot image prep` (prep.c), a sub-command of image.c's table. */
 int image_prep_command(int argc, char **argv, GlobalOptions *g);
 
+/* Every verb's --help is "Usage: goldroot SYNOPSIS", a blank line, a short
+ * description and an "Options:" list with one "  --opt ARG  text" line per
+ * option the verb takes; tests/cli/docs-help.bats compares that list with the
+ * verb's man page, and completion/goldroot.bash completes from it. The
+ * global options are only named at the end. */
+#define CLI_HELP_GLOBALS "\nGlobal options: --store DIR, -q, -v, -h (see goldroot --help).\n"
+
+/* The length of a help text's synopsis: everything before its first blank
+ * line, which is what a usage error repeats. */
+static inline int cli_usage_length(const char *help) {
+        const char *e = strstr(help, "\n\n");
+        return e ? (int)(e - help) : (int)strlen(help);
+}
+
 /* A usage error: logs "goldroot: <verb>: <message>" and returns -EINVAL. */
 int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);
 

@@ -12,28 +12,69 @@
 
 typedef int (*ImageCommand)(int argc, char **argv, GlobalOptions *g);
 
-static const char *const image_usage[] = {
-        "import [--parent IMG] NAME:TAG SOURCE",
-        "ls",
-        "inspect IMG",
-        "tag IMG NAME:TAG",
-        "untag NAME:TAG",
-        "diff IMG1 IMG2",
-        "links IMG",
-        "rm IMG...",
-        "export IMG FILE [--format tar|erofs]",
-        "gc",
-        "prep IMG NAME:TAG [--ops OP,...] [--list]",
-        NULL,
+/* Each subcommand's --help (see CLI_HELP_GLOBALS); the first line is its
+ * synopsis in `goldroot image --help`. */
+static const struct {
+        const char *name;
+        const char *help;
+} image_helps[] = {
+        {"import",
+         "import [--parent IMG] [--json] NAME:TAG SOURCE\n\n"
+         "Import a directory, a tarball or - (a tar stream on stdin) as a new version.\n\n"
+         "Options:\n"
+         "  --parent IMG  record IMG as the new version's parent\n"
+         "  --json        print the id and tag as JSON (docs/json/image-import.schema.json)\n"},
+        {"ls", "ls [-q] [--json]\n\n"
+               "List the images.\n\n"
+               "Options:\n"
+               "  -q, --quiet  the ids only, one a line\n"
+               "  --json       a JSON array (docs/json/image-ls.schema.json)\n"},
+        {"inspect", "inspect IMG [--json]\n\n"
+                    "Show an image's id, tags, parent, size, files and linked instances.\n\n"
+                    "Options:\n"
+                    "  --json  a JSON object (docs/json/image-inspect.schema.json)\n"},
+        {"tag", "tag IMG NAME:TAG\n\n"
+                "Point NAME:TAG at IMG, creating or moving the tag.\n"},
+        {"untag", "untag NAME:TAG\n\n"
+                  "Remove a tag; the image stays.\n"},
+        {"diff", "diff IMG1 IMG2 [--json]\n\n"
+                 "Show the paths that differ between two images.\n\n"
+                 "Options:\n"
+                 "  --json  a JSON array (docs/json/image-diff.schema.json)\n"},
+        {"links", "links IMG [--json]\n\n"
+                  "List the instances that link IMG.\n\n"
+                  "Options:\n"
+                  "  --json  a JSON array (docs/json/image-links.schema.json)\n"},
+        {"rm", "rm IMG...\n\n"
+               "Remove images and their tags; refused while an instance links one.\n"},
+        {"export", "export IMG FILE [--format tar|erofs]\n\n"
+                   "Write an image as a tarball (compressed by FILE's suffix; - for stdout)\n"
+                   "or an erofs image.\n\n"
+                   "Options:\n"
+                   "  --format FORMAT  tar or erofs (default: by FILE's suffix)\n"},
+        {"gc", "gc [--json]\n\n"
+               "Remove the objects no image uses and report the bytes freed.\n\n"
+               "Options:\n"
+               "  --json  a JSON object (docs/json/image-gc.schema.json)\n"},
+        /* prep's own help is in prep.c; this is its line in the list. */
+        {"prep", "prep IMG NAME:TAG [--ops OP,...] [--list] [--json]\n"},
 };
+
+static const char *image_help_of(const char *cmd) {
+        for (size_t i = 0; i < ELEMENTSOF(image_helps); i++)
+                if (streq(image_helps[i].name, cmd))
+                        return image_helps[i].help;
+        return NULL;
+}
 
 static void image_help(FILE *out) {
         fprintf(out, "Usage:\n");
-        for (size_t i = 0; image_usage[i]; i++)
-                fprintf(out, "  goldroot image %s\n", image_usage[i]);
+        for (size_t i = 0; i < ELEMENTSOF(image_helps); i++)
+                fprintf(out, "  goldroot image %.*s\n", (int)strcspn(image_helps[i].help, "\n"),
+                        image_helps[i].help);
         fprintf(out, "\nIMG is NAME:TAG or a unique prefix (4+ hex digits) of an image id.\n"
                      "SOURCE is a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst) or -.\n"
-                     "Listings and inspect take --json.\n");
+                     "'goldroot image COMMAND --help' describes each command's options.\n");
 }
 
 enum {
@@ -64,7 +105,9 @@ static int parse_args(int argc, char **argv, GlobalOptions *g, const char *cmd,
                 if (cli_global_option(c, g))
                         continue;
                 if (c == 'h') {
-                        image_help(stdout);
+                        const char *help = image_help_of(cmd);
+                        assert(help);
+                        printf("Usage: goldroot image %s" CLI_HELP_GLOBALS, help);
                         return -ECANCELED;
                 }
                 if (c != '?' && own && own(c, userdata) > 0)

@@ -49,6 +49,18 @@ enum {
 
 /* Takes option c (with optarg) if it is one of CREATE_LONGOPTIONS: 1 if it
  * did, 0 if c is not one, -errno on failure. */
+/* The --help lines of the options create and run share (all but --image). */
+#define CREATE_OPTIONS_HELP                                                                        \
+        "  --mode MODE          ro (the default), rw or volatile\n"                                \
+        "  --profile FILE       a profile file instead of the mode's built-in one\n"               \
+        "  --hostname H         the hostname (default: NAME)\n"                                    \
+        "  --ip ADDR/PREFIX     the instance's address\n"                                          \
+        "  --gateway ADDR       its default route\n"                                               \
+        "  --dns ADDR           a name server (repeatable)\n"                                      \
+        "  --net NET            none, host or bridge:BR\n"                                         \
+        "  --privileged         keep every capability, /proc unmasked and /sys writable\n"         \
+        "  --set KEY=VALUE      an extra identity key for the first-start hooks (repeatable)\n"
+
 int create_option(int c, CreateOptions *o);
 void create_options_done(CreateOptions *o);
 

@@ -206,7 +206,9 @@ int parse_verb(int argc, char **argv, GlobalOptions *g, const char *verb, const 
                 if (cli_global_option(c, g))
                         continue;
                 if (c == 'h') {
-                        printf("Usage: goldroot %s\n", usage);
+                        /* A help text ends with a newline, a bare synopsis may not. */
+                        printf("Usage: goldroot %s%s" CLI_HELP_GLOBALS, usage,
+                               endswith(usage, "\n") ? "" : "\n");
                         return -ECANCELED;
                 }
                 if (c != '?' && take) {
@@ -218,8 +220,9 @@ int parse_verb(int argc, char **argv, GlobalOptions *g, const char *verb, const 
                 }
                 return cli_usage_error(verb,
                                        "unknown option or missing argument: %s; usage: "
-                                       "goldroot %s",
-                                       argv[optind > 1 ? optind - 1 : 1], usage);
+                                       "goldroot %.*s",
+                                       argv[optind > 1 ? optind - 1 : 1], cli_usage_length(usage),
+                                       usage);
         }
         return optind;
 }
@@ -235,7 +238,12 @@ int verb_result(int r) {
 #define CREATE_USAGE                                                                               \
         "create NAME --image IMG [--mode ro|rw|volatile] [--profile FILE]\n"                       \
         "                [--hostname H] [--ip ADDR/PREFIX] [--gateway ADDR] [--dns ADDR]...\n"     \
-        "                [--net none|host|bridge:BR] [--privileged] [--set KEY=VALUE]..."
+        "                [--net none|host|bridge:BR] [--privileged] [--set KEY=VALUE]...\n"        \
+        "\n"                                                                                       \
+        "Create an instance of IMG (NAME:TAG or an image id prefix).\n"                            \
+        "\n"                                                                                       \
+        "Options:\n"                                                                               \
+        "  --image IMG          the image (required)\n" CREATE_OPTIONS_HELP
 
 int verb_create(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {CREATE_LONGOPTIONS, {}};
@@ -295,7 +303,12 @@ int verb_rm(int argc, char **argv, GlobalOptions *g) {
         RmArgs a = {};
         int i, r;
 
-        i = parse_verb(argc, argv, g, "rm", "rm NAME... [--force]", "f", options, take_rm, &a);
+        i = parse_verb(argc, argv, g, "rm",
+                       "rm NAME... [--force]\n\n"
+                       "Remove instances and their state.\n\n"
+                       "Options:\n"
+                       "  -f, --force  stop a running instance first\n",
+                       "f", options, take_rm, &a);
         if (i < 0)
                 return verb_result(i);
         if (argc - i < 1)
@@ -435,7 +448,13 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
         JsonWriter w;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "ls", "ls [-q] [--json]", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "ls",
+                       "ls [-q] [--json]\n\n"
+                       "List the instances.\n\n"
+                       "Options:\n"
+                       "  -q, --quiet  the names only, one a line\n"
+                       "  --json       a JSON array (docs/json/instance-ls.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 0)
@@ -503,7 +522,12 @@ int verb_status(int argc, char **argv, GlobalOptions *g) {
         Row row;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "status", "status NAME [--json]", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "status",
+                       "status NAME [--json]\n\n"
+                       "Show an instance's state, image, mode and network.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON object (docs/json/instance-status.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         r = open_one(g, "status", argc, argv, i, STORE_SHARED, &s, &inst);
@@ -559,8 +583,12 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
         PersonalizeArgs a = {};
         int i, r;
 
-        i = parse_verb(argc, argv, g, "personalize", "personalize NAME [--again]", NULL, options,
-                       take_personalize, &a);
+        i = parse_verb(argc, argv, g, "personalize",
+                       "personalize NAME [--again]\n\n"
+                       "Do a stopped instance's first-start work now.\n\n"
+                       "Options:\n"
+                       "  --again  redo it, even if it was done\n",
+                       NULL, options, take_personalize, &a);
         if (i < 0)
                 return verb_result(i);
         r = open_one(g, "personalize", argc, argv, i, STORE_SHARED, &s, &inst);

@@ -14,6 +14,7 @@
 #include "upgrade.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The instance named by the one positional argument, opened and locked. */
@@ -57,7 +58,12 @@ int verb_diff(int argc, char **argv, GlobalOptions *g) {
         _cleanup_close_ int root = -EBADF, state = -EBADF;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "diff", "diff NAME", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "diff",
+                       "diff NAME [--json]\n\n"
+                       "Show an instance's local changes against its image.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON array (docs/json/diff.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         r = open_locked(g, "diff", argc, argv, i, STORE_SHARED, &s, &inst);
@@ -100,7 +106,12 @@ int verb_commit(int argc, char **argv, GlobalOptions *g) {
         Progress p;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "commit", "commit NAME NAME:TAG", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "commit",
+                       "commit NAME NAME:TAG [--json]\n\n"
+                       "Freeze a stopped instance into a new image version.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON object (docs/json/commit.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 2)
@@ -147,7 +158,12 @@ int verb_rollback(int argc, char **argv, GlobalOptions *g) {
         _cleanup_free_ char *image = NULL, *label = NULL;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "rollback", "rollback NAME", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "rollback",
+                       "rollback NAME [--json]\n\n"
+                       "Undo a stopped instance's last upgrade.\n\n"
+                       "Options:\n"
+                       "  --json  a JSON object (docs/json/rollback.schema.json)\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         r = open_locked(g, "rollback", argc, argv, i, STORE_SHARED, &s, &inst);
@@ -269,7 +285,31 @@ typedef struct Bar {
         bool tty;
         bool plain;
         size_t total;
+        struct timespec start;
 } Bar;
+
+static void bar_start(Bar *b) {
+        clock_gettime(CLOCK_MONOTONIC, &b->start);
+}
+
+/* "1.5/s  0:12 left": instances a second so far, and the time the rest take
+ * at that rate. */
+static void bar_rate(const Bar *b, size_t done, char *buf, size_t len) {
+        struct timespec now;
+        double elapsed, rate;
+        unsigned left;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        elapsed = (double)(now.tv_sec - b->start.tv_sec) +
+                  (double)(now.tv_nsec - b->start.tv_nsec) / 1e9;
+        rate = elapsed > 0 ? (double)done / elapsed : 0;
+        if (done == 0 || rate <= 0) {
+                snprintf(buf, len, "-/s");
+                return;
+        }
+        left = (unsigned)((double)(b->total - done) / rate + 0.5);
+        snprintf(buf, len, "%.1f/s  %u:%02u left", rate, left / 60, left % 60);
+}
 
 /* A one-line bar on a terminal's stderr; it is wiped before anything else is
  * printed, so reports and errors never mix with it. */
@@ -283,15 +323,19 @@ static void bar_clear(Bar *b) {
 static void bar_draw(Bar *b, size_t done, const char *name) {
         const int width = 30;
         int fill = b->total ? (int)(done * width / b->total) : width;
+        char rate[48];
 
+        if (!b->plain && !b->tty)
+                return;
+        bar_rate(b, done, rate, sizeof rate);
         if (b->plain)
-                fprintf(stderr, "upgrade: %zu/%zu %s\n", done, b->total, name ?: "");
+                fprintf(stderr, "upgrade: %zu/%zu  %s  %s\n", done, b->total, rate, name ?: "");
         if (!b->tty)
                 return;
         fputs("\r\033[Kupgrade [", stderr);
         for (int k = 0; k < width; k++)
                 fputc(k < fill ? '#' : ' ', stderr);
-        fprintf(stderr, "] %zu/%zu %s", done, b->total, name ?: "");
+        fprintf(stderr, "] %zu/%zu  %s  %s", done, b->total, rate, name ?: "");
         fflush(stderr);
 }
 
@@ -454,8 +498,20 @@ static const char *result_status(UpgradeResult res) {
 
 #define UPGRADE_USAGE                                                                              \
         "upgrade (NAME... | --all | --from IMG) --to IMG [--policy keep-local|merge|theirs]\n"     \
-        "                [--dry-run] [--restart]\n"                                                \
-        "       goldroot upgrade --prune-backups [NAME... | --all | --from IMG]"
+        "                [--dry-run] [--restart] [--json]\n"                                       \
+        "       goldroot upgrade --prune-backups [NAME... | --all | --from IMG] [--json]\n"        \
+        "\n"                                                                                       \
+        "Move instances to another image, merging each one's state three ways.\n"                  \
+        "\n"                                                                                       \
+        "Options:\n"                                                                               \
+        "  --to IMG          the image to move to\n"                                               \
+        "  --all             every instance\n"                                                     \
+        "  --from IMG        every instance that links IMG\n"                                      \
+        "  --policy POLICY   conflicts: keep-local (the default), merge or theirs\n"               \
+        "  --dry-run         only report what would happen\n"                                      \
+        "  --restart         stop a running instance and start it again on the new image\n"        \
+        "  --prune-backups   drop the rollback backups instead\n"                                  \
+        "  --json            a JSON report (docs/json/upgrade.schema.json)\n"
 
 int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {
@@ -517,6 +573,7 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
         bar.total = n;
         bar.tty = n > 1 && !g->quiet && isatty(STDERR_FILENO);
         bar.plain = n > 1 && !bar.tty && g->verbose > 0;
+        bar_start(&bar);
         if (g->json) {
                 json_init(&w, stdout);
                 json_begin_object(&w);

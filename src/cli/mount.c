@@ -20,13 +20,16 @@ static void mount_help(FILE *out) {
                      "                      [--image DIR] [--state DIR] DIR\n"
                      "       goldroot mount NAME DIR\n"
                      "\n"
-                     "Assemble the mounts of a profile onto the host directory DIR.\n"
+                     "Assemble the mounts of a profile, or of instance NAME, onto the host\n"
+                     "directory DIR.\n"
                      "\n"
+                     "Options:\n"
                      "  --profile FILE  the profile to apply\n"
                      "  --name N        %%n in the profile (default: DIR's basename)\n"
                      "  --hostname H    %%h in the profile (default: the name)\n"
                      "  --image DIR     the tree that image: sources refer to\n"
-                     "  --state DIR     the tree that state: sources and uppers refer to\n");
+                     "  --state DIR     the tree that state: sources and uppers refer "
+                     "to\n" CLI_HELP_GLOBALS);
 }
 
 /* DIR as the records know it: absolute, canonical, and a directory. */
@@ -203,7 +206,8 @@ int verb_umount(int argc, char **argv, GlobalOptions *g) {
                         printf("Usage: goldroot umount DIR\n"
                                "\n"
                                "Take down an assembly made by goldroot mount: every mount in\n"
-                               "reverse order, loop devices, and references on shared mounts.\n");
+                               "reverse order, loop devices, and references on shared "
+                               "mounts.\n" CLI_HELP_GLOBALS);
                         return 0;
                 default:
                         return cli_usage_error("umount", "see 'goldroot umount --help'");

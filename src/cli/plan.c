@@ -1,29 +1,62 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * plan: `goldroot plan (NAME | --profile FILE) [--dot]` prints the ordered
- * mount plan of a profile, or its dependency graph for Graphviz, without
- * mounting anything.
+ * plan: `goldroot plan (NAME | --profile FILE) [--dot | --json]` prints the
+ * ordered mount plan of a profile or of an instance, or its dependency graph
+ * for Graphviz, without mounting anything.
  */
 #include "cli.h"
+#include "instance-cli.h"
+#include "instance.h"
 #include "plan.h"
 #include "profile.h"
 
 static void plan_help(FILE *out) {
         fprintf(out,
-                "Usage: goldroot plan (NAME | --profile FILE) [--dot] [--name N] [--hostname H]\n"
+                "Usage: goldroot plan --profile FILE [--dot | --json] [--name N] [--hostname H]\n"
                 "                     [--image-id ID]\n"
+                "       goldroot plan NAME [--dot | --json]\n"
                 "\n"
-                "Print the ordered mount plan: one line per mount operation with its resolved\n"
-                "source, target and flags. Nothing is mounted.\n"
+                "Print the ordered mount plan of a profile or of instance NAME: one line per\n"
+                "mount operation with its resolved source, target and flags. Nothing is\n"
+                "mounted.\n"
                 "\n"
+                "Options:\n"
                 "  --profile FILE  plan this profile file (looked up like an include)\n"
                 "  --dot           print the dependency graph in Graphviz dot syntax\n"
+                "  --json          a JSON array (docs/json/plan.schema.json)\n"
                 "  --name N        %%n (default: the profile's name)\n"
                 "  --hostname H    %%h (default: the name)\n"
                 "  --image-id ID   %%i (default: none, so %%i is an error)\n"
                 "  -h, --help      this help\n"
                 "\n"
-                "See goldroot-profile(5).\n");
+                "See goldroot-mount(1) and goldroot-profile(5).\n" CLI_HELP_GLOBALS);
+}
+
+static int print_plan(const Plan *plan, bool dot, bool json) {
+        int r = 0;
+
+        if (json)
+                r = plan_print_json(plan, stdout);
+        else if (dot)
+                plan_print_dot(plan, stdout);
+        else
+                plan_print(plan, stdout);
+        if (r < 0 || fflush(stdout) != 0)
+                return log_error_errno(r < 0 ? r : errno, "plan: cannot write the plan: %m");
+        return 0;
+}
+
+/* The plan `goldroot start NAME` would apply: the instance's profile, with
+ * its own name, hostname and image id. The plan points into the set. */
+static int plan_instance(GlobalOptions *g, const char *name, ProfileSet **ret_set, Plan **ret) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(instance_freep) Instance *inst = NULL;
+        int r;
+
+        r = cli_open_instance(g, "plan", name, STORE_SHARED, &s, &inst);
+        if (r < 0)
+                return r;
+        return instance_plan(inst, ret_set, ret);
 }
 
 int verb_plan(int argc, char **argv, GlobalOptions *g) {
@@ -86,16 +119,21 @@ int verb_plan(int argc, char **argv, GlobalOptions *g) {
 
         if (profile && optind < argc)
                 return cli_usage_error("plan", "give an instance NAME or --profile FILE, not both");
+        if (dot && g->json)
+                return cli_usage_error("plan", "give --dot or --json, not both");
         if (!profile) {
                 if (optind >= argc)
                         return cli_usage_error("plan", "missing instance NAME or --profile FILE");
                 if (optind + 1 < argc)
                         return cli_usage_error("plan", "unexpected argument '%s'",
                                                argv[optind + 1]);
-                return log_error_errno(EOPNOTSUPP,
-                                       "plan: instance '%s': instances are not available yet, "
-                                       "use --profile FILE",
-                                       argv[optind]);
+                if (name || hostname || image_id)
+                        return cli_usage_error("plan", "--name, --hostname and --image-id go with "
+                                                       "--profile; an instance has its own");
+                r = plan_instance(g, argv[optind], &set, &plan);
+                if (r < 0)
+                        return r;
+                return print_plan(plan, dot, g->json);
         }
         if (optind < argc)
                 return cli_usage_error("plan", "unexpected argument '%s'", argv[optind]);
@@ -125,11 +163,5 @@ int verb_plan(int argc, char **argv, GlobalOptions *g) {
         r = plan_build(set, &ctx, &plan);
         if (r < 0)
                 return r;
-        if (dot)
-                plan_print_dot(plan, stdout);
-        else
-                plan_print(plan, stdout);
-        if (fflush(stdout) != 0)
-                return log_error_errno(errno, "plan: cannot write the plan: %m");
-        return 0;
+        return print_plan(plan, dot, g->json);
 }

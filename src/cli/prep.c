@@ -56,7 +56,16 @@ static int list_ops(GlobalOptions *g) {
         return 0;
 }
 
-#define PREP_USAGE "image prep IMG NAME:TAG [--ops OP,...] [--list]"
+#define PREP_USAGE                                                                                 \
+        "image prep IMG NAME:TAG [--ops OP,...] [--json]\n"                                        \
+        "       goldroot image prep --list [--json]\n"                                             \
+        "\n"                                                                                       \
+        "Run the sysprep operations on IMG into a new version tagged NAME:TAG.\n"                  \
+        "\n"                                                                                       \
+        "Options:\n"                                                                               \
+        "  --ops OP,...  run only these operations (see --list)\n"                                 \
+        "  --list        list the operations and what each removes\n"                              \
+        "  --json        a JSON report (docs/json/image-prep.schema.json)\n"
 
 int image_prep_command(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {

@@ -26,8 +26,10 @@ int verb_start(int argc, char **argv, GlobalOptions *g) {
         int i, r;
 
         cmd = split_command(&argc, argv);
-        i = parse_verb(argc, argv, g, "start", "start NAME [-- CMD ARG...]", NULL, NULL, NULL,
-                       NULL);
+        i = parse_verb(argc, argv, g, "start",
+                       "start NAME [-- CMD ARG...]\n\n"
+                       "Start an instance, detached, with the profile's init or CMD.\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 1)
@@ -61,7 +63,14 @@ static int take_run(int c, void *userdata) {
         return create_option(c, &a->create);
 }
 
-#define RUN_USAGE "run [--rm] [--name NAME] [create options] IMG [-- CMD ARG...]"
+#define RUN_USAGE                                                                                  \
+        "run [--rm] [--name NAME] [create options] IMG [-- CMD ARG...]\n"                          \
+        "\n"                                                                                       \
+        "Create an instance of IMG and run it in the foreground.\n"                                \
+        "\n"                                                                                       \
+        "Options:\n"                                                                               \
+        "  --rm                 remove the instance afterwards\n"                                  \
+        "  --name NAME          the instance's name (default: run-XXXXXXXX)\n" CREATE_OPTIONS_HELP
 
 int verb_run(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {
@@ -149,7 +158,10 @@ int verb_exec(int argc, char **argv, GlobalOptions *g) {
         int i, r;
 
         cmd = split_command(&argc, argv);
-        i = parse_verb(argc, argv, g, "exec", "exec NAME -- CMD ARG...", NULL, NULL, NULL, NULL);
+        i = parse_verb(argc, argv, g, "exec",
+                       "exec NAME -- CMD ARG...\n\n"
+                       "Run a command inside a running instance.\n",
+                       NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 1)
@@ -195,8 +207,12 @@ int verb_stop(int argc, char **argv, GlobalOptions *g) {
         bool killed = false;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "stop", "stop NAME [--timeout SEC]", "t:", options, take_stop,
-                       &a);
+        i = parse_verb(argc, argv, g, "stop",
+                       "stop NAME [--timeout SEC]\n\n"
+                       "Stop an instance: SIGTERM, then SIGKILL after the timeout.\n\n"
+                       "Options:\n"
+                       "  -t, --timeout SEC  seconds to wait before SIGKILL (default 10)\n",
+                       "t:", options, take_stop, &a);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 1)

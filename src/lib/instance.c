@@ -129,7 +129,10 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                 return r;
         r = catalog_get_instance(c, name, &row);
         if (r >= 0) {
-                r = log_error_errno(EEXIST, "create %s: an instance of that name exists", name);
+                r = log_error_errno(EEXIST,
+                                    "create %s: an instance of that name exists: pick another "
+                                    "name, or remove it first ('goldroot rm %s')",
+                                    name, name);
                 goto fail;
         }
         if (r != -ENOENT)

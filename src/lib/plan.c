@@ -9,6 +9,7 @@
  * left when no node is ready lies on or behind a cycle, which is reported
  * whole.
  */
+#include "json.h"
 #include "plan.h"
 #include "util.h"
 
@@ -726,6 +727,46 @@ out:
         for (size_t i = 0; i < p->n_ops * 3; i++)
                 free(cols[i]);
         free(cols);
+}
+
+int plan_print_json(const Plan *p, FILE *out) {
+        JsonWriter w;
+        int r = 0;
+
+        assert(p);
+        assert(out);
+        json_init(&w, out);
+        json_begin_array(&w);
+        for (size_t i = 0; i < p->n_ops && r >= 0; i++) {
+                const MountOp *op = &p->ops[i];
+                _cleanup_free_ char *source = op_source_string(p, op);
+                _cleanup_free_ char *target = op->aside ? NULL : op_target_string(op);
+                _cleanup_free_ char *options = op_flags_string(op);
+
+                if (!source || (!op->aside && !target) || !options) {
+                        r = log_oom();
+                        break;
+                }
+                json_begin_object(&w);
+                json_kv_uint(&w, "step", i + 1);
+                json_kv_string(&w, "entry", op->entry);
+                json_kv_string(&w, "type", entry_type_to_string(op->spec->type));
+                json_kv_string(&w, "kind", op_kind_to_string(op->kind));
+                json_kv_string(&w, "source", source);
+                json_kv_string(&w, "target", target);
+                json_kv_string(&w, "options", options);
+                json_kv_bool(&w, "shared", op->shared);
+                json_key(&w, "after");
+                json_begin_array(&w);
+                for (size_t k = 0; k < op->n_deps; k++)
+                        json_uint(&w, op->deps[k] + 1);
+                json_end_array(&w);
+                json_end_object(&w);
+        }
+        json_end_array(&w);
+        if (r < 0)
+                return r;
+        return json_finish(&w);
 }
 
 /* A double-quoted dot string. */

@@ -95,6 +95,9 @@ static inline void plan_freep(Plan **p) {
 void plan_print(const Plan *p, FILE *out);
 /* The dependency graph in Graphviz dot syntax. */
 void plan_print_dot(const Plan *p, FILE *out);
+/* The plan as a JSON array, one object per step (docs/json/plan.schema.json);
+ * returns -EIO if writing failed. */
+int plan_print_json(const Plan *p, FILE *out);
 
 const char *op_kind_to_string(OpKind k);
 const char *path_base_to_string(PathBase b); /* "host", "image", "state", "root", "entry" */

@@ -54,11 +54,27 @@ static void format_duration(uint64_t sec, char *buf, size_t len) {
                 snprintf(buf, len, "%u:%02u", s / 60 % 60, s % 60);
 }
 
+/* Seconds left, from the bytes or the steps done so far; false if unknown. */
+static bool time_left(const Progress *p, uint64_t elapsed, uint64_t per_sec, uint64_t *ret) {
+        if (p->total_steps > 0) {
+                if (p->steps == 0 || p->steps >= p->total_steps)
+                        return false;
+                *ret = elapsed / USEC_PER_SEC * (p->total_steps - p->steps) / p->steps;
+                return true;
+        }
+        if (p->total_bytes > p->bytes && per_sec > 0) {
+                *ret = (p->total_bytes - p->bytes) / per_sec;
+                return true;
+        }
+        return false;
+}
+
 /* "1234 files  56.7M  12.3M/s  0:04 left" */
 static void format_status(Progress *p, uint64_t now, bool final, char *buf, size_t len) {
         char done[16], rate[16], left[32] = "";
         uint64_t elapsed = now - p->start_usec;
         uint64_t per_sec = elapsed > 0 ? p->bytes * USEC_PER_SEC / elapsed : 0;
+        uint64_t secs;
 
         format_size(p->bytes, done, sizeof done);
         format_size(per_sec, rate, sizeof rate);
@@ -66,9 +82,9 @@ static void format_status(Progress *p, uint64_t now, bool final, char *buf, size
                 char d[16];
                 format_duration(elapsed / USEC_PER_SEC, d, sizeof d);
                 snprintf(left, sizeof left, "  in %s", d);
-        } else if (p->total_bytes > p->bytes && per_sec > 0) {
+        } else if (time_left(p, elapsed, per_sec, &secs)) {
                 char d[16];
-                format_duration((p->total_bytes - p->bytes) / per_sec, d, sizeof d);
+                format_duration(secs, d, sizeof d);
                 snprintf(left, sizeof left, "  %s left", d);
         }
         snprintf(buf, len, "%" PRIu64 " files  %s  %s/s%s", p->items, done, rate, left);
@@ -87,11 +103,11 @@ static void progress_draw(Progress *p, bool final) {
                 int barw = (int)width - fixed - 1;
 
                 fprintf(p->out, "\r\033[K%s ", p->label);
-                if (p->total_bytes > 0 && barw >= 10) {
-                        uint64_t pct = final ? 100
-                                             : (p->bytes >= p->total_bytes
-                                                        ? 99
-                                                        : p->bytes * 100 / p->total_bytes);
+                uint64_t total = p->total_steps ?: p->total_bytes;
+                uint64_t done = p->total_steps ? p->steps : p->bytes;
+
+                if (total > 0 && barw >= 10) {
+                        uint64_t pct = final ? 100 : (done >= total ? 99 : done * 100 / total);
                         int fill = (int)(pct * (uint64_t)barw / 100);
                         fputc('[', p->out);
                         for (int i = 0; i < barw; i++)
@@ -119,6 +135,16 @@ void progress_update(Progress *p, uint64_t items, uint64_t bytes) {
         if (now - (p->drawn ? p->last_usec : p->start_usec) < every)
                 return;
         progress_draw(p, false);
+}
+
+void progress_set_steps(Progress *p, uint64_t total_steps) {
+        p->total_steps = total_steps;
+        p->steps = 0;
+}
+
+void progress_steps_done(Progress *p, uint64_t steps) {
+        p->steps = steps;
+        progress_update(p, p->items, p->bytes);
 }
 
 void progress_done(Progress *p) {

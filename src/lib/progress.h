@@ -25,6 +25,9 @@ typedef struct Progress {
         const char *label;
         uint64_t total_bytes; /* 0: unknown */
         uint64_t items, bytes;
+        /* For a walk whose bytes are not known up front (gc): the bar and
+         * the time left follow steps of total_steps instead, when set. */
+        uint64_t total_steps, steps;
         uint64_t start_usec, last_usec;
         bool drawn;
 } Progress;
@@ -37,6 +40,9 @@ void progress_init(Progress *p, FILE *out, ProgressStyle style, const char *labe
                    uint64_t total_bytes);
 /* Sets the absolute counts; redraws at most ten times a second. */
 void progress_update(Progress *p, uint64_t items, uint64_t bytes);
+/* Measures the progress in steps of a known number instead of bytes. */
+void progress_set_steps(Progress *p, uint64_t total_steps);
+void progress_steps_done(Progress *p, uint64_t steps);
 /* Draws the final state and ends the line. */
 void progress_done(Progress *p);
 /* Clears a bar without a summary, before an error is printed. */

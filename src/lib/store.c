@@ -404,6 +404,10 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
         int r = 0;
 
         assert(s->lock == STORE_EXCLUSIVE);
+        /* The objects are not counted first: the 256 fan-out directories
+         * are the bar's steps. */
+        if (p)
+                progress_set_steps(p, 256);
         for (unsigned i = 0; i < 256 && r >= 0; i++) {
                 _cleanup_close_ int fd = -EBADF;
                 char sub[3];
@@ -451,6 +455,8 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
                 }
                 fd = -EBADF; /* owned by d */
                 closedir(d);
+                if (p)
+                        progress_steps_done(p, i + 1);
         }
         if (r < 0)
                 return r;

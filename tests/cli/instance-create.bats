@@ -110,7 +110,7 @@ teardown() {
         touch "$GOLDROOT_STORE/instances/web1/state/mine"
         run "$GOLDROOT" create web1 --image bb:1 --hostname second
         [ "$status" -eq 1 ]
-        [ "$output" = "goldroot: create web1: an instance of that name exists" ]
+        [ "$output" = "goldroot: create web1: an instance of that name exists: pick another name, or remove it first ('goldroot rm web1')" ]
         [ "$(cat "$GOLDROOT_STORE/instances/web1/identity")" = "$before" ]
         [ -e "$GOLDROOT_STORE/instances/web1/state/mine" ]
 }

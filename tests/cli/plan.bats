@@ -109,11 +109,15 @@ PROFILE
         [ "$output" = "goldroot: cannot read profile '$P/nope.profile': No such file or directory" ]
 }
 
-@test "plan NAME is not available before instances exist: exit 1, one line" {
+@test "plan NAME of an instance that does not exist: exit 1, one line" {
         run "$GOLDROOT" plan web1
         [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
-        [[ "$output" == "goldroot: plan: instance 'web1': instances are not available yet"* ]]
+        [[ "$output" == "goldroot: "*web1* ]]
+        run "$GOLDROOT" plan web1 --name x
+        [ "$status" -eq 2 ]
+        run "$GOLDROOT" plan --profile "$P/nope.profile" --dot --json
+        [ "$status" -eq 2 ]
 }
 
 @test "bad usage exits 2 with one line" {
@@ -134,7 +138,8 @@ PROFILE
 @test "plan --help prints usage and exits 0" {
         run "$GOLDROOT" plan --help
         [ "$status" -eq 0 ]
-        [[ "${lines[0]}" == "Usage: goldroot plan (NAME | --profile FILE) [--dot]"* ]]
+        [[ "${lines[0]}" == "Usage: goldroot plan --profile FILE [--dot | --json]"* ]]
+        [[ "${lines[2]}" == "       goldroot plan NAME [--dot | --json]" ]]
 }
 
 @test "search path: the profile's directory, then the site directory, then the built-in profiles" {
