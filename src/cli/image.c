@@ -105,7 +105,7 @@ static void json_strv(JsonWriter *w, const char *key, char **l) {
 }
 
 static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links) {
-        _cleanup_free_ char *root = store_image_root_path(s, i->id);
+        _cleanup_free_ char *root = i->base ? NULL : store_image_root_path(s, i->id);
 
         json_begin_object(w);
         json_kv_string(w, "id", i->id);
@@ -116,6 +116,7 @@ static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links
         json_kv_uint(w, "files", i->files);
         json_strv(w, "instances", links);
         json_kv_string(w, "root", root);
+        json_kv_string(w, "base", i->base);
         json_end_object(w);
 }
 
@@ -311,6 +312,10 @@ static int cmd_inspect(int argc, char **argv, GlobalOptions *g) {
                 printf("%s%s", t ? ", " : "", info->tags[t]);
         printf("%s\n", info->tags[0] ? "" : "-");
         printf("parent:     %s\n", info->parent ?: "-");
+        if (info->base)
+                printf("stored as:  delta over %.12s\n", info->base);
+        else
+                printf("stored as:  whole tree\n");
         printf("created:    %s\n", created);
         printf("size:       %s (%" PRIu64 " bytes)\n", size, info->size);
         printf("files:      %" PRIu64 "\n", info->files);

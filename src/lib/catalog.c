@@ -49,6 +49,12 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL"
         ");"
         "CREATE INDEX backups_image ON backups(image);",
+        /* 3: versions stored as a delta over a base image (store-delta.c). A
+         * base cannot go while a delta needs it; `image rm` of a base hides it
+         * (no tags, not listed) until its last delta goes. */
+        "ALTER TABLE images ADD COLUMN base TEXT REFERENCES images(id) ON DELETE RESTRICT;"
+        "ALTER TABLE images ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX images_base ON images(base);",
 };
 
 int catalog_schema_version(void) {
@@ -302,6 +308,7 @@ ImageInfo *image_info_free(ImageInfo *i) {
         if (!i)
                 return NULL;
         free(i->parent);
+        free(i->base);
         free(i->hostname);
         free(i->address);
         strv_free(i->tags);
@@ -324,7 +331,7 @@ int catalog_add_image(Catalog *c, const ImageInfo *img) {
         assert(img);
         r = prepare(c,
                     "INSERT OR IGNORE INTO images (id, parent, created, size, files, hostname, "
-                    "address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "address, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     &s);
         if (r < 0)
                 return r;
@@ -334,7 +341,8 @@ int catalog_add_image(Catalog *c, const ImageInfo *img) {
             sqlite3_bind_int64(s, 4, (sqlite3_int64)img->size) != SQLITE_OK ||
             sqlite3_bind_int64(s, 5, (sqlite3_int64)img->files) != SQLITE_OK ||
             sqlite3_bind_text(s, 6, img->hostname, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-            sqlite3_bind_text(s, 7, img->address, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+            sqlite3_bind_text(s, 7, img->address, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+            sqlite3_bind_text(s, 8, img->base, -1, SQLITE_TRANSIENT) != SQLITE_OK)
                 return catalog_fail(c, SQLITE_ERROR, "bind");
         rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
@@ -347,7 +355,7 @@ static char *column_strdup(sqlite3_stmt *s, int col) {
         return t ? strdup((const char *)t) : NULL;
 }
 
-#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address"
+#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address, base, hidden"
 
 static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
         ImageInfo *i;
@@ -364,6 +372,8 @@ static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
         i->files = (uint64_t)sqlite3_column_int64(s, 4);
         i->hostname = column_strdup(s, 5);
         i->address = column_strdup(s, 6);
+        i->base = column_strdup(s, 7);
+        i->hidden = sqlite3_column_int(s, 8) != 0;
         r = catalog_image_tags(c, i->id, &i->tags);
         if (r < 0) {
                 image_info_free(i);
@@ -397,7 +407,7 @@ int catalog_list_images(Catalog *c, ImageInfo ***ret, size_t *ret_n) {
         size_t n = 0;
         int r, rc;
 
-        r = prepare(c, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY created DESC, id", &s);
+        r = prepare(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE NOT hidden ORDER BY created DESC, id", &s);
         if (r < 0)
                 return r;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -435,7 +445,7 @@ int catalog_image_ids(Catalog *c, const char *prefix, char ***ret) {
         v[0] = pattern;
         return query_strv(c,
                           "SELECT id FROM images WHERE substr(id, 1, length(?1)) = ?1 "
-                          "ORDER BY id",
+                          "AND NOT hidden ORDER BY id",
                           1, v, ret);
 }
 
@@ -452,6 +462,42 @@ int catalog_remove_image(Catalog *c, const char *id) {
         if (r < 0)
                 return r;
         return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_image_dependants(Catalog *c, const char *id, char ***ret) {
+        return query_strv(c, "SELECT id FROM images WHERE base = ? ORDER BY id", 1,
+                          (const char *[]){id}, ret);
+}
+
+int catalog_hidden_images(Catalog *c, char ***ret) {
+        return query_strv(c, "SELECT id FROM images WHERE hidden ORDER BY id", 0, NULL, ret);
+}
+
+int catalog_hide_image(Catalog *c, const char *id) {
+        int r = run_texts(c, "DELETE FROM tags WHERE image = ?", 1, (const char *[]){id});
+        if (r < 0)
+                return r;
+        r = run_texts(c, "UPDATE images SET hidden = 1 WHERE id = ?", 1, (const char *[]){id});
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_newest_image_named(Catalog *c, const char *name, char **ret_id) {
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        r = query_strv(c,
+                       "SELECT images.id FROM images JOIN tags ON tags.image = images.id "
+                       "WHERE tags.name = ? AND NOT images.hidden "
+                       "ORDER BY images.created DESC, images.rowid DESC LIMIT 1",
+                       1, (const char *[]){name}, &ids);
+        if (r < 0)
+                return r;
+        if (!ids[0])
+                return -ENOENT;
+        *ret_id = strdup(ids[0]);
+        return *ret_id ? 0 : -ENOMEM;
 }
 
 int catalog_set_tag(Catalog *c, const char *name, const char *tag, const char *id) {

@@ -113,6 +113,7 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
         _cleanup_(manifest_freep) Manifest *m = NULL;
         Store *s = b->store;
         ImageInfo info = {};
+        char base[DIGEST_HEX_SIZE];
         bool exists = false;
         int r;
 
@@ -130,9 +131,16 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
         r = builder_link_objects(b);
         if (r < 0)
                 return r;
-        r = manifest_write_at(b->staging_fd, "manifest", m);
+        r = delta_prepare(b, p, m, info.id, base);
         if (r < 0)
-                return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
+                return r;
+        if (r > 0)
+                info.base = base;
+        else {
+                r = manifest_write_at(b->staging_fd, "manifest", m);
+                if (r < 0)
+                        return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
+        }
         /* One sync for the whole tree, instead of an fsync per file. */
         if (syncfs(b->staging_fd) < 0)
                 return log_error_errno(errno, "%s: syncing the store: %m", b->opts.what);

@@ -318,7 +318,7 @@ int store_open_image(Store *s, const char *id, int *ret_fd) {
         return 0;
 }
 
-int store_open_image_root(Store *s, const char *id, int *ret_fd) {
+int store_open_tree_dir(Store *s, const char *id, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
         int r, root;
 
@@ -332,27 +332,114 @@ int store_open_image_root(Store *s, const char *id, int *ret_fd) {
         return 0;
 }
 
+int store_image_is_delta(Store *s, const char *id) {
+        _cleanup_(image_info_freep) ImageInfo *info = NULL;
+        int r = catalog_get_image(s->catalog, id, &info);
+        if (r < 0)
+                return r;
+        return info->base != NULL;
+}
+
+int store_open_image_root(Store *s, const char *id, int *ret_fd) {
+        _cleanup_strv_free_ char **chain = NULL;
+        int r;
+
+        r = store_image_chain(s, id, &chain);
+        if (r < 0)
+                return r;
+        if (!chain[1])
+                return store_open_tree_dir(s, id, ret_fd);
+        return delta_open_view(s, chain, ret_fd);
+}
+
 char *store_image_root_path(Store *s, const char *id) {
         return path_join(s->path, "images", id, "root");
 }
 
 int store_read_manifest(Store *s, const char *id, Manifest **ret) {
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_strv_free_ char **chain = NULL;
         int r;
 
-        r = store_open_image(s, id, &fd);
+        r = store_image_chain(s, id, &chain);
         if (r < 0)
-                return log_error_errno(r, "image %.12s: opening its tree: %m", id);
-        r = manifest_read_at(fd, "manifest", ret);
-        if (r == -EBADMSG)
-                return r; /* logged with FILE:LINE:COL */
+                return r;
+        return delta_read_manifest(s, chain, ret);
+}
+
+static int join_names(char **l, char **ret) {
+        _cleanup_free_ char *list = NULL;
+
+        for (size_t i = 0; l[i]; i++) {
+                char *t = strjoin(list ?: "", list ? ", " : "", l[i]);
+                if (!t)
+                        return -ENOMEM;
+                free(list);
+                list = t;
+        }
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+/* Removes the row, then the files: a crash in between leaves a tree without
+ * a row, which the next exclusive opener removes. */
+static int remove_image_now(Store *s, const char *id, const char *what) {
+        int r;
+
+        r = catalog_begin(s->catalog);
         if (r < 0)
-                return log_error_errno(r, "image %.12s: reading its manifest: %m", id);
+                return r;
+        r = catalog_remove_image(s->catalog, id);
+        if (r < 0) {
+                catalog_rollback(s->catalog);
+                return r;
+        }
+        r = catalog_commit(s->catalog);
+        if (r < 0)
+                return r;
+        crash_point("image-rm-after-commit");
+        r = rm_rf_at(s->images_fd, id);
+        if (r < 0)
+                return log_error_errno(r, "image %s: removing its tree: %m", what);
+        return 0;
+}
+
+/* Removes hidden images (bases kept for a delta) that nothing needs any more,
+ * starting at id and going down its chain. */
+static int remove_unneeded_bases(Store *s, const char *id) {
+        _cleanup_free_ char *cur = id ? strdup(id) : NULL;
+
+        while (cur) {
+                _cleanup_(image_info_freep) ImageInfo *info = NULL;
+                _cleanup_strv_free_ char **deps = NULL, **links = NULL;
+                int r;
+
+                r = catalog_get_image(s->catalog, cur, &info);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (!info->hidden)
+                        return 0;
+                r = catalog_image_dependants(s->catalog, cur, &deps);
+                if (r >= 0)
+                        r = catalog_image_links(s->catalog, cur, &links);
+                if (r < 0)
+                        return r;
+                if (deps[0] || links[0])
+                        return 0;
+                log_debug("store: removing %.12s, a hidden base no delta needs", cur);
+                r = remove_image_now(s, cur, cur);
+                if (r < 0)
+                        return r;
+                free(cur);
+                cur = TAKE_PTR(info->base);
+        }
         return 0;
 }
 
 int store_remove_image(Store *s, const char *ref) {
-        _cleanup_strv_free_ char **links = NULL;
+        _cleanup_strv_free_ char **links = NULL, **deps = NULL;
+        _cleanup_(image_info_freep) ImageInfo *info = NULL;
         char id[DIGEST_HEX_SIZE];
         int r;
 
@@ -360,43 +447,64 @@ int store_remove_image(Store *s, const char *ref) {
         r = store_resolve(s, ref, id);
         if (r < 0)
                 return r;
-        r = catalog_begin(s->catalog);
+        r = catalog_get_image(s->catalog, id, &info);
         if (r < 0)
                 return r;
         r = catalog_image_links(s->catalog, id, &links);
         if (r < 0)
-                goto fail;
+                return r;
         if (links[0]) {
                 _cleanup_free_ char *list = NULL;
-                for (size_t i = 0; links[i]; i++) {
-                        char *t = strjoin(list ?: "", list ? ", " : "", links[i]);
-                        if (!t) {
-                                r = log_oom();
-                                goto fail;
-                        }
-                        free(list);
-                        list = t;
-                }
-                catalog_rollback(s->catalog);
+                if (join_names(links, &list) < 0)
+                        return log_oom();
                 return log_error_errno(
                         EBUSY, "image %s is linked by %s: upgrade or remove them first", ref, list);
         }
-        r = catalog_remove_image(s->catalog, id);
-        if (r < 0)
-                goto fail;
-        r = catalog_commit(s->catalog);
+        r = catalog_image_dependants(s->catalog, id, &deps);
         if (r < 0)
                 return r;
-        crash_point("image-rm-after-commit");
-        /* A crash from here on leaves a tree without a row, which the next
-         * exclusive opener removes. */
-        r = rm_rf_at(s->images_fd, id);
+        if (deps[0]) {
+                /* Newer versions are stored as deltas over this one: it goes
+                 * from every listing now, and from the disk with the last of
+                 * them. */
+                r = catalog_begin(s->catalog);
+                if (r < 0)
+                        return r;
+                r = catalog_hide_image(s->catalog, id);
+                if (r < 0) {
+                        catalog_rollback(s->catalog);
+                        return r;
+                }
+                r = catalog_commit(s->catalog);
+                if (r < 0)
+                        return r;
+                log_notice("image %s: removed; its files stay as the base of %zu newer version%s "
+                         "until %s removed",
+                         ref, strv_length(deps), strv_length(deps) == 1 ? "" : "s",
+                         strv_length(deps) == 1 ? "it is" : "they are");
+                return 0;
+        }
+        r = remove_image_now(s, id, ref);
         if (r < 0)
-                return log_error_errno(r, "image %s: removing its tree: %m", ref);
+                return r;
+        return remove_unneeded_bases(s, info->base);
+}
+
+/* After a crash between removing a delta and its hidden base, the base
+ * lingers; gc finds it. */
+static int store_remove_hidden_bases(Store *s) {
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        r = catalog_hidden_images(s->catalog, &ids);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; ids[i]; i++) {
+                r = remove_unneeded_bases(s, ids[i]);
+                if (r < 0)
+                        return r;
+        }
         return 0;
-fail:
-        catalog_rollback(s->catalog);
-        return r;
 }
 
 int store_gc(Store *s, Progress *p, GcStats *ret) {
@@ -404,6 +512,9 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
         int r = 0;
 
         assert(s->lock == STORE_EXCLUSIVE);
+        r = store_remove_hidden_bases(s);
+        if (r < 0)
+                return r;
         for (unsigned i = 0; i < 256 && r >= 0; i++) {
                 _cleanup_close_ int fd = -EBADF;
                 char sub[3];

@@ -226,3 +226,10 @@ tree_manifest() {
                 done
         )
 }
+
+# Prints one file of an image, read through `image export` (a delta image has
+# no tree of its own under images/ID to look into).
+image_file() {
+        "$GOLDROOT" image export "${1:?usage: image_file IMG PATH}" - |
+                tar -xOf - "./${2#/}"
+}
