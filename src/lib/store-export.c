@@ -142,16 +142,22 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
                 _cleanup_free_ char *tmppath = path_join(dir, tmp), *what = NULL, *mnt = NULL;
 
                 fd = safe_close(fd);
-                /* An empty directory beside the output, where the child mounts
-                 * the tree in its own namespace. */
+                /* A delta image's tree is a detached mount: the child mounts it
+                 * in its own namespace on an empty directory beside the output. */
                 if (!tmppath || asprintf_safe(&what, "export %s", path) < 0 ||
                     asprintf_safe(&mnt, "%s.d", tmppath) < 0)
                         return log_oom();
-                if (mkdir(mnt, 0700) < 0)
-                        r = log_error_errno(errno, "export %s: %s: %m", path, mnt);
-                else {
-                        r = run_mkfs_erofs(NULL, tmppath, mnt, rootfd, what);
-                        (void)rmdir(mnt);
+                r = store_image_is_delta(s, id);
+                if (r == 0) {
+                        _cleanup_free_ char *root = store_image_root_path(s, id);
+                        r = root ? run_mkfs_erofs(NULL, tmppath, root, -EBADF, what) : log_oom();
+                } else if (r > 0) {
+                        if (mkdir(mnt, 0700) < 0)
+                                r = log_error_errno(errno, "export %s: %s: %m", path, mnt);
+                        else {
+                                r = run_mkfs_erofs(NULL, tmppath, mnt, rootfd, what);
+                                (void)rmdir(mnt);
+                        }
                 }
                 if (r >= 0) {
                         fd = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
