@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * image: the `goldroot image` command group (import, ls, inspect, tag,
- * untag, diff, links, rm, export, gc) over the store library.
+ * untag, diff, links, rm, export, mount, gc) over the store library.
  */
 #include "cli.h"
 #include "json.h"
@@ -22,6 +22,7 @@ static const char *const image_usage[] = {
         "links IMG",
         "rm IMG...",
         "export IMG FILE [--format tar|erofs]",
+        "mount IMG DIR",
         "gc",
         "prep IMG NAME:TAG [--ops OP,...] [--list]",
         NULL,
@@ -429,6 +430,26 @@ static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
         return 0;
 }
 
+static int cmd_mount(int argc, char **argv, GlobalOptions *g) {
+        _cleanup_(store_freep) Store *s = NULL;
+        char id[DIGEST_HEX_SIZE];
+        int i, r;
+
+        i = parse_args(argc, argv, g, "mount", NULL, NULL, NULL);
+        if (i < 0)
+                return i;
+        r = expect_args("mount", argc - i, 2, 2);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r < 0)
+                return r;
+        r = store_resolve(s, argv[i], id);
+        if (r < 0)
+                return r;
+        return store_mount_image(s, id, argv[i + 1]);
+}
+
 /* diff */
 
 typedef struct DiffOutput {
@@ -600,6 +621,7 @@ int verb_image(int argc, char **argv, GlobalOptions *g) {
                 {"inspect", cmd_inspect}, {"tag", cmd_tag},     {"untag", cmd_untag},
                 {"diff", cmd_diff},       {"links", cmd_links}, {"rm", cmd_rm},
                 {"export", cmd_export},   {"gc", cmd_gc},       {"prep", image_prep_command},
+                {"mount", cmd_mount},
         };
         int r;
 

@@ -14,13 +14,14 @@
  *                          deleted path is a whiteout
  *   images/ID/manifest     the entries that differ from the base's
  *   images/ID/deleted      the base's entries that are gone (only if any)
- *   images/ID/r.N          a hardlink to each object the delta uses, so that
- *                          gc's link counting keeps them alive
+ *   images/ID/HEX          a hardlink to each object the delta uses, named
+ *                          by its digest: gc's link counting keeps them,
+ *                          and the redirects name them
  *
  * and the catalog records its base. Its tree is a read-only overlayfs made on
  * demand as a detached mount: the chain's delta layers top first, the base's
- * real tree at the bottom, objects/ as the data-only layer the redirects
- * name. The composed manifest is checked against the image id before the
+ * real tree at the bottom, and each delta's directory as a data-only layer
+ * that the redirects resolve in. The composed manifest is checked against the image id before the
  * delta is published, so a delta always describes exactly its image.
  */
 #include "fsutil.h"
@@ -215,9 +216,20 @@ int delta_open_view(Store *s, char **chain, int *ret_fd) {
         if (r < 0)
                 return log_error_errno(r, "image %.12s: opening its base tree %.12s: %m", chain[0],
                                        chain[n - 1]);
-        if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, bottom) < 0 ||
-            fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, s->objects_fd) < 0 ||
-            fsconfig(ov, FSCONFIG_SET_STRING, "metacopy", "on", 0) < 0 ||
+        if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, bottom) < 0)
+                return log_error_errno(errno, "image %.12s: assembling its tree: %m", chain[0]);
+        for (size_t i = 0; i + 1 < n; i++) {
+                _cleanup_close_ int dir = -EBADF;
+
+                r = store_open_image(s, chain[i], &dir);
+                if (r < 0)
+                        return log_error_errno(r, "image %.12s: opening %.12s: %m", chain[0],
+                                               chain[i]);
+                if (fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, dir) < 0)
+                        return log_error_errno(errno, "image %.12s: adding the objects of %.12s: %m",
+                                               chain[0], chain[i]);
+        }
+        if (fsconfig(ov, FSCONFIG_SET_STRING, "metacopy", "on", 0) < 0 ||
             fsconfig(ov, FSCONFIG_SET_STRING, "redirect_dir", "follow", 0) < 0 ||
             fsconfig(ov, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return log_error_errno(errno, "image %.12s: assembling its tree: %m", chain[0]);
@@ -243,7 +255,6 @@ typedef struct DeltaBuild {
         size_t n_changed;
         const ManifestEntry **deleted;
         size_t n_deleted;
-        unsigned n_refs;
 } DeltaBuild;
 
 static int delta_collect(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
@@ -306,7 +317,7 @@ static int delta_parent(DeltaBuild *d, const char *path) {
 
 static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         _cleanup_close_ int fd = -EBADF;
-        char opath[OBJECT_PATH_SIZE], redirect[OBJECT_PATH_SIZE + 1], ref[32];
+        char opath[OBJECT_PATH_SIZE], hex[DIGEST_HEX_SIZE], redirect[DIGEST_HEX_SIZE + 1];
         uint8_t od[DIGEST_SIZE];
         int r;
 
@@ -320,21 +331,24 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         if (e->size == 0)
                 return 0; /* an empty file needs no data */
 
+        /* The data comes from the image's own link to the object, not from
+         * objects/: that path can come to name another inode (the link-limit
+         * replacement) which gc may later remove. */
         object_digest(e, od);
         object_path(od, opath);
-        snprintf(redirect, sizeof redirect, "/%s", opath);
+        digest_to_hex(od, hex);
+        snprintf(redirect, sizeof redirect, "/%s", hex);
         if (ftruncate(fd, (off_t)e->size) < 0 ||
             fsetxattr(fd, "trusted.overlay.metacopy", "", 0, 0) < 0 ||
             fsetxattr(fd, "trusted.overlay.redirect", redirect, strlen(redirect), 0) < 0)
                 return builder_fail(d->b, -errno, e->path, "making a metacopy file");
-        /* mtime last: the xattrs do not touch it, but ftruncate does. */
-        r = futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_OMIT},
-                                             {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}});
-        if (r < 0)
+        /* mtime last: ftruncate changed it. */
+        if (futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_OMIT},
+                                             {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}}) < 0)
                 return builder_fail(d->b, -errno, e->path, "setting delta metadata");
 
-        snprintf(ref, sizeof ref, "r.%u", d->n_refs++);
-        if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, ref, 0) < 0)
+        if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, hex, 0) < 0 &&
+            errno != EEXIST)
                 return builder_fail(d->b, -errno, e->path, "referencing its object");
         return 0;
 }
@@ -528,10 +542,11 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
         out = dir ? path_join(dir, "delta.erofs") : NULL;
         if (!src || !out)
                 return log_oom();
-        /* Chunked files share their one all-zero chunk: the metacopy inodes'
-         * sizes cost no data. */
-        r = run_mkfs_erofs((const char *const[]){"--chunksize=4096", NULL}, out, src, -EBADF,
-                           b->opts.what);
+        /* The metacopy files read as zeros of their size: compressed, with
+         * the compressed tail packed into the inode, they cost a few bytes
+         * each instead of their size. */
+        r = run_mkfs_erofs((const char *const[]){"-zlz4hc", "-Eztailpacking", NULL}, out, src,
+                           -EBADF, b->opts.what);
         if (r < 0)
                 return r;
         if (fchmodat(b->staging_fd, "delta.erofs", 0444, 0) < 0)

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 
 #define STORE_DIR_MODE 0700
 
@@ -350,6 +351,26 @@ int store_open_image_root(Store *s, const char *id, int *ret_fd) {
         if (!chain[1])
                 return store_open_tree_dir(s, id, ret_fd);
         return delta_open_view(s, chain, ret_fd);
+}
+
+int store_mount_image(Store *s, const char *id, const char *dir) {
+        _cleanup_close_ int root = -EBADF, tree = -EBADF;
+        int r;
+
+        assert(s && id && dir);
+        r = store_open_image_root(s, id, &root);
+        if (r < 0)
+                return log_error_errno(r, "image %.12s: opening its tree: %m", id);
+        tree = open_tree(root, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0)
+                return log_error_errno(errno, "image %.12s: cloning its tree: %m", id);
+        if (mount_setattr(tree, "", AT_EMPTY_PATH,
+                          &(struct mount_attr){.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV},
+                          sizeof(struct mount_attr)) < 0)
+                return log_error_errno(errno, "image %.12s: making it read-only: %m", id);
+        if (move_mount(tree, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return log_error_errno(errno, "image %.12s: mounting it on %s: %m", id, dir);
+        return 0;
 }
 
 char *store_image_root_path(Store *s, const char *id) {

@@ -68,6 +68,9 @@ int store_open_image_root(Store *s, const char *id, int *ret_fd);
 /* 1 if the image is stored as a delta (its tree is only reachable through
  * store_open_image_root), 0 if it is a whole tree. */
 int store_image_is_delta(Store *s, const char *id);
+/* Mounts the image's tree read-only (and nodev) on the host directory dir,
+ * for looking into it; `umount dir` takes it down. */
+int store_mount_image(Store *s, const char *id, const char *dir);
 /* The host path of images/ID/root of a whole image, for mounting. */
 char *store_image_root_path(Store *s, const char *id);
 int store_read_manifest(Store *s, const char *id, Manifest **ret);
