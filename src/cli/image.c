@@ -106,7 +106,9 @@ static void json_strv(JsonWriter *w, const char *key, char **l) {
 }
 
 static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links) {
-        _cleanup_free_ char *root = i->base ? NULL : store_image_root_path(s, i->id);
+        /* The tree on disk decides (a crash can leave the catalog's base). */
+        bool delta = i->base && store_image_is_delta(s, i->id) > 0;
+        _cleanup_free_ char *root = delta ? NULL : store_image_root_path(s, i->id);
 
         json_begin_object(w);
         json_kv_string(w, "id", i->id);
@@ -117,7 +119,7 @@ static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links
         json_kv_uint(w, "files", i->files);
         json_strv(w, "instances", links);
         json_kv_string(w, "root", root);
-        json_kv_string(w, "base", i->base);
+        json_kv_string(w, "base", delta ? i->base : NULL);
         json_end_object(w);
 }
 
@@ -313,7 +315,7 @@ static int cmd_inspect(int argc, char **argv, GlobalOptions *g) {
                 printf("%s%s", t ? ", " : "", info->tags[t]);
         printf("%s\n", info->tags[0] ? "" : "-");
         printf("parent:     %s\n", info->parent ?: "-");
-        if (info->base)
+        if (info->base && store_image_is_delta(s, info->id) > 0)
                 printf("stored as:  delta over %.12s\n", info->base);
         else
                 printf("stored as:  whole tree\n");

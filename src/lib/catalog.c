@@ -50,10 +50,9 @@ static const char *const migrations[] = {
         ");"
         "CREATE INDEX backups_image ON backups(image);",
         /* 3: versions stored as a delta over a base image (store-delta.c). A
-         * base cannot go while a delta needs it; `image rm` of a base hides it
-         * (no tags, not listed) until its last delta goes. */
+         * base cannot go while a delta needs it: `image rm` makes its deltas
+         * whole first. */
         "ALTER TABLE images ADD COLUMN base TEXT REFERENCES images(id) ON DELETE RESTRICT;"
-        "ALTER TABLE images ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
         "CREATE INDEX images_base ON images(base);",
 };
 
@@ -355,7 +354,7 @@ static char *column_strdup(sqlite3_stmt *s, int col) {
         return t ? strdup((const char *)t) : NULL;
 }
 
-#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address, base, hidden"
+#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address, base"
 
 static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
         ImageInfo *i;
@@ -373,7 +372,6 @@ static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
         i->hostname = column_strdup(s, 5);
         i->address = column_strdup(s, 6);
         i->base = column_strdup(s, 7);
-        i->hidden = sqlite3_column_int(s, 8) != 0;
         r = catalog_image_tags(c, i->id, &i->tags);
         if (r < 0) {
                 image_info_free(i);
@@ -407,7 +405,7 @@ int catalog_list_images(Catalog *c, ImageInfo ***ret, size_t *ret_n) {
         size_t n = 0;
         int r, rc;
 
-        r = prepare(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE NOT hidden ORDER BY created DESC, id", &s);
+        r = prepare(c, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY created DESC, id", &s);
         if (r < 0)
                 return r;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -445,7 +443,7 @@ int catalog_image_ids(Catalog *c, const char *prefix, char ***ret) {
         v[0] = pattern;
         return query_strv(c,
                           "SELECT id FROM images WHERE substr(id, 1, length(?1)) = ?1 "
-                          "AND NOT hidden ORDER BY id",
+                          "ORDER BY id",
                           1, v, ret);
 }
 
@@ -469,15 +467,9 @@ int catalog_image_dependants(Catalog *c, const char *id, char ***ret) {
                           (const char *[]){id}, ret);
 }
 
-int catalog_hidden_images(Catalog *c, char ***ret) {
-        return query_strv(c, "SELECT id FROM images WHERE hidden ORDER BY id", 0, NULL, ret);
-}
-
-int catalog_hide_image(Catalog *c, const char *id) {
-        int r = run_texts(c, "DELETE FROM tags WHERE image = ?", 1, (const char *[]){id});
-        if (r < 0)
-                return r;
-        r = run_texts(c, "UPDATE images SET hidden = 1 WHERE id = ?", 1, (const char *[]){id});
+int catalog_set_image_base(Catalog *c, const char *id, const char *base) {
+        int r = run_texts(c, "UPDATE images SET base = ?2 WHERE id = ?1", 2,
+                          (const char *[]){id, base});
         if (r < 0)
                 return r;
         return r > 0 ? 0 : -ENOENT;
@@ -489,7 +481,7 @@ int catalog_newest_image_named(Catalog *c, const char *name, char **ret_id) {
 
         r = query_strv(c,
                        "SELECT images.id FROM images JOIN tags ON tags.image = images.id "
-                       "WHERE tags.name = ? AND NOT images.hidden "
+                       "WHERE tags.name = ? "
                        "ORDER BY images.created DESC, images.rowid DESC LIMIT 1",
                        1, (const char *[]){name}, &ids);
         if (r < 0)

@@ -26,7 +26,6 @@ typedef struct ImageInfo {
         char id[IMAGE_ID_LEN + 1];
         char *parent;    /* NULL: none */
         char *base;      /* stored as a delta over this image (store-delta.c); NULL: whole */
-        bool hidden;     /* removed by the user, kept as the base of a delta */
         int64_t created; /* seconds since the epoch */
         uint64_t size;   /* sum of the regular files' sizes */
         uint64_t files;  /* paths in the image, directories included */
@@ -62,18 +61,17 @@ void catalog_rollback(Catalog *c);
  * if it was there already. */
 int catalog_add_image(Catalog *c, const ImageInfo *img);
 int catalog_get_image(Catalog *c, const char *id, ImageInfo **ret);
-/* Every visible image, newest first, with its tags. */
+/* Every image, newest first, with its tags. */
 int catalog_list_images(Catalog *c, ImageInfo ***ret, size_t *ret_n);
-/* Visible ids that start with prefix (all for ""), sorted. */
+/* Ids that start with prefix (all ids for ""), sorted. */
 int catalog_image_ids(Catalog *c, const char *prefix, char ***ret);
 /* Removes the image and its tags. -EBUSY if an instance links it. */
 int catalog_remove_image(Catalog *c, const char *id);
-/* The images stored as deltas over id, hidden ones included. */
+/* The images stored as deltas over id. */
 int catalog_image_dependants(Catalog *c, const char *id, char ***ret);
-int catalog_hidden_images(Catalog *c, char ***ret);
-/* Drops the image's tags and hides it from listings and references. */
-int catalog_hide_image(Catalog *c, const char *id);
-/* The newest visible image with a tag named name; -ENOENT if none. */
+/* Records that id is stored over base (NULL: whole). */
+int catalog_set_image_base(Catalog *c, const char *id, const char *base);
+/* The newest image with a tag named name; -ENOENT if none. */
 int catalog_newest_image_named(Catalog *c, const char *name, char **ret_id);
 
 /* Points NAME:TAG at id, creating or moving the tag. */

@@ -14,9 +14,9 @@
  *                          deleted path is a whiteout
  *   images/ID/manifest     the entries that differ from the base's
  *   images/ID/deleted      the base's entries that are gone (only if any)
- *   images/ID/HEX          a hardlink to each object the delta uses, named
- *                          by its digest: gc's link counting keeps them,
- *                          and the redirects name them
+ *   images/ID/r.N          a hardlink to each object the delta uses: gc's
+ *                          link counting keeps them, and the redirects name
+ *                          them
  *
  * and the catalog records its base. Its tree is a read-only overlayfs made on
  * demand as a detached mount: the chain's delta layers top first, the base's
@@ -25,6 +25,7 @@
  * delta is published, so a delta always describes exactly its image.
  */
 #include "fsutil.h"
+#include "store-derive.h"
 #include "store-internal.h"
 
 #include <search.h>
@@ -37,6 +38,11 @@
 #define DELTA_MAX_CHANGED_DIVISOR 4 /* at most 1/4 of the paths differ */
 #define CHAIN_MAX 64
 
+static bool has_tree(Store *s, const char *id) {
+        _cleanup_free_ char *root = path_join(id, "root");
+        return root && faccessat(s->images_fd, root, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
 int store_image_chain(Store *s, const char *id, char ***ret) {
         _cleanup_strv_free_ char **chain = NULL;
         _cleanup_free_ char *cur = strdup(id);
@@ -45,6 +51,7 @@ int store_image_chain(Store *s, const char *id, char ***ret) {
                 return -ENOMEM;
         while (cur) {
                 _cleanup_(image_info_freep) ImageInfo *info = NULL;
+                bool whole;
                 int r;
 
                 if (strv_length(chain) >= CHAIN_MAX)
@@ -55,10 +62,13 @@ int store_image_chain(Store *s, const char *id, char ***ret) {
                         return r == -ENOENT ? log_error_errno(r, "image %.12s: not in the catalog",
                                                               cur)
                                             : r;
+                /* The tree on disk decides: making a delta whole swaps its
+                 * tree in before the catalog forgets the base. */
+                whole = !info->base || has_tree(s, info->id);
                 r = strv_consume(&chain, TAKE_PTR(cur));
                 if (r < 0)
                         return r;
-                cur = TAKE_PTR(info->base);
+                cur = whole ? NULL : TAKE_PTR(info->base);
         }
         *ret = TAKE_PTR(chain);
         return 0;
@@ -255,6 +265,8 @@ typedef struct DeltaBuild {
         size_t n_changed;
         const ManifestEntry **deleted;
         size_t n_deleted;
+        void *refs; /* tsearch of DeltaRef: the objects linked as r.N */
+        unsigned n_refs;
 } DeltaBuild;
 
 static int delta_collect(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
@@ -315,9 +327,47 @@ static int delta_parent(DeltaBuild *d, const char *path) {
         return delta_dir(d, slash == parent ? "/" : parent);
 }
 
+typedef struct DeltaRef {
+        uint8_t digest[DIGEST_SIZE];
+        unsigned n;
+} DeltaRef;
+
+static int ref_compare(const void *a, const void *b) {
+        return memcmp(((const DeltaRef *)a)->digest, ((const DeltaRef *)b)->digest, DIGEST_SIZE);
+}
+
+/* The image's own link to an object, "r.N": the redirects name it, not
+ * objects/XX/..., whose name can come to mean a fresh inode (the link-limit
+ * replacement) that gc may later remove. Short names keep the erofs small. */
+static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char ret[static 16]) {
+        char opath[OBJECT_PATH_SIZE];
+        DeltaRef *ref, **found;
+
+        ref = calloc(1, sizeof *ref);
+        if (!ref)
+                return -ENOMEM;
+        memcpy(ref->digest, od, DIGEST_SIZE);
+        found = tsearch(ref, &d->refs, ref_compare);
+        if (!found) {
+                free(ref);
+                return -ENOMEM;
+        }
+        if (*found != ref) {
+                free(ref);
+                snprintf(ret, 16, "r.%u", (*found)->n);
+                return 0;
+        }
+        ref->n = d->n_refs++;
+        snprintf(ret, 16, "r.%u", ref->n);
+        object_path(od, opath);
+        if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, ret, 0) < 0)
+                return -errno;
+        return 0;
+}
+
 static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         _cleanup_close_ int fd = -EBADF;
-        char opath[OBJECT_PATH_SIZE], hex[DIGEST_HEX_SIZE], redirect[DIGEST_HEX_SIZE + 1];
+        char name[16], redirect[20];
         uint8_t od[DIGEST_SIZE];
         int r;
 
@@ -331,13 +381,11 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         if (e->size == 0)
                 return 0; /* an empty file needs no data */
 
-        /* The data comes from the image's own link to the object, not from
-         * objects/: that path can come to name another inode (the link-limit
-         * replacement) which gc may later remove. */
         object_digest(e, od);
-        object_path(od, opath);
-        digest_to_hex(od, hex);
-        snprintf(redirect, sizeof redirect, "/%s", hex);
+        r = delta_ref(d, od, name);
+        if (r < 0)
+                return builder_fail(d->b, r, e->path, "referencing its object");
+        snprintf(redirect, sizeof redirect, "/%s", name);
         if (ftruncate(fd, (off_t)e->size) < 0 ||
             fsetxattr(fd, "trusted.overlay.metacopy", "", 0, 0) < 0 ||
             fsetxattr(fd, "trusted.overlay.redirect", redirect, strlen(redirect), 0) < 0)
@@ -346,10 +394,6 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         if (futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_OMIT},
                                              {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}}) < 0)
                 return builder_fail(d->b, -errno, e->path, "setting delta metadata");
-
-        if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, hex, 0) < 0 &&
-            errno != EEXIST)
-                return builder_fail(d->b, -errno, e->path, "referencing its object");
         return 0;
 }
 
@@ -427,6 +471,7 @@ static void tree_key_keep(void *p) {
 
 static void delta_build_done(DeltaBuild *d) {
         tdestroy(d->dirs, tree_key_keep);
+        tdestroy(d->refs, free);
         strv_free(d->dir_list);
         free(d->changed);
         free(d->deleted);
@@ -562,4 +607,36 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
                 return log_error_errno(r, "%s: removing the staging tree: %m", b->opts.what);
         snprintf(ret_base, DIGEST_HEX_SIZE, "%s", cand);
         return 1;
+}
+
+int store_flatten_image(Store *s, const char *id) {
+        _cleanup_(image_derive_freep) ImageDerive *d = NULL;
+        char got[DIGEST_HEX_SIZE];
+        int r;
+
+        r = store_image_is_delta(s, id);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                /* Already whole (a crash after the swap): only the catalog lags. */
+                r = catalog_begin(s->catalog);
+                if (r >= 0)
+                        r = catalog_set_image_base(s->catalog, id, NULL);
+                if (r < 0) {
+                        catalog_rollback(s->catalog);
+                        return r;
+                }
+                return catalog_commit(s->catalog);
+        }
+        log_debug("store: making %.12s whole", id);
+        r = image_derive_new(s, id, &d);
+        if (r < 0)
+                return r;
+        r = image_derive_publish(d, &(ImagePublish){.flatten = true}, NULL, got);
+        if (r < 0)
+                return r;
+        if (!streq(got, id))
+                return log_error_errno(EIO, "image %.12s: its whole tree came out as %.12s", id,
+                                       got);
+        return 0;
 }

@@ -109,6 +109,9 @@ int store_image_chain(Store *s, const char *id, char ***ret);
 /* images/ID/root of a whole image. */
 int store_open_tree_dir(Store *s, const char *id, int *ret_fd);
 int delta_read_manifest(Store *s, char **chain, Manifest **ret);
+/* Rebuilds a delta image as a whole tree with the same id, swapped in with
+ * one rename, then forgets its base in the catalog. */
+int store_flatten_image(Store *s, const char *id);
 int delta_open_view(Store *s, char **chain, int *ret_fd);
 /* At publish, after the objects are linked: stores the image as a delta if a
  * good base exists (returns 1 and the base; the staging tree is replaced by

@@ -334,11 +334,11 @@ int store_open_tree_dir(Store *s, const char *id, int *ret_fd) {
 }
 
 int store_image_is_delta(Store *s, const char *id) {
-        _cleanup_(image_info_freep) ImageInfo *info = NULL;
-        int r = catalog_get_image(s->catalog, id, &info);
+        _cleanup_strv_free_ char **chain = NULL;
+        int r = store_image_chain(s, id, &chain);
         if (r < 0)
                 return r;
-        return info->base != NULL;
+        return chain[1] != NULL;
 }
 
 int store_open_image_root(Store *s, const char *id, int *ret_fd) {
@@ -424,51 +424,13 @@ static int remove_image_now(Store *s, const char *id, const char *what) {
         return 0;
 }
 
-/* Removes hidden images (bases kept for a delta) that nothing needs any more,
- * starting at id and going down its chain. */
-static int remove_unneeded_bases(Store *s, const char *id) {
-        _cleanup_free_ char *cur = id ? strdup(id) : NULL;
-
-        while (cur) {
-                _cleanup_(image_info_freep) ImageInfo *info = NULL;
-                _cleanup_strv_free_ char **deps = NULL, **links = NULL;
-                int r;
-
-                r = catalog_get_image(s->catalog, cur, &info);
-                if (r == -ENOENT)
-                        return 0;
-                if (r < 0)
-                        return r;
-                if (!info->hidden)
-                        return 0;
-                r = catalog_image_dependants(s->catalog, cur, &deps);
-                if (r >= 0)
-                        r = catalog_image_links(s->catalog, cur, &links);
-                if (r < 0)
-                        return r;
-                if (deps[0] || links[0])
-                        return 0;
-                log_debug("store: removing %.12s, a hidden base no delta needs", cur);
-                r = remove_image_now(s, cur, cur);
-                if (r < 0)
-                        return r;
-                free(cur);
-                cur = TAKE_PTR(info->base);
-        }
-        return 0;
-}
-
 int store_remove_image(Store *s, const char *ref) {
         _cleanup_strv_free_ char **links = NULL, **deps = NULL;
-        _cleanup_(image_info_freep) ImageInfo *info = NULL;
         char id[DIGEST_HEX_SIZE];
         int r;
 
         assert(s->lock == STORE_EXCLUSIVE);
         r = store_resolve(s, ref, id);
-        if (r < 0)
-                return r;
-        r = catalog_get_image(s->catalog, id, &info);
         if (r < 0)
                 return r;
         r = catalog_image_links(s->catalog, id, &links);
@@ -481,51 +443,17 @@ int store_remove_image(Store *s, const char *ref) {
                 return log_error_errno(
                         EBUSY, "image %s is linked by %s: upgrade or remove them first", ref, list);
         }
+        /* Newer versions stored as deltas over this one become whole first:
+         * removing an image frees what only it used, as users expect. */
         r = catalog_image_dependants(s->catalog, id, &deps);
         if (r < 0)
                 return r;
-        if (deps[0]) {
-                /* Newer versions are stored as deltas over this one: it goes
-                 * from every listing now, and from the disk with the last of
-                 * them. */
-                r = catalog_begin(s->catalog);
-                if (r < 0)
-                        return r;
-                r = catalog_hide_image(s->catalog, id);
-                if (r < 0) {
-                        catalog_rollback(s->catalog);
-                        return r;
-                }
-                r = catalog_commit(s->catalog);
-                if (r < 0)
-                        return r;
-                log_notice("image %s: removed; its files stay as the base of %zu newer version%s "
-                         "until %s removed",
-                         ref, strv_length(deps), strv_length(deps) == 1 ? "" : "s",
-                         strv_length(deps) == 1 ? "it is" : "they are");
-                return 0;
-        }
-        r = remove_image_now(s, id, ref);
-        if (r < 0)
-                return r;
-        return remove_unneeded_bases(s, info->base);
-}
-
-/* After a crash between removing a delta and its hidden base, the base
- * lingers; gc finds it. */
-static int store_remove_hidden_bases(Store *s) {
-        _cleanup_strv_free_ char **ids = NULL;
-        int r;
-
-        r = catalog_hidden_images(s->catalog, &ids);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; ids[i]; i++) {
-                r = remove_unneeded_bases(s, ids[i]);
+        for (size_t k = 0; deps[k]; k++) {
+                r = store_flatten_image(s, deps[k]);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return remove_image_now(s, id, ref);
 }
 
 int store_gc(Store *s, Progress *p, GcStats *ret) {
@@ -533,9 +461,6 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
         int r = 0;
 
         assert(s->lock == STORE_EXCLUSIVE);
-        r = store_remove_hidden_bases(s);
-        if (r < 0)
-                return r;
         for (unsigned i = 0; i < 256 && r >= 0; i++) {
                 _cleanup_close_ int fd = -EBADF;
                 char sub[3];

@@ -77,7 +77,8 @@ int store_read_manifest(Store *s, const char *id, Manifest **ret);
 
 /* Removes an image (all its tags, its tree). ref is used in messages. Refused
  * with -EBUSY while instances link it: "image REF is linked by A, B: upgrade
- * or remove them first". Needs STORE_EXCLUSIVE. */
+ * or remove them first". Images stored as deltas over it are made whole
+ * first. Needs STORE_EXCLUSIVE. */
 int store_remove_image(Store *s, const char *ref);
 
 typedef struct GcStats {
@@ -133,6 +134,9 @@ typedef struct ImagePublish {
         const char *name; /* tag to set; NULL: none */
         const char *tag;
         const char *parent; /* full id or NULL */
+        /* The image exists as a delta: store this build as its whole tree,
+         * swapped in for the delta (store_flatten_image). */
+        bool flatten;
 } ImagePublish;
 
 /* Finishes the tree, links new objects, syncs, renames it into images/ and
