@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * image: the `goldroot image` command group (import, ls, inspect, tag,
- * untag, diff, links, rm, export, gc) over the store library.
+ * untag, diff, links, rm, export, mount, gc) over the store library.
  */
 #include "cli.h"
 #include "json.h"
@@ -52,6 +52,9 @@ static const struct {
                    "or an erofs image.\n\n"
                    "Options:\n"
                    "  --format FORMAT  tar or erofs (default: by FILE's suffix)\n"},
+        {"mount", "mount IMG DIR\n\n"
+                  "Mount an image's tree read-only on the host directory DIR, to look into\n"
+                  "it; 'umount DIR' takes it down.\n"},
         {"gc", "gc [--json]\n\n"
                "Remove the objects no image uses and report the bytes freed.\n\n"
                "Options:\n"
@@ -148,7 +151,9 @@ static void json_strv(JsonWriter *w, const char *key, char **l) {
 }
 
 static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links) {
-        _cleanup_free_ char *root = store_image_root_path(s, i->id);
+        /* The tree on disk decides (a crash can leave the catalog's base). */
+        bool delta = i->base && store_image_is_delta(s, i->id) > 0;
+        _cleanup_free_ char *root = delta ? NULL : store_image_root_path(s, i->id);
 
         json_begin_object(w);
         json_kv_string(w, "id", i->id);
@@ -159,6 +164,7 @@ static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links
         json_kv_uint(w, "files", i->files);
         json_strv(w, "instances", links);
         json_kv_string(w, "root", root);
+        json_kv_string(w, "base", delta ? i->base : NULL);
         json_end_object(w);
 }
 
@@ -354,6 +360,10 @@ static int cmd_inspect(int argc, char **argv, GlobalOptions *g) {
                 printf("%s%s", t ? ", " : "", info->tags[t]);
         printf("%s\n", info->tags[0] ? "" : "-");
         printf("parent:     %s\n", info->parent ?: "-");
+        if (info->base && store_image_is_delta(s, info->id) > 0)
+                printf("stored as:  delta over %.12s\n", info->base);
+        else
+                printf("stored as:  whole tree\n");
         printf("created:    %s\n", created);
         printf("size:       %s (%" PRIu64 " bytes)\n", size, info->size);
         printf("files:      %" PRIu64 "\n", info->files);
@@ -465,6 +475,26 @@ static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
                         return r;
         }
         return 0;
+}
+
+static int cmd_mount(int argc, char **argv, GlobalOptions *g) {
+        _cleanup_(store_freep) Store *s = NULL;
+        char id[DIGEST_HEX_SIZE];
+        int i, r;
+
+        i = parse_args(argc, argv, g, "mount", NULL, NULL, NULL);
+        if (i < 0)
+                return i;
+        r = expect_args("mount", argc - i, 2, 2);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, STORE_SHARED, &s);
+        if (r < 0)
+                return r;
+        r = store_resolve(s, argv[i], id);
+        if (r < 0)
+                return r;
+        return store_mount_image(s, id, argv[i + 1]);
 }
 
 /* diff */
@@ -638,6 +668,7 @@ int verb_image(int argc, char **argv, GlobalOptions *g) {
                 {"inspect", cmd_inspect}, {"tag", cmd_tag},     {"untag", cmd_untag},
                 {"diff", cmd_diff},       {"links", cmd_links}, {"rm", cmd_rm},
                 {"export", cmd_export},   {"gc", cmd_gc},       {"prep", image_prep_command},
+                {"mount", cmd_mount},
         };
         int r;
 

@@ -49,6 +49,11 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL"
         ");"
         "CREATE INDEX backups_image ON backups(image);",
+        /* 3: versions stored as a delta over a base image (store-delta.c). A
+         * base cannot go while a delta needs it: `image rm` makes its deltas
+         * whole first. */
+        "ALTER TABLE images ADD COLUMN base TEXT REFERENCES images(id) ON DELETE RESTRICT;"
+        "CREATE INDEX images_base ON images(base);",
 };
 
 int catalog_schema_version(void) {
@@ -319,6 +324,7 @@ ImageInfo *image_info_free(ImageInfo *i) {
         if (!i)
                 return NULL;
         free(i->parent);
+        free(i->base);
         free(i->hostname);
         free(i->address);
         strv_free(i->tags);
@@ -341,7 +347,7 @@ int catalog_add_image(Catalog *c, const ImageInfo *img) {
         assert(img);
         r = prepare(c,
                     "INSERT OR IGNORE INTO images (id, parent, created, size, files, hostname, "
-                    "address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "address, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     &s);
         if (r < 0)
                 return r;
@@ -351,7 +357,8 @@ int catalog_add_image(Catalog *c, const ImageInfo *img) {
             sqlite3_bind_int64(s, 4, (sqlite3_int64)img->size) != SQLITE_OK ||
             sqlite3_bind_int64(s, 5, (sqlite3_int64)img->files) != SQLITE_OK ||
             sqlite3_bind_text(s, 6, img->hostname, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-            sqlite3_bind_text(s, 7, img->address, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+            sqlite3_bind_text(s, 7, img->address, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+            sqlite3_bind_text(s, 8, img->base, -1, SQLITE_TRANSIENT) != SQLITE_OK)
                 return catalog_fail(c, SQLITE_ERROR, "bind");
         rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
@@ -364,7 +371,7 @@ static char *column_strdup(sqlite3_stmt *s, int col) {
         return t ? strdup((const char *)t) : NULL;
 }
 
-#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address"
+#define IMAGE_COLUMNS "id, parent, created, size, files, hostname, address, base"
 
 static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
         ImageInfo *i;
@@ -381,6 +388,7 @@ static int image_from_row(Catalog *c, sqlite3_stmt *s, ImageInfo **ret) {
         i->files = (uint64_t)sqlite3_column_int64(s, 4);
         i->hostname = column_strdup(s, 5);
         i->address = column_strdup(s, 6);
+        i->base = column_strdup(s, 7);
         r = catalog_image_tags(c, i->id, &i->tags);
         if (r < 0) {
                 image_info_free(i);
@@ -469,6 +477,36 @@ int catalog_remove_image(Catalog *c, const char *id) {
         if (r < 0)
                 return r;
         return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_image_dependants(Catalog *c, const char *id, char ***ret) {
+        return query_strv(c, "SELECT id FROM images WHERE base = ? ORDER BY id", 1,
+                          (const char *[]){id}, ret);
+}
+
+int catalog_set_image_base(Catalog *c, const char *id, const char *base) {
+        int r = run_texts(c, "UPDATE images SET base = ?2 WHERE id = ?1", 2,
+                          (const char *[]){id, base});
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
+}
+
+int catalog_newest_image_named(Catalog *c, const char *name, char **ret_id) {
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        r = query_strv(c,
+                       "SELECT images.id FROM images JOIN tags ON tags.image = images.id "
+                       "WHERE tags.name = ? "
+                       "ORDER BY images.created DESC, images.rowid DESC LIMIT 1",
+                       1, (const char *[]){name}, &ids);
+        if (r < 0)
+                return r;
+        if (!ids[0])
+                return -ENOENT;
+        *ret_id = strdup(ids[0]);
+        return *ret_id ? 0 : -ENOMEM;
 }
 
 int catalog_set_tag(Catalog *c, const char *name, const char *tag, const char *id) {

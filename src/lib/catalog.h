@@ -25,6 +25,7 @@ typedef struct Catalog Catalog;
 typedef struct ImageInfo {
         char id[IMAGE_ID_LEN + 1];
         char *parent;    /* NULL: none */
+        char *base;      /* stored as a delta over this image (store-delta.c); NULL: whole */
         int64_t created; /* seconds since the epoch */
         uint64_t size;   /* sum of the regular files' sizes */
         uint64_t files;  /* paths in the image, directories included */
@@ -66,6 +67,12 @@ int catalog_list_images(Catalog *c, ImageInfo ***ret, size_t *ret_n);
 int catalog_image_ids(Catalog *c, const char *prefix, char ***ret);
 /* Removes the image and its tags. -EBUSY if an instance links it. */
 int catalog_remove_image(Catalog *c, const char *id);
+/* The images stored as deltas over id. */
+int catalog_image_dependants(Catalog *c, const char *id, char ***ret);
+/* Records that id is stored over base (NULL: whole). */
+int catalog_set_image_base(Catalog *c, const char *id, const char *base);
+/* The newest image with a tag named name; -ENOENT if none. */
+int catalog_newest_image_named(Catalog *c, const char *name, char **ret_id);
 
 /* Points NAME:TAG at id, creating or moving the tag. */
 int catalog_set_tag(Catalog *c, const char *name, const char *tag, const char *id);

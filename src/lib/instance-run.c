@@ -40,6 +40,7 @@ typedef struct RunContext {
         int image_fd; /* opened in the caller's mount namespace */
         int state_fd;
         char *image_path; /* to open them again in the instance's */
+        bool image_detached; /* image_fd is a detached mount: usable from any */
         char *state_path;
         char *holder;
         char *net_spec;
@@ -147,6 +148,10 @@ static int run_context_load(Store *s, Instance *i, const char *verb, RunContext 
         if (r < 0)
                 return log_error_errno(r, "%s %s: cannot open image %s: %m", verb, i->name,
                                        i->row->image);
+        r = store_image_is_delta(s, i->row->image);
+        if (r < 0)
+                return r;
+        c->image_detached = r > 0;
         c->image_path = store_image_root_path(s, i->row->image);
         c->state_path = i->ephemeral ? path_join(runtime_dir(), "ephemeral", i->name, "state")
                                      : path_join(store_path(s), "instances", i->name, "state");
@@ -208,7 +213,10 @@ static int setup_root(const char *root, int root_fd, void *userdata) {
         /* open_tree() clones only mounts of the caller's own namespace: the
          * fds opened before the clone point into the host's. The paths are
          * the store's, not the guest's. */
-        image = open(c->image_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->image_detached)
+                image = fcntl(c->image_fd, F_DUPFD_CLOEXEC, 3);
+        else
+                image = open(c->image_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (image < 0)
                 return log_error_errno(errno, "cannot open the image tree %s: %m", c->image_path);
         /* Visible in this mount namespace only, and gone with it: nothing to

@@ -478,6 +478,7 @@ int image_derive_publish(ImageDerive *d, const ImagePublish *p, Progress *progre
         tdestroy(leaders, free);
         if (r < 0)
                 return r;
-        pub.parent = d->parent;
+        if (!pub.flatten)
+                pub.parent = d->parent;
         return image_builder_publish(b, &pub, ret_id);
 }

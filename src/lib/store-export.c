@@ -8,11 +8,10 @@
 #include "store-internal.h"
 
 #include <libgen.h>
-#include <spawn.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 /* The last non-empty line a tool wrote, for a one-line error. */
 static void last_line(int fd, char *buf, size_t len) {
@@ -32,37 +31,60 @@ static void last_line(int fd, char *buf, size_t len) {
                 memmove(buf, start + 1, strlen(start + 1) + 1);
 }
 
-static int export_erofs(Store *s, const char *id, const char *tmp, const char *path) {
-        _cleanup_free_ char *root = store_image_root_path(s, id);
+/* In the child: mkfs.erofs canonicalizes its source path, and the path of a
+ * detached mount (a delta image's tree) reads as "/". So the tree is attached
+ * at src in a mount namespace of the child's own, then mkfs.erofs runs. */
+static _Noreturn void exec_mkfs_erofs(const char *const *argv, int out, int tree_fd,
+                                      const char *src) {
+        if (dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+                _exit(127);
+        if (tree_fd >= 0) {
+                int m;
+                if (unshare(CLONE_NEWNS) < 0 ||
+                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                        fprintf(stderr, "cannot make a mount namespace: %m\n");
+                        _exit(127);
+                }
+                m = open_tree(tree_fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH);
+                if (m < 0 || move_mount(m, "", AT_FDCWD, src, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        fprintf(stderr, "cannot attach the image tree: %m\n");
+                        _exit(127);
+                }
+        }
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "cannot run mkfs.erofs: %m\n");
+        _exit(127);
+}
+
+int run_mkfs_erofs(const char *const *extra, const char *out_path, const char *src, int tree_fd,
+                   const char *what) {
         _cleanup_close_ int out = -EBADF;
-        posix_spawn_file_actions_t fa;
-        char *argv[] = {(char *)"mkfs.erofs",
-                        (char *)"--quiet",
-                        (char *)"--preserve-mtime",
-                        (char *)tmp,
-                        root,
-                        NULL};
+        const char *argv[16] = {"mkfs.erofs", "--quiet", "--preserve-mtime"};
+        size_t n = 3;
         char msg[512];
         pid_t pid;
-        int r, status;
+        int status;
 
-        if (!root)
-                return log_oom();
+        for (size_t i = 0; extra && extra[i]; i++) {
+                assert(n < ELEMENTSOF(argv) - 3);
+                argv[n++] = extra[i];
+        }
+        argv[n++] = out_path;
+        argv[n++] = src;
+        argv[n] = NULL;
         out = memfd_create("mkfs.erofs", MFD_CLOEXEC);
         if (out < 0)
-                return log_error_errno(errno, "export %s: %m", path);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
-        r = posix_spawnp(&pid, "mkfs.erofs", &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return log_error_errno(r, "export %s: running mkfs.erofs: %m", path);
+                return log_error_errno(errno, "%s: %m", what);
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "%s: running mkfs.erofs: %m", what);
+        if (pid == 0)
+                exec_mkfs_erofs(argv, out, tree_fd, src);
         if (waitpid(pid, &status, 0) < 0)
-                return log_error_errno(errno, "export %s: waiting for mkfs.erofs: %m", path);
+                return log_error_errno(errno, "%s: waiting for mkfs.erofs: %m", what);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 last_line(out, msg, sizeof msg);
-                return log_error_errno(EIO, "export %s: mkfs.erofs failed: %s", path,
+                return log_error_errno(EIO, "%s: mkfs.erofs failed: %s", what,
                                        msg[0] ? msg : "no message");
         }
         return 0;
@@ -117,9 +139,26 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
         if (format == EXPORT_TAR)
                 r = archive_export(m, rootfd, fd, path, p);
         else {
-                _cleanup_free_ char *tmppath = path_join(dir, tmp);
+                _cleanup_free_ char *tmppath = path_join(dir, tmp), *what = NULL, *mnt = NULL;
+
                 fd = safe_close(fd);
-                r = tmppath ? export_erofs(s, id, tmppath, path) : log_oom();
+                /* A delta image's tree is a detached mount: the child mounts it
+                 * in its own namespace on an empty directory beside the output. */
+                if (!tmppath || asprintf_safe(&what, "export %s", path) < 0 ||
+                    asprintf_safe(&mnt, "%s.d", tmppath) < 0)
+                        return log_oom();
+                r = store_image_is_delta(s, id);
+                if (r == 0) {
+                        _cleanup_free_ char *root = store_image_root_path(s, id);
+                        r = root ? run_mkfs_erofs(NULL, tmppath, root, -EBADF, what) : log_oom();
+                } else if (r > 0) {
+                        if (mkdir(mnt, 0700) < 0)
+                                r = log_error_errno(errno, "export %s: %s: %m", path, mnt);
+                        else {
+                                r = run_mkfs_erofs(NULL, tmppath, mnt, rootfd, what);
+                                (void)rmdir(mnt);
+                        }
+                }
                 if (r >= 0) {
                         fd = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                         if (fd < 0)

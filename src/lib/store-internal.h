@@ -96,3 +96,25 @@ static inline const char *rel(const char *path) {
         return path_relative(path);
 }
 int builder_fail(ImageBuilder *b, int r, const char *path, const char *why);
+
+/* mkfs.erofs [extra...] out src; what prefixes its one-line error. With
+ * tree_fd >= 0, that tree is first mounted on src (an empty directory) in a
+ * mount namespace of the tool's own. */
+int run_mkfs_erofs(const char *const *extra, const char *out, const char *src, int tree_fd,
+                   const char *what);
+
+/* Deltas (store-delta.c). The chain of an image: itself, its base, the base's
+ * base..., ending with a whole tree. */
+int store_image_chain(Store *s, const char *id, char ***ret);
+/* images/ID/root of a whole image. */
+int store_open_tree_dir(Store *s, const char *id, int *ret_fd);
+int delta_read_manifest(Store *s, char **chain, Manifest **ret);
+/* Rebuilds a delta image as a whole tree with the same id, swapped in with
+ * one rename, then forgets its base in the catalog. */
+int store_flatten_image(Store *s, const char *id);
+int delta_open_view(Store *s, char **chain, int *ret_fd);
+/* At publish, after the objects are linked: stores the image as a delta if a
+ * good base exists (returns 1 and the base; the staging tree is replaced by
+ * the delta), else returns 0 and leaves the whole tree. */
+int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, const char *id,
+                  char ret_base[static DIGEST_HEX_SIZE]);

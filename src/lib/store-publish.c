@@ -108,11 +108,44 @@ static int builder_link_objects(ImageBuilder *b) {
         return 0;
 }
 
+/* The whole tree takes the delta's place in one exchange; the catalog then
+ * forgets the base. In between, the tree on disk already decides
+ * (store_image_chain), so a crash there leaves a working image whose row the
+ * next removal of its old base corrects. */
+static int builder_swap_in(ImageBuilder *b, const char *id, char ret_id[static DIGEST_HEX_SIZE]) {
+        Store *s = b->store;
+        int r;
+
+        if (renameat2(s->staging_fd, b->staging_name, s->images_fd, id, RENAME_EXCHANGE) < 0)
+                return log_error_errno(errno, "%s: swapping in images/%s: %m", b->opts.what, id);
+        b->published = true;
+        if (fsync(s->images_fd) < 0)
+                return log_error_errno(errno, "%s: syncing images/: %m", b->opts.what);
+        crash_point("flatten-after-swap");
+        r = catalog_begin(s->catalog);
+        if (r >= 0)
+                r = catalog_set_image_base(s->catalog, id, NULL);
+        if (r < 0) {
+                catalog_rollback(s->catalog);
+                return r;
+        }
+        r = catalog_commit(s->catalog);
+        if (r < 0)
+                return r;
+        /* staging/NAME now holds the old delta. */
+        r = rm_rf_at(s->staging_fd, b->staging_name);
+        if (r < 0)
+                log_warning_errno(r, "%s: removing staging/%s: %m", b->opts.what, b->staging_name);
+        memcpy(ret_id, id, DIGEST_HEX_SIZE);
+        return 0;
+}
+
 int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
                           char ret_id[static DIGEST_HEX_SIZE]) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         Store *s = b->store;
         ImageInfo info = {};
+        char base[DIGEST_HEX_SIZE];
         bool exists = false;
         int r;
 
@@ -130,14 +163,23 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
         r = builder_link_objects(b);
         if (r < 0)
                 return r;
-        r = manifest_write_at(b->staging_fd, "manifest", m);
+        r = p && p->flatten ? 0 : delta_prepare(b, p, m, info.id, base);
         if (r < 0)
-                return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
+                return r;
+        if (r > 0)
+                info.base = base;
+        else {
+                r = manifest_write_at(b->staging_fd, "manifest", m);
+                if (r < 0)
+                        return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
+        }
         /* One sync for the whole tree, instead of an fsync per file. */
         if (syncfs(b->staging_fd) < 0)
                 return log_error_errno(errno, "%s: syncing the store: %m", b->opts.what);
         crash_point("import-before-rename");
 
+        if (p && p->flatten)
+                return builder_swap_in(b, info.id, ret_id);
         if (renameat(s->staging_fd, b->staging_name, s->images_fd, info.id) < 0) {
                 if (errno != EEXIST && errno != ENOTEMPTY)
                         return log_error_errno(errno, "%s: publishing images/%s: %m", b->opts.what,

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 
 #define STORE_DIR_MODE 0700
 
@@ -318,7 +319,7 @@ int store_open_image(Store *s, const char *id, int *ret_fd) {
         return 0;
 }
 
-int store_open_image_root(Store *s, const char *id, int *ret_fd) {
+int store_open_tree_dir(Store *s, const char *id, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
         int r, root;
 
@@ -332,27 +333,99 @@ int store_open_image_root(Store *s, const char *id, int *ret_fd) {
         return 0;
 }
 
+int store_image_is_delta(Store *s, const char *id) {
+        _cleanup_strv_free_ char **chain = NULL;
+        int r = store_image_chain(s, id, &chain);
+        if (r < 0)
+                return r;
+        return chain[1] != NULL;
+}
+
+int store_open_image_root(Store *s, const char *id, int *ret_fd) {
+        _cleanup_strv_free_ char **chain = NULL;
+        int r;
+
+        r = store_image_chain(s, id, &chain);
+        if (r < 0)
+                return r;
+        if (!chain[1])
+                return store_open_tree_dir(s, id, ret_fd);
+        return delta_open_view(s, chain, ret_fd);
+}
+
+int store_mount_image(Store *s, const char *id, const char *dir) {
+        _cleanup_close_ int root = -EBADF, tree = -EBADF;
+        int r;
+
+        assert(s && id && dir);
+        r = store_open_image_root(s, id, &root);
+        if (r < 0)
+                return log_error_errno(r, "image %.12s: opening its tree: %m", id);
+        tree = open_tree(root, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0)
+                return log_error_errno(errno, "image %.12s: cloning its tree: %m", id);
+        if (mount_setattr(tree, "", AT_EMPTY_PATH,
+                          &(struct mount_attr){.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV},
+                          sizeof(struct mount_attr)) < 0)
+                return log_error_errno(errno, "image %.12s: making it read-only: %m", id);
+        if (move_mount(tree, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return log_error_errno(errno, "image %.12s: mounting it on %s: %m", id, dir);
+        return 0;
+}
+
 char *store_image_root_path(Store *s, const char *id) {
         return path_join(s->path, "images", id, "root");
 }
 
 int store_read_manifest(Store *s, const char *id, Manifest **ret) {
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_strv_free_ char **chain = NULL;
         int r;
 
-        r = store_open_image(s, id, &fd);
+        r = store_image_chain(s, id, &chain);
         if (r < 0)
-                return log_error_errno(r, "image %.12s: opening its tree: %m", id);
-        r = manifest_read_at(fd, "manifest", ret);
-        if (r == -EBADMSG)
-                return r; /* logged with FILE:LINE:COL */
+                return r;
+        return delta_read_manifest(s, chain, ret);
+}
+
+static int join_names(char **l, char **ret) {
+        _cleanup_free_ char *list = NULL;
+
+        for (size_t i = 0; l[i]; i++) {
+                char *t = strjoin(list ?: "", list ? ", " : "", l[i]);
+                if (!t)
+                        return -ENOMEM;
+                free(list);
+                list = t;
+        }
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+/* Removes the row, then the files: a crash in between leaves a tree without
+ * a row, which the next exclusive opener removes. */
+static int remove_image_now(Store *s, const char *id, const char *what) {
+        int r;
+
+        r = catalog_begin(s->catalog);
         if (r < 0)
-                return log_error_errno(r, "image %.12s: reading its manifest: %m", id);
+                return r;
+        r = catalog_remove_image(s->catalog, id);
+        if (r < 0) {
+                catalog_rollback(s->catalog);
+                return r;
+        }
+        r = catalog_commit(s->catalog);
+        if (r < 0)
+                return r;
+        crash_point("image-rm-after-commit");
+        r = rm_rf_at(s->images_fd, id);
+        if (r < 0)
+                return log_error_errno(r, "image %s: removing its tree: %m", what);
         return 0;
 }
 
 int store_remove_image(Store *s, const char *ref) {
-        _cleanup_strv_free_ char **links = NULL;
+        _cleanup_strv_free_ char **links = NULL, **deps = NULL;
         char id[DIGEST_HEX_SIZE];
         int r;
 
@@ -360,43 +433,27 @@ int store_remove_image(Store *s, const char *ref) {
         r = store_resolve(s, ref, id);
         if (r < 0)
                 return r;
-        r = catalog_begin(s->catalog);
-        if (r < 0)
-                return r;
         r = catalog_image_links(s->catalog, id, &links);
         if (r < 0)
-                goto fail;
+                return r;
         if (links[0]) {
                 _cleanup_free_ char *list = NULL;
-                for (size_t i = 0; links[i]; i++) {
-                        char *t = strjoin(list ?: "", list ? ", " : "", links[i]);
-                        if (!t) {
-                                r = log_oom();
-                                goto fail;
-                        }
-                        free(list);
-                        list = t;
-                }
-                catalog_rollback(s->catalog);
+                if (join_names(links, &list) < 0)
+                        return log_oom();
                 return log_error_errno(
                         EBUSY, "image %s is linked by %s: upgrade or remove them first", ref, list);
         }
-        r = catalog_remove_image(s->catalog, id);
-        if (r < 0)
-                goto fail;
-        r = catalog_commit(s->catalog);
+        /* Newer versions stored as deltas over this one become whole first:
+         * removing an image frees what only it used, as users expect. */
+        r = catalog_image_dependants(s->catalog, id, &deps);
         if (r < 0)
                 return r;
-        crash_point("image-rm-after-commit");
-        /* A crash from here on leaves a tree without a row, which the next
-         * exclusive opener removes. */
-        r = rm_rf_at(s->images_fd, id);
-        if (r < 0)
-                return log_error_errno(r, "image %s: removing its tree: %m", ref);
-        return 0;
-fail:
-        catalog_rollback(s->catalog);
-        return r;
+        for (size_t k = 0; deps[k]; k++) {
+                r = store_flatten_image(s, deps[k]);
+                if (r < 0)
+                        return r;
+        }
+        return remove_image_now(s, id, ref);
 }
 
 int store_gc(Store *s, Progress *p, GcStats *ret) {

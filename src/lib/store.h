@@ -58,16 +58,27 @@ int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag);
  * malformed or ambiguous reference, -ENOENT for an unknown one. */
 int store_resolve(Store *s, const char *ref, char ret_id[static DIGEST_HEX_SIZE]);
 
-/* images/ID (O_DIRECTORY) and images/ID/root. */
+/* images/ID (O_DIRECTORY). */
 int store_open_image(Store *s, const char *id, int *ret_fd);
+/* The image's tree, read-only: images/ID/root for a whole image; for a delta
+ * image (store-delta.c) an O_PATH fd of a detached overlayfs mount of its
+ * chain, which lives as long as the fd and which open_tree() can clone from
+ * any namespace. Either way, open what you read below it with openat(). */
 int store_open_image_root(Store *s, const char *id, int *ret_fd);
-/* The host path of images/ID/root, for mounting. */
+/* 1 if the image is stored as a delta (its tree is only reachable through
+ * store_open_image_root), 0 if it is a whole tree. */
+int store_image_is_delta(Store *s, const char *id);
+/* Mounts the image's tree read-only (and nodev) on the host directory dir,
+ * for looking into it; `umount dir` takes it down. */
+int store_mount_image(Store *s, const char *id, const char *dir);
+/* The host path of images/ID/root of a whole image, for mounting. */
 char *store_image_root_path(Store *s, const char *id);
 int store_read_manifest(Store *s, const char *id, Manifest **ret);
 
 /* Removes an image (all its tags, its tree). ref is used in messages. Refused
  * with -EBUSY while instances link it: "image REF is linked by A, B: upgrade
- * or remove them first". Needs STORE_EXCLUSIVE. */
+ * or remove them first". Images stored as deltas over it are made whole
+ * first. Needs STORE_EXCLUSIVE. */
 int store_remove_image(Store *s, const char *ref);
 
 typedef struct GcStats {
@@ -123,6 +134,9 @@ typedef struct ImagePublish {
         const char *name; /* tag to set; NULL: none */
         const char *tag;
         const char *parent; /* full id or NULL */
+        /* The image exists as a delta: store this build as its whole tree,
+         * swapped in for the delta (store_flatten_image). */
+        bool flatten;
 } ImagePublish;
 
 /* Finishes the tree, links new objects, syncs, renames it into images/ and

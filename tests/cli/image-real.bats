@@ -121,10 +121,15 @@ M /etc/motd" ]
         [ "$(echo "$obj" | wc -l)" -eq 1 ]
         [ "$(stat -c %h "$obj")" -lt 65000 ]
         [ "$(find "$root/many" -inum "$(stat -c %i "$obj")" | wc -l)" -eq "$(($(stat -c %h "$obj") - 1))" ]
-        # Another image with the same files still imports, and gc keeps both.
+        # Another image with the same files still imports (as a delta: its
+        # build replaced the object again, and that fresh copy is garbage once
+        # the delta replaces its staging tree), and gc leaves both intact.
         echo x >"$W/src/other"
         import many:v2 "$W/src"
         run "$GOLDROOT" image gc --json
         [ "$status" -eq 0 ]
-        [[ "$output" == '{"objects_removed":0,'* ]]
+        [[ "$output" == '{"objects_removed":1,'* ]]
+        [ "$(find "$root/many" -type f | wc -l)" -eq 65010 ]
+        [ "$(image_file many:v2 /other)" = x ]
+        [ "$("$GOLDROOT" image export many:v2 - | tar -t | grep -c '^./many/f')" -eq 65010 ]
 }

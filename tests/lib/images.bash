@@ -226,3 +226,28 @@ tree_manifest() {
                 done
         )
 }
+
+# Prints one file of an image, read through `image export` (a delta image has
+# no tree of its own under images/ID to look into).
+image_file() {
+        "$GOLDROOT" image export "${1:?usage: image_file IMG PATH}" - |
+                tar -xOf - "./${2#/}"
+}
+
+# Mounts an image's tree read-only (`goldroot image mount`) on a fresh
+# directory under the test's tmpdir and prints it; image_umount_all in the
+# teardown takes the mounts down.
+image_mount() {
+        local dir
+        dir=$(mktemp -d "$BATS_TEST_TMPDIR/image.XXXXXX")
+        "$GOLDROOT" image mount "${1:?usage: image_mount IMG}" "$dir" >&2 || return 1
+        echo "$dir"
+}
+
+image_umount_all() {
+        local d
+        for d in "$BATS_TEST_TMPDIR"/image.*; do
+                [ -d "$d" ] || continue
+                while mountpoint -q "$d"; do umount "$d"; done
+        done
+}

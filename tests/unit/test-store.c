@@ -547,7 +547,13 @@ static void test_gc_frees_only_unreferenced(void **state) {
         assert_int_equal(st.objects_removed, 0);
         assert_int_equal(st.objects_kept, 4);
 
+        /* v3 is stored as a delta over v1. Removing v1 makes v3 whole first
+         * (same id, its own tree), so v1's own object becomes garbage. */
+        assert_int_equal(store_image_is_delta(f->s, v3), 1);
+        assert_int_equal(store_image_is_delta(f->s, v1), 0);
         assert_int_equal(store_remove_image(f->s, "base:v1"), 0);
+        assert_int_equal(store_image_is_delta(f->s, v3), 0);
+        assert_int_equal(store_resolve(f->s, "base:v1", v1), -ENOENT);
         assert_int_equal(store_gc(f->s, NULL, &st), 0);
         assert_int_equal(st.objects_removed, 1); /* "one\n", v1's own */
         assert_int_equal(st.bytes_freed, 4);

@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# Versions stored as deltas (docs/STORE.md, "Delta images"): a version that
+# differs from the newest image of its name in few paths costs those paths,
+# reads back exactly, runs, and keeps its base alive until it goes.
+load ../lib/common
+load ../lib/images
+
+setup() {
+        W=$BATS_TEST_TMPDIR/w
+        mkdir -p "$W"
+}
+
+import() {
+        run "$GOLDROOT" image import "$@"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ ^[0-9a-f]{64}$ ]]
+}
+
+stored_as() {
+        "$GOLDROOT" image inspect "$1" | sed -n 's/^stored as: *//p'
+}
+
+# A second version that exercises every kind of change a delta must carry.
+make_v2() {
+        cp -a "$W/src" "$W/v2"
+        echo "changed motd" >"$W/v2/etc/issue"                  # content
+        chmod 0600 "$W/v2/etc/passwd"                            # mode only
+        setfattr -n user.goldroot.note -v changed "$W/v2/etc/passwd" # xattr only
+        chown 1:1 "$W/v2/etc/group"                              # owner only
+        echo new >"$W/v2/etc/added"                              # added file
+        mkdir -p "$W/v2/opt/new/deep" && echo deep >"$W/v2/opt/new/deep/f"
+        rm "$W/v2/etc/issue.net"                                 # deleted file
+        rm -r "$W/v2/var"                                        # deleted subtree
+        rm "$W/v2/etc/hostname" && mkdir "$W/v2/etc/hostname"    # file -> directory
+        echo inside >"$W/v2/etc/hostname/f"
+        rm -r "$W/v2/home" && ln -s /srv "$W/v2/home"            # directory -> symlink
+        mkfifo "$W/v2/etc/fifo"
+        mknod "$W/v2/etc/null2" c 1 3
+        ln "$W/v2/etc/added" "$W/v2/etc/added.link"              # a new hardlink group
+        : >"$W/v2/etc/empty"
+}
+
+@test "a version with few changes is stored as a delta and reads back exactly" {
+        busybox_rootfs "$W/src"
+        import base:v1 "$W/src"
+        id1=$output
+        make_v2
+        import base:v2 "$W/v2"
+        id2=$output
+        [ "$(stored_as base:v1)" = "whole tree" ]
+        [ "$(stored_as base:v2)" = "delta over ${id1:0:12}" ]
+        [ ! -e "$GOLDROOT_STORE/images/$id2/root" ]
+        [ -f "$GOLDROOT_STORE/images/$id2/delta.erofs" ]
+
+        # What tar extracts from the delta's export is the v2 source, file by
+        # file, metadata, xattrs, hardlink groups and mtimes included.
+        mkdir "$W/x"
+        "$GOLDROOT" image export base:v2 - |
+                tar --xattrs --xattrs-include='*' --numeric-owner -C "$W/x" -xf - 2>/dev/null
+        TREE_MANIFEST_MTIME=1 tree_manifest "$W/v2" >"$W/v2.m"
+        TREE_MANIFEST_MTIME=1 tree_manifest "$W/x" >"$W/x.m"
+        diff "$W/v2.m" "$W/x.m"
+
+        # The same tree under a name with no earlier version is stored whole,
+        # with the same id: the representation never changes the image.
+        import other:v2 "$W/v2"
+        [ "$output" = "$id2" ]
+        import fresh:v2 "$W/x"
+        [ "$output" = "$id2" ]
+
+        # And the erofs export of the delta mounts to the same tree. (erofs
+        # carries hardlinks as the tree's inodes show them, as for any image:
+        # the hardlink-group column is left out.)
+        "$GOLDROOT" image export --format erofs base:v2 "$W/v2.erofs"
+        mkdir "$W/m"
+        mount -o ro,loop "$W/v2.erofs" "$W/m"
+        TREE_MANIFEST_MTIME=1 tree_manifest "$W/m" | cut -f1-6,8- >"$W/m.m"
+        umount "$W/m"
+        cut -f1-6,8- "$W/v2.m" | diff - "$W/m.m"
+}
+
+@test "a delta costs its changed objects and a few KiB, not a tree" {
+        busybox_rootfs "$W/src"
+        import base:v1 "$W/src"
+        cp -a "$W/src" "$W/v2"
+        head -c 100000 /dev/urandom >"$W/v2/etc/blob"
+        echo "changed motd" >"$W/v2/etc/issue"
+        import base:v2 "$W/v2"
+        id2=$output
+        # Everything the version owns besides the objects: its erofs layer,
+        # its manifest of changes and the directory holding them.
+        own=$(find "$GOLDROOT_STORE/images/$id2" -type f -links 1 -printf '%s\n' |
+                awk '{ s += $1 } END { print s }')
+        echo "own bytes: $own"
+        [ "$own" -lt 32768 ]
+        # Its objects are held by links of its own, so gc keeps them.
+        run "$GOLDROOT" image gc
+        [ "$status" -eq 0 ]
+        [ "$(image_file base:v2 /etc/blob | wc -c)" -eq 100000 ]
+}
+
+@test "removing a base makes its deltas whole first, and gc frees what only it used" {
+        busybox_rootfs "$W/src"
+        cp -a "$W/src" "$W/v2"
+        head -c 30000 /dev/urandom >"$W/src/etc/only1"
+        import base:v1 "$W/src"
+        id1=$output
+        echo "changed" >"$W/v2/etc/issue"
+        import base:v2 "$W/v2"
+        id2=$output
+        [ "$(stored_as base:v2)" = "delta over ${id1:0:12}" ]
+        "$GOLDROOT" image export base:v2 - | tar -t | LC_ALL=C sort >"$W/before"
+
+        run "$GOLDROOT" image rm base:v1
+        [ "$status" -eq 0 ]
+        [ "$(stored_as base:v2)" = "whole tree" ]
+        [ -d "$GOLDROOT_STORE/images/$id2/root" ]
+        [ ! -e "$GOLDROOT_STORE/images/$id1" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
+        run "$GOLDROOT" image ls -q
+        [ "$output" = "$id2" ]
+        # Same image, same files, now from its own tree.
+        "$GOLDROOT" image export base:v2 - | tar -t | LC_ALL=C sort | diff "$W/before" -
+        [ "$(image_file base:v2 /etc/issue)" = "changed" ]
+        # v1's own files are garbage now.
+        run "$GOLDROOT" image gc --json
+        [ "$status" -eq 0 ]
+        # (v1's /etc/issue text lives on in /etc/issue.net, the same object.)
+        [[ "$output" == '{"objects_removed":1,"bytes_freed":30000,'* ]]
+
+        run "$GOLDROOT" image rm base:v2
+        [ "$status" -eq 0 ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/images")" ]
+        run "$GOLDROOT" image gc
+        [ "$status" -eq 0 ]
+        [ -z "$(find "$GOLDROOT_STORE/objects" -type f)" ]
+}
+
+@test "a crash while making a delta whole leaves a working image; the next rm finishes" {
+        busybox_rootfs "$W/src"
+        import base:v1 "$W/src"
+        id1=$output
+        echo "changed" >"$W/src/etc/issue"
+        import base:v2 "$W/src"
+        id2=$output
+        run env GOLDROOT_CRASH_AT=flatten-after-swap "$GOLDROOT" image rm base:v1
+        [ "$status" -eq 137 ]
+        # The tree was swapped in: v2 reads from it although the catalog still
+        # names its old base.
+        [ -d "$GOLDROOT_STORE/images/$id2/root" ]
+        [ "$(stored_as base:v2)" = "whole tree" ]
+        [ "$(image_file base:v2 /etc/issue)" = "changed" ]
+        run "$GOLDROOT" image rm base:v1
+        [ "$status" -eq 0 ]
+        [ ! -e "$GOLDROOT_STORE/images/$id1" ]
+        [ "$(image_file base:v2 /etc/issue)" = "changed" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
+}
+
+@test "a base linked by an instance is kept and its delta still runs" {
+        busybox_rootfs "$W/src"
+        import base:v1 "$W/src"
+        cp -a "$W/src" "$W/v2"
+        echo "v2 says hi" >"$W/v2/etc/motd2"
+        import base:v2 "$W/v2"
+        run "$GOLDROOT" create d1 --image base:v2
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" run --rm base:v2 -- cat /etc/motd2
+        [ "$status" -eq 0 ]
+        [ "$output" = "v2 says hi" ]
+        # The instance's image is read-only inside, delta or not.
+        run "$GOLDROOT" run --rm base:v2 -- sh -c 'echo x >/usr/bin/evil'
+        [ "$status" -ne 0 ]
+        run "$GOLDROOT" image rm base:v2
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"linked by d1"* ]]
+        "$GOLDROOT" rm d1
+}
+
+@test "chains stay short and big changes are stored whole" {
+        busybox_rootfs "$W/src"
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+                echo "version $i" >"$W/src/etc/version"
+                import "base:v$i" "$W/src"
+        done
+        [ "$(stored_as base:v1)" = "whole tree" ]
+        [[ "$(stored_as base:v9)" == "delta over "* ]]
+        # v9 sits on eight deltas; a ninth would make the chain too deep.
+        [ "$(stored_as base:v10)" = "whole tree" ]
+        [ "$(image_file base:v9 /etc/version)" = "version 9" ]
+
+        # A version that rewrites more than a quarter of the paths.
+        find "$W/src" -type f -path '*/etc/*' -exec sh -c 'echo rewritten >>"$1"' _ {} \;
+        for i in $(seq 1 200); do echo "$i" >"$W/src/etc/new$i"; done
+        import base:v11 "$W/src"
+        [ "$(stored_as base:v11)" = "whole tree" ]
+}
