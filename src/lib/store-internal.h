@@ -86,6 +86,7 @@ struct ImageBuilder {
         int source_fd;     /* add_file_fd: copy from here if new */
         bool buf_overflow; /* source_fd mode: too big to keep in buf */
 
+        int64_t op;    /* its journal row (oplog.h); 0 once ended */
         char **linked; /* objects linked at publish, for undo */
         uint64_t items, bytes;
         bool published;
@@ -96,3 +97,5 @@ static inline const char *rel(const char *path) {
         return path_relative(path);
 }
 int builder_fail(ImageBuilder *b, int r, const char *path, const char *why);
+/* crash_point("KIND-STEP") for the builder's kind. */
+void builder_crash_point(ImageBuilder *b, const char *step);

@@ -5,6 +5,7 @@
  */
 #include "store.h"
 #include "fsutil.h"
+#include "oplog.h"
 #include "store-internal.h"
 
 #include <ctype.h>
@@ -120,6 +121,21 @@ static int recover_images(Store *s) {
         return ret;
 }
 
+/* With the store to ourselves: the journal's unfinished operations first
+ * (they know what their leftovers are), then whatever no journal row names. */
+static int recover_exclusive(Store *s) {
+        StoreLock saved = s->lock;
+        int r;
+
+        s->lock = STORE_EXCLUSIVE;
+        r = oplog_recover(s);
+        s->lock = saved;
+        /* A failure is logged and its row stays for the next command and for
+         * fsck; this command goes on. */
+        (void)r;
+        return recover_images(s);
+}
+
 static int store_lock(Store *s, StoreLock want) {
         int r;
 
@@ -129,7 +145,7 @@ static int store_lock(Store *s, StoreLock want) {
 
         /* Whoever gets the store to itself cleans up after crashes first. */
         if (flock(s->lock_fd, LOCK_EX | LOCK_NB) >= 0) {
-                r = recover_images(s);
+                r = recover_exclusive(s);
                 if (r < 0)
                         return r;
                 if (want == STORE_SHARED && flock(s->lock_fd, LOCK_SH) < 0)
@@ -139,7 +155,7 @@ static int store_lock(Store *s, StoreLock want) {
                 if (flock(s->lock_fd, want == STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH) < 0)
                         return log_error_errno(errno, "store %s: lock: %m", s->path);
                 if (want == STORE_EXCLUSIVE) {
-                        r = recover_images(s);
+                        r = recover_exclusive(s);
                         if (r < 0)
                                 return r;
                 }
@@ -354,15 +370,20 @@ int store_read_manifest(Store *s, const char *id, Manifest **ret) {
 int store_remove_image(Store *s, const char *ref) {
         _cleanup_strv_free_ char **links = NULL;
         char id[DIGEST_HEX_SIZE];
+        int64_t op = 0;
         int r;
 
         assert(s->lock == STORE_EXCLUSIVE);
         r = store_resolve(s, ref, id);
         if (r < 0)
                 return r;
-        r = catalog_begin(s->catalog);
+        r = oplog_begin(s->catalog, OP_IMAGE_RM, id, &op, NULL);
         if (r < 0)
                 return r;
+        crash_point("image-rm-after-journal");
+        r = catalog_begin(s->catalog);
+        if (r < 0)
+                goto fail;
         r = catalog_image_links(s->catalog, id, &links);
         if (r < 0)
                 goto fail;
@@ -378,28 +399,34 @@ int store_remove_image(Store *s, const char *ref) {
                         list = t;
                 }
                 catalog_rollback(s->catalog);
+                oplog_abandon(s->catalog, op);
                 return log_error_errno(
                         EBUSY, "image %s is linked by %s: upgrade or remove them first", ref, list);
         }
         r = catalog_remove_image(s->catalog, id);
+        if (r >= 0)
+                r = oplog_committed(s->catalog, op);
         if (r < 0)
                 goto fail;
+        crash_point("image-rm-before-commit");
         r = catalog_commit(s->catalog);
         if (r < 0)
-                return r;
+                goto fail;
         crash_point("image-rm-after-commit");
-        /* A crash from here on leaves a tree without a row, which the next
-         * exclusive opener removes. */
+        /* A crash from here on leaves a tree without a row and a committed
+         * journal row: the next exclusive opener removes the tree. */
         r = rm_rf_at(s->images_fd, id);
         if (r < 0)
                 return log_error_errno(r, "image %s: removing its tree: %m", ref);
-        return 0;
+        crash_point("image-rm-after-delete");
+        return oplog_end(s->catalog, op);
 fail:
         catalog_rollback(s->catalog);
+        oplog_abandon(s->catalog, op);
         return r;
 }
 
-int store_gc(Store *s, Progress *p, GcStats *ret) {
+static int gc_objects(Store *s, Progress *p, GcStats *ret) {
         GcStats st = {};
         int r = 0;
 
@@ -446,6 +473,8 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
                         }
                         st.objects_removed++;
                         st.bytes_freed += (uint64_t)sb.st_size;
+                        if (st.objects_removed == 1)
+                                crash_point("gc-after-first-object");
                         if (p)
                                 progress_update(p, st.objects_removed, st.bytes_freed);
                 }
@@ -457,4 +486,47 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
         if (ret)
                 *ret = st;
         return 0;
+}
+
+int store_gc(Store *s, Progress *p, GcStats *ret) {
+        int64_t op;
+        int r;
+
+        r = oplog_begin(s->catalog, OP_GC, "objects", &op, NULL);
+        if (r < 0)
+                return r;
+        crash_point("gc-after-journal");
+        r = gc_objects(s, p, ret);
+        if (r < 0) {
+                oplog_abandon(s->catalog, op);
+                return r;
+        }
+        crash_point("gc-before-end");
+        return oplog_end(s->catalog, op);
+}
+
+int store_recover_op(Store *s, const OpRow *o) {
+        _cleanup_(image_info_freep) ImageInfo *info = NULL;
+        int r;
+
+        if (streq(o->kind, OP_GC)) {
+                /* Collecting is idempotent: finish it. */
+                r = gc_objects(s, NULL, NULL);
+                return r < 0 ? r : 1;
+        }
+        /* image rm: before its commit nothing happened; after it, the tree goes. */
+        if (!streq(o->phase, "committed"))
+                return 0;
+        if (strlen(o->subject) != IMAGE_ID_LEN || !string_is_hex(o->subject))
+                return log_error_errno(EBADMSG, "journal: image rm of a bad id '%s'", o->subject);
+        r = catalog_get_image(s->catalog, o->subject, &info);
+        if (r >= 0)
+                return 0; /* imported again since: keep it */
+        if (r != -ENOENT)
+                return r;
+        r = rm_rf_at(s->images_fd, o->subject);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "journal: image rm %.12s: removing its tree: %m",
+                                       o->subject);
+        return 1;
 }

@@ -79,6 +79,11 @@ typedef struct GcStats {
  * STORE_EXCLUSIVE. */
 int store_gc(Store *s, Progress *p, GcStats *ret);
 
+/* Journal recovery (oplog.h) of image builds, image rm and gc: returns 1
+ * if the operation was rolled forward, 0 if back. */
+int image_builder_recover(Store *s, const OpRow *o);
+int store_recover_op(Store *s, const OpRow *o);
+
 /* Building images. */
 typedef struct ImageBuilder ImageBuilder;
 
@@ -88,6 +93,9 @@ typedef struct ImageBuilderOptions {
         bool implicit_parents;
         /* Name used in error messages ("import SOURCE"). */
         const char *what;
+        /* What builds it, for the crash points ("KIND-before-rename"):
+         * "import" (default), "commit" or "prep". */
+        const char *kind;
         Progress *progress;
 } ImageBuilderOptions;
 
@@ -123,6 +131,11 @@ typedef struct ImagePublish {
         const char *name; /* tag to set; NULL: none */
         const char *tag;
         const char *parent; /* full id or NULL */
+        /* The image's identity (catalog_set_image_identity), set in the same
+         * transaction; NULL: none. */
+        const char *hostname;
+        const char *address;
+        const char *kind; /* image_derive_publish(): ImageBuilderOptions.kind */
 } ImagePublish;
 
 /* Finishes the tree, links new objects, syncs, renames it into images/ and
