@@ -45,8 +45,7 @@ int oplog_begin(Catalog *c, const char *kind, const char *subject, int64_t *ret_
                 return log_oom();
         r = catalog_add_op(c, kind, subject, args, ret_id);
         if (r < 0)
-                return log_error_errno(r, "%s %s: cannot journal the operation: %m", kind,
-                                       subject);
+                return log_error_errno(r, "%s %s: cannot journal the operation: %m", kind, subject);
         return 0;
 }
 
@@ -109,8 +108,8 @@ static int recover_one(Store *s, const OpRow *o) {
                 return upgrade_recover_op(s, o);
         if (streq(o->kind, OP_IMAGE_RM) || streq(o->kind, OP_GC))
                 return store_recover_op(s, o);
-        return log_error_errno(EPROTO, "journal: operation %" PRId64 " has unknown kind %s",
-                               o->id, o->kind);
+        return log_error_errno(EPROTO, "journal: operation %" PRId64 " has unknown kind %s", o->id,
+                               o->kind);
 }
 
 int oplog_recover(Store *s) {
