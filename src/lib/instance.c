@@ -420,8 +420,8 @@ int instance_recover_op(Store *s, const OpRow *o) {
         int r;
 
         if (!instance_name_is_valid(o->subject))
-                return log_error_errno(EBADMSG, "journal: %s of a bad instance name '%s'",
-                                       o->kind, o->subject);
+                return log_error_errno(EBADMSG, "journal: %s of a bad instance name '%s'", o->kind,
+                                       o->subject);
         /* An rm before its commit did nothing. */
         if (!create && !streq(o->phase, "committed"))
                 return 0;

@@ -122,8 +122,8 @@ static int publish_rows(Store *s, const ImageInfo *info, const ImagePublish *p) 
 }
 
 int image_builder_recover(Store *s, const OpRow *o) {
-        _cleanup_free_ char *staging = NULL, *id = NULL, *name = NULL, *tag = NULL,
-                            *parent = NULL, *hostname = NULL, *address = NULL;
+        _cleanup_free_ char *staging = NULL, *id = NULL, *name = NULL, *tag = NULL, *parent = NULL,
+                            *hostname = NULL, *address = NULL;
         _cleanup_(image_info_freep) ImageInfo *pinfo = NULL;
         _cleanup_(manifest_freep) Manifest *m = NULL;
         ImageInfo info = {};
@@ -167,8 +167,8 @@ int image_builder_recover(Store *s, const OpRow *o) {
                 r = catalog_commit(s->catalog);
         if (r < 0) {
                 catalog_rollback(s->catalog);
-                return log_error_errno(r, "journal: %s: cannot record image %.12s: %m",
-                                       o->subject, id);
+                return log_error_errno(r, "journal: %s: cannot record image %.12s: %m", o->subject,
+                                       id);
         }
         return 1;
 }
