@@ -78,8 +78,7 @@ static int open_instances_dir(Store *s, int *ret_fd) {
 
 /* Deletes a directory that has no catalog row: renamed aside first, so that
  * a half-deleted tree never carries a valid instance name. */
-static int remove_leftover(int instances_fd, const char *name, bool lock,
-                           const char *crash_after_rename) {
+static int remove_leftover(int instances_fd, const char *name, bool lock, bool by_rm) {
         _cleanup_free_ char *aside = NULL;
         _cleanup_close_ int fd = -EBADF;
         char rnd[MACHINE_ID_LEN + 1];
@@ -103,8 +102,8 @@ static int remove_leftover(int instances_fd, const char *name, bool lock,
                 return -ENOMEM;
         if (renameat(instances_fd, name, instances_fd, aside) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if (crash_after_rename)
-                crash_point(crash_after_rename);
+        if (by_rm)
+                crash_point("rm-after-rename-aside");
         return rm_rf_at(instances_fd, aside);
 }
 
@@ -148,7 +147,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                         goto fail;
                 }
                 log_info("create %s: removing the leftover directory of a crashed command", name);
-                r = remove_leftover(idir, name, true, NULL);
+                r = remove_leftover(idir, name, true, false);
                 if (r < 0) {
                         log_error_errno(r, "create %s: cannot remove a leftover directory: %m",
                                         name);
@@ -195,7 +194,7 @@ fail:
         catalog_rollback(c);
         oplog_abandon(c, op);
         if (made) {
-                int k = remove_leftover(idir, name, false, NULL);
+                int k = remove_leftover(idir, name, false, false);
                 if (k < 0)
                         log_warning_errno(k, "create %s: cannot remove its directory again: %m",
                                           name);
@@ -369,7 +368,7 @@ int instance_remove(Store *s, Instance *i) {
          * without a row, which the next command removes; until we are done,
          * our lock on it keeps that command waiting. */
         crash_point("instance-rm-after-commit");
-        r = remove_leftover(idir, i->name, false, "rm-after-rename-aside");
+        r = remove_leftover(idir, i->name, false, true);
         if (r < 0) {
                 log_warning_errno(r,
                                   "rm %s: cannot delete its directory (the next command "
@@ -437,7 +436,7 @@ int instance_recover_op(Store *s, const OpRow *o) {
         if (r != -ENOENT)
                 return r;
         /* create: undo the half-made directory. rm: finish deleting it. */
-        r = remove_leftover(idir, o->subject, true, NULL);
+        r = remove_leftover(idir, o->subject, true, false);
         if (r >= 0)
                 r = remove_aside(idir, o->subject);
         if (r < 0)
@@ -503,7 +502,7 @@ int instance_recover(Store *s) {
                 if (r == -ENOENT) {
                         log_info("removing %s/" INSTANCES_DIR "/%s, left behind by a crash",
                                  store_path(s), n);
-                        r = remove_leftover(idir, n, true, NULL);
+                        r = remove_leftover(idir, n, true, false);
                         if (r < 0)
                                 log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
                                                   store_path(s), n);
