@@ -57,7 +57,7 @@ reset_instances() {
         # The span of a clean run, to draw the delays from.
         local t0=$EPOCHREALTIME
         "$GOLDROOT" upgrade --all --to bb:2 >/dev/null
-        span_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1100 + 1 }')
+        span_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 800 + 1 }')
         rel_quick_states "$NAMES" >"$after"
         ! cmp -s "$before" "$after"
 
