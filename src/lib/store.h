@@ -13,9 +13,10 @@
  *   images/ID/manifest  the tree's manifest; ID is its manifest_id()
  *   staging/RANDOM/   an image being built, flock'ed by its builder
  *
- * Opening a store recovers from crashes: staging directories whose builder
- * is gone, and image directories without a catalog row (a crash between the
- * publishing rename and the catalog commit), are removed.
+ * Opening a store recovers from crashes: an opener that gets the lock
+ * exclusively first finishes or undoes every operation in the journal
+ * (oplog.h), then removes image directories without a catalog row; any
+ * opener removes staging directories whose builder is gone.
  *
  * Building an image (import, and later commit) goes through ImageBuilder:
  * entries are added in any order, regular files are hashed as they stream
