@@ -430,7 +430,11 @@ static int cmd_tag(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
         /* One statement: the tag moves atomically. */
-        return catalog_set_tag(store_catalog(s), name, tag, id);
+        crash_point("tag-before-commit");
+        r = catalog_set_tag(store_catalog(s), name, tag, id);
+        if (r >= 0)
+                crash_point("tag-after-commit");
+        return r;
 }
 
 static int cmd_untag(int argc, char **argv, GlobalOptions *g) {

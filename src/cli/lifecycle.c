@@ -642,6 +642,8 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
                         upgrade_pending_free(sl->pending);
                         merge_report_free(sl->rep);
                         instance_free(sl->inst);
+                        if (done == 1)
+                                crash_point("upgrade-all-between-instances");
                 }
                 if (r == -ENOMEM)
                         return r;

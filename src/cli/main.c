@@ -33,6 +33,7 @@ static const struct {
         {"upgrade", verb_upgrade, "move instances to another image, merging their state"},
         {"rollback", verb_rollback, "undo an instance's last upgrade"},
         {"commit", verb_commit, "freeze an instance into a new image version"},
+        {"fsck", verb_fsck, "check the catalog against the store and the instance states"},
 };
 
 static void help(FILE *out) {

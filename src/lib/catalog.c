@@ -49,7 +49,17 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL"
         ");"
         "CREATE INDEX backups_image ON backups(image);",
-        /* 3: versions stored as a delta over a base image (store-delta.c). A
+        /* 3: the operations journal (issue 6, oplog.h): one row per multi-step
+         * operation under way, from its intent to its end. */
+        "CREATE TABLE operations ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  kind TEXT NOT NULL,"
+        "  subject TEXT NOT NULL,"
+        "  phase TEXT NOT NULL DEFAULT 'intent' CHECK (phase IN ('intent', 'committed')),"
+        "  args TEXT NOT NULL DEFAULT '',"
+        "  started INTEGER NOT NULL"
+        ");",
+        /* 4: versions stored as a delta over a base image (store-delta.c). A
          * base cannot go while a delta needs it: `image rm` makes its deltas
          * whole first. */
         "ALTER TABLE images ADD COLUMN base TEXT REFERENCES images(id) ON DELETE RESTRICT;"
@@ -778,4 +788,157 @@ int catalog_remove_backup(Catalog *c, const char *instance) {
         if (r < 0)
                 return r;
         return r == 0 ? -ENOENT : 0;
+}
+
+OpRow *op_row_free(OpRow *o) {
+        if (!o)
+                return NULL;
+        free(o->kind);
+        free(o->subject);
+        free(o->phase);
+        free(o->args);
+        free(o);
+        return NULL;
+}
+
+void op_row_list_free(OpRow **l, size_t n) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < n; i++)
+                op_row_free(l[i]);
+        free(l);
+}
+
+int catalog_add_op(Catalog *c, const char *kind, const char *subject, const char *args,
+                   int64_t *ret_id) {
+        _cleanup_free_ char *now = NULL;
+        int r;
+
+        assert(kind && subject && ret_id);
+        if (asprintf_safe(&now, "%lld", (long long)time(NULL)) < 0)
+                return -ENOMEM;
+        r = run_texts(c,
+                      "INSERT INTO operations (kind, subject, args, started) "
+                      "VALUES (?, ?, ?, CAST(? AS INTEGER))",
+                      4, (const char *[]){kind, subject, args ?: "", now});
+        if (r < 0)
+                return r;
+        *ret_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+}
+
+/* Runs sql with ?1 = text (may be NULL: not bound) and ?2 = id. */
+static int run_op(Catalog *c, const char *sql, const char *text, int64_t id) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        r = prepare(c, sql, &s);
+        if (r < 0)
+                return r;
+        if ((text && sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
+            sqlite3_bind_int64(s, 2, id) != SQLITE_OK)
+                return catalog_fail(c, SQLITE_ERROR, "bind");
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, "operations");
+        return sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
+}
+
+int catalog_set_op_args(Catalog *c, int64_t id, const char *args) {
+        return run_op(c, "UPDATE operations SET args = ?1 WHERE id = ?2", args, id);
+}
+
+int catalog_set_op_committed(Catalog *c, int64_t id) {
+        return run_op(c, "UPDATE operations SET phase = 'committed' WHERE id = ?2", NULL, id);
+}
+
+int catalog_remove_op(Catalog *c, int64_t id) {
+        return run_op(c, "DELETE FROM operations WHERE id = ?2", NULL, id);
+}
+
+int catalog_list_ops(Catalog *c, OpRow ***ret, size_t *ret_n) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        OpRow **l = NULL;
+        size_t n = 0;
+        int r, rc;
+
+        r = prepare(c, "SELECT id, kind, subject, phase, args, started FROM operations ORDER BY id",
+                    &s);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                OpRow **t = realloc(l, sizeof(OpRow *) * (n + 1));
+                OpRow *o = calloc(1, sizeof *o);
+                if (!t || !o) {
+                        free(o);
+                        op_row_list_free(t ?: l, n);
+                        return -ENOMEM;
+                }
+                l = t;
+                l[n++] = o;
+                o->id = sqlite3_column_int64(s, 0);
+                o->kind = column_strdup(s, 1);
+                o->subject = column_strdup(s, 2);
+                o->phase = column_strdup(s, 3);
+                o->args = column_strdup(s, 4);
+                o->started = sqlite3_column_int64(s, 5);
+                if (!o->kind || !o->subject || !o->phase || !o->args) {
+                        op_row_list_free(l, n);
+                        return -ENOMEM;
+                }
+        }
+        if (rc != SQLITE_DONE) {
+                op_row_list_free(l, n);
+                return catalog_fail(c, rc, "list operations");
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+/* Collects every row of a check pragma that is not "ok". */
+static int check_pragma(Catalog *c, const char *sql, char ***problems) {
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r, rc;
+
+        r = prepare(c, sql, &s);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                _cleanup_free_ char *line = NULL;
+                int cols = sqlite3_column_count(s);
+
+                for (int k = 0; k < cols; k++) {
+                        const char *t = (const char *)sqlite3_column_text(s, k);
+                        char *n = strjoin(line ?: "", line ? " " : "", t ?: "-");
+                        if (!n)
+                                return -ENOMEM;
+                        free(line);
+                        line = n;
+                }
+                if (line && streq(line, "ok"))
+                        continue;
+                r = strv_consume(problems, TAKE_PTR(line));
+                if (r < 0)
+                        return r;
+        }
+        if (rc != SQLITE_DONE)
+                return catalog_fail(c, rc, sql);
+        return 0;
+}
+
+int catalog_check(Catalog *c, char ***ret_problems) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        r = check_pragma(c, "PRAGMA integrity_check", &l);
+        if (r >= 0)
+                r = check_pragma(c, "PRAGMA foreign_key_check", &l);
+        if (r < 0)
+                return r;
+        *ret_problems = TAKE_PTR(l);
+        return 0;
 }

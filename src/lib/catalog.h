@@ -141,3 +141,35 @@ int catalog_get_backup(Catalog *c, const char *instance, BackupRow **ret);
 int catalog_set_backup_phase(Catalog *c, const char *instance, const char *phase);
 /* -ENOENT if there was none. */
 int catalog_remove_backup(Catalog *c, const char *instance);
+
+/* The operations journal (oplog.h owns its protocol): one row per
+ * multi-step operation under way. phase is "intent" until the transaction
+ * that publishes the operation's result, "committed" after it for an
+ * operation that still has file-system work to finish. args is oplog's
+ * "key=value" lines. */
+typedef struct OpRow {
+        int64_t id;
+        char *kind;
+        char *subject;
+        char *phase;
+        char *args;
+        int64_t started;
+} OpRow;
+
+OpRow *op_row_free(OpRow *o);
+static inline void op_row_freep(OpRow **o) {
+        op_row_free(*o);
+}
+void op_row_list_free(OpRow **l, size_t n);
+int catalog_add_op(Catalog *c, const char *kind, const char *subject, const char *args,
+                   int64_t *ret_id);
+/* -ENOENT if there is no such row. */
+int catalog_set_op_args(Catalog *c, int64_t id, const char *args);
+int catalog_set_op_committed(Catalog *c, int64_t id);
+int catalog_remove_op(Catalog *c, int64_t id);
+/* Oldest first. */
+int catalog_list_ops(Catalog *c, OpRow ***ret, size_t *ret_n);
+
+/* PRAGMA integrity_check and foreign_key_check: one string per problem
+ * (an empty vector when the catalog is sound). */
+int catalog_check(Catalog *c, char ***ret_problems);

@@ -154,14 +154,16 @@ int commit_instance(Store *s, Instance *i, const char *name, const char *tag, Pr
                         return r;
         }
         res.changes = image_derive_n_changes(d);
-        r = image_derive_publish(d, &(ImagePublish){.name = name, .tag = tag}, p, res.id);
+        /* The identity goes in with the image, in the publishing transaction. */
+        r = image_derive_publish(d,
+                                 &(ImagePublish){.name = name,
+                                                 .tag = tag,
+                                                 .hostname = i->identity->hostname,
+                                                 .address = i->identity->ip,
+                                                 .kind = "commit"},
+                                 p, res.id);
         if (r < 0)
                 return r;
-        r = catalog_set_image_identity(store_catalog(s), res.id, i->identity->hostname,
-                                       i->identity->ip);
-        if (r < 0)
-                return log_error_errno(r, "commit %s: cannot record the image's identity: %m",
-                                       i->name);
         *ret = res;
         return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "instance.h"
 #include "fsutil.h"
+#include "oplog.h"
 #include "plan.h"
 #include "profile.h"
 #include "util.h"
@@ -79,7 +80,7 @@ static int open_instances_dir(Store *s, int *ret_fd) {
 
 /* Deletes a directory that has no catalog row: renamed aside first, so that
  * a half-deleted tree never carries a valid instance name. */
-static int remove_leftover(int instances_fd, const char *name, bool lock) {
+static int remove_leftover(int instances_fd, const char *name, bool lock, bool by_rm) {
         _cleanup_free_ char *aside = NULL;
         _cleanup_close_ int fd = -EBADF;
         char rnd[MACHINE_ID_LEN + 1];
@@ -103,6 +104,8 @@ static int remove_leftover(int instances_fd, const char *name, bool lock) {
                 return -ENOMEM;
         if (renameat(instances_fd, name, instances_fd, aside) < 0)
                 return errno == ENOENT ? 0 : -errno;
+        if (by_rm)
+                crash_point("rm-after-rename-aside");
         return rm_rf_at(instances_fd, aside);
 }
 
@@ -112,6 +115,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
         _cleanup_(instance_row_freep) InstanceRow *row = NULL;
         Catalog *c = store_catalog(s);
         bool made = false;
+        int64_t op = 0;
         int r;
 
         assert(instance_name_is_valid(name));
@@ -121,12 +125,16 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
         r = open_instances_dir(s, &idir);
         if (r < 0)
                 return r;
+        r = oplog_begin(c, OP_CREATE, name, &op, "image", image_id, "mode", id->mode, NULL);
+        if (r < 0)
+                return r;
+        crash_point("create-after-journal");
 
         /* The write lock first: any other create of this name is then either
          * committed (row present) or not started (its directory absent). */
         r = catalog_begin(c);
         if (r < 0)
-                return r;
+                goto fail;
         r = catalog_get_instance(c, name, &row);
         if (r >= 0) {
                 r = log_error_errno(EEXIST,
@@ -144,7 +152,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                         goto fail;
                 }
                 log_info("create %s: removing the leftover directory of a crashed command", name);
-                r = remove_leftover(idir, name, true);
+                r = remove_leftover(idir, name, true, false);
                 if (r < 0) {
                         log_error_errno(r, "create %s: cannot remove a leftover directory: %m",
                                         name);
@@ -156,6 +164,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                 }
         }
         made = true;
+        crash_point("create-after-mkdir");
         dir = openat(idir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dir < 0) {
                 r = log_error_errno(errno, "create %s: %m", name);
@@ -166,6 +175,7 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                 log_error_errno(r, "create %s: cannot write its identity: %m", name);
                 goto fail;
         }
+        crash_point("create-after-identity");
         if (mkdirat(dir, "state", 0755) < 0) {
                 r = log_error_errno(errno, "create %s: cannot make its state directory: %m", name);
                 goto fail;
@@ -176,16 +186,20 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                 r = log_error_errno(ENOENT, "create %s: image %s is gone", name, image_id);
                 goto fail;
         }
+        if (r >= 0)
+                r = oplog_end(c, op);
         if (r < 0)
                 goto fail;
         r = catalog_commit(c);
         if (r < 0)
                 goto fail;
+        crash_point("create-after-commit");
         return 0;
 fail:
         catalog_rollback(c);
+        oplog_abandon(c, op);
         if (made) {
-                int k = remove_leftover(idir, name, false);
+                int k = remove_leftover(idir, name, false, false);
                 if (k < 0)
                         log_warning_errno(k, "create %s: cannot remove its directory again: %m",
                                           name);
@@ -426,35 +440,115 @@ int instance_status(Instance *i, InstanceStatus *ret) {
 int instance_remove(Store *s, Instance *i) {
         _cleanup_close_ int idir = -EBADF;
         Catalog *c = store_catalog(s);
+        int64_t op;
         int r;
 
         assert(i->lock_fd >= 0);
         r = open_instances_dir(s, &idir);
         if (r < 0)
                 return r;
-        r = catalog_begin(c);
+        r = oplog_begin(c, OP_RM, i->name, &op, NULL);
         if (r < 0)
                 return r;
+        crash_point("rm-after-journal");
+        r = catalog_begin(c);
+        if (r < 0) {
+                oplog_abandon(c, op);
+                return r;
+        }
         r = catalog_unlink_instance(c, i->name);
-        if (r < 0 && r != -ENOENT) {
+        if (r >= 0 || r == -ENOENT)
+                r = oplog_committed(c, op);
+        if (r < 0) {
                 catalog_rollback(c);
+                oplog_abandon(c, op);
                 return r;
         }
         crash_point("instance-rm-before-commit");
         r = catalog_commit(c);
-        if (r < 0)
+        if (r < 0) {
+                oplog_abandon(c, op);
                 return r;
+        }
         /* The instance is gone. A crash from here on leaves a directory
          * without a row, which the next command removes; until we are done,
          * our lock on it keeps that command waiting. */
         crash_point("instance-rm-after-commit");
-        r = remove_leftover(idir, i->name, false);
-        if (r < 0)
+        r = remove_leftover(idir, i->name, false, true);
+        if (r < 0) {
                 log_warning_errno(r,
                                   "rm %s: cannot delete its directory (the next command "
                                   "will): %m",
                                   i->name);
-        return 0;
+                return 0;
+        }
+        crash_point("rm-after-delete");
+        return oplog_end(c, op);
+}
+
+/* Deletes .removing.NAME.* trees: an rm's directory, renamed aside. */
+static int remove_aside(int idir, const char *name) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *prefix = strjoin(REMOVING_PREFIX, name, ".");
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        if (!prefix)
+                return -ENOMEM;
+        fd = openat(idir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, prefix) && strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        closedir(d);
+        for (size_t k = 0; names && names[k]; k++) {
+                int q = rm_rf_at(idir, names[k]);
+                if (q < 0)
+                        r = q;
+        }
+        return r;
+}
+
+int instance_recover_op(Store *s, const OpRow *o) {
+        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+        _cleanup_close_ int idir = -EBADF;
+        bool create = streq(o->kind, OP_CREATE);
+        int r;
+
+        if (!instance_name_is_valid(o->subject))
+                return log_error_errno(EBADMSG, "journal: %s of a bad instance name '%s'", o->kind,
+                                       o->subject);
+        /* An rm before its commit did nothing. */
+        if (!create && !streq(o->phase, "committed"))
+                return 0;
+        r = open_instances_dir(s, &idir);
+        if (r < 0)
+                return r;
+        r = catalog_get_instance(store_catalog(s), o->subject, &row);
+        if (r >= 0)
+                /* create: it committed after all (the row and the journal go
+                 * together, so only a later create of the name); rm: a new
+                 * instance of that name since. Either way not ours to touch. */
+                return create ? 1 : 0;
+        if (r != -ENOENT)
+                return r;
+        /* create: undo the half-made directory. rm: finish deleting it. */
+        r = remove_leftover(idir, o->subject, true, false);
+        if (r >= 0)
+                r = remove_aside(idir, o->subject);
+        if (r < 0)
+                return log_error_errno(r, "journal: %s %s: cannot delete its directory: %m",
+                                       o->kind, o->subject);
+        return create ? 0 : 1;
 }
 
 int instance_recover(Store *s) {
@@ -514,7 +608,7 @@ int instance_recover(Store *s) {
                 if (r == -ENOENT) {
                         log_info("removing %s/" INSTANCES_DIR "/%s, left behind by a crash",
                                  store_path(s), n);
-                        r = remove_leftover(idir, n, true);
+                        r = remove_leftover(idir, n, true, false);
                         if (r < 0)
                                 log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
                                                   store_path(s), n);

@@ -95,6 +95,9 @@ const char *instance_state_to_string(InstanceState s);
  * directory is renamed aside in the same transaction, then deleted). The
  * caller holds the lock and has checked that it is not running. */
 int instance_remove(Store *s, Instance *i);
+/* Journal recovery (oplog.h) of create and rm: returns 1 if the operation
+ * was rolled forward, 0 if back. */
+int instance_recover_op(Store *s, const OpRow *o);
 /* Removes directories left behind by crashes (see above). */
 int instance_recover(Store *s);
 

@@ -262,14 +262,16 @@ int image_prep(Store *s, const char *id, unsigned mask, const char *name, const 
                 if (r < 0)
                         goto fail;
         }
-        r = image_derive_publish(d, &(ImagePublish){.name = name, .tag = tag}, NULL, res.id);
+        /* The identity goes in with the image, in the publishing transaction. */
+        r = image_derive_publish(d,
+                                 &(ImagePublish){.name = name,
+                                                 .tag = tag,
+                                                 .hostname = parent->hostname,
+                                                 .address = parent->address,
+                                                 .kind = "prep"},
+                                 NULL, res.id);
         if (r < 0)
                 goto fail;
-        r = catalog_set_image_identity(store_catalog(s), res.id, parent->hostname, parent->address);
-        if (r < 0) {
-                log_error_errno(r, "image prep: cannot record the identity: %m");
-                goto fail;
-        }
         *ret = res;
         return 0;
 fail:

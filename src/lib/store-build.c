@@ -10,6 +10,7 @@
  * content turns up twice in one build.
  */
 #include "fsutil.h"
+#include "oplog.h"
 #include "store-internal.h"
 
 #include <limits.h>
@@ -95,14 +96,26 @@ int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret
                 b->opts = *o;
         if (!b->opts.what)
                 b->opts.what = "build";
+        if (!b->opts.kind)
+                b->opts.kind = "import";
         b->staging_fd = b->root_fd = b->parent_fd = b->spill_fd = b->source_fd = -EBADF;
         b->md = EVP_MD_CTX_new();
         if (!b->md)
                 return log_oom();
 
+        /* The journal first: recovery then knows to look for this build. */
+        r = oplog_begin(s->catalog, OP_IMPORT, b->opts.what, &b->op, "kind", b->opts.kind, NULL);
+        if (r < 0)
+                return r;
+        builder_crash_point(b, "after-journal");
         r = builder_make_staging(b);
         if (r < 0)
                 return r;
+        r = oplog_set_args(s->catalog, b->op, "kind", b->opts.kind, "staging", b->staging_name,
+                           NULL);
+        if (r < 0)
+                return r;
+        builder_crash_point(b, "after-staging");
         if (mkdirat(b->staging_fd, "root", 0700) < 0)
                 return log_error_errno(errno, "%s: creating staging root: %m", b->opts.what);
         b->root_fd = openat(b->staging_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -144,6 +157,10 @@ ImageBuilder *image_builder_free(ImageBuilder *b) {
                                                   b->staging_name);
                 }
         }
+        /* A build that did not commit: its staging is gone, and a tree it
+         * renamed into images/ has no row, which the next recovery removes. */
+        if (b->op > 0)
+                oplog_abandon(b->store->catalog, b->op);
         strv_free(b->linked);
         tdestroy(b->paths, free);
         tdestroy(b->objects, noop_free);
@@ -163,6 +180,17 @@ ImageBuilder *image_builder_free(ImageBuilder *b) {
         free(b->staging_name);
         free(b);
         return NULL;
+}
+
+void builder_crash_point(ImageBuilder *b, const char *step) {
+#ifdef GOLDROOT_CRASH_POINTS
+        char name[64];
+        snprintf(name, sizeof name, "%s-%s", b->opts.kind, step);
+        crash_point(name);
+#else
+        (void)b;
+        (void)step;
+#endif
 }
 
 uint64_t image_builder_space_left(ImageBuilder *b) {

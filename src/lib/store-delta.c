@@ -632,7 +632,8 @@ int store_flatten_image(Store *s, const char *id) {
         r = image_derive_new(s, id, &d);
         if (r < 0)
                 return r;
-        r = image_derive_publish(d, &(ImagePublish){.flatten = true}, NULL, got);
+        r = image_derive_publish(d, &(ImagePublish){.flatten = true, .kind = "flatten"}, NULL,
+                                 got);
         if (r < 0)
                 return r;
         if (!streq(got, id))

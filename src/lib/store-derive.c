@@ -455,6 +455,7 @@ int image_derive_publish(ImageDerive *d, const ImagePublish *p, Progress *progre
                 n_puts = out;
         }
 
+        o.kind = pub.kind;
         r = image_builder_new(d->store, &o, &b);
         if (r < 0)
                 return r;

@@ -86,6 +86,7 @@ struct ImageBuilder {
         int source_fd;     /* add_file_fd: copy from here if new */
         bool buf_overflow; /* source_fd mode: too big to keep in buf */
 
+        int64_t op;    /* its journal row (oplog.h); 0 once ended */
         char **linked; /* objects linked at publish, for undo */
         uint64_t items, bytes;
         bool published;
@@ -118,3 +119,5 @@ int delta_open_view(Store *s, char **chain, int *ret_fd);
  * the delta), else returns 0 and leaves the whole tree. */
 int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, const char *id,
                   char ret_base[static DIGEST_HEX_SIZE]);
+/* crash_point("KIND-STEP") for the builder's kind. */
+void builder_crash_point(ImageBuilder *b, const char *step);

@@ -5,6 +5,7 @@
  * rename into images/ and the catalog transaction.
  */
 #include "fsutil.h"
+#include "oplog.h"
 #include "store-internal.h"
 
 #include <search.h>
@@ -125,6 +126,8 @@ static int builder_swap_in(ImageBuilder *b, const char *id, char ret_id[static D
         r = catalog_begin(s->catalog);
         if (r >= 0)
                 r = catalog_set_image_base(s->catalog, id, NULL);
+        if (r >= 0)
+                r = oplog_end(s->catalog, b->op);
         if (r < 0) {
                 catalog_rollback(s->catalog);
                 return r;
@@ -132,12 +135,92 @@ static int builder_swap_in(ImageBuilder *b, const char *id, char ret_id[static D
         r = catalog_commit(s->catalog);
         if (r < 0)
                 return r;
+        b->op = 0;
         /* staging/NAME now holds the old delta. */
         r = rm_rf_at(s->staging_fd, b->staging_name);
         if (r < 0)
                 log_warning_errno(r, "%s: removing staging/%s: %m", b->opts.what, b->staging_name);
         memcpy(ret_id, id, DIGEST_HEX_SIZE);
         return 0;
+}
+
+/* The catalog half of a publish, inside the caller's transaction. */
+static int publish_rows(Store *s, const ImageInfo *info, const ImagePublish *p) {
+        int r;
+
+        r = catalog_add_image(s->catalog, info);
+        if (r >= 0 && p && p->name)
+                r = catalog_set_tag(s->catalog, p->name, p->tag, info->id);
+        if (r >= 0 && p && (p->hostname || p->address))
+                r = catalog_set_image_identity(s->catalog, info->id, p->hostname, p->address);
+        return r;
+}
+
+int image_builder_recover(Store *s, const OpRow *o) {
+        _cleanup_free_ char *staging = NULL, *id = NULL, *name = NULL, *tag = NULL, *parent = NULL,
+                            *hostname = NULL, *address = NULL, *base = NULL;
+        _cleanup_(image_info_freep) ImageInfo *pinfo = NULL;
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        ImageInfo info = {};
+        struct stat st;
+        int r;
+
+        if (oplog_arg(o, "staging", &staging) < 0 || oplog_arg(o, "id", &id) < 0 ||
+            oplog_arg(o, "name", &name) < 0 || oplog_arg(o, "tag", &tag) < 0 ||
+            oplog_arg(o, "parent", &parent) < 0 || oplog_arg(o, "hostname", &hostname) < 0 ||
+            oplog_arg(o, "address", &address) < 0 || oplog_arg(o, "base", &base) < 0)
+                return log_oom();
+        /* Nobody builds now (we hold the store alone): the staging tree is dead. */
+        if (staging && strlen(staging) == 16 && string_is_hex(staging)) {
+                r = rm_rf_at(s->staging_fd, staging);
+                if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "journal: %s: removing staging/%s: %m",
+                                               o->subject, staging);
+        }
+        if (!id || strlen(id) != IMAGE_ID_LEN || !string_is_hex(id) ||
+            fstatat(s->images_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0; /* never renamed into images/: nothing was published */
+
+        /* The tree made it into images/ (synced before the rename): finish.
+         * A delta's manifest composes over its base's chain; its own row is
+         * not there yet. */
+        if (base) {
+                _cleanup_strv_free_ char **below = NULL, **chain = NULL;
+                r = store_image_chain(s, base, &below);
+                if (r >= 0)
+                        r = strv_extend(&chain, id);
+                for (size_t k = 0; r >= 0 && below[k]; k++)
+                        r = strv_extend(&chain, below[k]);
+                if (r >= 0)
+                        r = delta_read_manifest(s, chain, &m);
+        } else
+                r = store_read_manifest(s, id, &m);
+        if (r < 0)
+                return r;
+        snprintf(info.id, sizeof info.id, "%s", id);
+        manifest_totals(m, &info.files, &info.size);
+        info.created = (int64_t)time(NULL);
+        if (parent && catalog_get_image(s->catalog, parent, &pinfo) >= 0)
+                info.parent = parent;
+        /* A delta's base: image rm cannot have taken it (it waits for the
+         * store, which recovery holds). */
+        info.base = base;
+        r = catalog_begin(s->catalog);
+        if (r < 0)
+                return r;
+        r = publish_rows(s, &info,
+                         &(ImagePublish){.name = name,
+                                         .tag = name ? tag : NULL,
+                                         .hostname = hostname,
+                                         .address = address});
+        if (r >= 0)
+                r = catalog_commit(s->catalog);
+        if (r < 0) {
+                catalog_rollback(s->catalog);
+                return log_error_errno(r, "journal: %s: cannot record image %.12s: %m", o->subject,
+                                       id);
+        }
+        return 1;
 }
 
 int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
@@ -160,9 +243,11 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
         if (r < 0)
                 return log_error_errno(r, "%s: computing the image id: %m", b->opts.what);
         manifest_totals(m, &info.files, &info.size);
+        builder_crash_point(b, "before-objects");
         r = builder_link_objects(b);
         if (r < 0)
                 return r;
+        builder_crash_point(b, "after-objects");
         r = p && p->flatten ? 0 : delta_prepare(b, p, m, info.id, base);
         if (r < 0)
                 return r;
@@ -173,10 +258,18 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
                 if (r < 0)
                         return log_error_errno(r, "%s: writing the manifest: %m", b->opts.what);
         }
+        /* What recovery needs to finish the publish once the tree is in
+         * images/: a renamed tree is complete (synced before the rename). */
+        r = oplog_set_args(s->catalog, b->op, "kind", b->opts.kind, "staging", b->staging_name,
+                           "id", info.id, "name", p ? p->name : NULL, "tag", p ? p->tag : NULL,
+                           "parent", p ? p->parent : NULL, "hostname", p ? p->hostname : NULL,
+                           "address", p ? p->address : NULL, "base", info.base, NULL);
+        if (r < 0)
+                return r;
         /* One sync for the whole tree, instead of an fsync per file. */
         if (syncfs(b->staging_fd) < 0)
                 return log_error_errno(errno, "%s: syncing the store: %m", b->opts.what);
-        crash_point("import-before-rename");
+        builder_crash_point(b, "before-rename");
 
         if (p && p->flatten)
                 return builder_swap_in(b, info.id, ret_id);
@@ -190,23 +283,26 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
                 if (fsync(s->images_fd) < 0)
                         return log_error_errno(errno, "%s: syncing images/: %m", b->opts.what);
         }
-        crash_point("import-after-rename");
+        builder_crash_point(b, "after-rename");
 
         info.created = (int64_t)time(NULL);
         info.parent = (char *)(p ? p->parent : NULL);
         r = catalog_begin(s->catalog);
         if (r < 0)
                 return r;
-        r = catalog_add_image(s->catalog, &info);
-        if (r >= 0 && p && p->name)
-                r = catalog_set_tag(s->catalog, p->name, p->tag, info.id);
+        r = publish_rows(s, &info, p);
+        if (r >= 0)
+                r = oplog_end(s->catalog, b->op);
         if (r < 0) {
                 catalog_rollback(s->catalog);
                 return r;
         }
+        builder_crash_point(b, "before-commit");
         r = catalog_commit(s->catalog);
         if (r < 0)
                 return r;
+        b->op = 0;
+        builder_crash_point(b, "after-commit");
         if (exists) {
                 /* Our duplicate tree goes; the objects it linked stay for the
                  * existing tree, which links the same ones. */

@@ -5,6 +5,7 @@
  */
 #include "store.h"
 #include "fsutil.h"
+#include "oplog.h"
 #include "store-internal.h"
 
 #include <ctype.h>
@@ -121,6 +122,21 @@ static int recover_images(Store *s) {
         return ret;
 }
 
+/* With the store to ourselves: the journal's unfinished operations first
+ * (they know what their leftovers are), then whatever no journal row names. */
+static int recover_exclusive(Store *s) {
+        StoreLock saved = s->lock;
+        int r;
+
+        s->lock = STORE_EXCLUSIVE;
+        r = oplog_recover(s);
+        s->lock = saved;
+        /* A failure is logged and its row stays for the next command and for
+         * fsck; this command goes on. */
+        (void)r;
+        return recover_images(s);
+}
+
 static int store_lock(Store *s, StoreLock want) {
         int r;
 
@@ -130,7 +146,7 @@ static int store_lock(Store *s, StoreLock want) {
 
         /* Whoever gets the store to itself cleans up after crashes first. */
         if (flock(s->lock_fd, LOCK_EX | LOCK_NB) >= 0) {
-                r = recover_images(s);
+                r = recover_exclusive(s);
                 if (r < 0)
                         return r;
                 if (want == STORE_SHARED && flock(s->lock_fd, LOCK_SH) < 0)
@@ -140,7 +156,7 @@ static int store_lock(Store *s, StoreLock want) {
                 if (flock(s->lock_fd, want == STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH) < 0)
                         return log_error_errno(errno, "store %s: lock: %m", s->path);
                 if (want == STORE_EXCLUSIVE) {
-                        r = recover_images(s);
+                        r = recover_exclusive(s);
                         if (r < 0)
                                 return r;
                 }
@@ -387,76 +403,84 @@ int store_read_manifest(Store *s, const char *id, Manifest **ret) {
         return delta_read_manifest(s, chain, ret);
 }
 
-static int join_names(char **l, char **ret) {
-        _cleanup_free_ char *list = NULL;
-
-        for (size_t i = 0; l[i]; i++) {
-                char *t = strjoin(list ?: "", list ? ", " : "", l[i]);
-                if (!t)
-                        return -ENOMEM;
-                free(list);
-                list = t;
-        }
-        *ret = TAKE_PTR(list);
-        return 0;
-}
-
-/* Removes the row, then the files: a crash in between leaves a tree without
- * a row, which the next exclusive opener removes. */
-static int remove_image_now(Store *s, const char *id, const char *what) {
-        int r;
-
-        r = catalog_begin(s->catalog);
-        if (r < 0)
-                return r;
-        r = catalog_remove_image(s->catalog, id);
-        if (r < 0) {
-                catalog_rollback(s->catalog);
-                return r;
-        }
-        r = catalog_commit(s->catalog);
-        if (r < 0)
-                return r;
-        crash_point("image-rm-after-commit");
-        r = rm_rf_at(s->images_fd, id);
-        if (r < 0)
-                return log_error_errno(r, "image %s: removing its tree: %m", what);
-        return 0;
-}
-
 int store_remove_image(Store *s, const char *ref) {
         _cleanup_strv_free_ char **links = NULL, **deps = NULL;
         char id[DIGEST_HEX_SIZE];
+        int64_t op = 0;
         int r;
 
         assert(s->lock == STORE_EXCLUSIVE);
         r = store_resolve(s, ref, id);
         if (r < 0)
                 return r;
+        /* Newer versions stored as deltas over this one become whole first,
+         * so that removing an image frees what only it used. Not while it is
+         * linked: then the removal is refused anyway. */
+        r = catalog_image_links(s->catalog, id, &links);
+        if (r < 0)
+                return r;
+        if (!links[0]) {
+                r = catalog_image_dependants(s->catalog, id, &deps);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; deps[k]; k++) {
+                        r = store_flatten_image(s, deps[k]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        strv_free(links);
+        links = NULL;
+        r = oplog_begin(s->catalog, OP_IMAGE_RM, id, &op, NULL);
+        if (r < 0)
+                return r;
+        crash_point("image-rm-after-journal");
+        r = catalog_begin(s->catalog);
+        if (r < 0)
+                goto fail;
         r = catalog_image_links(s->catalog, id, &links);
         if (r < 0)
                 return r;
         if (links[0]) {
                 _cleanup_free_ char *list = NULL;
-                if (join_names(links, &list) < 0)
-                        return log_oom();
+                for (size_t i = 0; links[i]; i++) {
+                        char *t = strjoin(list ?: "", list ? ", " : "", links[i]);
+                        if (!t) {
+                                r = log_oom();
+                                goto fail;
+                        }
+                        free(list);
+                        list = t;
+                }
+                catalog_rollback(s->catalog);
+                oplog_abandon(s->catalog, op);
                 return log_error_errno(
                         EBUSY, "image %s is linked by %s: upgrade or remove them first", ref, list);
         }
-        /* Newer versions stored as deltas over this one become whole first:
-         * removing an image frees what only it used, as users expect. */
-        r = catalog_image_dependants(s->catalog, id, &deps);
+        r = catalog_remove_image(s->catalog, id);
+        if (r >= 0)
+                r = oplog_committed(s->catalog, op);
         if (r < 0)
-                return r;
-        for (size_t k = 0; deps[k]; k++) {
-                r = store_flatten_image(s, deps[k]);
-                if (r < 0)
-                        return r;
-        }
-        return remove_image_now(s, id, ref);
+                goto fail;
+        crash_point("image-rm-before-commit");
+        r = catalog_commit(s->catalog);
+        if (r < 0)
+                goto fail;
+        crash_point("image-rm-after-commit");
+        /* A crash from here on leaves a tree without a row and a committed
+         * journal row: the next exclusive opener removes the tree. */
+        r = rm_rf_at(s->images_fd, id);
+        if (r < 0)
+                return log_error_errno(r, "image %s: removing its tree: %m", ref);
+        crash_point("image-rm-after-delete");
+        return oplog_end(s->catalog, op);
+fail:
+        catalog_rollback(s->catalog);
+        oplog_abandon(s->catalog, op);
+        return r;
 }
 
-int store_gc(Store *s, Progress *p, GcStats *ret) {
+static int gc_objects(Store *s, Progress *p, GcStats *ret) {
         GcStats st = {};
         int r = 0;
 
@@ -507,6 +531,8 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
                         }
                         st.objects_removed++;
                         st.bytes_freed += (uint64_t)sb.st_size;
+                        if (st.objects_removed == 1)
+                                crash_point("gc-after-first-object");
                         if (p)
                                 progress_update(p, st.objects_removed, st.bytes_freed);
                 }
@@ -520,4 +546,47 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
         if (ret)
                 *ret = st;
         return 0;
+}
+
+int store_gc(Store *s, Progress *p, GcStats *ret) {
+        int64_t op;
+        int r;
+
+        r = oplog_begin(s->catalog, OP_GC, "objects", &op, NULL);
+        if (r < 0)
+                return r;
+        crash_point("gc-after-journal");
+        r = gc_objects(s, p, ret);
+        if (r < 0) {
+                oplog_abandon(s->catalog, op);
+                return r;
+        }
+        crash_point("gc-before-end");
+        return oplog_end(s->catalog, op);
+}
+
+int store_recover_op(Store *s, const OpRow *o) {
+        _cleanup_(image_info_freep) ImageInfo *info = NULL;
+        int r;
+
+        if (streq(o->kind, OP_GC)) {
+                /* Collecting is idempotent: finish it. */
+                r = gc_objects(s, NULL, NULL);
+                return r < 0 ? r : 1;
+        }
+        /* image rm: before its commit nothing happened; after it, the tree goes. */
+        if (!streq(o->phase, "committed"))
+                return 0;
+        if (strlen(o->subject) != IMAGE_ID_LEN || !string_is_hex(o->subject))
+                return log_error_errno(EBADMSG, "journal: image rm of a bad id '%s'", o->subject);
+        r = catalog_get_image(s->catalog, o->subject, &info);
+        if (r >= 0)
+                return 0; /* imported again since: keep it */
+        if (r != -ENOENT)
+                return r;
+        r = rm_rf_at(s->images_fd, o->subject);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "journal: image rm %.12s: removing its tree: %m",
+                                       o->subject);
+        return 1;
 }

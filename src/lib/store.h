@@ -13,9 +13,10 @@
  *   images/ID/manifest  the tree's manifest; ID is its manifest_id()
  *   staging/RANDOM/   an image being built, flock'ed by its builder
  *
- * Opening a store recovers from crashes: staging directories whose builder
- * is gone, and image directories without a catalog row (a crash between the
- * publishing rename and the catalog commit), are removed.
+ * Opening a store recovers from crashes: an opener that gets the lock
+ * exclusively first finishes or undoes every operation in the journal
+ * (oplog.h), then removes image directories without a catalog row; any
+ * opener removes staging directories whose builder is gone.
  *
  * Building an image (import, and later commit) goes through ImageBuilder:
  * entries are added in any order, regular files are hashed as they stream
@@ -90,6 +91,11 @@ typedef struct GcStats {
  * STORE_EXCLUSIVE. */
 int store_gc(Store *s, Progress *p, GcStats *ret);
 
+/* Journal recovery (oplog.h) of image builds, image rm and gc: returns 1
+ * if the operation was rolled forward, 0 if back. */
+int image_builder_recover(Store *s, const OpRow *o);
+int store_recover_op(Store *s, const OpRow *o);
+
 /* Building images. */
 typedef struct ImageBuilder ImageBuilder;
 
@@ -99,6 +105,9 @@ typedef struct ImageBuilderOptions {
         bool implicit_parents;
         /* Name used in error messages ("import SOURCE"). */
         const char *what;
+        /* What builds it, for the crash points ("KIND-before-rename"):
+         * "import" (default), "commit" or "prep". */
+        const char *kind;
         Progress *progress;
 } ImageBuilderOptions;
 
@@ -137,6 +146,11 @@ typedef struct ImagePublish {
         /* The image exists as a delta: store this build as its whole tree,
          * swapped in for the delta (store_flatten_image). */
         bool flatten;
+        /* The image's identity (catalog_set_image_identity), set in the same
+         * transaction; NULL: none. */
+        const char *hostname;
+        const char *address;
+        const char *kind; /* image_derive_publish(): ImageBuilderOptions.kind */
 } ImagePublish;
 
 /* Finishes the tree, links new objects, syncs, renames it into images/ and

@@ -7,10 +7,12 @@
 #include "fsutil.h"
 #include "image-tree.h"
 #include "layers.h"
+#include "oplog.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #define STATE_DIR "state"
@@ -85,6 +87,13 @@ int upgrade_cache_tree(UpgradeCache *c, const char *id, const MergeTree **ret) {
         c->images[c->n++] = TAKE_PTR(t);
         return 0;
 }
+
+#define TAKE_OP(x)                                                                                 \
+        ({                                                                                         \
+                int64_t _o = (x);                                                                  \
+                (x) = 0;                                                                           \
+                _o;                                                                                \
+        })
 
 static char *mfree_str(char *p) {
         free(p);
@@ -164,10 +173,12 @@ static int finish_rollback(Store *s, Instance *i, const BackupRow *b) {
                 r = move(i, "rollback", b->dir, STATE_DIR);
                 if (r < 0)
                         return r;
+                crash_point("rollback-after-renames");
         }
         r = catalog_remove_backup(store_catalog(s), i->name);
         if (r < 0 && r != -ENOENT)
                 return r;
+        crash_point("rollback-after-backup-row");
         return remove_leftovers(i, NULL);
 }
 
@@ -190,7 +201,11 @@ static int finish_upgrade(Instance *i, const BackupRow *b) {
                         return r;
         }
         crash_point("upgrade-between-renames");
-        return move(i, "upgrade", fresh, STATE_DIR);
+        r = move(i, "upgrade", fresh, STATE_DIR);
+        if (r < 0)
+                return r;
+        crash_point("upgrade-after-renames");
+        return 0;
 }
 
 int upgrade_recover(Store *s, Instance *i) {
@@ -346,6 +361,8 @@ out:
 
 struct UpgradePending {
         Instance *inst; /* borrowed */
+        Catalog *cat;
+        int64_t op; /* journal row; 0 once ended */
         char *to;
         char *fresh, *backup;
         bool running;
@@ -362,6 +379,9 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
                         log_warning_errno(k, "upgrade %s: cannot delete %s: %m", p->inst->name,
                                           p->fresh);
         }
+        /* Before its commit: nothing published, the row goes. */
+        if (p->op > 0)
+                oplog_abandon(p->cat, p->op);
         free(p->to);
         free(p->fresh);
         free(p->backup);
@@ -428,11 +448,17 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         if (!p)
                 return log_oom();
         p->inst = i;
+        p->cat = store_catalog(c->store);
         p->running = running;
         p->to = strdup(to_id);
         p->backup = strjoin(BACKUP_PREFIX, token);
         if (!p->to || !p->backup)
                 return log_oom();
+        r = oplog_begin(p->cat, OP_UPGRADE, i->name, &p->op, "from", i->row->image, "to", to_id,
+                        "token", token, NULL);
+        if (r < 0)
+                return r;
+        crash_point("upgrade-after-journal");
         /* Set before the directory exists, so that a failure removes it. */
         p->fresh = strjoin(UPGRADE_PREFIX, token);
         if (!p->fresh)
@@ -440,6 +466,7 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         r = build_new_state(i, oldfd, &l, report, p->fresh);
         if (r < 0)
                 return r;
+        crash_point("upgrade-after-build");
         *ret_result = UPGRADE_DONE;
         *ret_report = TAKE_PTR(report);
         *ret_pending = TAKE_PTR(p);
@@ -451,6 +478,7 @@ int upgrade_sync(Store *s) {
          * the ones; one syncfs covers every state prepared so far. */
         if (syncfs(store_dirfd(s)) < 0)
                 return log_error_errno(errno, "upgrade: cannot sync the new states: %m");
+        crash_point("upgrade-after-sync");
         return 0;
 }
 
@@ -459,6 +487,7 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
         Store *s = c->store;
         Catalog *cat = store_catalog(s);
         char from[IMAGE_ID_LEN + 1];
+        int64_t op;
         int r;
 
         crash_point("upgrade-before-commit");
@@ -475,12 +504,17 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
         if (r >= 0)
                 r = catalog_set_backup(cat, i->name, from, p->backup);
         if (r >= 0)
+                r = oplog_committed(cat, p->op);
+        if (r >= 0) {
+                crash_point("upgrade-in-commit");
                 r = catalog_commit(cat);
+        }
         if (r < 0) {
                 catalog_rollback(cat);
                 return log_error_errno(r, "upgrade %s: cannot record the upgrade: %m", i->name);
         }
         snprintf(i->row->image, sizeof i->row->image, "%s", p->to);
+        op = TAKE_OP(p->op);
         crash_point("upgrade-after-commit");
 
         /* From here the upgrade is done; a failure is finished by the next
@@ -495,6 +529,10 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
         r = remove_leftovers(i, p->backup);
         if (r < 0)
                 log_warning_errno(r, "upgrade %s: old backups are left behind: %m", i->name);
+        crash_point("upgrade-after-cleanup");
+        r = oplog_end(cat, op);
+        if (r < 0)
+                return r;
         if (p->running) {
                 r = instance_start(s, i, &(InstanceRunOptions){});
                 if (r < 0)
@@ -531,6 +569,7 @@ int rollback_instance(Store *s, Instance *i, char **ret_image) {
         _cleanup_(backup_row_freep) BackupRow *b = NULL;
         Catalog *cat = store_catalog(s);
         bool running;
+        int64_t op;
         int r;
 
         assert(i->lock_fd >= 0);
@@ -552,23 +591,38 @@ int rollback_instance(Store *s, Instance *i, char **ret_image) {
                 return log_error_errno(EBUSY, "rollback %s: the instance is running: stop it first",
                                        i->name);
 
-        r = catalog_begin(cat);
+        r = oplog_begin(cat, OP_ROLLBACK, i->name, &op, "image", b->image, "backup", b->dir, NULL);
         if (r < 0)
                 return r;
+        crash_point("rollback-after-journal");
+        r = catalog_begin(cat);
+        if (r < 0) {
+                oplog_abandon(cat, op);
+                return r;
+        }
         r = catalog_link_instance(cat, i->name, b->image, i->row->mode);
         if (r == -ENOENT)
                 r = log_error_errno(ENOENT, "rollback %s: image %.12s is gone", i->name, b->image);
         if (r >= 0)
                 r = catalog_set_backup_phase(cat, i->name, "rollback");
         if (r >= 0)
+                r = oplog_committed(cat, op);
+        if (r >= 0) {
+                crash_point("rollback-in-commit");
                 r = catalog_commit(cat);
+        }
         if (r < 0) {
                 catalog_rollback(cat);
+                oplog_abandon(cat, op);
                 return r;
         }
         snprintf(i->row->image, sizeof i->row->image, "%s", b->image);
         crash_point("rollback-after-commit");
         r = finish_rollback(s, i, b);
+        if (r < 0)
+                return r;
+        crash_point("rollback-after-cleanup");
+        r = oplog_end(cat, op);
         if (r < 0)
                 return r;
         if (ret_image) {
@@ -599,4 +653,32 @@ int backup_prune(Store *s, Instance *i) {
         if (r < 0)
                 return r;
         return 1;
+}
+
+int upgrade_recover_op(Store *s, const OpRow *o) {
+        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+        _cleanup_(instance_freep) Instance *i = NULL;
+        int r;
+
+        /* Gone since (rm): its directories went with it. */
+        r = catalog_get_instance(store_catalog(s), o->subject, &row);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = instance_open(s, o->subject, &i);
+        if (r < 0)
+                return r;
+        /* Not instance_lock(): a busy instance is no error here, only later. */
+        i->lock_fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (i->lock_fd < 0)
+                return -errno;
+        if (flock(i->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return -EBUSY;
+        /* The backup row says where the switch stands: before the commit the
+         * new state is deleted, after it the renames are finished. */
+        r = upgrade_recover(s, i);
+        if (r < 0)
+                return r;
+        return streq(o->phase, "committed") ? 1 : 0;
 }

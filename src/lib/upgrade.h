@@ -88,3 +88,6 @@ int backup_prune(Store *s, Instance *i);
 /* Finishes or undoes an upgrade or rollback a crash interrupted (see above).
  * The caller holds the instance's lock. */
 int upgrade_recover(Store *s, Instance *i);
+/* Journal recovery (oplog.h) of an upgrade or rollback: 1 if rolled forward,
+ * 0 if back, -EBUSY if the instance is held by someone. */
+int upgrade_recover_op(Store *s, const OpRow *o);

@@ -78,6 +78,9 @@ jsonschema.Draft202012Validator.check_schema(s)' "$s"
         "$GOLDROOT" image rm bb:2
         valid image-gc image gc
         [ "$(jq .objects_removed "$BATS_TEST_TMPDIR/last.json")" -gt 0 ]
+        valid fsck fsck --full
+        [ "$(jq .remaining "$BATS_TEST_TMPDIR/last.json")" -eq 0 ]
+        [ "$(jq .images "$BATS_TEST_TMPDIR/last.json")" -eq 2 ]
 }
 
 @test "instance and maintenance documents: ls, status, diff, commit, upgrade, rollback, prune" {

@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# goldroot fsck: a clean store is clean; each kind of damage is reported in
+# one line and, where safe, repaired; instance data is never deleted.
+load ../lib/common
+load ../lib/images
+load ../lib/instance
+
+setup_file() {
+        instance_build_busybox
+}
+
+setup() {
+        instance_import_busybox
+        "$GOLDROOT" create web --image bb:1 --mode rw >/dev/null
+        mkdir -p "$GOLDROOT_STORE/instances/web/state/root/etc"
+        echo mine >"$GOLDROOT_STORE/instances/web/state/root/etc/motd"
+}
+
+teardown() {
+        instance_teardown
+}
+
+@test "fsck: a healthy store has no problems" {
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 0 ]
+        [[ "$output" == "fsck: 1 images, 1 instances, "*" objects hashed: 0 problems, 0 repaired" ]]
+        out=$("$GOLDROOT" fsck --json)
+        [ "$(jq -r '.remaining' <<<"$out")" = 0 ]
+        [ "$(jq -r '.problems | length' <<<"$out")" = 0 ]
+}
+
+@test "fsck: an orphaned instance directory is reported and moved to lost+found, never deleted" {
+        mkdir -p "$GOLDROOT_STORE/instances/ghost/state"
+        echo precious >"$GOLDROOT_STORE/instances/ghost/state/data"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: instances/ghost: no catalog row (an orphaned instance directory)"* ]]
+        [ -d "$GOLDROOT_STORE/instances/ghost" ]
+        run "$GOLDROOT" fsck --repair
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"instances/ghost: no catalog row (an orphaned instance directory) (moved to lost+found/ghost."* ]]
+        [ "$(cat "$GOLDROOT_STORE"/lost+found/ghost.*/state/data)" = precious ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+}
+
+@test "fsck: an object whose content or metadata no longer matches its name" {
+        local obj
+        obj=$(find "$GOLDROOT_STORE/objects" -type f -size +0 | head -1)
+        chmod 0604 "$obj"
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: objects/${obj#"$GOLDROOT_STORE/objects/"}: its content or metadata does not match its name"* ]]
+        # The image tree shares the inode: the tree is wrong too.
+        [[ "$output" == *"in the tree, "*" in the manifest"* ]]
+        run "$GOLDROOT" fsck --repair --full
+        [ "$status" -eq 1 ] # not repairable: it stays reported
+}
+
+@test "fsck: a missing object is linked again from the image tree" {
+        local obj
+        obj=$(find "$GOLDROOT_STORE/objects" -type f -size +0 | head -1)
+        rm "$obj"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"its object objects/${obj#"$GOLDROOT_STORE/objects/"} is missing"* ]]
+        run "$GOLDROOT" fsck --repair
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(linked again from the tree)"* ]]
+        [ -f "$obj" ]
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 0 ]
+}
+
+@test "fsck: upgrade leftovers and a backup whose directory is gone" {
+        local v2=$BATS_TEST_TMPDIR/v2
+        cp -a "$BATS_FILE_TMPDIR/bb" "$v2"
+        echo v2 >"$v2/etc/v2"
+        "$GOLDROOT" image import bb:2 "$v2" >/dev/null
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        mkdir "$GOLDROOT_STORE/instances/web/.upgrade.0123"
+        echo half >"$GOLDROOT_STORE/instances/web/.upgrade.0123/x"
+        mv "$GOLDROOT_STORE"/instances/web/backup.* "$BATS_TEST_TMPDIR/"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: instance web: .upgrade.0123 is left over from an interrupted upgrade"* ]]
+        [[ "$output" == *"goldroot: fsck: instance web: its backup backup."*" is missing"* ]]
+        out=$("$GOLDROOT" fsck --repair --json 2>/dev/null)
+        [ "$(jq -r '.remaining' <<<"$out")" = 0 ]
+        [ "$(jq -r '[.problems[] | select(.repaired)] | length' <<<"$out")" = 2 ]
+        [ "$(cat "$GOLDROOT_STORE"/lost+found/web-upgrade.0123.*/x)" = half ]
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ] # the backup row went with its directory
+        # The instance's own state was never touched.
+        [ "$(cat "$GOLDROOT_STORE/instances/web/state/root/etc/motd")" = mine ]
+}
+
+@test "fsck: an image tree the catalog does not know is left by nobody: the next command removes it" {
+        mkdir -p "$GOLDROOT_STORE/images/0000000000000000000000000000000000000000000000000000000000000000/root"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        [ ! -e "$GOLDROOT_STORE/images/0000000000000000000000000000000000000000000000000000000000000000" ]
+}
+
+@test "fsck: usage errors" {
+        run "$GOLDROOT" fsck extra
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: fsck: unexpected argument 'extra'" ]
+        run "$GOLDROOT" fsck --bogus
+        [ "$status" -eq 2 ]
+}
