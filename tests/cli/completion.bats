@@ -60,7 +60,7 @@ help_options() {
 
 @test "image subcommands" {
         run complete_words image ""
-        [ "$output" = "$(lines_of diff export gc import inspect links ls prep rm tag untag)" ]
+        [ "$output" = "$(lines_of diff export gc import inspect links ls mount prep rm tag untag)" ]
         run complete_words image un
         [ "$output" = untag ]
 }
