@@ -57,6 +57,7 @@ median() { # INDEX -> median seconds
 }
 ms() { awk -v s="$1" 'BEGIN { printf "%.0f ms", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 imp=$(median 0)
 tarx=$(median 1)
@@ -126,8 +127,8 @@ Command: \`bench/store/run.sh $1\` (medians of $runs interleaved rounds)
 | changed bytes: content of the changed files (apparent size) | $changed_bytes |
 | changed bytes on disk (their blocks) | $changed_blocks |
 | object growth (apparent size) | $grow_obj ($(ratio "$grow_obj" "$changed_bytes") × changed bytes) |
-| **whole store growth (apparent size)** | **$grow_app ($(ratio "$grow_app" "$changed_bytes") × changed bytes; target ≤ 1.05)** |
-| **whole store growth (disk blocks)** | **$grow_du ($(ratio "$grow_du" "$changed_blocks") × their blocks; target ≤ 1.05)** |
+| **whole store growth (apparent size)** | **$grow_app ($(ratio3 "$grow_app" "$changed_bytes") × changed bytes; target ≤ 1.05)** |
+| **whole store growth (disk blocks)** | **$grow_du ($(ratio3 "$grow_du" "$changed_blocks") × their blocks; target ≤ 1.05)** |
 | of which the version's own files and directory (apparent / blocks) | $own_app / $own_du |
 EOF
 rm -rf "$work/v2"
