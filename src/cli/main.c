@@ -33,6 +33,7 @@ static const struct {
         {"upgrade", verb_upgrade, "move instances to another image, merging their state"},
         {"rollback", verb_rollback, "undo an instance's last upgrade"},
         {"commit", verb_commit, "freeze an instance into a new image version"},
+        {"oci-bundle", verb_oci_bundle, "write an instance as an OCI runtime bundle"},
 };
 
 static void help(FILE *out) {
