@@ -204,6 +204,8 @@ static int open_member(Import *im, const char *name, int *ret_fd) {
         if (!im->archive) {
                 /* In-root: a symlink in the layout cannot lead out of it. */
                 fd = openat_in_root(im->dirfd, name, O_RDONLY | O_NOCTTY, 0);
+                if (fd == -ENOENT)
+                        return fd; /* the caller knows what is missing */
                 if (fd < 0)
                         return log_error_errno(fd, "%s: %s: %m", im->what, name);
                 struct stat st;
@@ -224,8 +226,7 @@ static int open_member(Import *im, const char *name, int *ret_fd) {
                         if (streq(im->names[k], norm))
                                 break;
                 if (k == im->n_names)
-                        return log_error_errno(ENOENT, "%s: %s: no such member in the archive",
-                                               im->what, name);
+                        return -ENOENT;
                 if (im->links[k]) {
                         char *t = strdup(im->links[k]);
                         if (!t)
@@ -277,6 +278,8 @@ static int read_member(Import *im, const char *name, char **ret) {
         int r;
 
         r = open_member(im, name, &fd);
+        if (r == -ENOENT)
+                return log_error_errno(EBADMSG, "%s: %s is missing", im->what, name);
         if (r < 0)
                 return r;
         r = read_fd_text(fd, ret);
@@ -870,7 +873,7 @@ static int scan_layer(Import *im, Layer *l) {
                                 r = log_error_errno(EBADMSG,
                                                     "%s: layer %s: whiteout '%s' escapes its "
                                                     "directory",
-                                                    im->what, l->name, archive_entry_pathname(ae));
+                                                    im->what, l->name, path);
                                 break;
                         }
                         victim = path_join(dir, name);
