@@ -63,7 +63,8 @@ runc_run() {
         "$GOLDROOT" start web1 -- sleep 1000
         [ "$("$GOLDROOT" exec web1 -- cat /etc/runc-note)" = from-runc ]
         [ "$("$GOLDROOT" exec web1 -- cat /var/runc-var)" = var ]
-        ! "$GOLDROOT" exec web1 -- test -e /tmp/runc-tmp
+        run "$GOLDROOT" exec web1 -- test -e /tmp/runc-tmp
+        [ "$status" -eq 1 ]
         [ "$("$GOLDROOT" exec web1 -- hostname)" = web1.example ]
         # The same machine id: the bundle was personalized as start would.
         [ "$("$GOLDROOT" exec web1 -- cat /etc/machine-id)" != "$IMAGE_MACHINE_ID" ]
