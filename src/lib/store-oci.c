@@ -19,16 +19,16 @@
  * layer replaces it, whites it or an ancestor out, makes an ancestor opaque,
  * or puts a non-directory at an ancestor: so every file is written once, in
  * its final form, and the image builder never has to delete. The JSON
- * documents are read with SQLite's JSON functions (the catalog's library).
+ * documents are read with json-read.h.
  */
 #include "fsutil.h"
+#include "json-read.h"
 #include "store-internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <search.h>
-#include <sqlite3.h>
 
 #define OCI_MAX_JSON (4u << 20)
 #define OCI_MAX_MEMBERS 100000u
@@ -60,8 +60,7 @@ typedef struct Layer {
 typedef struct Import {
         const char *what;
         ImageBuilder *b;
-        sqlite3 *db;
-        sqlite3_stmt *get;
+        JsonReader *json;
         /* The source: a layout directory, or the staged members of an archive. */
         int dirfd;
         bool archive;
@@ -94,53 +93,28 @@ static void import_done(Import *im) {
         for (size_t k = 0; im->links && k < im->n_names; k++)
                 free(im->links[k]);
         free(im->links);
-        sqlite3_finalize(im->get);
-        sqlite3_close(im->db);
+        json_reader_free(im->json);
         safe_close(im->dirfd);
 }
 
-/* JSON, through SQLite. */
+/* JSON: the reader's errors, logged with the document's name. */
 
-static int json_open(Import *im) {
-        if (sqlite3_open_v2(":memory:", &im->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(im->db, "SELECT json_extract(?1, ?2), json_type(?1, ?2)", -1,
-                               &im->get, NULL) != SQLITE_OK)
-                return log_error_errno(ENOMEM, "%s: cannot set up the JSON reader: %s", im->what,
-                                       im->db ? sqlite3_errmsg(im->db) : "out of memory");
-        return 0;
+static int json_fail(Import *im, int r, const char *docname, const char *path) {
+        if (r == -ENOENT)
+                return log_error_errno(EBADMSG, "%s: %s: %s is missing", im->what, docname, path);
+        if (r == -EBADMSG)
+                return log_error_errno(EBADMSG, "%s: %s: not valid JSON", im->what, docname);
+        if (r == -EMEDIUMTYPE)
+                return log_error_errno(EBADMSG, "%s: %s: %s is not an array", im->what, docname,
+                                       path);
+        return log_error_errno(r, "%s: %s: %m", im->what, docname);
 }
 
-/* The value at path in doc: its text (an object or array as JSON text), and
- * its JSON type. -ENOENT when absent or null; -EBADMSG (logged, naming
- * docname) if doc is not JSON. */
+/* The value at path, or -ENOENT (not logged) when absent or null. */
 static int json_get(Import *im, const char *doc, const char *docname, const char *path, char **ret,
                     char **ret_type) {
-        const unsigned char *v, *t;
-        int rc, r = 0;
-
-        sqlite3_reset(im->get);
-        sqlite3_bind_text(im->get, 1, doc, -1, SQLITE_STATIC);
-        sqlite3_bind_text(im->get, 2, path, -1, SQLITE_STATIC);
-        rc = sqlite3_step(im->get);
-        if (rc != SQLITE_ROW)
-                r = log_error_errno(EBADMSG, "%s: %s: not valid JSON (%s)", im->what, docname,
-                                    sqlite3_errmsg(im->db));
-        else {
-                v = sqlite3_column_text(im->get, 0);
-                t = sqlite3_column_text(im->get, 1);
-                if (!v || !t || streq((const char *)t, "null"))
-                        r = -ENOENT;
-                else {
-                        *ret = strdup((const char *)v);
-                        if (ret_type)
-                                *ret_type = strdup((const char *)t);
-                        if (!*ret || (ret_type && !*ret_type))
-                                r = log_oom();
-                }
-        }
-        sqlite3_reset(im->get);
-        sqlite3_clear_bindings(im->get);
-        return r;
+        int r = json_reader_get(im->json, doc, path, ret, ret_type);
+        return r < 0 && r != -ENOENT ? json_fail(im, r, docname, path) : r;
 }
 
 /* A string at path; a missing one or another type is bad input. */
@@ -149,11 +123,9 @@ static int json_string_at(Import *im, const char *doc, const char *docname, cons
         _cleanup_free_ char *type = NULL, *v = NULL;
         int r;
 
-        r = json_get(im, doc, docname, path, &v, &type);
-        if (r == -ENOENT)
-                return log_error_errno(EBADMSG, "%s: %s: %s is missing", im->what, docname, path);
+        r = json_reader_get(im->json, doc, path, &v, &type);
         if (r < 0)
-                return r;
+                return json_fail(im, r, docname, path);
         if (!streq(type, "text"))
                 return log_error_errno(EBADMSG, "%s: %s: %s is not a string", im->what, docname,
                                        path);
@@ -161,38 +133,15 @@ static int json_string_at(Import *im, const char *doc, const char *docname, cons
         return 0;
 }
 
-/* The length of the array at path. */
 static int json_array_len(Import *im, const char *doc, const char *docname, const char *path,
                           size_t *ret) {
-        _cleanup_free_ char *type = NULL, *v = NULL, *len_path = NULL;
-        int r;
-
-        r = json_get(im, doc, docname, path, &v, &type);
-        if (r == -ENOENT)
-                return log_error_errno(EBADMSG, "%s: %s: %s is missing", im->what, docname, path);
+        int r = json_reader_array_length(im->json, doc, path, ret);
         if (r < 0)
-                return r;
-        if (!streq(type, "array"))
-                return log_error_errno(EBADMSG, "%s: %s: %s is not an array", im->what, docname,
+                return json_fail(im, r, docname, path);
+        if (*ret > OCI_MAX_MEMBERS)
+                return log_error_errno(EBADMSG, "%s: %s: %s is absurdly long", im->what, docname,
                                        path);
-        /* Counting through SQLite again would need another statement; the
-         * elements are probed one by one instead, up to a bound. */
-        for (size_t n = 0;; n++) {
-                _cleanup_free_ char *el = NULL;
-                free(len_path);
-                if (asprintf_safe(&len_path, "%s[%zu]", path, n) < 0)
-                        return log_oom();
-                r = json_get(im, doc, docname, len_path, &el, NULL);
-                if (r == -ENOENT) {
-                        *ret = n;
-                        return 0;
-                }
-                if (r < 0)
-                        return r;
-                if (n >= OCI_MAX_MEMBERS)
-                        return log_error_errno(EBADMSG, "%s: %s: %s is absurdly long", im->what,
-                                               docname, path);
-        }
+        return 0;
 }
 
 /* Opening source members. */
@@ -246,29 +195,29 @@ static int open_member(Import *im, const char *name, int *ret_fd) {
         return log_error_errno(ELOOP, "%s: %s: too many symlinks in the archive", im->what, name);
 }
 
-/* A JSON document from fd: at most OCI_MAX_JSON bytes, no NUL. -EFBIG if
- * longer, -EBADMSG if it holds a NUL. */
-static int read_fd_text(int fd, char **ret) {
+/* A JSON document from fd (name is for messages): at most OCI_MAX_JSON
+ * bytes, and no NUL. */
+static int read_text(Import *im, int fd, const char *name, char **ret) {
         _cleanup_free_ char *buf = malloc(OCI_MAX_JSON + 1);
         size_t len = 0;
 
         if (!buf)
-                return -ENOMEM;
+                return log_oom();
         for (;;) {
                 ssize_t n = pread(fd, buf + len, OCI_MAX_JSON + 1 - len, (off_t)len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        return -errno;
+                        return log_error_errno(errno, "%s: %s: %m", im->what, name);
                 if (n == 0)
                         break;
                 len += (size_t)n;
                 if (len > OCI_MAX_JSON)
-                        return -EFBIG;
+                        return log_error_errno(EBADMSG, "%s: %s: too large", im->what, name);
         }
         buf[len] = 0;
         if (strlen(buf) != len)
-                return -EBADMSG;
+                return log_error_errno(EBADMSG, "%s: %s: not a JSON document", im->what, name);
         *ret = TAKE_PTR(buf);
         return 0;
 }
@@ -280,16 +229,7 @@ static int read_member(Import *im, const char *name, char **ret) {
         r = open_member(im, name, &fd);
         if (r == -ENOENT)
                 return log_error_errno(EBADMSG, "%s: %s is missing", im->what, name);
-        if (r < 0)
-                return r;
-        r = read_fd_text(fd, ret);
-        if (r < 0)
-                return log_error_errno(r == -ENOMEM || r == -EIO ? r : EBADMSG, "%s: %s: %s",
-                                       im->what, name,
-                                       r == -EFBIG     ? "too large"
-                                       : r == -EBADMSG ? "holds a NUL byte"
-                                                       : strerror(-r));
-        return 0;
+        return r < 0 ? r : read_text(im, fd, name, ret);
 }
 
 /* sha256 of everything in fd, as 64 hex digits. */
@@ -298,7 +238,7 @@ static int fd_sha256(int fd, char hex[static 65], uint64_t *ret_size) {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         uint8_t d[EVP_MAX_MD_SIZE];
         unsigned dl = 0;
-        uint64_t size = 0, off = 0;
+        uint64_t off = 0;
         int r = 0;
 
         if (!buf || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
@@ -316,7 +256,6 @@ static int fd_sha256(int fd, char hex[static 65], uint64_t *ret_size) {
                 if (EVP_DigestUpdate(md, buf, (size_t)n) != 1)
                         r = -ENOMEM;
                 off += (uint64_t)n;
-                size += (uint64_t)n;
         }
         if (r == 0 && EVP_DigestFinal_ex(md, d, &dl) != 1)
                 r = -ENOMEM;
@@ -326,7 +265,7 @@ static int fd_sha256(int fd, char hex[static 65], uint64_t *ret_size) {
         for (unsigned k = 0; k < dl && k < 32; k++)
                 sprintf(hex + 2 * k, "%02x", d[k]);
         if (ret_size)
-                *ret_size = size;
+                *ret_size = off;
         return 0;
 }
 
@@ -394,13 +333,7 @@ static int read_blob(Import *im, const char *digest, char **ret) {
         int r;
 
         r = open_blob(im, digest, &fd, NULL);
-        if (r < 0)
-                return r;
-        r = read_fd_text(fd, ret);
-        if (r < 0)
-                return log_error_errno(r == -ENOMEM ? r : EBADMSG,
-                                       "%s: blob %s: not a JSON document", im->what, digest);
-        return 0;
+        return r < 0 ? r : read_text(im, fd, digest, ret);
 }
 
 static int add_layer(Import *im, const char *name, int fd, uint64_t size) {
@@ -417,6 +350,42 @@ static int add_layer(Import *im, const char *name, int fd, uint64_t size) {
         *l = (Layer){.fd = fd, .size = size, .name = strdup(name)};
         im->n_layers++;
         return l->name ? 0 : log_oom();
+}
+
+/* The member that a symlink member at path names by its relative target:
+ * "." and ".." resolved, never above the archive's top. */
+static int link_target(const char *path, const char *target, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        if (isempty(target) || target[0] == '/')
+                return -EBADMSG;
+        buf = malloc(strlen(path) + strlen(target) + 2);
+        if (!buf)
+                return -ENOMEM;
+        len = (size_t)(strrchr(path, '/') - path); /* the directory, without its slash */
+        memcpy(buf, path, len);
+        for (const char *c = target; *c;) {
+                const char *e = strchrnul(c, '/');
+                size_t n = (size_t)(e - c);
+
+                if (n == 2 && c[0] == '.' && c[1] == '.') {
+                        if (len == 0)
+                                return -EBADMSG;
+                        while (buf[--len] != '/')
+                                ;
+                } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+                        buf[len++] = '/';
+                        memcpy(buf + len, c, n);
+                        len += n;
+                }
+                c = *e ? e + 1 : e;
+        }
+        if (len == 0)
+                return -EBADMSG;
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
 }
 
 /* Archives: every regular member staged as OCI_SRC_DIR/m<index>. */
@@ -482,57 +451,17 @@ static int stage_archive(Import *im, const char *file) {
                         break;
                 }
                 if (type == AE_IFLNK) {
-                        /* docker save links layers it holds twice: resolved by
-                         * name, within the archive only. */
-                        const char *t = archive_entry_symlink(ae);
-                        _cleanup_free_ char *joined = NULL;
-                        char *slash = strrchr(path, '/');
-
-                        if (isempty(t) || t[0] == '/') {
-                                r = log_error_errno(EBADMSG, "%s: member '%s': bad symlink",
-                                                    im->what, archive_entry_pathname(ae));
+                        /* docker save links layers it holds twice. */
+                        r = link_target(path, archive_entry_symlink(ae), &target);
+                        if (r < 0) {
+                                r = r == -ENOMEM
+                                            ? log_oom()
+                                            : log_error_errno(EBADMSG,
+                                                              "%s: member '%s': symlink "
+                                                              "leaves the archive",
+                                                              im->what, archive_entry_pathname(ae));
                                 break;
                         }
-                        joined = strndup(path, (size_t)(slash - path) + 1);
-                        if (!joined) {
-                                r = log_oom();
-                                break;
-                        }
-                        /* ".." is allowed here, but never past the top. */
-                        r = 0;
-                        for (const char *c = t; *c && r == 0;) {
-                                const char *e = strchrnul(c, '/');
-                                size_t n = (size_t)(e - c);
-                                if (n == 2 && c[0] == '.' && c[1] == '.') {
-                                        char *last;
-                                        size_t jl = strlen(joined);
-                                        if (jl <= 1)
-                                                r = -EBADMSG;
-                                        else {
-                                                joined[jl - 1] = 0;
-                                                last = strrchr(joined, '/');
-                                                last[1] = 0;
-                                        }
-                                } else if (n > 0 && !(n == 1 && c[0] == '.')) {
-                                        char *j = strndup(c, n);
-                                        char *nj = j ? strjoin(joined, j, *e ? "/" : "") : NULL;
-                                        free(j);
-                                        if (!nj) {
-                                                r = log_oom();
-                                                break;
-                                        }
-                                        free(joined);
-                                        joined = nj;
-                                }
-                                c = *e ? e + 1 : e;
-                        }
-                        if (r == -EBADMSG)
-                                r = log_error_errno(EBADMSG,
-                                                    "%s: member '%s': symlink leaves the archive",
-                                                    im->what, archive_entry_pathname(ae));
-                        if (r < 0)
-                                break;
-                        target = TAKE_PTR(joined);
                 }
                 char **nn = reallocarray(im->names, im->n_names + 2, sizeof(char *));
                 if (nn)
@@ -1008,9 +937,11 @@ int store_import_container(Store *s, const char *source, const ImportOptions *o,
         if (r < 0)
                 return r;
         im.b = b;
-        r = json_open(&im);
-        if (r < 0)
+        r = json_reader_new(&im.json);
+        if (r < 0) {
+                r = log_error_errno(r, "%s: cannot set up the JSON reader: %m", what);
                 goto out;
+        }
         if (im.archive)
                 r = stage_archive(&im, path);
         else {

@@ -93,6 +93,22 @@ expected_tree() {
         jq -r .layers[].mediaType "$D/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$D/oci/index.json" | cut -d: -f2)" |
                 grep -q 'tar+gzip'
 
+        # The older docker layout names each layer as V1ID/layer.tar, a
+        # symlink to the one copy the archive holds.
+        mkdir "$W/old"
+        tar -C "$W/old" -xf "$D/docker.tar"
+        for l in $(jq -r '.[0].Layers[]' "$W/old/manifest.json"); do
+                v1=$(cd "$W/old" && for f in */layer.tar; do
+                        if [ "$(readlink "$f")" = "../$l" ]; then echo "${f%/layer.tar}"; fi; done)
+                [ -n "$v1" ]
+                jq --arg l "$l" --arg v "$v1/layer.tar" '.[0].Layers |= map(if . == $l then $v else . end)' \
+                        "$W/old/manifest.json" >"$W/m" && mv "$W/m" "$W/old/manifest.json"
+        done
+        grep -q '/layer.tar' "$W/old/manifest.json"
+        tar -C "$W/old" -cf "$W/old.tar" .
+        "$GOLDROOT" image import gr:old "docker-archive:$W/old.tar" >"$W/id-old"
+        diff "$W/id-docker" "$W/id-old"
+
         run "$GOLDROOT" image import gr:nope "oci:$D/oci:localhost/nope:1"
         [ "$status" -eq 1 ]
         [ "$output" = "goldroot: import oci:$D/oci:localhost/nope:1: no manifest named 'localhost/nope:1' in index.json" ]
@@ -185,6 +201,14 @@ hostile_setup() {
         echo extra >>"$W/dock/$l"
         tar -C "$W/dock" -cf "$W/dock.tar" .
         refused "docker-archive:$W/dock.tar" "layer $l: digest mismatch"
+
+        # A docker archive whose symlink member climbs out of it.
+        mkdir "$W/dock2"
+        tar -C "$W/dock2" -xf "$D/docker.tar"
+        f=$(cd "$W/dock2" && ls -d */layer.tar | head -n1)
+        ln -sfn ../../../../etc/passwd "$W/dock2/$f"
+        tar -C "$W/dock2" -cf "$W/dock2.tar" .
+        refused "docker-archive:$W/dock2.tar" "member '\./$f': symlink leaves the archive\$"
 }
 
 @test "hostile layers: whiteouts that escape, ../ names, hardlinks out of the image" {
