@@ -125,6 +125,12 @@ EOF
         [ "$output" = "goldroot: oci-bundle seeded: entry 'etc': tmpfs copy (seeding from underneath) cannot be expressed in an OCI bundle" ]
         [ ! -e "$BUNDLE" ]
 
+        "$GOLDROOT" create vol --image bb:1 --mode volatile
+        run "$GOLDROOT" oci-bundle vol "$BUNDLE"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: oci-bundle vol: entry 'root': an overlay with upper=tmpfs cannot be expressed in an OCI bundle" ]
+        [ ! -e "$BUNDLE" ]
+
         "$GOLDROOT" create bridged --image bb:1 --net bridge:grbr$$ --ip 10.9.0.2/24
         run "$GOLDROOT" oci-bundle bridged "$BUNDLE"
         [ "$status" -eq 1 ]
