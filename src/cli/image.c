@@ -32,7 +32,9 @@ static void image_help(FILE *out) {
         for (size_t i = 0; image_usage[i]; i++)
                 fprintf(out, "  goldroot image %s\n", image_usage[i]);
         fprintf(out, "\nIMG is NAME:TAG or a unique prefix (4+ hex digits) of an image id.\n"
-                     "SOURCE is a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst) or -.\n"
+                     "SOURCE is a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), -,\n"
+                     "or a container image: oci:DIR[:REF], oci-archive:FILE[:REF],\n"
+                     "docker-archive:FILE.\n"
                      "Listings and inspect take --json.\n");
 }
 
