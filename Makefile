@@ -6,7 +6,7 @@ CHECK_BUILD ?= build-check
 PREFIX      ?= /usr/local
 MESON       ?= meson
 
-.PHONY: all deps build demo check unit bats bench install clean fuzz
+.PHONY: all deps build demo check unit bats bench install clean fuzz docs
 
 all: build
 
@@ -42,6 +42,10 @@ bench: deps build
 fuzz:
 	@tools/deps.sh fuzz
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh
+
+# The README's picture of the ro profile, from `plan --dot` (needs graphviz).
+docs: build
+	tools/render-docs.sh $(BUILD)/goldroot
 
 install: build
 	$(MESON) install -C $(BUILD)

@@ -40,6 +40,7 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g);
 int verb_rollback(int argc, char **argv, GlobalOptions *g);
 int verb_commit(int argc, char **argv, GlobalOptions *g);
 int verb_fsck(int argc, char **argv, GlobalOptions *g);
+int verb_oci_bundle(int argc, char **argv, GlobalOptions *g);
 /* `goldroot image prep` (prep.c), a sub-command of image.c's table. */
 int image_prep_command(int argc, char **argv, GlobalOptions *g);
 

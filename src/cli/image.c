@@ -76,7 +76,9 @@ static void image_help(FILE *out) {
                 fprintf(out, "  goldroot image %.*s\n", (int)strcspn(image_helps[i].help, "\n"),
                         image_helps[i].help);
         fprintf(out, "\nIMG is NAME:TAG or a unique prefix (4+ hex digits) of an image id.\n"
-                     "SOURCE is a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst) or -.\n"
+                     "SOURCE is a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), -,\n"
+                     "or a container image: oci:DIR[:REF], oci-archive:FILE[:REF],\n"
+                     "docker-archive:FILE.\n"
                      "'goldroot image COMMAND --help' describes each command's options.\n");
 }
 

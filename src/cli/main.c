@@ -34,6 +34,7 @@ static const struct {
         {"rollback", verb_rollback, "undo an instance's last upgrade"},
         {"commit", verb_commit, "freeze an instance into a new image version"},
         {"fsck", verb_fsck, "check the catalog against the store and the instance states"},
+        {"oci-bundle", verb_oci_bundle, "write an instance as an OCI runtime bundle"},
 };
 
 static void help(FILE *out) {

@@ -120,7 +120,7 @@ static void archive_freep(struct archive **a) {
 #define _cleanup_archive_ _cleanup_(archive_freep)
 
 /* Turns an archive member name into an absolute in-image path, or refuses it. */
-static int member_path(const char *what, const char *name, char **ret) {
+int archive_member_path(const char *what, const char *name, char **ret) {
         _cleanup_free_ char *abs = NULL, *norm = NULL;
         const char *p = name;
 
@@ -375,13 +375,13 @@ static int import_entry(ImageBuilder *b, struct archive *a, struct archive_entry
         mode_t type;
         int r;
 
-        r = member_path(what, name, &path);
+        r = archive_member_path(what, name, &path);
         if (r < 0)
                 return r;
         hardlink = sym_archive_entry_hardlink(ae);
         if (hardlink) {
                 _cleanup_free_ char *target = NULL;
-                r = member_path(what, hardlink, &target);
+                r = archive_member_path(what, hardlink, &target);
                 if (r < 0)
                         return r;
                 return image_builder_add_hardlink(b, path, target);
@@ -481,12 +481,13 @@ static la_ssize_t stage_read(struct archive *a, void *userdata, const void **ret
 }
 
 static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Progress *p,
-                               uint64_t total_bytes) {
+                               uint64_t total_bytes, ArchiveKeep keep, void *userdata) {
         _cleanup_archive_ struct archive *raw = NULL, *a = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         struct archive_entry *ae;
         const void *block;
         uint64_t items = 0;
+        size_t index = 0;
         int r;
 
         raw = sym_archive_read_new();
@@ -518,6 +519,20 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
                 /* Warnings are damaged or unconvertible headers: refuse them too. */
                 if (r != ARCHIVE_OK)
                         return archive_fail(a, what, NULL);
+                if (keep) {
+                        _cleanup_free_ char *path = NULL, *link = NULL;
+                        const char *hl = archive_entry_hardlink(ae);
+
+                        r = archive_member_path(what, archive_entry_pathname(ae), &path);
+                        if (r >= 0 && hl)
+                                r = archive_member_path(what, hl, &link);
+                        if (r >= 0)
+                                r = keep(userdata, index++, path, link);
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                continue; /* libarchive skips its data */
+                }
                 r = import_entry(b, a, ae, what, buf);
                 if (r < 0)
                         return r;
@@ -539,12 +554,14 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
                 if (r != ARCHIVE_OK)
                         return archive_fail(raw, what, NULL);
         }
-        if (items == 0)
+        /* A layer may well be empty, or hold only whiteouts. */
+        if (items == 0 && !keep)
                 return log_error_errno(EBADMSG, "%s: empty archive", what);
         return 0;
 }
 
-int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint64_t total_bytes) {
+int archive_import_filtered(ImageBuilder *b, int fd, const char *what, Progress *p,
+                            uint64_t total_bytes, ArchiveKeep keep, void *userdata) {
         Reader rd;
         int r;
 
@@ -553,9 +570,13 @@ int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint6
                 return r;
         r = reader_init(&rd, fd, what);
         if (r >= 0)
-                r = archive_import_from(b, &rd, what, p, total_bytes);
+                r = archive_import_from(b, &rd, what, p, total_bytes, keep, userdata);
         reader_done(&rd);
         return r;
+}
+
+int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint64_t total_bytes) {
+        return archive_import_filtered(b, fd, what, p, total_bytes, NULL, NULL);
 }
 
 /* Export. */

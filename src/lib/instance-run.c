@@ -97,7 +97,7 @@ static int env_add(char ***env, const char *key, const char *value) {
 /* The environment of the instance's commands: the runner's default, the
  * machine id as $container_uuid (systemd takes it at a first boot), and the
  * identity as GOLDROOT_* for firstboot hooks and init scripts. */
-static int build_env(const Instance *i, char ***ret) {
+int instance_env(const Instance *i, char ***ret) {
         _cleanup_strv_free_ char **env = NULL;
         const Identity *id = i->identity;
         char uuid[37];
@@ -186,7 +186,7 @@ static int run_context_load(Store *s, Instance *i, const char *verb, RunContext 
         v = profile_get_setting(main_profile, "init");
         if (v && split_command(v, &c->init_argv) < 0)
                 return log_oom();
-        r = build_env(i, &c->env);
+        r = instance_env(i, &c->env);
         if (r < 0)
                 return log_oom();
         return 0;
@@ -669,7 +669,7 @@ int instance_exec(Instance *i, char *const *argv) {
                 return log_error_errno(ESRCH, "exec %s: the instance is not running", i->name);
         if (r < 0)
                 return log_error_errno(r, "exec %s: cannot find its process: %m", i->name);
-        r = build_env(i, &env);
+        r = instance_env(i, &env);
         if (r < 0)
                 return log_oom();
         o.env = env;

@@ -115,6 +115,9 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o);
  * instance that is not running only does the teardown. The caller holds the
  * lock. */
 int instance_stop(Instance *i, unsigned timeout_s, bool *ret_killed);
+/* The environment of the instance's commands: the runner's default, the
+ * machine id as $container_uuid and the identity as GOLDROOT_* variables. */
+int instance_env(const Instance *i, char ***ret);
 /* Runs argv in the running instance; returns its exit status. */
 int instance_exec(Instance *i, char *const *argv);
 /* Personalizes the instance now (`goldroot personalize`): refused while it

@@ -293,6 +293,8 @@ int store_import(Store *s, const char *source, const ImportOptions *o,
         int r;
 
         assert(s && source && o);
+        if (store_import_is_container(source))
+                return store_import_container(s, source, o, ret_id);
         if (asprintf_safe(&what, "import %s", source) < 0)
                 return log_oom();
         if (streq(source, "-"))

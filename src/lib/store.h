@@ -171,6 +171,26 @@ int store_import(Store *s, const char *source, const ImportOptions *o,
 
 /* The tar importer (archive.c), for a source already opened. */
 int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint64_t total_bytes);
+/* The same, asking keep about each member first (index counts every member
+ * from 0; path and hardlink are normalized absolute paths, hardlink NULL for
+ * other members): 1 imports it, 0 skips it, -errno fails. An archive with
+ * nothing kept is not an error. */
+typedef int (*ArchiveKeep)(void *userdata, size_t index, const char *path, const char *hardlink);
+int archive_import_filtered(ImageBuilder *b, int fd, const char *what, Progress *p,
+                            uint64_t total_bytes, ArchiveKeep keep, void *userdata);
+/* An archive member's name as an absolute in-image path; names that are
+ * absolute or hold ".." are refused (-EBADMSG, logged). */
+int archive_member_path(const char *what, const char *name, char **ret);
+
+/* Container images (store-oci.c): "oci:DIR[:REF]" (an OCI image layout),
+ * "oci-archive:FILE[:REF]" (a tar of one) and "docker-archive:FILE" (as
+ * `docker save` and `podman save` write it). Every blob's digest is checked
+ * before it is read; the layers are applied in order, with whiteouts
+ * (.wh.NAME) and opaque directories (.wh..wh..opq), each layer member under
+ * the tar importer's rules. */
+bool store_import_is_container(const char *source);
+int store_import_container(Store *s, const char *source, const ImportOptions *o,
+                           char ret_id[static DIGEST_HEX_SIZE]);
 
 typedef enum ExportFormat {
         EXPORT_TAR,

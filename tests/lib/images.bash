@@ -5,6 +5,8 @@
 #                           identical files that are not hardlinked
 #   debian_minbase_tar      prints the path of a cached debootstrap minbase
 #                           bookworm tarball, built once per machine
+#   debian_bookworm_tar PKG...  the same with packages included, cached per
+#                           package list
 #   tree_manifest DIR       an independent listing of a tree (find, stat,
 #                           getfattr, sha256sum), for comparing trees
 #
@@ -124,8 +126,17 @@ debian_mirror() {
 # xattrs, numeric owners), building it once under the cache directory. Parallel
 # callers wait on a lock; the tarball appears atomically.
 debian_minbase_tar() {
+        debian_bookworm_tar
+}
+
+# The same with extra packages (debootstrap --include), cached per package
+# list: `debian_bookworm_tar busybox` is debian-bookworm-minbase+busybox.tar.
+debian_bookworm_tar() {
         local cache=${GOLDROOT_TEST_CACHE:-/var/cache/goldroot-tests}
-        local out=$cache/debian-bookworm-minbase.tar
+        local pkgs key out
+        pkgs=$(printf '%s\n' "$@" | LC_ALL=C sort -u | paste -sd, -)
+        key=minbase${pkgs:++${pkgs//,/+}}
+        out=$cache/debian-bookworm-$key.tar
         mkdir -p "$cache" || return 1
         if [ ! -s "$out" ]; then
                 (
@@ -136,8 +147,8 @@ debian_minbase_tar() {
                         tmp=$(mktemp -d "$cache/.build.XXXXXX")
                         trap 'umount -R "$tmp/root/proc" "$tmp/root/sys" 2>/dev/null || true; rm -rf "$tmp"' EXIT
                         mirror=$(debian_mirror || true)
-                        debootstrap --variant=minbase bookworm "$tmp/root" ${mirror:+"$mirror"} \
-                                >"$tmp/log" 2>&1 || { tail -n 20 "$tmp/log" >&2; exit 1; }
+                        debootstrap --variant=minbase ${pkgs:+--include="$pkgs"} bookworm "$tmp/root" \
+                                ${mirror:+"$mirror"} >"$tmp/log" 2>&1 || { tail -n 20 "$tmp/log" >&2; exit 1; }
                         rm -rf "$tmp/root/var/cache/apt/archives/"*.deb
                         tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" \
                                 -cf "$tmp/out.tar" .

@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# The README's picture of the ro profile (docs/ro-profile.png) shows what
+# `goldroot plan --dot` prints today: its source, docs/ro-profile.dot, is
+# committed next to it and must match. `make docs` regenerates both.
+load ../lib/common
+
+DOCS=$BATS_TEST_DIRNAME/../../docs
+PROFILES=$BATS_TEST_DIRNAME/../../profiles
+
+@test "docs/ro-profile.dot is what plan --dot prints for the ro profile" {
+        run "$GOLDROOT" plan --profile "$PROFILES/ro.profile" --dot
+        [ "$status" -eq 0 ]
+        diff <(printf '%s\n' "$output") "$DOCS/ro-profile.dot"
+}
+
+@test "docs/ro-profile.png is a rendering of docs/ro-profile.dot" {
+        committed=$(file -b "$DOCS/ro-profile.png")
+        [[ "$committed" == "PNG image data, "* ]]
+        dot -Tpng -Gdpi=96 "$DOCS/ro-profile.dot" -o "$BATS_TEST_TMPDIR/fresh.png"
+        # The same picture: the same size, and every entry's name is in it.
+        [ "$(file -b "$BATS_TEST_TMPDIR/fresh.png" | cut -d, -f2)" = "$(cut -d, -f2 <<<"$committed")" ]
+        for e in rw root etc var roothome srv home tmp run dpkg rpm; do
+                grep -q "label=\"$e\\\\n" "$DOCS/ro-profile.dot"
+        done
+}
+
+@test "the README shows the picture and tells how to make it" {
+        grep -q '!\[.*\](docs/ro-profile.png)' "$BATS_TEST_DIRNAME/../../README.md"
+        grep -q 'make docs' "$BATS_TEST_DIRNAME/../../README.md"
+}
