@@ -12,11 +12,10 @@
  * Export writes pax (which carries xattrs) from a manifest, so
  * hardlink groups and mtimes come out as they went in.
  */
+#include "archive-dl.h"
 #include "fsutil.h"
 #include "store-internal.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
@@ -66,6 +65,9 @@
         X(archive_read_close)                                                                      \
         X(archive_read_data)                                                                       \
         X(archive_read_data_block)                                                                 \
+        X(archive_read_data_into_fd)                                                               \
+        X(archive_read_free)                                                                       \
+        X(archive_read_open_fd)                                                                    \
         X(archive_read_new)                                                                        \
         X(archive_read_next_header)                                                                \
         X(archive_read_open)                                                                       \
@@ -86,10 +88,10 @@
         X(archive_write_open_fd)                                                                   \
         X(archive_write_set_format_pax)
 
-#define ARCHIVE_SYM_DECLARE(f) static typeof(f) *sym_##f;
-ARCHIVE_SYMBOLS(ARCHIVE_SYM_DECLARE)
+#define ARCHIVE_SYM_DEFINE(f) typeof(f) *sym_##f;
+ARCHIVE_SYMBOLS(ARCHIVE_SYM_DEFINE)
 
-static int dlopen_libarchive(void) {
+int dlopen_libarchive(void) {
         static void *dl = NULL; /* kept open for the life of the process */
         void *h;
 
@@ -521,9 +523,9 @@ static int archive_import_from(ImageBuilder *b, Reader *rd, const char *what, Pr
                         return archive_fail(a, what, NULL);
                 if (keep) {
                         _cleanup_free_ char *path = NULL, *link = NULL;
-                        const char *hl = archive_entry_hardlink(ae);
+                        const char *hl = sym_archive_entry_hardlink(ae);
 
-                        r = archive_member_path(what, archive_entry_pathname(ae), &path);
+                        r = archive_member_path(what, sym_archive_entry_pathname(ae), &path);
                         if (r >= 0 && hl)
                                 r = archive_member_path(what, hl, &link);
                         if (r >= 0)

@@ -25,8 +25,7 @@
 #include "json-read.h"
 #include "store-internal.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "archive-dl.h"
 #include <fcntl.h>
 #include <search.h>
 
@@ -406,14 +405,14 @@ static int stage_archive(Import *im, const char *file) {
         if (dir < 0)
                 return log_error_errno(errno, "%s: cannot open the staging directory: %m",
                                        im->what);
-        a = archive_read_new();
+        a = sym_archive_read_new();
         if (!a)
                 return log_oom();
-        if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-            archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
-            archive_read_open_fd(a, fd, 1u << 16) != ARCHIVE_OK) {
+        if (sym_archive_read_support_format_tar(a) != ARCHIVE_OK ||
+            sym_archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
+            sym_archive_read_open_fd(a, fd, 1u << 16) != ARCHIVE_OK) {
                 r = log_error_errno(EBADMSG, "%s: %s", im->what,
-                                    archive_error_string(a) ?: "not a tar archive");
+                                    sym_archive_error_string(a) ?: "not a tar archive");
                 goto out;
         }
         for (;;) {
@@ -422,44 +421,44 @@ static int stage_archive(Import *im, const char *file) {
                 mode_t type;
                 char name[32];
 
-                r = archive_read_next_header(a, &ae);
+                r = sym_archive_read_next_header(a, &ae);
                 if (r == ARCHIVE_EOF) {
                         r = 0;
                         break;
                 }
                 if (r != ARCHIVE_OK) {
                         r = log_error_errno(EBADMSG, "%s: %s", im->what,
-                                            archive_error_string(a) ?: "damaged archive");
+                                            sym_archive_error_string(a) ?: "damaged archive");
                         break;
                 }
-                r = archive_member_path(im->what, archive_entry_pathname(ae), &path);
+                r = archive_member_path(im->what, sym_archive_entry_pathname(ae), &path);
                 if (r < 0)
                         break;
-                type = archive_entry_filetype(ae);
+                type = sym_archive_entry_filetype(ae);
                 if (type == AE_IFDIR)
                         continue;
                 if (type != AE_IFREG && type != AE_IFLNK) {
                         r = log_error_errno(EBADMSG, "%s: member '%s': not a file", im->what,
-                                            archive_entry_pathname(ae));
+                                            sym_archive_entry_pathname(ae));
                         break;
                 }
                 if (im->n_names >= OCI_MAX_MEMBERS || strv_contains(im->names, path)) {
                         r = log_error_errno(EBADMSG, "%s: member '%s': %s", im->what,
-                                            archive_entry_pathname(ae),
+                                            sym_archive_entry_pathname(ae),
                                             im->n_names >= OCI_MAX_MEMBERS ? "too many members"
                                                                            : "duplicate");
                         break;
                 }
                 if (type == AE_IFLNK) {
                         /* docker save links layers it holds twice. */
-                        r = link_target(path, archive_entry_symlink(ae), &target);
+                        r = link_target(path, sym_archive_entry_symlink(ae), &target);
                         if (r < 0) {
-                                r = r == -ENOMEM
-                                            ? log_oom()
-                                            : log_error_errno(EBADMSG,
-                                                              "%s: member '%s': symlink "
-                                                              "leaves the archive",
-                                                              im->what, archive_entry_pathname(ae));
+                                r = r == -ENOMEM ? log_oom()
+                                                 : log_error_errno(EBADMSG,
+                                                                   "%s: member '%s': symlink "
+                                                                   "leaves the archive",
+                                                                   im->what,
+                                                                   sym_archive_entry_pathname(ae));
                                 break;
                         }
                 }
@@ -479,10 +478,10 @@ static int stage_archive(Import *im, const char *file) {
                 if (type == AE_IFLNK)
                         continue;
 
-                la_int64_t size = archive_entry_size(ae);
+                la_int64_t size = sym_archive_entry_size(ae);
                 if (size < 0 || (uint64_t)size > image_builder_space_left(im->b)) {
                         r = log_error_errno(EBADMSG, "%s: member '%s': absurd size", im->what,
-                                            archive_entry_pathname(ae));
+                                            sym_archive_entry_pathname(ae));
                         break;
                 }
                 snprintf(name, sizeof name, "m%zu", im->n_names - 1);
@@ -491,18 +490,18 @@ static int stage_archive(Import *im, const char *file) {
                         r = log_error_errno(errno, "%s: staging a member: %m", im->what);
                         break;
                 }
-                r = archive_read_data_into_fd(a, out);
+                r = sym_archive_read_data_into_fd(a, out);
                 if (r != ARCHIVE_OK) {
-                        r = log_error_errno(archive_errno(a) == ENOSPC ? ENOSPC : EBADMSG,
+                        r = log_error_errno(sym_archive_errno(a) == ENOSPC ? ENOSPC : EBADMSG,
                                             "%s: member '%s': %s", im->what,
-                                            archive_entry_pathname(ae),
-                                            archive_error_string(a) ?: "damaged archive");
+                                            sym_archive_entry_pathname(ae),
+                                            sym_archive_error_string(a) ?: "damaged archive");
                         break;
                 }
                 r = 0;
         }
 out:
-        archive_read_free(a);
+        sym_archive_read_free(a);
         return r;
 }
 
@@ -754,15 +753,15 @@ static int scan_layer(Import *im, Layer *l) {
         size_t seq = 0;
         int r = 0;
 
-        a = archive_read_new();
+        a = sym_archive_read_new();
         if (!a)
                 return log_oom();
-        if (archive_read_support_filter_all(a) != ARCHIVE_OK ||
-            archive_read_support_format_tar(a) != ARCHIVE_OK ||
-            archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
-            archive_read_open_fd(a, l->fd, 1u << 16) != ARCHIVE_OK) {
+        if (sym_archive_read_support_filter_all(a) != ARCHIVE_OK ||
+            sym_archive_read_support_format_tar(a) != ARCHIVE_OK ||
+            sym_archive_read_support_format_gnutar(a) != ARCHIVE_OK ||
+            sym_archive_read_open_fd(a, l->fd, 1u << 16) != ARCHIVE_OK) {
                 r = log_error_errno(EBADMSG, "%s: layer %s: %s", im->what, l->name,
-                                    archive_error_string(a) ?: "not a tar archive");
+                                    sym_archive_error_string(a) ?: "not a tar archive");
                 goto out;
         }
         for (;; seq++) {
@@ -770,17 +769,17 @@ static int scan_layer(Import *im, Layer *l) {
                 const char *base;
                 Rec *rec;
 
-                r = archive_read_next_header(a, &ae);
+                r = sym_archive_read_next_header(a, &ae);
                 if (r == ARCHIVE_EOF) {
                         r = 0;
                         break;
                 }
                 if (r != ARCHIVE_OK) {
                         r = log_error_errno(EBADMSG, "%s: layer %s: %s", im->what, l->name,
-                                            archive_error_string(a) ?: "damaged archive");
+                                            sym_archive_error_string(a) ?: "damaged archive");
                         break;
                 }
-                r = archive_member_path(im->what, archive_entry_pathname(ae), &path);
+                r = archive_member_path(im->what, sym_archive_entry_pathname(ae), &path);
                 if (r < 0)
                         break;
                 if (aufs_meta(path))
@@ -808,14 +807,15 @@ static int scan_layer(Import *im, Layer *l) {
                         victim = path_join(dir, name);
                         r = victim ? rec_add(l, victim, 0, R_WHITEOUT, NULL) : -ENOMEM;
                 } else {
-                        bool is_dir = archive_entry_filetype(ae) == AE_IFDIR &&
-                                      !archive_entry_hardlink(ae);
+                        bool is_dir = sym_archive_entry_filetype(ae) == AE_IFDIR &&
+                                      !sym_archive_entry_hardlink(ae);
                         rec = rec_find(l, path);
                         if (rec && (rec->flags & (R_DIR | R_NONDIR))) {
                                 r = log_error_errno(EBADMSG,
                                                     "%s: layer %s: archive entry '%s': "
                                                     "duplicate entry",
-                                                    im->what, l->name, archive_entry_pathname(ae));
+                                                    im->what, l->name,
+                                                    sym_archive_entry_pathname(ae));
                                 break;
                         }
                         r = rec_add(l, path, seq, is_dir ? R_DIR : R_NONDIR, NULL);
@@ -826,7 +826,7 @@ static int scan_layer(Import *im, Layer *l) {
                 }
         }
 out:
-        archive_read_free(a);
+        sym_archive_read_free(a);
         if (r >= 0 && lseek(l->fd, 0, SEEK_SET) < 0)
                 r = log_error_errno(errno, "%s: layer %s: %m", im->what, l->name);
         return r;
@@ -905,6 +905,9 @@ int store_import_container(Store *s, const char *source, const ImportOptions *o,
         int r;
 
         assert(s && source && o);
+        r = dlopen_libarchive();
+        if (r < 0)
+                return r;
         if (asprintf_safe(&what, "import %s", source) < 0)
                 return log_oom();
         im.what = what;
