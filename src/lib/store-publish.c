@@ -184,19 +184,18 @@ int image_builder_recover(Store *s, const OpRow *o) {
         /* The tree made it into images/ (synced before the rename): finish.
          * A delta's manifest composes over its base's chain; its own row is
          * not there yet. */
-        if (base) {
+        {
                 _cleanup_strv_free_ char **below = NULL, **chain = NULL;
-                r = store_image_chain(s, base, &below);
+                r = base ? store_image_chain(s, base, &below) : 0;
                 if (r >= 0)
                         r = strv_extend(&chain, id);
-                for (size_t k = 0; r >= 0 && below[k]; k++)
+                for (size_t k = 0; r >= 0 && below && below[k]; k++)
                         r = strv_extend(&chain, below[k]);
                 if (r >= 0)
                         r = delta_read_manifest(s, chain, &m);
-        } else
-                r = store_read_manifest(s, id, &m);
-        if (r < 0)
-                return r;
+                if (r < 0)
+                        return r;
+        }
         snprintf(info.id, sizeof info.id, "%s", id);
         manifest_totals(m, &info.files, &info.size);
         info.created = (int64_t)time(NULL);

@@ -32,6 +32,7 @@ teardown() {
                 done
         fi
         umount "$W/mnt" 2>/dev/null || true
+        image_umount_all
         ip netns del "$NS"
 }
 
@@ -115,11 +116,13 @@ site_v2() {
         "$GOLDROOT" image import debian:base "$tar" >/dev/null
         "$GOLDROOT" image prep debian:base debian:gold >/dev/null
         maintain debian:gold debian:v1 site_v1
-        id=$("$GOLDROOT" image inspect --json debian:v1 | jq -r .id)
-        # The gold really is Debian's busybox, and it has httpd.
-        [ -x "$GOLDROOT_STORE/images/$id/root/bin/busybox" ]
-        grep -q 'Debian' "$GOLDROOT_STORE/images/$id/root/etc/os-release"
-        [ "$(cat "$GOLDROOT_STORE/images/$id/root/etc/debian_version" | cut -d. -f1)" = 12 ]
+        # The gold really is Debian's busybox, and it has httpd. (debian:v1 is
+        # a delta over the prepped gold: look through a mount.)
+        root=$(image_mount debian:v1)
+        [ -x "$root/bin/busybox" ]
+        grep -q 'Debian' "$root/etc/os-release"
+        [ "$(cut -d. -f1 "$root/etc/debian_version")" = 12 ]
+        umount "$root"
 
         # The ro layout, with httpd under a small script as the instance's init.
         cat >"$W/fleet.profile" <<'EOF'

@@ -9,6 +9,11 @@ setup_file() {
         instance_build_busybox
 }
 
+teardown() {
+        image_umount_all
+        instance_teardown
+}
+
 setup() {
         instance_import_busybox
         # A used machine: everything prep is meant to clean.
