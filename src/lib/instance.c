@@ -194,6 +194,9 @@ static int identity_load(int dirfd, const char *name, Identity **ret) {
         int r;
 
         r = read_file_at(dirfd, IDENTITY_FILE, &text, &len, IDENTITY_MAX_SIZE);
+        if (r == -EBADFD)
+                return log_error_errno(r, "instance %s: cannot read its identity: not a regular file",
+                                       name);
         if (r < 0)
                 return log_error_errno(r, "instance %s: cannot read its identity: %m", name);
         label = strjoin("instances/", name, "/" IDENTITY_FILE);
@@ -202,7 +205,7 @@ static int identity_load(int dirfd, const char *name, Identity **ret) {
         return identity_parse(text, len, label, ret);
 }
 
-int instance_open(Store *s, const char *name, Instance **ret) {
+static int instance_open_full(Store *s, const char *name, bool identity, Instance **ret) {
         _cleanup_(instance_freep) Instance *i = NULL;
         _cleanup_close_ int idir = -EBADF;
         int r;
@@ -228,11 +231,21 @@ int instance_open(Store *s, const char *name, Instance **ret) {
         i->dir_fd = openat(idir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (i->dir_fd < 0)
                 return log_error_errno(errno, "instance %s: cannot open its directory: %m", name);
-        r = identity_load(i->dir_fd, name, &i->identity);
-        if (r < 0)
-                return r;
+        if (identity) {
+                r = identity_load(i->dir_fd, name, &i->identity);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(i);
         return 0;
+}
+
+int instance_open(Store *s, const char *name, Instance **ret) {
+        return instance_open_full(s, name, true, ret);
+}
+
+int instance_open_for_removal(Store *s, const char *name, Instance **ret) {
+        return instance_open_full(s, name, false, ret);
 }
 
 int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n) {
