@@ -195,8 +195,8 @@ static int identity_load(int dirfd, const char *name, Identity **ret) {
 
         r = read_file_at(dirfd, IDENTITY_FILE, &text, &len, IDENTITY_MAX_SIZE);
         if (r == -EBADFD)
-                return log_error_errno(r, "instance %s: cannot read its identity: not a regular file",
-                                       name);
+                return log_error_errno(
+                        r, "instance %s: cannot read its identity: not a regular file", name);
         if (r < 0)
                 return log_error_errno(r, "instance %s: cannot read its identity: %m", name);
         label = strjoin("instances/", name, "/" IDENTITY_FILE);
