@@ -228,6 +228,30 @@ static void test_copy_xattrs(void **state) {
         assert_int_equal(rm_rf_at(AT_FDCWD, dst), 0);
 }
 
+static void test_strmap(void **state) {
+        StrMap m = {};
+        char keys[1000][16];
+        size_t v;
+
+        (void)state;
+        assert_false(strmap_get(&m, "none", &v));
+        for (size_t i = 0; i < 1000; i++) {
+                snprintf(keys[i], sizeof keys[i], "/k/%zu", i);
+                assert_int_equal(strmap_put(&m, keys[i], i, NULL), 0);
+        }
+        /* The first value stays; the caller learns it. */
+        assert_int_equal(strmap_put(&m, "/k/7", 99, &v), 1);
+        assert_int_equal(v, 7);
+        for (size_t i = 0; i < 1000; i++) {
+                assert_true(strmap_get(&m, keys[i], &v));
+                assert_int_equal(v, i);
+        }
+        assert_false(strmap_get(&m, "/k/1000", &v));
+        assert_int_equal(m.n, 1000);
+        strmap_done(&m);
+        assert_false(strmap_get(&m, "/k/1", NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
@@ -235,6 +259,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_ids),
                 cmocka_unit_test(test_path_normalize),
                 cmocka_unit_test(test_path_helpers),
+                cmocka_unit_test(test_strmap),
                 cmocka_unit_test(test_log_one_line),
                 cmocka_unit_test(test_log_syntax),
                 cmocka_unit_test(test_strv),
