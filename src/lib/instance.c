@@ -252,6 +252,15 @@ int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n) {
         return catalog_list_instances(store_catalog(s), ret, ret_n);
 }
 
+static bool instance_dir_is_current(int dirfd, const char *name) {
+        _cleanup_close_ int parent = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct stat a, b;
+
+        return parent >= 0 && fstat(dirfd, &a) >= 0 && a.st_nlink > 0 &&
+               fstatat(parent, name, &b, AT_SYMLINK_NOFOLLOW) >= 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 int instance_lock(Instance *i, const char *verb, bool wait) {
         int fd;
 
@@ -273,6 +282,12 @@ int instance_lock(Instance *i, const char *verb, bool wait) {
                                                "command or a foreground run holds it)",
                                                verb, i->name);
                 return log_error_errno(e, "%s %s: cannot lock the instance: %m", verb, i->name);
+        }
+        /* An rm that held the lock before us has removed the instance since we
+         * opened it: its directory is no longer instances/NAME. */
+        if (!instance_dir_is_current(fd, i->name)) {
+                safe_close(fd);
+                return log_error_errno(ENOENT, "%s %s: no such instance", verb, i->name);
         }
         i->lock_fd = fd;
         return 0;
