@@ -48,10 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fd = memfd_create("fuzz-tar", MFD_CLOEXEC);
         if (fd < 0 || write_all(fd, data, size) < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 abort();
-        if (image_builder_new(s,
-                              &(ImageBuilderOptions){.implicit_parents = true,
-                                                     .what = "import fuzz"},
-                              &b) < 0)
+        if (image_builder_new(
+                    s, &(ImageBuilderOptions){.implicit_parents = true, .what = "import fuzz"},
+                    &b) < 0)
                 abort();
         if (archive_import(b, fd, "import fuzz", NULL, size) >= 0 &&
             image_builder_publish(b, &(ImagePublish){.name = "fuzz", .tag = "t"}, id) >= 0) {
