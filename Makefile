@@ -51,4 +51,4 @@ install: build
 	$(MESON) install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) build-fuzz
+	rm -rf $(BUILD) $(CHECK_BUILD) $(CHECK_BUILD)-valgrind $(CHECK_BUILD)-analyzer build-fuzz

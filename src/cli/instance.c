@@ -326,7 +326,7 @@ int verb_rm(int argc, char **argv, GlobalOptions *g) {
                 _cleanup_(instance_freep) Instance *inst = NULL;
                 InstanceStatus st;
 
-                r = instance_open(s, argv[k], &inst);
+                r = instance_open_for_removal(s, argv[k], &inst);
                 if (r < 0)
                         return r;
                 r = instance_lock(inst, "rm", a.force);

@@ -14,6 +14,144 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#define IN_ROOT_MAX_LINKS 40
+
+static int readlinkat_malloc(int dirfd, const char *name, char **ret) {
+        _cleanup_free_ char *buf = malloc(PATH_MAX + 1);
+        ssize_t n;
+
+        if (!buf)
+                return -ENOMEM;
+        n = readlinkat(dirfd, name, buf, PATH_MAX + 1);
+        if (n < 0)
+                return -errno;
+        if (n > PATH_MAX)
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static void close_stack(int *stack, size_t depth) {
+        while (depth > 0)
+                safe_close(stack[--depth]);
+        free(stack);
+}
+
+int openat_in_root_userspace(int rootfd, const char *path, int flags, mode_t mode,
+                             bool no_symlinks) {
+        _cleanup_free_ char *todo = NULL;
+        int *stack = NULL; /* directories below rootfd, innermost last */
+        size_t depth = 0, cap = 0;
+        unsigned links = 0;
+        int r;
+
+        assert(rootfd >= 0 || rootfd == AT_FDCWD);
+        assert(path);
+        if (isempty(path))
+                return -ENOENT;
+        todo = strdup(path);
+        if (!todo)
+                return -ENOMEM;
+        for (;;) {
+                int cur = depth > 0 ? stack[depth - 1] : rootfd, fd;
+                char *comp = todo, *rest;
+                _cleanup_free_ char *target = NULL, *next = NULL;
+                struct stat st;
+                bool last;
+
+                while (*comp == '/')
+                        comp++;
+                if (!*comp) {
+                        /* The path named a directory already walked. */
+                        fd = openat(cur, ".", flags | O_CLOEXEC, mode);
+                        r = fd < 0 ? -errno : fd;
+                        break;
+                }
+                rest = comp + strcspn(comp, "/");
+                last = !rest[strspn(rest, "/")];
+                if (*rest)
+                        *rest++ = '\0';
+                if (streq(comp, ".") || streq(comp, "..")) {
+                        /* ".." is lexical: it never climbs above rootfd. */
+                        if (streq(comp, "..") && depth > 0)
+                                safe_close(stack[--depth]);
+                        memmove(todo, rest, strlen(rest) + 1);
+                        if (last && !*todo) {
+                                todo[0] = '/';
+                                todo[1] = '\0';
+                        }
+                        continue;
+                }
+                if (last) {
+                        bool follow = !(flags & O_NOFOLLOW) &&
+                                      fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+                                      S_ISLNK(st.st_mode);
+
+                        if (!follow) {
+                                fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+                                if (fd < 0 && (errno != ELOOP || (flags & O_NOFOLLOW))) {
+                                        r = -errno;
+                                        break;
+                                }
+                                /* A symlink raced in: ELOOP, or an O_PATH fd of it. */
+                                if (fd >= 0 && ((flags & O_NOFOLLOW) || !(flags & O_PATH) ||
+                                                fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode))) {
+                                        r = fd;
+                                        break;
+                                }
+                                safe_close(fd);
+                        }
+                } else {
+                        fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0 || fstat(fd, &st) < 0) {
+                                r = -errno;
+                                safe_close(fd);
+                                break;
+                        }
+                        if (S_ISDIR(st.st_mode)) {
+                                if (depth == cap) {
+                                        int *t = realloc(stack, sizeof(int) * (cap = cap * 2 + 8));
+                                        if (!t) {
+                                                safe_close(fd);
+                                                r = -ENOMEM;
+                                                break;
+                                        }
+                                        stack = t;
+                                }
+                                stack[depth++] = fd;
+                                memmove(todo, rest, strlen(rest) + 1);
+                                continue;
+                        }
+                        safe_close(fd);
+                        if (!S_ISLNK(st.st_mode)) {
+                                r = -ENOTDIR;
+                                break;
+                        }
+                }
+                /* A symlink: expanded by hand, an absolute one from rootfd. */
+                if (no_symlinks || ++links > IN_ROOT_MAX_LINKS) {
+                        r = -ELOOP;
+                        break;
+                }
+                r = readlinkat_malloc(cur, comp, &target);
+                if (r < 0)
+                        break;
+                if (target[0] == '/')
+                        while (depth > 0)
+                                safe_close(stack[--depth]);
+                next = *rest ? strjoin(target, "/", rest) : strdup(target);
+                if (!next) {
+                        r = -ENOMEM;
+                        break;
+                }
+                free(todo);
+                todo = TAKE_PTR(next);
+        }
+        close_stack(stack, depth);
+        return r;
+}
+
 static int openat2_flags(int rootfd, const char *path, int flags, mode_t mode, uint64_t resolve) {
         struct open_how how = {
                 .flags = (uint64_t)flags | O_CLOEXEC,
@@ -25,6 +163,10 @@ static int openat2_flags(int rootfd, const char *path, int flags, mode_t mode, u
         assert(rootfd >= 0 || rootfd == AT_FDCWD);
         assert(path);
         fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        if (fd < 0 && errno == ENOSYS)
+                /* Linux before 5.6, or valgrind, which does not know openat2. */
+                return openat_in_root_userspace(rootfd, path, flags, mode,
+                                                resolve & RESOLVE_NO_SYMLINKS);
         if (fd < 0)
                 return -errno;
         return (int)fd;

@@ -20,6 +20,12 @@ int openat_in_root(int rootfd, const char *path, int flags, mode_t mode);
 /* Same, but any symlink in the path is an error (ELOOP): for paths that goldroot
  * itself created and that a guest may have replaced. */
 int openat_in_root_nofollow(int rootfd, const char *path, int flags, mode_t mode);
+/* Both fall back to this where the kernel has no openat2 (before 5.6, and under
+ * valgrind): each component opened O_NOFOLLOW, symlinks expanded by hand (an
+ * absolute one from rootfd, at most 40), ".." taken lexically so it never
+ * climbs above rootfd. Exported for its tests. */
+int openat_in_root_userspace(int rootfd, const char *path, int flags, mode_t mode,
+                             bool no_symlinks);
 
 /* Creates every missing directory of path inside rootfd (resolved in-root) with
  * the given mode, and returns an O_PATH|O_DIRECTORY fd for it (or 0 if ret_fd is

@@ -314,6 +314,9 @@ static int identity_load(int dirfd, const char *name, Identity **ret) {
         int r;
 
         r = read_file_at(dirfd, IDENTITY_FILE, &text, &len, IDENTITY_MAX_SIZE);
+        if (r == -EBADFD)
+                return log_error_errno(
+                        r, "instance %s: cannot read its identity: not a regular file", name);
         if (r < 0)
                 return log_error_errno(r, "instance %s: cannot read its identity: %m", name);
         label = strjoin("instances/", name, "/" IDENTITY_FILE);
@@ -322,7 +325,7 @@ static int identity_load(int dirfd, const char *name, Identity **ret) {
         return identity_parse(text, len, label, ret);
 }
 
-int instance_open(Store *s, const char *name, Instance **ret) {
+static int instance_open_full(Store *s, const char *name, bool identity, Instance **ret) {
         _cleanup_(instance_freep) Instance *i = NULL;
         _cleanup_close_ int idir = -EBADF;
         int r;
@@ -348,15 +351,34 @@ int instance_open(Store *s, const char *name, Instance **ret) {
         i->dir_fd = openat(idir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (i->dir_fd < 0)
                 return log_error_errno(errno, "instance %s: cannot open its directory: %m", name);
-        r = identity_load(i->dir_fd, name, &i->identity);
-        if (r < 0)
-                return r;
+        if (identity) {
+                r = identity_load(i->dir_fd, name, &i->identity);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(i);
         return 0;
 }
 
+int instance_open(Store *s, const char *name, Instance **ret) {
+        return instance_open_full(s, name, true, ret);
+}
+
+int instance_open_for_removal(Store *s, const char *name, Instance **ret) {
+        return instance_open_full(s, name, false, ret);
+}
+
 int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n) {
         return catalog_list_instances(store_catalog(s), ret, ret_n);
+}
+
+static bool instance_dir_is_current(int dirfd, const char *name) {
+        _cleanup_close_ int parent = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct stat a, b;
+
+        return parent >= 0 && fstat(dirfd, &a) >= 0 && a.st_nlink > 0 &&
+               fstatat(parent, name, &b, AT_SYMLINK_NOFOLLOW) >= 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
 }
 
 int instance_lock(Instance *i, const char *verb, bool wait) {
@@ -380,6 +402,12 @@ int instance_lock(Instance *i, const char *verb, bool wait) {
                                                "command or a foreground run holds it)",
                                                verb, i->name);
                 return log_error_errno(e, "%s %s: cannot lock the instance: %m", verb, i->name);
+        }
+        /* An rm that held the lock before us has removed the instance since we
+         * opened it: its directory is no longer instances/NAME. */
+        if (!instance_dir_is_current(fd, i->name)) {
+                safe_close(fd);
+                return log_error_errno(ENOENT, "%s %s: no such instance", verb, i->name);
         }
         i->lock_fd = fd;
         return 0;

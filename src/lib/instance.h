@@ -68,6 +68,9 @@ void instance_remove_ephemeral(Instance *i);
 /* Opens an existing instance: -ENOENT (logged "no such instance") if the
  * catalog has no row for it. */
 int instance_open(Store *s, const char *name, Instance **ret);
+/* The same without reading the identity (->identity is NULL): for rm, which
+ * must remove an instance whose identity file the guest side has damaged. */
+int instance_open_for_removal(Store *s, const char *name, Instance **ret);
 /* Every instance name in the catalog, sorted. */
 int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n);
 

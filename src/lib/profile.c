@@ -115,6 +115,8 @@ static Profile *profile_free(Profile *p) {
         for (size_t i = 0; i < p->n_entries; i++)
                 entry_free(p->entries[i]);
         free(p->entries);
+        strmap_done(&p->by_name);
+        strmap_done(&p->by_target);
         free(p->path);
         free(p->name);
         strv_free(p->settings);
@@ -156,25 +158,32 @@ static int loader_add_profile(Loader *l, const char *path, const char *real, boo
 
 static int profile_add_entry(Profile *p, Entry *e) {
         Entry **t;
+        size_t k;
+        int r;
 
-        for (size_t i = 0; i < p->n_entries; i++) {
-                const Entry *x = p->entries[i];
-
-                if (streq(x->name, e->name))
-                        return log_syntax(e->loc.file, e->loc.line, e->loc.col,
-                                          "duplicate entry name '%s' (first defined at %s:%u)",
-                                          e->name, x->loc.file, x->loc.line);
-                /* Aside entries have no place in the tree to collide over. */
-                if (!x->aside && !e->aside && streq(x->target, e->target))
-                        return log_syntax(e->target_loc.file, e->target_loc.line, e->target_loc.col,
-                                          "duplicate target '%s' (also the target of '%s' at "
-                                          "%s:%u)",
-                                          e->target, x->name, x->loc.file, x->loc.line);
+        /* Hash lookups, not a scan: a profile may have 10,000 entries. */
+        if (strmap_get(&p->by_name, e->name, &k)) {
+                const Entry *x = p->entries[k];
+                return log_syntax(e->loc.file, e->loc.line, e->loc.col,
+                                  "duplicate entry name '%s' (first defined at %s:%u)", e->name,
+                                  x->loc.file, x->loc.line);
+        }
+        /* Aside entries have no place in the tree to collide over. */
+        if (!e->aside && strmap_get(&p->by_target, e->target, &k)) {
+                const Entry *x = p->entries[k];
+                return log_syntax(e->target_loc.file, e->target_loc.line, e->target_loc.col,
+                                  "duplicate target '%s' (also the target of '%s' at %s:%u)",
+                                  e->target, x->name, x->loc.file, x->loc.line);
         }
         t = realloc(p->entries, sizeof(Entry *) * (p->n_entries + 1));
         if (!t)
                 return log_oom();
         p->entries = t;
+        r = strmap_put(&p->by_name, e->name, p->n_entries, NULL);
+        if (r >= 0 && !e->aside)
+                r = strmap_put(&p->by_target, e->target, p->n_entries, NULL);
+        if (r < 0)
+                return log_oom();
         e->index = p->n_entries;
         p->entries[p->n_entries++] = e;
         return 0;
@@ -526,10 +535,8 @@ ProfileSet *profile_set_free(ProfileSet *set) {
 const Entry *profile_find_entry(const Profile *p, const char *name) {
         assert(p);
         assert(name);
-        for (size_t i = 0; i < p->n_entries; i++)
-                if (streq(p->entries[i]->name, name))
-                        return p->entries[i];
-        return NULL;
+        size_t k;
+        return strmap_get(&p->by_name, name, &k) ? p->entries[k] : NULL;
 }
 
 const Entry *profile_set_find(const ProfileSet *set, const char *name) {

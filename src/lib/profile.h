@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "util.h"
+
 typedef struct Location {
         const char *file; /* owned by the ProfileSet */
         unsigned line;
@@ -115,6 +117,8 @@ typedef struct Profile {
          * key/value pairs. */
         char **settings;
         bool shared; /* loaded for a FILE:ENTRY or after=FILE:ENTRY, not the main profile */
+        /* name -> index, and target -> index of the entries with a target */
+        StrMap by_name, by_target;
 } Profile;
 
 typedef struct ProfileSet {

@@ -432,9 +432,10 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         r = upgrade_cache_tree(c, to_id, &theirs);
         if (r < 0)
                 return r;
+        /* merge_plan() logs its failures with the path that caused them. */
         r = merge_plan(base, theirs, l.layers, l.n, o->policy, &report);
         if (r < 0)
-                return log_error_errno(r, "upgrade %s: cannot plan the merge: %m", i->name);
+                return r;
         if (merge_report_blocked(report) || o->dry_run) {
                 *ret_result = merge_report_blocked(report) ? UPGRADE_BLOCKED : UPGRADE_DRY_RUN;
                 *ret_report = TAKE_PTR(report);

@@ -239,6 +239,74 @@ int path_normalize(const char *p, char **ret) {
         return 0;
 }
 
+static size_t strmap_hash(const char *s) {
+        size_t h = 14695981039346656037ULL; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return h;
+}
+
+void strmap_done(StrMap *m) {
+        free(m->keys);
+        free(m->values);
+        *m = (StrMap){};
+}
+
+/* The slot of key, or of the empty slot where it would go. cap is a power of 2. */
+static size_t strmap_slot(const StrMap *m, const char *key) {
+        size_t i = strmap_hash(key) & (m->cap - 1);
+        while (m->keys[i] && !streq(m->keys[i], key))
+                i = (i + 1) & (m->cap - 1);
+        return i;
+}
+
+bool strmap_get(const StrMap *m, const char *key, size_t *ret_value) {
+        size_t i;
+
+        if (m->n == 0)
+                return false;
+        i = strmap_slot(m, key);
+        if (!m->keys[i])
+                return false;
+        if (ret_value)
+                *ret_value = m->values[i];
+        return true;
+}
+
+int strmap_put(StrMap *m, const char *key, size_t value, size_t *ret_existing) {
+        size_t i;
+
+        assert(key);
+        if ((m->n + 1) * 2 > m->cap) {
+                StrMap g = {.cap = m->cap ? m->cap * 2 : 16};
+                g.keys = calloc(g.cap, sizeof(char *));
+                g.values = calloc(g.cap, sizeof(size_t));
+                if (!g.keys || !g.values) {
+                        strmap_done(&g);
+                        return -ENOMEM;
+                }
+                for (size_t k = 0; k < m->cap; k++)
+                        if (m->keys[k]) {
+                                size_t j = strmap_slot(&g, m->keys[k]);
+                                g.keys[j] = m->keys[k];
+                                g.values[j] = m->values[k];
+                                g.n++;
+                        }
+                strmap_done(m);
+                *m = g;
+        }
+        i = strmap_slot(m, key);
+        if (m->keys[i]) {
+                if (ret_existing)
+                        *ret_existing = m->values[i];
+                return 1;
+        }
+        m->keys[i] = key;
+        m->values[i] = value;
+        m->n++;
+        return 0;
+}
+
 bool path_is_under(const char *child, const char *parent) {
         size_t n;
 

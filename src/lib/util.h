@@ -121,6 +121,19 @@ int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
 
 /* Paths. */
+/* A string -> size_t hash map with borrowed keys (they must outlive it), for
+ * lookups that would otherwise scan a list: profiles of 10,000 entries. */
+typedef struct StrMap {
+        const char **keys;
+        size_t *values;
+        size_t cap, n;
+} StrMap;
+void strmap_done(StrMap *m);
+/* Adds key -> value unless key is there: 0 if added, 1 if present (its value
+ * in *ret_existing when not NULL), -ENOMEM. */
+int strmap_put(StrMap *m, const char *key, size_t value, size_t *ret_existing);
+bool strmap_get(const StrMap *m, const char *key, size_t *ret_value);
+
 bool path_is_absolute(const char *p);
 /* Joins with exactly one '/' between parts; NULL or empty parts are skipped. */
 char *path_join_many(const char *first, ...) __attribute__((sentinel));

@@ -17,7 +17,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-$src/build-fuzz}
 seconds=${FUZZ_SECONDS:-600}
 jobs=${FUZZ_JOBS:-$(nproc)}
-harnesses=${FUZZ_ONLY:-profile identity textmerge}
+harnesses=${FUZZ_ONLY:-profile identity textmerge tar}
 CC=${CC_FUZZ:-clang}
 command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (apt-get install clang)" >&2; exit 1; }
 

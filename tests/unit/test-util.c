@@ -168,6 +168,77 @@ static void test_openat_in_root_stays_inside(void **state) {
         assert_true(fstatat(AT_FDCWD, tmpl, &st, 0) < 0);
 }
 
+/* The userspace fallback resolves exactly as the kernel's openat2 does: the
+ * same inode, or the same error, for paths full of traps. */
+static void test_openat_in_root_userspace_matches_kernel(void **state) {
+        static const char *const paths[] = {
+                "evil/passwd",
+                "dots",
+                "a/b/file",
+                "a/up/up/up/a/b/file",
+                "rel/file",
+                "rel",
+                "loop1",
+                "../../../a/b",
+                "/a/../../b/../a/b/./file",
+                "a/b/file/x",
+                "abs/file",
+                "missing/x",
+                "a//b///file",
+                ".",
+                "a/b/",
+                "evil",
+                "dangling",
+        };
+        static const int flags[] = {O_RDONLY, O_PATH, O_PATH | O_NOFOLLOW, O_RDONLY | O_DIRECTORY,
+                                    O_PATH | O_DIRECTORY};
+        char tmpl[] = "/tmp/gr-util-XXXXXX";
+        _cleanup_close_ int root = -EBADF;
+        (void)state;
+
+        assert_non_null(mkdtemp(tmpl));
+        root = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root >= 0);
+        assert_int_equal(mkdirat(root, "a", 0755), 0);
+        assert_int_equal(mkdirat(root, "a/b", 0755), 0);
+        assert_int_equal(write_file_atomic_at(root, "a/b/file", "x", 1, 0644), 0);
+        assert_int_equal(symlinkat("/etc", root, "evil"), 0);
+        assert_int_equal(symlinkat("../../../../etc/passwd", root, "dots"), 0);
+        assert_int_equal(symlinkat("..", root, "a/up"), 0);
+        assert_int_equal(symlinkat("a/b", root, "rel"), 0);
+        assert_int_equal(symlinkat("/a/b", root, "abs"), 0);
+        assert_int_equal(symlinkat("loop2", root, "loop1"), 0);
+        assert_int_equal(symlinkat("loop1", root, "loop2"), 0);
+        assert_int_equal(symlinkat("/nowhere", root, "dangling"), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                for (size_t j = 0; j < ELEMENTSOF(flags); j++)
+                        for (int nofollow = 0; nofollow <= 1; nofollow++) {
+                                int k = nofollow ? openat_in_root_nofollow(root, paths[i], flags[j],
+                                                                           0)
+                                                 : openat_in_root(root, paths[i], flags[j], 0);
+                                int u = openat_in_root_userspace(root, paths[i], flags[j], 0,
+                                                                 nofollow);
+                                struct stat ks, us;
+
+                                if (k < 0 || u < 0) {
+                                        if (k != u)
+                                                print_error("%s flags %o nofollow %d: kernel %d, "
+                                                            "userspace %d\n",
+                                                            paths[i], flags[j], nofollow, k, u);
+                                        assert_int_equal(k, u);
+                                        continue;
+                                }
+                                assert_int_equal(fstat(k, &ks), 0);
+                                assert_int_equal(fstat(u, &us), 0);
+                                assert_int_equal(ks.st_ino, us.st_ino);
+                                assert_int_equal(ks.st_dev, us.st_dev);
+                                safe_close(k);
+                                safe_close(u);
+                        }
+        assert_int_equal(rm_rf_at(AT_FDCWD, tmpl), 0);
+}
+
 static void test_copy_tree_and_atomic_write(void **state) {
         char src[] = "/tmp/gr-src-XXXXXX", dst[] = "/tmp/gr-dst-XXXXXX";
         _cleanup_close_ int s = -EBADF, d = -EBADF;
@@ -228,6 +299,30 @@ static void test_copy_xattrs(void **state) {
         assert_int_equal(rm_rf_at(AT_FDCWD, dst), 0);
 }
 
+static void test_strmap(void **state) {
+        StrMap m = {};
+        char keys[1000][16];
+        size_t v;
+
+        (void)state;
+        assert_false(strmap_get(&m, "none", &v));
+        for (size_t i = 0; i < 1000; i++) {
+                snprintf(keys[i], sizeof keys[i], "/k/%zu", i);
+                assert_int_equal(strmap_put(&m, keys[i], i, NULL), 0);
+        }
+        /* The first value stays; the caller learns it. */
+        assert_int_equal(strmap_put(&m, "/k/7", 99, &v), 1);
+        assert_int_equal(v, 7);
+        for (size_t i = 0; i < 1000; i++) {
+                assert_true(strmap_get(&m, keys[i], &v));
+                assert_int_equal(v, i);
+        }
+        assert_false(strmap_get(&m, "/k/1000", &v));
+        assert_int_equal(m.n, 1000);
+        strmap_done(&m);
+        assert_false(strmap_get(&m, "/k/1", NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
@@ -235,6 +330,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_ids),
                 cmocka_unit_test(test_path_normalize),
                 cmocka_unit_test(test_path_helpers),
+                cmocka_unit_test(test_strmap),
+                cmocka_unit_test(test_openat_in_root_userspace_matches_kernel),
                 cmocka_unit_test(test_log_one_line),
                 cmocka_unit_test(test_log_syntax),
                 cmocka_unit_test(test_strv),
