@@ -76,16 +76,11 @@ static int list_dir(int dirfd, const char *path, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         struct dirent *de;
         DIR *d;
-        int fd;
+        int r;
 
-        fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(dirfd, path, &d);
+        if (r < 0)
+                return r;
         l = calloc(1, sizeof(char *));
         if (!l) {
                 closedir(d);

@@ -242,18 +242,13 @@ done:
 }
 
 static int rm_rf_children(int dirfd, dev_t dev) {
-        _cleanup_close_ int iterfd = -EBADF;
         DIR *d;
         struct dirent *de;
-        int ret = 0;
+        int ret;
 
-        iterfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (iterfd < 0)
-                return -errno;
-        d = fdopendir(iterfd);
-        if (!d)
-                return -errno;
-        iterfd = -EBADF;
+        ret = opendir_at(dirfd, ".", &d);
+        if (ret < 0)
+                return ret;
         while ((errno = 0, de = readdir(d))) {
                 struct stat st;
 
@@ -492,13 +487,9 @@ int copy_tree_contents_at(int src_dirfd, int dst_dirfd) {
         DIR *d;
         int r = 0;
 
-        iterfd = openat(src_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (iterfd < 0)
-                return -errno;
-        d = fdopendir(iterfd);
-        if (!d)
-                return -errno;
-        iterfd = -EBADF;
+        r = opendir_at(src_dirfd, ".", &d);
+        if (r < 0)
+                return r;
         while ((errno = 0, de = readdir(d))) {
                 struct stat st;
 
@@ -632,5 +623,23 @@ int mount_id_at(int dirfd, const char *path, uint64_t *ret) {
         if (!(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)))
                 return -EOPNOTSUPP;
         *ret = sx.stx_mnt_id;
+        return 0;
+}
+
+int opendir_at(int dirfd, const char *path, DIR **ret) {
+        DIR *d;
+        int fd;
+
+        assert(path && ret);
+        fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        *ret = d;
         return 0;
 }

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <dirent.h>
+
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -72,3 +74,7 @@ int is_mount_point_at(int dirfd, const char *path);
  * never-reused 64-bit id where the kernel has it (Linux 6.8), else the classic
  * one. Does not follow a final symlink. */
 int mount_id_at(int dirfd, const char *path, uint64_t *ret);
+
+/* A DIR stream over path (relative to dirfd, not following a last symlink),
+ * on an fd of its own: dirfd stays usable. */
+int opendir_at(int dirfd, const char *path, DIR **ret);

@@ -39,7 +39,7 @@ typedef struct RunContext {
         ImageInfo *image;
         int image_fd; /* opened in the caller's mount namespace */
         int state_fd;
-        char *image_path; /* to open them again in the instance's */
+        char *image_path;    /* to open them again in the instance's */
         bool image_detached; /* image_fd is a detached mount: usable from any */
         char *state_path;
         char *holder;
@@ -69,25 +69,6 @@ static void run_context_done(RunContext *c) {
         strv_free(c->rewrite);
         strv_free(c->init_argv);
         *c = (RunContext){.image_fd = -EBADF, .state_fd = -EBADF};
-}
-
-/* Splits a `set init` line at blanks (the profile keeps it as written). */
-static int split_command(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-
-        for (const char *p = s; *p;) {
-                size_t n;
-
-                p += strspn(p, " \t");
-                n = strcspn(p, " \t");
-                if (n == 0)
-                        break;
-                if (strv_consume(&l, strndup(p, n)) < 0)
-                        return -ENOMEM;
-                p += n;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
 }
 
 static int env_add(char ***env, const char *key, const char *value) {
@@ -181,10 +162,10 @@ static int run_context_load(Store *s, Instance *i, const char *verb, RunContext 
                 c->net.gateway = i->identity->gateway;
         }
         v = profile_get_setting(main_profile, "rewrite");
-        if (v && split_command(v, &c->rewrite) < 0)
+        if (v && strv_split_blanks(v, &c->rewrite) < 0)
                 return log_oom();
         v = profile_get_setting(main_profile, "init");
-        if (v && split_command(v, &c->init_argv) < 0)
+        if (v && strv_split_blanks(v, &c->init_argv) < 0)
                 return log_oom();
         r = instance_env(i, &c->env);
         if (r < 0)

@@ -520,18 +520,13 @@ static int remove_aside(int idir, const char *name) {
         _cleanup_free_ char *prefix = strjoin(REMOVING_PREFIX, name, ".");
         struct dirent *de;
         DIR *d;
-        int fd, r = 0;
+        int r = 0;
 
         if (!prefix)
                 return -ENOMEM;
-        fd = openat(idir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(idir, ".", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d)))
                 if (startswith(de->d_name, prefix) && strv_extend(&names, de->d_name) < 0) {
                         closedir(d);
@@ -586,19 +581,14 @@ int instance_recover(Store *s) {
         size_t n_rows = 0;
         DIR *d;
         struct dirent *de;
-        int fd, r;
+        int r;
 
         r = open_instances_dir(s, &idir);
         if (r < 0)
                 return r;
-        fd = openat(idir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(idir, ".", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d)))
                 if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, "..") &&
                     strv_extend(&names, de->d_name) < 0) {

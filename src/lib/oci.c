@@ -515,25 +515,6 @@ static void write_linux(JsonWriter *w, bool netns, bool privileged) {
         json_end_object(w);
 }
 
-/* The `set init` line, split at blanks as start does. */
-static int split_words(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-
-        for (const char *p = s; *p;) {
-                size_t n;
-
-                p += strspn(p, " \t");
-                n = strcspn(p, " \t");
-                if (n == 0)
-                        break;
-                if (strv_consume(&l, strndup(p, n)) < 0)
-                        return -ENOMEM;
-                p += n;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
 static int open_bundle_dir(const char *verb, const char *dir, int *ret_fd, char **ret_rootfs,
                            bool made[2]) {
         _cleanup_close_ int fd = -EBADF, rootfs = -EBADF;
@@ -613,7 +594,7 @@ static int bundle_write(Store *s, Instance *i, const char *dir, char *const *arg
                                                "oci-bundle %s: no command given and the profile "
                                                "sets no init",
                                                i->name);
-                if (split_words(v, &init) < 0)
+                if (strv_split_blanks(v, &init) < 0)
                         return log_oom();
                 argv = init;
         }

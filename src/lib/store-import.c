@@ -50,13 +50,9 @@ static int read_names(int dfd, char ***ret, size_t *ret_n) {
         DIR *d;
         int r = 0;
 
-        iterfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (iterfd < 0)
-                return -errno;
-        d = fdopendir(iterfd);
-        if (!d)
-                return -errno;
-        iterfd = -EBADF;
+        r = opendir_at(dfd, ".", &d);
+        if (r < 0)
+                return r;
         names = calloc(1, sizeof(char *));
         if (!names)
                 r = -ENOMEM;

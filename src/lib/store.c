@@ -48,18 +48,14 @@ static int mkdir_parents(const char *path, mode_t mode) {
 
 /* Removes staging directories whose builder no longer holds their lock. */
 static int recover_staging(Store *s) {
-        _cleanup_close_ int iterfd = -EBADF;
         struct dirent *de;
         DIR *d;
-        int ret = 0;
+        int ret;
 
-        iterfd = openat(s->staging_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (iterfd < 0)
-                return -errno;
-        d = fdopendir(iterfd);
-        if (!d)
-                return -errno;
-        iterfd = -EBADF;
+        ret = opendir_at(s->staging_fd, ".", &d);
+        if (ret < 0)
+                return ret;
+        ret = 0;
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_close_ int fd = -EBADF;
                 int r;
@@ -85,18 +81,14 @@ static int recover_staging(Store *s) {
  * that publishes a tree and the catalog commit, or during image rm. Only
  * under the exclusive lock, since a shared holder may be publishing. */
 static int recover_images(Store *s) {
-        _cleanup_close_ int iterfd = -EBADF;
         struct dirent *de;
         DIR *d;
-        int ret = 0;
+        int ret;
 
-        iterfd = openat(s->images_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (iterfd < 0)
-                return -errno;
-        d = fdopendir(iterfd);
-        if (!d)
-                return -errno;
-        iterfd = -EBADF;
+        ret = opendir_at(s->images_fd, ".", &d);
+        if (ret < 0)
+                return ret;
+        ret = 0;
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_(image_info_freep) ImageInfo *info = NULL;
                 int r;

@@ -124,16 +124,11 @@ static int remove_leftovers(Instance *i, const char *keep) {
         _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
         DIR *d;
-        int fd, r = 0;
+        int r = 0;
 
-        fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(i->dir_fd, ".", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d)))
                 if ((startswith(de->d_name, UPGRADE_PREFIX) ||
                      startswith(de->d_name, ROLLBACK_PREFIX) ||
@@ -253,16 +248,11 @@ static int copy_unreserved(Instance *i, int oldfd, int newfd, char **reserved) {
         _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
         DIR *d;
-        int fd, r;
+        int r;
 
-        fd = openat(oldfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(oldfd, ".", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
                     !strv_contains(reserved, de->d_name) && strv_extend(&names, de->d_name) < 0) {

@@ -150,6 +150,25 @@ int strv_consume(char ***l, char *s) {
         return 0;
 }
 
+int strv_split_blanks(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        assert(s && ret);
+        for (const char *p = s; *p;) {
+                size_t n;
+
+                p += strspn(p, " \t");
+                n = strcspn(p, " \t");
+                if (n == 0)
+                        break;
+                if (strv_consume(&l, strndup(p, n)) < 0)
+                        return -ENOMEM;
+                p += n;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int strv_extend(char ***l, const char *s) {
         assert(s);
         return strv_consume(l, strdup(s));

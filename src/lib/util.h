@@ -118,6 +118,9 @@ size_t strv_length(char *const *l);
 int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
+/* Splits s at runs of blanks (a profile's `set init` or `set rewrite`); an
+ * empty or all-blank s gives NULL. */
+int strv_split_blanks(const char *s, char ***ret);
 bool strv_contains(char *const *l, const char *s);
 
 /* Paths. */

@@ -36,7 +36,7 @@ typedef struct Fx {
         MergeReport *report;
 } Fx;
 
-static _unused_ int opendir_at(int dirfd, const char *path) {
+static _unused_ int open_dir_fd(int dirfd, const char *path) {
         int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(fd >= 0);
         return fd;
@@ -54,17 +54,17 @@ static _unused_ int setup(void **state) {
         assert_non_null(fx);
         strcpy(fx->dir, "/tmp/goldroot-merge-XXXXXX");
         assert_non_null(mkdtemp(fx->dir));
-        root = opendir_at(AT_FDCWD, fx->dir);
+        root = open_dir_fd(AT_FDCWD, fx->dir);
         for (const char *const *d = (const char *const[]){"base", "base/etc", "theirs",
                                                           "theirs/etc", "state", "new", NULL};
              *d; d++)
                 mkdir_at(root, *d, 0755);
-        fx->base = opendir_at(root, "base");
-        fx->theirs = opendir_at(root, "theirs");
-        fx->base_etc = opendir_at(root, "base/etc");
-        fx->theirs_etc = opendir_at(root, "theirs/etc");
-        fx->state = opendir_at(root, "state");
-        fx->new_ = opendir_at(root, "new");
+        fx->base = open_dir_fd(root, "base");
+        fx->theirs = open_dir_fd(root, "theirs");
+        fx->base_etc = open_dir_fd(root, "base/etc");
+        fx->theirs_etc = open_dir_fd(root, "theirs/etc");
+        fx->state = open_dir_fd(root, "state");
+        fx->new_ = open_dir_fd(root, "new");
         close(root);
         fx->view = -1;
         assert_int_equal(merge_tree_from_dir(fx->base, &fx->tb), 0);
@@ -117,7 +117,7 @@ static _unused_ int view(Fx *fx, const char *lower, const char *upper) {
         snprintf(opts, sizeof opts, "lowerdir=%s/%s,upperdir=%s/%s,workdir=%s", fx->dir, lower,
                  fx->dir, upper, work);
         assert_int_equal(mount("overlay", fx->mnt, "overlay", 0, opts), 0);
-        fx->view = opendir_at(AT_FDCWD, fx->mnt);
+        fx->view = open_dir_fd(AT_FDCWD, fx->mnt);
         return fx->view;
 }
 

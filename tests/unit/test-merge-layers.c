@@ -217,7 +217,7 @@ static void test_state_swapped_before_apply(void **state) {
 
         snprintf(host, sizeof host, "%s/host", fx->dir);
         assert_int_equal(mkdir(host, 0755), 0);
-        hostfd = opendir_at(AT_FDCWD, host);
+        hostfd = open_dir_fd(AT_FDCWD, host);
         put(hostfd, "f", "SECRET\n", 0600);
         put(fx->state, "d/f", "local\n", 0644);
 
@@ -264,15 +264,15 @@ static void test_whole_root_and_two_layers(void **state) {
         mkdir_at(fx->theirs, "home", 0755);
         mkdir_at(fx->state, "root", 0755);
         mkdir_at(fx->state, "home", 0755);
-        root_state = opendir_at(fx->state, "root");
-        home_state = opendir_at(fx->state, "home");
+        root_state = open_dir_fd(fx->state, "root");
+        home_state = open_dir_fd(fx->state, "home");
         put(root_state, "usr/bin/tool", "patched\n", 0755);
         put(root_state, "etc/x", "x2\n", 0644);
         put(home_state, "alice/.profile", "p\n", 0644);
         mkdir_at(fx->new_, "root", 0755);
         mkdir_at(fx->new_, "home", 0755);
-        new_root = opendir_at(fx->new_, "root");
-        new_home = opendir_at(fx->new_, "home");
+        new_root = open_dir_fd(fx->new_, "root");
+        new_home = open_dir_fd(fx->new_, "home");
         layers[0] = (MergeLayer){.path = "/", .dirfd = root_state, .kind = MERGE_LAYER_OVERLAY};
         layers[1] = (MergeLayer){.path = "/home", .dirfd = home_state, .kind = MERGE_LAYER_BIND};
         fds[0] = new_root;

@@ -131,6 +131,44 @@ static void test_strv(void **state) {
         assert_false(strv_contains(l, "c"));
 }
 
+static void test_strv_split_blanks(void **state) {
+        _cleanup_strv_free_ char **l = NULL, **none = NULL;
+        (void)state;
+        assert_int_equal(strv_split_blanks("  /sbin/init \t--log  x ", &l), 0);
+        assert_int_equal(strv_length(l), 3);
+        assert_string_equal(l[0], "/sbin/init");
+        assert_string_equal(l[1], "--log");
+        assert_string_equal(l[2], "x");
+        assert_int_equal(strv_split_blanks(" \t ", &none), 0);
+        assert_null(none);
+}
+
+static void test_opendir_at(void **state) {
+        char dir[] = "/tmp/goldroot-test-XXXXXX";
+        _cleanup_free_ char *link = NULL;
+        DIR *d = NULL;
+        size_t n = 0;
+        int fd;
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(mkdirat(fd, "sub", 0700), 0);
+        assert_int_equal(symlinkat("sub", fd, "link"), 0);
+        /* The stream has an fd of its own: closing it leaves fd usable. */
+        assert_int_equal(opendir_at(fd, ".", &d), 0);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        assert_int_equal(n, 4); /* ., .., sub, link */
+        assert_int_equal(opendir_at(fd, "link", &d), -ENOTDIR);
+        assert_int_equal(opendir_at(fd, "missing", &d), -ENOENT);
+        assert_int_equal(rm_rf_at(fd, "sub"), 0);
+        assert_int_equal(unlinkat(fd, "link", 0), 0);
+        close(fd);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 /* A tree with a symlink pointing at the host's /etc: resolving it in-root must
  * stay inside the tree. */
 static void test_openat_in_root_stays_inside(void **state) {
@@ -335,6 +373,8 @@ int main(void) {
                 cmocka_unit_test(test_log_one_line),
                 cmocka_unit_test(test_log_syntax),
                 cmocka_unit_test(test_strv),
+                cmocka_unit_test(test_strv_split_blanks),
+                cmocka_unit_test(test_opendir_at),
                 cmocka_unit_test(test_openat_in_root_stays_inside),
                 cmocka_unit_test(test_copy_tree_and_atomic_write),
                 cmocka_unit_test(test_copy_xattrs),
