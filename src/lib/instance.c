@@ -349,8 +349,15 @@ static int instance_open_full(Store *s, const char *name, bool identity, Instanc
         if (r < 0)
                 return r;
         i->dir_fd = openat(idir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (i->dir_fd < 0)
-                return log_error_errno(errno, "instance %s: cannot open its directory: %m", name);
+        if (i->dir_fd < 0) {
+                _cleanup_(instance_row_freep) InstanceRow *again = NULL;
+                r = -errno;
+                /* An rm that ran between the two looks: its row is gone too. */
+                if (r == -ENOENT &&
+                    catalog_get_instance(store_catalog(s), name, &again) == -ENOENT)
+                        return log_error_errno(ENOENT, "instance %s: no such instance", name);
+                return log_error_errno(r, "instance %s: cannot open its directory: %m", name);
+        }
         if (identity) {
                 r = identity_load(i->dir_fd, name, &i->identity);
                 if (r < 0)

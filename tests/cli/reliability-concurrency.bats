@@ -66,7 +66,7 @@ worker() {
 ALLOWED='^goldroot: (create|start|stop|upgrade|rollback|commit|rm|diff|instance) i[0-9]+: ('
 ALLOWED+='the instance is busy \(another goldroot command or a foreground run holds it\)'
 ALLOWED+='|no such instance'
-ALLOWED+='|an instance of that name exists'
+ALLOWED+="|an instance of that name exists: pick another name, or remove it first \\('goldroot rm i[0-9]+'\\)"
 ALLOWED+='|the instance is running \(pid [0-9]+\)'
 ALLOWED+='|the instance is running: stop it first, or use --restart'
 ALLOWED+='|the instance is running: stop it first( \(a commit freezes a stopped instance\))?'
