@@ -57,7 +57,7 @@ int log_internal(int level, int error, const char *fmt, ...) {
         return -error;
 }
 
-int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...) {
+int(log_syntax)(const char *file, unsigned line, unsigned col, const char *fmt, ...) {
         char prefix[PATH_MAX + 64];
         va_list ap;
 
