@@ -123,14 +123,6 @@ int asprintf_safe(char **ret, const char *fmt, ...) {
         return 0;
 }
 
-size_t strv_length(char *const *l) {
-        size_t n = 0;
-        if (l)
-                while (l[n])
-                        n++;
-        return n;
-}
-
 int strv_consume(char ***l, char *s) {
         size_t n;
         char **t;

@@ -97,6 +97,15 @@ int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, .
                 _errno_result;                                                                     \
         })
 
+/* -errno after a failed call, where POSIX makes errno positive. Saying so lets the
+ * analyzer, which does not model errno, see that the result is an error. */
+static inline int negative_errno(void) {
+        int r = -errno;
+
+        assert(r < 0);
+        return r;
+}
+
 #define log_error_errno(e, ...) ERRNO_RESULT(log_internal(LOG_ERR, (e), __VA_ARGS__))
 #define log_warning_errno(e, ...) ERRNO_RESULT(log_internal(LOG_WARNING, (e), __VA_ARGS__))
 #define log_syntax(...) ERRNO_RESULT((log_syntax)(__VA_ARGS__))
@@ -126,7 +135,14 @@ char *strjoin_many(const char *first, ...) __attribute__((sentinel));
 #define strjoin(...) strjoin_many(__VA_ARGS__, NULL)
 int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
 
-size_t strv_length(char *const *l);
+/* Inline so that the analyzer sees that a NULL vector has no elements. */
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
 /* Appends a copy of s; the vector stays NULL-terminated. */
 int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
