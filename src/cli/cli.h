@@ -60,6 +60,7 @@ static inline int cli_usage_length(const char *help) {
 
 /* A usage error: logs "goldroot: <verb>: <message>" and returns -EINVAL. */
 int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);
+#define cli_usage_error(...) ERRNO_RESULT((cli_usage_error)(__VA_ARGS__))
 
 /* The global options are accepted after the verb too, so that
  * `goldroot image ls --json` works like `goldroot --json image ls`. Put

@@ -57,7 +57,7 @@ static void help(FILE *out) {
                      "See goldroot(1) and goldroot-profile(5).\n");
 }
 
-int cli_usage_error(const char *verb, const char *fmt, ...) {
+int(cli_usage_error)(const char *verb, const char *fmt, ...) {
         char buf[1024];
         va_list ap;
 

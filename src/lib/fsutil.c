@@ -484,7 +484,7 @@ static int copy_entry(int src_dirfd, int dst_dirfd, const char *name, const stru
 int copy_tree_contents_at(int src_dirfd, int dst_dirfd) {
         _cleanup_close_ int iterfd = -EBADF;
         struct dirent *de;
-        DIR *d;
+        DIR *d = NULL;
         int r = 0;
 
         r = opendir_at(src_dirfd, ".", &d);
@@ -633,10 +633,10 @@ int opendir_at(int dirfd, const char *path, DIR **ret) {
         assert(path && ret);
         fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return -errno;
+                return negative_errno();
         d = fdopendir(fd);
         if (!d) {
-                int r = -errno;
+                int r = negative_errno();
                 safe_close(fd);
                 return r;
         }

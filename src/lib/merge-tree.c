@@ -213,7 +213,7 @@ static int readlink_fd(int fd, char **ret) {
                         return -ENOMEM;
                 n = readlinkat(fd, "", buf, size);
                 if (n < 0)
-                        return -errno;
+                        return negative_errno();
                 if ((size_t)n < size) {
                         buf[n] = 0;
                         *ret = TAKE_PTR(buf);

@@ -768,7 +768,10 @@ void plan_print(const Plan *p, FILE *out) {
                         goto out;
                 }
                 w_entry = MAX(w_entry, strlen(op->entry));
-                w_kind = MAX(w_kind, strlen(op_kind_to_string(op->kind)));
+                /* The planner builds every op, never with an unknown kind. */
+                const char *kind = op_kind_to_string(op->kind);
+                assert(kind);
+                w_kind = MAX(w_kind, strlen(kind));
                 w_source = MAX(w_source, strlen(cols[3 * i]));
                 w_target = MAX(w_target, strlen(cols[3 * i + 1]));
         }

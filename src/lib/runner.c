@@ -199,6 +199,26 @@ static int setup_dev(int rootfd) {
         return 0;
 }
 
+/* Binds /proc/path read-only over itself; a path this kernel lacks is skipped.
+ * (A helper of its own: gcc 12's analyzer misreads a cleanup variable inside a
+ * loop that continues and returns.) */
+static int proc_bind_readonly(int proc, const char *path) {
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+        _cleanup_close_ int bind = -EBADF;
+        int r;
+
+        bind = open_tree(proc, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (bind < 0 && errno == ENOENT)
+                return 0;
+        if (bind < 0 || mount_setattr(bind, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
+                return log_error_errno(errno, "making /proc/%s read-only: %m", path);
+        r = fs_attach(bind, proc, path);
+        if (r < 0)
+                return log_error_errno(r, "making /proc/%s read-only: %m", path);
+        return 0;
+}
+
 /* A fresh /proc for the new PID namespace. Unless privileged, the files that
  * reach past the instance (sysctls, sysrq, IRQ affinity) are read-only and the
  * ones that leak host state (kcore, keys, timers) are masked, as Docker does. */
@@ -207,8 +227,6 @@ static int setup_proc(int rootfd, bool privileged, int *empty) {
         static const char *const masked[] = {"acpi", "asound",        "kcore",
                                              "keys", "latency_stats", "sched_debug",
                                              "scsi", "timer_list",    "timer_stats"};
-        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
         _cleanup_close_ int target = -EBADF, proc = -EBADF;
         int r;
 
@@ -225,16 +243,9 @@ static int setup_proc(int rootfd, bool privileged, int *empty) {
                 return 0;
 
         for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {
-                _cleanup_close_ int bind = -EBADF;
-
-                bind = open_tree(proc, readonly[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-                if (bind < 0 && errno == ENOENT)
-                        continue;
-                if (bind < 0 || mount_setattr(bind, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
-                        return log_error_errno(errno, "making /proc/%s read-only: %m", readonly[i]);
-                r = fs_attach(bind, proc, readonly[i]);
+                r = proc_bind_readonly(proc, readonly[i]);
                 if (r < 0)
-                        return log_error_errno(r, "making /proc/%s read-only: %m", readonly[i]);
+                        return r;
         }
         for (size_t i = 0; i < ELEMENTSOF(masked); i++) {
                 r = mask_path(proc, masked[i], empty);

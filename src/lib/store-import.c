@@ -62,7 +62,7 @@ static int read_names(int dfd, char ***ret, size_t *ret_n) {
                 r = strv_extend(&names, de->d_name);
         }
         if (r >= 0 && errno != 0)
-                r = -errno;
+                r = negative_errno();
         closedir(d);
         if (r < 0)
                 return r;

@@ -482,7 +482,9 @@ static int gc_objects(Store *s, Progress *p, GcStats *ret) {
         if (p)
                 progress_set_steps(p, 256);
         for (unsigned i = 0; i < 256 && r >= 0; i++) {
-                _cleanup_close_ int fd = -EBADF;
+                /* Closed by hand: gcc 12's analyzer misreads a cleanup variable
+                 * inside a loop that continues and returns. */
+                int fd;
                 char sub[3];
                 struct dirent *de;
                 DIR *d;
@@ -494,9 +496,11 @@ static int gc_objects(Store *s, Progress *p, GcStats *ret) {
                                 continue;
                         return log_error_errno(errno, "store %s: objects/%s: %m", s->path, sub);
                 }
-                d = fdopendir(fd);
-                if (!d)
+                d = fdopendir(fd); /* d owns fd from here */
+                if (!d) {
+                        safe_close(fd);
                         return log_oom();
+                }
                 while ((errno = 0, de = readdir(d))) {
                         struct stat sb;
 
@@ -528,7 +532,6 @@ static int gc_objects(Store *s, Progress *p, GcStats *ret) {
                         if (p)
                                 progress_update(p, st.objects_removed, st.bytes_freed);
                 }
-                fd = -EBADF; /* owned by d */
                 closedir(d);
                 if (p)
                         progress_steps_done(p, i + 1);

@@ -57,7 +57,7 @@ int log_internal(int level, int error, const char *fmt, ...) {
         return -error;
 }
 
-int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...) {
+int(log_syntax)(const char *file, unsigned line, unsigned col, const char *fmt, ...) {
         char prefix[PATH_MAX + 64];
         va_list ap;
 
@@ -121,14 +121,6 @@ int asprintf_safe(char **ret, const char *fmt, ...) {
                 return -ENOMEM;
         }
         return 0;
-}
-
-size_t strv_length(char *const *l) {
-        size_t n = 0;
-        if (l)
-                while (l[n])
-                        n++;
-        return n;
 }
 
 int strv_consume(char ***l, char *s) {

@@ -85,14 +85,36 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 /* A parse error: "goldroot: FILE:LINE:COL: message"; returns -EBADMSG. */
 int log_syntax(const char *file, unsigned line, unsigned col, const char *fmt, ...) _printf_(4, 5);
 
-#define log_error_errno(e, ...) log_internal(LOG_ERR, (e), __VA_ARGS__)
-#define log_warning_errno(e, ...) log_internal(LOG_WARNING, (e), __VA_ARGS__)
+/* The error-returning helpers are defined in other translation units, where gcc's
+ * analyzer (one unit at a time) cannot see that their result is negative; it then
+ * follows "failed, yet r >= 0" paths that do not exist and reports out-parameters
+ * used after `if (r < 0) return r;`. Stating the result here closes those paths,
+ * and catches a zero error (an error path that would report success) at run time. */
+#define ERRNO_RESULT(expr)                                                                         \
+        ({                                                                                         \
+                int _errno_result = (expr);                                                        \
+                assert(_errno_result < 0);                                                         \
+                _errno_result;                                                                     \
+        })
+
+/* -errno after a failed call, where POSIX makes errno positive. Saying so lets the
+ * analyzer, which does not model errno, see that the result is an error. */
+static inline int negative_errno(void) {
+        int r = -errno;
+
+        assert(r < 0);
+        return r;
+}
+
+#define log_error_errno(e, ...) ERRNO_RESULT(log_internal(LOG_ERR, (e), __VA_ARGS__))
+#define log_warning_errno(e, ...) ERRNO_RESULT(log_internal(LOG_WARNING, (e), __VA_ARGS__))
+#define log_syntax(...) ERRNO_RESULT((log_syntax)(__VA_ARGS__))
 #define log_error(...) log_internal(LOG_ERR, 0, __VA_ARGS__)
 #define log_warning(...) log_internal(LOG_WARNING, 0, __VA_ARGS__)
 #define log_notice(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)
 #define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
 #define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
-#define log_oom() log_internal(LOG_ERR, ENOMEM, "out of memory")
+#define log_oom() log_error_errno(ENOMEM, "out of memory")
 
 /* Strings. */
 static inline bool streq(const char *a, const char *b) {
@@ -113,7 +135,14 @@ char *strjoin_many(const char *first, ...) __attribute__((sentinel));
 #define strjoin(...) strjoin_many(__VA_ARGS__, NULL)
 int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
 
-size_t strv_length(char *const *l);
+/* Inline so that the analyzer sees that a NULL vector has no elements. */
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
 /* Appends a copy of s; the vector stays NULL-terminated. */
 int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
