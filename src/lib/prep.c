@@ -17,6 +17,7 @@ typedef struct Prep {
 } Prep;
 
 static int act(Prep *p, const ManifestEntry *e, const char *action) {
+        _cleanup_free_ char *path = NULL;
         PrepAction *t;
         int r;
 
@@ -28,14 +29,14 @@ static int act(Prep *p, const ManifestEntry *e, const char *action) {
         }
         if (r < 0)
                 return r;
+        path = strdup(e->path);
+        if (!path)
+                return log_oom();
         t = realloc(p->res->actions, (p->res->n_actions + 1) * sizeof *t);
         if (!t)
                 return log_oom();
         p->res->actions = t;
-        t[p->res->n_actions] = (PrepAction){.path = strdup(e->path), .op = p->op, .action = action};
-        if (!t[p->res->n_actions].path)
-                return log_oom();
-        p->res->n_actions++;
+        t[p->res->n_actions++] = (PrepAction){.path = TAKE_PTR(path), .op = p->op, .action = action};
         return 0;
 }
 
