@@ -41,6 +41,10 @@ size_t fsck_report_remaining(const FsckReport *r) {
 
 static int problem(Fsck *f, bool repaired, const char *what, const char *why_fmt, ...)
         _printf_(4, 5);
+/* Not a leak: the strings live on in f->rep->problems; gcc 12 drops a realloc'd buffer's contents
+ * when it moves. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int problem(Fsck *f, bool repaired, const char *what, const char *why_fmt, ...) {
         FsckProblem *l;
         char *why = NULL;
@@ -66,6 +70,7 @@ static int problem(Fsck *f, bool repaired, const char *what, const char *why_fmt
         f->rep->n++;
         return 0;
 }
+#pragma GCC diagnostic pop
 
 static int compare_str(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
@@ -124,6 +129,10 @@ static int to_lost_found(Fsck *f, int dirfd, const char *name, const char *label
         return 0;
 }
 
+/* Not a leak: problem() keeps its strings in f->rep->problems; gcc 12 drops a moved realloc
+ * buffer's contents. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int check_catalog(Fsck *f) {
         _cleanup_strv_free_ char **l = NULL;
         OpRow **ops = NULL;
@@ -155,7 +164,12 @@ static int check_catalog(Fsck *f) {
         op_row_list_free(ops, n);
         return r;
 }
+#pragma GCC diagnostic pop
 
+/* Not a leak: problem() keeps its strings in f->rep->problems; gcc 12 drops a moved realloc
+ * buffer's contents. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int check_staging(Fsck *f) {
         _cleanup_strv_free_ char **names = NULL;
         int r;
@@ -182,6 +196,7 @@ static int check_staging(Fsck *f) {
         }
         return 0;
 }
+#pragma GCC diagnostic pop
 
 /* One regular file of an image: its object must exist. */
 static int check_object_link(Fsck *f, const char *id, const ManifestEntry *e, int parentfd,

@@ -58,9 +58,11 @@ static int add_layer(InstanceLayers *l, const char *verb, const char *name, int 
         t = realloc(l->layers, (l->n + 1) * sizeof *t);
         if (!t)
                 return log_oom();
+        /* Filled through t before it is published: gcc 12's analyzer loses a
+         * pointer stored through l->layers right after a realloc in place. */
+        t[l->n] = (MergeLayer){.path = TAKE_PTR(path), .dirfd = TAKE_FD(fd), .kind = kind};
         l->layers = t;
-        l->layers[l->n++] =
-                (MergeLayer){.path = TAKE_PTR(path), .dirfd = TAKE_FD(fd), .kind = kind};
+        l->n++;
         return 0;
 }
 

@@ -26,8 +26,11 @@ int undo_push(MountUndo *u, UndoKind kind, PathBase base, const char *path, int 
                 free(p);
                 return -ENOMEM;
         }
+        /* Filled through t before it is published: gcc 12's analyzer loses a
+         * pointer stored through u->steps right after a realloc in place. */
+        t[u->n_steps] = (UndoStep){.kind = kind, .base = base, .path = p, .fd = fd};
         u->steps = t;
-        u->steps[u->n_steps++] = (UndoStep){.kind = kind, .base = base, .path = p, .fd = fd};
+        u->n_steps++;
         return 0;
 }
 

@@ -839,6 +839,10 @@ static void apply_done(Apply *a) {
         free(a->keep);
 }
 
+/* Not a leak: undo->holder is freed by mount_undo_freep() or handed out with undo; gcc 12 loses it.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
         _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
         _cleanup_close_ int own_lock = -EBADF;
@@ -916,3 +920,4 @@ int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret) {
                 *ret = TAKE_PTR(undo);
         return 0;
 }
+#pragma GCC diagnostic pop

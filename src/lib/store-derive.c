@@ -92,6 +92,10 @@ static int normalize(const char *path, char **ret) {
         return path_normalize(path, ret);
 }
 
+/* Not a leak: tsearch() keeps p in d->removed (freed by tdestroy); gcc 12 does not see a const key
+ * retained. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int add_removed(ImageDerive *d, const char *norm) {
         char *p, **found;
 
@@ -108,6 +112,7 @@ static int add_removed(ImageDerive *d, const char *norm) {
         d->n_removed++;
         return 0;
 }
+#pragma GCC diagnostic pop
 
 int image_derive_remove(ImageDerive *d, const char *path) {
         _cleanup_free_ char *norm = NULL;
@@ -123,6 +128,10 @@ int image_derive_remove(ImageDerive *d, const char *path) {
         return r < 0 ? log_oom() : 0;
 }
 
+/* Not a leak: *c moves into d->changes; gcc 12 drops a realloc'd buffer's contents when it moves.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int push_change(ImageDerive *d, Change *c) {
         if (d->n_changes == d->allocated) {
                 size_t na = d->allocated ? d->allocated * 2 : 64;
@@ -136,6 +145,7 @@ static int push_change(ImageDerive *d, Change *c) {
         *c = (Change){};
         return 0;
 }
+#pragma GCC diagnostic pop
 
 /* Drops overlayfs's own xattrs; refuses the ones that mean the data lives in
  * a lower layer. */

@@ -74,8 +74,10 @@ int upgrade_cache_tree(UpgradeCache *c, const char *id, const MergeTree **ret) {
         if (r < 0)
                 return log_error_errno(r, "image %.12s: cannot open its tree: %m", id);
         t = calloc(1, sizeof *t);
+        if (!t)
+                return log_oom();
         l = realloc(c->images, (c->n + 1) * sizeof *l);
-        if (!t || !l)
+        if (!l)
                 return log_oom();
         c->images = l;
         snprintf(t->id, sizeof t->id, "%s", id);
