@@ -94,7 +94,10 @@ patch_v2() {
         inside maint 'printf "#!/bin/sh\necho hello from gold v2\n" >/usr/bin/hello;
                 printf "Welcome to gold\nPatched: v2\n" >/etc/issue'
         "$GR" stop --timeout 0 maint
-        "$GR" commit maint gold:v2 | sed 's/^committed maint as //'
+        local out how
+        out=$("$GR" commit maint gold:v2 | sed 's/^committed maint as //')
+        how=$("$GR" image inspect gold:v2 | sed -n 's/^stored as: *//p')
+        echo "$out; stored as a ${how%% over*}"
 }
 test_v2() {
         "$GR" create test --image gold:v2 --mode rw
