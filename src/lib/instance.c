@@ -584,8 +584,6 @@ int instance_recover_op(Store *s, const OpRow *o) {
 int instance_recover(Store *s) {
         _cleanup_close_ int idir = -EBADF;
         _cleanup_strv_free_ char **names = NULL;
-        InstanceRow **rows = NULL;
-        size_t n_rows = 0;
         DIR *d;
         struct dirent *de;
         int r;
@@ -597,50 +595,24 @@ int instance_recover(Store *s) {
         if (r < 0)
                 return r;
         while ((de = readdir(d)))
-                if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+                if (de->d_type == DT_DIR && startswith(de->d_name, REMOVING_PREFIX) &&
                     strv_extend(&names, de->d_name) < 0) {
                         closedir(d);
                         return log_oom();
                 }
         closedir(d);
 
-        r = catalog_list_instances(store_catalog(s), &rows, &n_rows);
-        if (r < 0)
-                return r;
+        /* What rm set aside after its row was gone is deleted. A directory
+         * without a row is left alone: the journal finishes or undoes a
+         * create or rm that a crash cut short, so anything else may be an
+         * administrator's data (after a lost catalog, say). fsck reports it;
+         * fsck --repair moves it to lost+found/. */
         for (size_t k = 0; names && names[k]; k++) {
-                _cleanup_(instance_row_freep) InstanceRow *row = NULL;
-                const char *n = names[k];
-                bool known = false;
-
-                if (startswith(n, REMOVING_PREFIX)) {
-                        r = rm_rf_at(idir, n);
-                        if (r < 0)
-                                log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
-                                                  store_path(s), n);
-                        continue;
-                }
-                if (!instance_name_is_valid(n))
-                        continue;
-                for (size_t j = 0; j < n_rows && !known; j++)
-                        known = streq(rows[j]->name, n);
-                if (known)
-                        continue;
-                /* Again under the write lock, so that no create is half-way. */
-                r = catalog_begin(store_catalog(s));
+                r = rm_rf_at(idir, names[k]);
                 if (r < 0)
-                        break;
-                r = catalog_get_instance(store_catalog(s), n, &row);
-                if (r == -ENOENT) {
-                        log_info("removing %s/" INSTANCES_DIR "/%s, left behind by a crash",
-                                 store_path(s), n);
-                        r = remove_leftover(idir, n, true, false);
-                        if (r < 0)
-                                log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
-                                                  store_path(s), n);
-                }
-                catalog_rollback(store_catalog(s));
+                        log_warning_errno(r, "cannot delete %s/" INSTANCES_DIR "/%s: %m",
+                                          store_path(s), names[k]);
         }
-        instance_row_list_free(rows, n_rows);
         return 0;
 }
 

@@ -101,7 +101,8 @@ int instance_remove(Store *s, Instance *i);
 /* Journal recovery (oplog.h) of create and rm: returns 1 if the operation
  * was rolled forward, 0 if back. */
 int instance_recover_op(Store *s, const OpRow *o);
-/* Removes directories left behind by crashes (see above). */
+/* Deletes what rm set aside (the journal covers the rest; directories
+ * without a row are left for fsck). */
 int instance_recover(Store *s);
 
 /* Starting and stopping (instance-run.c). */

@@ -32,6 +32,11 @@ teardown() {
 @test "fsck: an orphaned instance directory is reported and moved to lost+found, never deleted" {
         mkdir -p "$GOLDROOT_STORE/instances/ghost/state"
         echo precious >"$GOLDROOT_STORE/instances/ghost/state/data"
+        # No other command deletes it either (ls and rm run instance recovery).
+        "$GOLDROOT" ls >/dev/null
+        run "$GOLDROOT" rm ghost
+        [ "$status" -ne 0 ]
+        [ "$(cat "$GOLDROOT_STORE/instances/ghost/state/data")" = precious ]
         run "$GOLDROOT" fsck
         [ "$status" -eq 1 ]
         [[ "$output" == *"goldroot: fsck: instances/ghost: no catalog row (an orphaned instance directory)"* ]]
