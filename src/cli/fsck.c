@@ -43,13 +43,14 @@ int verb_fsck(int argc, char **argv, GlobalOptions *g) {
         size_t remaining;
         int i, r;
 
-        i = parse_verb(argc, argv, g, "fsck", "fsck [--repair] [--full] [--json]\n\n"
+        i = parse_verb(argc, argv, g, "fsck",
+                       "fsck [--repair] [--full] [--json]\n\n"
                        "Check the catalog against the store and the instance states.\n\n"
                        "Options:\n"
                        "  --repair  fix what is safely repairable (never deletes instance state)\n"
                        "  --full    hash every object, not a sample of 64\n"
-                       "  --json    a JSON report (docs/json/fsck.schema.json)\n", NULL, own,
-                       take_fsck, &o);
+                       "  --json    a JSON report (docs/json/fsck.schema.json)\n",
+                       NULL, own, take_fsck, &o);
         if (i < 0)
                 return verb_result(i);
         if (argc - i != 0)

@@ -353,8 +353,7 @@ static int instance_open_full(Store *s, const char *name, bool identity, Instanc
                 _cleanup_(instance_row_freep) InstanceRow *again = NULL;
                 r = -errno;
                 /* An rm that ran between the two looks: its row is gone too. */
-                if (r == -ENOENT &&
-                    catalog_get_instance(store_catalog(s), name, &again) == -ENOENT)
+                if (r == -ENOENT && catalog_get_instance(store_catalog(s), name, &again) == -ENOENT)
                         return log_error_errno(ENOENT, "instance %s: no such instance", name);
                 return log_error_errno(r, "instance %s: cannot open its directory: %m", name);
         }

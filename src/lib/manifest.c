@@ -263,8 +263,8 @@ static int gzip_buffer(const char *in, size_t len, char **ret, size_t *ret_len) 
         size_t cap;
         int rc;
 
-        if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK)
+        if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK)
                 return -ENOMEM;
         cap = deflateBound(&z, len) + 32;
         out = malloc(cap);

@@ -59,9 +59,9 @@ int store_image_chain(Store *s, const char *id, char ***ret) {
                                                id);
                 r = catalog_get_image(s->catalog, cur, &info);
                 if (r < 0)
-                        return r == -ENOENT ? log_error_errno(r, "image %.12s: not in the catalog",
-                                                              cur)
-                                            : r;
+                        return r == -ENOENT
+                                       ? log_error_errno(r, "image %.12s: not in the catalog", cur)
+                                       : r;
                 /* The tree on disk decides: making a delta whole swaps its
                  * tree in before the catalog forgets the base. */
                 whole = !info->base || has_tree(s, info->id);
@@ -83,10 +83,9 @@ static int apply_delta(Manifest *base, Manifest *changed, Manifest *deleted, Man
         if (!m)
                 return -ENOMEM;
         while (i < base->n || j < changed->n) {
-                int c = i >= base->n    ? 1
+                int c = i >= base->n      ? 1
                         : j >= changed->n ? -1
-                                          : strcmp(base->entries[i].path,
-                                                   changed->entries[j].path);
+                                          : strcmp(base->entries[i].path, changed->entries[j].path);
                 if (c >= 0) {
                         if (c == 0)
                                 i++; /* replaced; its strings go with base */
@@ -95,7 +94,8 @@ static int apply_delta(Manifest *base, Manifest *changed, Manifest *deleted, Man
                                 return r;
                         continue;
                 }
-                while (k < deleted->n && strcmp(deleted->entries[k].path, base->entries[i].path) < 0)
+                while (k < deleted->n &&
+                       strcmp(deleted->entries[k].path, base->entries[i].path) < 0)
                         k++;
                 if (k < deleted->n && streq(deleted->entries[k].path, base->entries[i].path)) {
                         i++;
@@ -208,8 +208,7 @@ int delta_open_view(Store *s, char **chain, int *ret_fd) {
                 layers[i] = -EBADF;
         assert(n >= 2);
         if (n - 1 > ELEMENTSOF(layers))
-                return log_error_errno(ELOOP, "image %.12s: its delta chain is too long",
-                                       chain[0]);
+                return log_error_errno(ELOOP, "image %.12s: its delta chain is too long", chain[0]);
         ov = fsopen("overlay", FSOPEN_CLOEXEC);
         if (ov < 0)
                 return log_error_errno(errno, "image %.12s: overlayfs: %m", chain[0]);
@@ -219,7 +218,8 @@ int delta_open_view(Store *s, char **chain, int *ret_fd) {
                         return log_error_errno(r, "image %.12s: mounting the delta of %.12s: %m",
                                                chain[0], chain[i]);
                 if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, layers[i]) < 0)
-                        return log_error_errno(errno, "image %.12s: stacking the delta of %.12s: %m",
+                        return log_error_errno(errno,
+                                               "image %.12s: stacking the delta of %.12s: %m",
                                                chain[0], chain[i]);
         }
         r = store_open_tree_dir(s, chain[n - 1], &bottom);
@@ -236,7 +236,8 @@ int delta_open_view(Store *s, char **chain, int *ret_fd) {
                         return log_error_errno(r, "image %.12s: opening %.12s: %m", chain[0],
                                                chain[i]);
                 if (fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, dir) < 0)
-                        return log_error_errno(errno, "image %.12s: adding the objects of %.12s: %m",
+                        return log_error_errno(errno,
+                                               "image %.12s: adding the objects of %.12s: %m",
                                                chain[0], chain[i]);
         }
         if (fsconfig(ov, FSCONFIG_SET_STRING, "metacopy", "on", 0) < 0 ||
@@ -258,9 +259,9 @@ int delta_open_view(Store *s, char **chain, int *ret_fd) {
 typedef struct DeltaBuild {
         ImageBuilder *b;
         const Manifest *m;
-        int src_fd;        /* staging/NAME/delta-src */
-        void *dirs;        /* tsearch of the directories made, by path */
-        char **dir_list;   /* the same, to set their metadata at the end */
+        int src_fd;      /* staging/NAME/delta-src */
+        void *dirs;      /* tsearch of the directories made, by path */
+        char **dir_list; /* the same, to set their metadata at the end */
         const ManifestEntry **changed;
         size_t n_changed;
         const ManifestEntry **deleted;
@@ -397,7 +398,8 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
                 return builder_fail(d->b, -errno, e->path, "making a metacopy file");
         /* mtime last: ftruncate changed it. */
         if (futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_OMIT},
-                                             {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}}) < 0)
+                                             {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}}) <
+            0)
                 return builder_fail(d->b, -errno, e->path, "setting delta metadata");
         return 0;
 }
@@ -501,7 +503,7 @@ static int write_entry_list(ImageBuilder *b, const char *name, const ManifestEnt
  * describe the image id exactly, or the delta is not published. */
 static int delta_verify(Store *s, char **chain, ImageBuilder *b, const char *id) {
         _cleanup_(manifest_freep) Manifest *base = NULL, *changed = NULL, *deleted = NULL,
-                                          *m = NULL;
+                                           *m = NULL;
         char got[DIGEST_HEX_SIZE];
         int r;
 
@@ -565,7 +567,8 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
 
         if (mkdirat(b->staging_fd, "delta-src", 0700) < 0)
                 return log_error_errno(errno, "%s: making the delta: %m", b->opts.what);
-        d.src_fd = openat(b->staging_fd, "delta-src", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        d.src_fd =
+                openat(b->staging_fd, "delta-src", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d.src_fd < 0)
                 return log_error_errno(errno, "%s: making the delta: %m", b->opts.what);
         for (size_t i = 0; i < d.n_changed; i++) {
@@ -637,8 +640,7 @@ int store_flatten_image(Store *s, const char *id) {
         r = image_derive_new(s, id, &d);
         if (r < 0)
                 return r;
-        r = image_derive_publish(d, &(ImagePublish){.flatten = true, .kind = "flatten"}, NULL,
-                                 got);
+        r = image_derive_publish(d, &(ImagePublish){.flatten = true, .kind = "flatten"}, NULL, got);
         if (r < 0)
                 return r;
         if (!streq(got, id))
