@@ -253,29 +253,6 @@ int image_derive_put_at(ImageDerive *d, const char *path, int rootfd, const char
         return 0;
 }
 
-static int xattrs_dup(const Xattr *x, size_t n, Xattr **ret) {
-        Xattr *c;
-
-        *ret = NULL;
-        if (n == 0)
-                return 0;
-        c = calloc(n, sizeof *c);
-        if (!c)
-                return -ENOMEM;
-        for (size_t k = 0; k < n; k++) {
-                c[k].name = strdup(x[k].name);
-                c[k].value = malloc(x[k].size + 1);
-                c[k].size = x[k].size;
-                if (!c[k].name || !c[k].value) {
-                        xattrs_free(c, n);
-                        return -ENOMEM;
-                }
-                memcpy(c[k].value, x[k].value, x[k].size);
-        }
-        *ret = c;
-        return 0;
-}
-
 static int entry_dup(const ManifestEntry *e, ManifestEntry *ret) {
         ManifestEntry c = *e;
 
@@ -284,7 +261,7 @@ static int entry_dup(const ManifestEntry *e, ManifestEntry *ret) {
         c.link = NULL;
         c.xattrs = NULL;
         if ((e->path && !c.path) || (e->target && !c.target) ||
-            xattrs_dup(e->xattrs, e->n_xattrs, &c.xattrs) < 0) {
+            xattrs_copy(e->xattrs, e->n_xattrs, &c.xattrs) < 0) {
                 free(c.path);
                 free(c.target);
                 return -ENOMEM;
