@@ -306,16 +306,14 @@ int rm_rf_at(int dirfd, const char *name) {
         return 0;
 }
 
-int copy_xattrs_fd(int srcfd, int dstfd) {
-        char fdbuf[FD_PATH_MAX], fdbuf2[FD_PATH_MAX];
+int xattr_names(const char *path, char **ret, size_t *ret_len) {
         _cleanup_free_ char *names = NULL;
-        const char *src = fd_path(srcfd, fdbuf), *dst = fd_path(dstfd, fdbuf2);
         ssize_t n;
 
-        /* O_PATH fds (symlinks) only take xattr calls by path. The following
-         * calls on /proc/self/fd/N act on the object itself, a symlink included;
-         * the l* calls would act on the proc link and see no xattrs at all. */
-        n = listxattr(src, NULL, 0);
+        assert(path && ret && ret_len);
+        *ret = NULL;
+        *ret_len = 0;
+        n = listxattr(path, NULL, 0);
         if (n < 0)
                 return errno == ENOTSUP ? 0 : -errno;
         if (n == 0)
@@ -323,12 +321,34 @@ int copy_xattrs_fd(int srcfd, int dstfd) {
         names = malloc(n);
         if (!names)
                 return -ENOMEM;
-        n = listxattr(src, names, n);
+        n = listxattr(path, names, n);
         if (n < 0)
-                return -errno;
-        for (char *k = names; k < names + n; k += strlen(k) + 1) {
+                return errno == ERANGE ? -EAGAIN : -errno; /* they grew meanwhile */
+        *ret = TAKE_PTR(names);
+        *ret_len = (size_t)n;
+        return 0;
+}
+
+int copy_xattrs_fd_filtered(int srcfd, int dstfd, bool (*skip)(const char *name)) {
+        char fdbuf[FD_PATH_MAX], fdbuf2[FD_PATH_MAX];
+        _cleanup_free_ char *names = NULL;
+        const char *src = fd_path(srcfd, fdbuf), *dst = fd_path(dstfd, fdbuf2);
+        size_t n;
+        int r;
+
+        /* O_PATH fds (symlinks) only take xattr calls by path. The following
+         * calls on /proc/self/fd/N act on the object itself, a symlink included;
+         * the l* calls would act on the proc link and see no xattrs at all. */
+        r = xattr_names(src, &names, &n);
+        if (r < 0)
+                return r;
+        for (char *k = names; k && k < names + n; k += strlen(k) + 1) {
                 _cleanup_free_ char *value = NULL;
-                ssize_t vn = getxattr(src, k, NULL, 0);
+                ssize_t vn;
+
+                if (skip && skip(k))
+                        continue;
+                vn = getxattr(src, k, NULL, 0);
                 if (vn < 0)
                         return -errno;
                 value = malloc(vn + 1);
@@ -336,11 +356,15 @@ int copy_xattrs_fd(int srcfd, int dstfd) {
                         return -ENOMEM;
                 vn = getxattr(src, k, value, vn);
                 if (vn < 0)
-                        return -errno;
+                        return errno == ERANGE ? -EAGAIN : -errno;
                 if (setxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
                         return -errno;
         }
         return 0;
+}
+
+int copy_xattrs_fd(int srcfd, int dstfd) {
+        return copy_xattrs_fd_filtered(srcfd, dstfd, NULL);
 }
 
 int copy_metadata_fd(int srcfd, const struct stat *st, int dstfd, bool copy_xattrs) {

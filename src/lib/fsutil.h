@@ -53,6 +53,12 @@ int copy_file_at(int src_dirfd, const char *src_name, int dst_dirfd, const char 
 /* mode, owner, times (and xattrs when copy_xattrs) from st/srcfd onto dstfd. */
 int copy_metadata_fd(int srcfd, const struct stat *st, int dstfd, bool copy_xattrs);
 int copy_xattrs_fd(int srcfd, int dstfd);
+/* The same, leaving out the names skip() says to. */
+int copy_xattrs_fd_filtered(int srcfd, int dstfd, bool (*skip)(const char *name));
+/* The xattr names of path (followed: give /proc/self/fd/N for an fd), as
+ * listxattr(2) packs them; none where xattrs are unsupported. -EAGAIN if
+ * they changed between the two calls. */
+int xattr_names(const char *path, char **ret, size_t *ret_len);
 
 /* Reads a whole file (at most max bytes, else -EFBIG), NUL-terminated. */
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len, size_t max);

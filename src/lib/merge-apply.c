@@ -18,42 +18,6 @@
 
 #include <sys/xattr.h>
 
-static int copy_xattrs_filtered(int srcfd, int dstfd) {
-        char b1[FD_PATH_MAX], b2[FD_PATH_MAX];
-        const char *src = fd_path(srcfd, b1), *dst = fd_path(dstfd, b2);
-        _cleanup_free_ char *names = NULL;
-        ssize_t n;
-
-        n = listxattr(src, NULL, 0);
-        if (n <= 0)
-                return n < 0 && errno != ENOTSUP ? -errno : 0;
-        names = malloc(n);
-        if (!names)
-                return -ENOMEM;
-        n = listxattr(src, names, n);
-        if (n < 0)
-                return errno == ERANGE ? -EAGAIN : -errno;
-        for (char *k = names; k < names + n; k += strlen(k) + 1) {
-                _cleanup_free_ char *value = NULL;
-                ssize_t vn;
-
-                if (merge_xattr_is_overlay(k))
-                        continue;
-                vn = getxattr(src, k, NULL, 0);
-                if (vn < 0)
-                        return -errno;
-                value = malloc(vn + 1);
-                if (!value)
-                        return -ENOMEM;
-                vn = getxattr(src, k, value, vn);
-                if (vn < 0)
-                        return errno == ERANGE ? -EAGAIN : -errno;
-                if (setxattr(dst, k, value, vn, 0) < 0 && errno != ENOTSUP)
-                        return -errno;
-        }
-        return 0;
-}
-
 /* Owner first (chown clears set-id bits and security.capability), then xattrs
  * and the opaque marker, then mode and times. fd may be O_PATH. */
 static int set_meta(int fd, mode_t type, const MergeNode *n, int xattr_src,
@@ -65,7 +29,7 @@ static int set_meta(int fd, mode_t type, const MergeNode *n, int xattr_src,
         if (fchownat(fd, "", n->uid, n->gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         if (xattr_src >= 0) {
-                r = copy_xattrs_filtered(xattr_src, fd);
+                r = copy_xattrs_fd_filtered(xattr_src, fd, merge_xattr_is_overlay);
                 if (r < 0)
                         return r;
         }

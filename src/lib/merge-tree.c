@@ -143,21 +143,15 @@ static int xattr_digest(int fd, char ret[static MERGE_DIGEST_MAX], bool *ret_uns
         _cleanup_free_ const char **sorted = NULL;
         char buf[FD_PATH_MAX];
         const char *p = fd_path(fd, buf);
-        size_t n_sorted = 0;
-        ssize_t n;
+        size_t n_sorted = 0, n;
+        int r;
 
         ret[0] = 0;
-        n = listxattr(p, NULL, 0);
-        if (n < 0)
-                return errno == ENOTSUP ? 0 : -errno;
+        r = xattr_names(p, &names, &n);
+        if (r < 0)
+                return r;
         if (n == 0)
                 return 0;
-        names = malloc(n);
-        if (!names)
-                return -ENOMEM;
-        n = listxattr(p, names, n);
-        if (n < 0)
-                return errno == ERANGE ? -EAGAIN : -errno;
         sorted = calloc(n, sizeof(char *));
         if (!sorted)
                 return -ENOMEM;
