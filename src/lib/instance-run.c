@@ -129,9 +129,6 @@ static int run_context_load(Store *s, Instance *i, const char *verb, RunContext 
         if (r < 0)
                 return log_error_errno(r, "%s %s: cannot open image %s: %m", verb, i->name,
                                        i->row->image);
-        r = store_image_is_delta(s, i->row->image);
-        if (r < 0)
-                return r;
         c->image_detached = r > 0;
         c->image_path = store_image_root_path(s, i->row->image);
         c->state_path = i->ephemeral ? path_join(runtime_dir(), "ephemeral", i->name, "state")

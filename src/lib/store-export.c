@@ -94,6 +94,7 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_close_ int rootfd = -EBADF, dirfd = -EBADF, fd = -EBADF;
         _cleanup_free_ char *dir = NULL, *base = NULL, *tmp = NULL;
+        bool detached;
         int r;
 
         assert(s && id && path);
@@ -105,6 +106,7 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
         r = store_open_image_root(s, id, &rootfd);
         if (r < 0)
                 return log_error_errno(r, "export %s: opening image %.12s: %m", path, id);
+        detached = r > 0;
 
         if (streq(path, "-")) {
                 if (format != EXPORT_TAR)
@@ -147,11 +149,10 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
                 if (!tmppath || asprintf_safe(&what, "export %s", path) < 0 ||
                     asprintf_safe(&mnt, "%s.d", tmppath) < 0)
                         return log_oom();
-                r = store_image_is_delta(s, id);
-                if (r == 0) {
+                if (!detached) {
                         _cleanup_free_ char *root = store_image_root_path(s, id);
                         r = root ? run_mkfs_erofs(NULL, tmppath, root, -EBADF, what) : log_oom();
-                } else if (r > 0) {
+                } else {
                         if (mkdir(mnt, 0700) < 0)
                                 r = log_error_errno(errno, "export %s: %s: %m", path, mnt);
                         else {

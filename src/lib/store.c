@@ -358,14 +358,18 @@ int store_open_image_root(Store *s, const char *id, int *ret_fd) {
                 return r;
         if (!chain[1])
                 return store_open_tree_dir(s, id, ret_fd);
-        return delta_open_view(s, chain, ret_fd);
+        r = delta_open_view(s, chain, ret_fd);
+        return r < 0 ? r : 1;
 }
 
 int store_mount_image(Store *s, const char *id, const char *dir) {
-        _cleanup_close_ int root = -EBADF, tree = -EBADF;
+        _cleanup_close_ int root = -EBADF, tree = -EBADF, target = -EBADF;
         int r;
 
         assert(s && id && dir);
+        target = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (target < 0)
+                return log_error_errno(errno, "image %.12s: cannot mount it on %s: %m", id, dir);
         r = store_open_image_root(s, id, &root);
         if (r < 0)
                 return log_error_errno(r, "image %.12s: opening its tree: %m", id);
@@ -376,7 +380,7 @@ int store_mount_image(Store *s, const char *id, const char *dir) {
                           &(struct mount_attr){.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV},
                           sizeof(struct mount_attr)) < 0)
                 return log_error_errno(errno, "image %.12s: making it read-only: %m", id);
-        if (move_mount(tree, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return log_error_errno(errno, "image %.12s: mounting it on %s: %m", id, dir);
         return 0;
 }

@@ -64,7 +64,8 @@ int store_open_image(Store *s, const char *id, int *ret_fd);
 /* The image's tree, read-only: images/ID/root for a whole image; for a delta
  * image (store-delta.c) an O_PATH fd of a detached overlayfs mount of its
  * chain, which lives as long as the fd and which open_tree() can clone from
- * any namespace. Either way, open what you read below it with openat(). */
+ * any namespace. Either way, open what you read below it with openat().
+ * Returns 0 for a whole image, 1 for a delta (a detached mount). */
 int store_open_image_root(Store *s, const char *id, int *ret_fd);
 /* 1 if the image is stored as a delta (its tree is only reachable through
  * store_open_image_root), 0 if it is a whole tree. */
