@@ -172,17 +172,12 @@ static void json_image(JsonWriter *w, Store *s, const ImageInfo *i, char **links
 
 /* import */
 
-typedef struct ImportArgs {
-        const char *parent;
-} ImportArgs;
-
-static int import_option(int c, void *userdata) {
-        ImportArgs *a = userdata;
-        if (c == ARG_PARENT) {
-                a->parent = optarg;
-                return 1;
-        }
-        return 0;
+/* The option callback of a subcommand whose one option takes a value:
+ * userdata is the const char * that receives it. */
+static int take_value(int c, void *userdata) {
+        (void)c;
+        *(const char **)userdata = optarg;
+        return 1;
 }
 
 static int cmd_import(int argc, char **argv, GlobalOptions *g) {
@@ -190,12 +185,12 @@ static int cmd_import(int argc, char **argv, GlobalOptions *g) {
                                                 {}};
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_free_ char *name = NULL, *tag = NULL;
-        ImportArgs a = {};
+        const char *parent_ref = NULL;
         char id[DIGEST_HEX_SIZE], parent[DIGEST_HEX_SIZE];
         Progress p;
         int i, r;
 
-        i = parse_args(argc, argv, g, "import", options, import_option, &a);
+        i = parse_args(argc, argv, g, "import", options, take_value, &parent_ref);
         if (i < 0)
                 return i;
         r = expect_args("import", argc - i, 2, 2);
@@ -207,8 +202,8 @@ static int cmd_import(int argc, char **argv, GlobalOptions *g) {
         r = store_open(g->store, STORE_SHARED, &s);
         if (r < 0)
                 return r;
-        if (a.parent) {
-                r = store_resolve(s, a.parent, parent);
+        if (parent_ref) {
+                r = store_resolve(s, parent_ref, parent);
                 if (r < 0)
                         return r;
         }
@@ -216,7 +211,7 @@ static int cmd_import(int argc, char **argv, GlobalOptions *g) {
                          &(ImportOptions){
                                  .name = name,
                                  .tag = tag,
-                                 .parent = a.parent ? parent : NULL,
+                                 .parent = parent_ref ? parent : NULL,
                                  .progress = progress_for(&p, g, "import"),
                          },
                          id);
@@ -494,10 +489,7 @@ static int cmd_mount(int argc, char **argv, GlobalOptions *g) {
         r = expect_args("mount", argc - i, 2, 2);
         if (r < 0)
                 return r;
-        r = store_open(g->store, STORE_SHARED, &s);
-        if (r < 0)
-                return r;
-        r = store_resolve(s, argv[i], id);
+        r = open_and_resolve(g, STORE_SHARED, argv[i], &s, id);
         if (r < 0)
                 return r;
         return store_mount_image(s, id, argv[i + 1]);
@@ -576,44 +568,31 @@ static int cmd_diff(int argc, char **argv, GlobalOptions *g) {
 
 /* export, gc */
 
-typedef struct ExportArgs {
-        const char *format;
-} ExportArgs;
-
-static int export_option(int c, void *userdata) {
-        ExportArgs *a = userdata;
-        if (c == ARG_FORMAT) {
-                a->format = optarg;
-                return 1;
-        }
-        return 0;
-}
-
 static int cmd_export(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {{"format", required_argument, NULL, ARG_FORMAT},
                                                 {}};
         _cleanup_(store_freep) Store *s = NULL;
-        ExportArgs a = {};
+        const char *format = NULL;
         ExportFormat f;
         char id[DIGEST_HEX_SIZE];
         Progress p;
         int i, r;
 
-        i = parse_args(argc, argv, g, "export", options, export_option, &a);
+        i = parse_args(argc, argv, g, "export", options, take_value, &format);
         if (i < 0)
                 return i;
         r = expect_args("export", argc - i, 2, 2);
         if (r < 0)
                 return r;
-        if (!a.format)
+        if (!format)
                 f = endswith(argv[i + 1], ".erofs") ? EXPORT_EROFS : EXPORT_TAR;
-        else if (streq(a.format, "tar"))
+        else if (streq(format, "tar"))
                 f = EXPORT_TAR;
-        else if (streq(a.format, "erofs"))
+        else if (streq(format, "erofs"))
                 f = EXPORT_EROFS;
         else
                 return cli_usage_error("image", "export: unknown format '%s' (tar or erofs)",
-                                       a.format);
+                                       format);
         r = open_and_resolve(g, STORE_SHARED, argv[i], &s, id);
         if (r < 0)
                 return r;
