@@ -196,3 +196,30 @@ make_v2() {
         import base:v11 "$W/src"
         [ "$(stored_as base:v11)" = "whole tree" ]
 }
+
+@test "image mount: read-only, and bad arguments get one line each" {
+        busybox_rootfs "$W/src"
+        import base:v1 "$W/src"
+        mkdir "$W/m"
+        "$GOLDROOT" image mount base:v1 "$W/m"
+        [ "$(cat "$W/m/etc/issue")" = "Welcome to gold" ]
+        run touch "$W/m/etc/new"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        umount "$W/m"
+
+        run "$GOLDROOT" image mount base:v1
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        run "$GOLDROOT" image mount 'bad/ref' "$W/m"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        run "$GOLDROOT" image mount nosuch:1 "$W/m"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: image nosuch:1: no such image" ]
+        touch "$W/file"
+        run "$GOLDROOT" image mount base:v1 "$W/file"
+        [ "$status" -eq 1 ]
+        [[ "$output" == "goldroot: image "*": cannot mount it on $W/file: Not a directory" ]]
+        ! mountpoint -q "$W/m"
+}

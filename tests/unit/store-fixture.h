@@ -153,3 +153,15 @@ static _unused_ void expect_counts(Fixture *f, unsigned objects, unsigned images
         assert_int_equal(count_dir(f, "images"), images);
         assert_int_equal(count_dir(f, "staging"), 0);
 }
+
+/* The file path of image id, read through its tree, is content. */
+static _unused_ void expect_image_file(Fixture *f, const char *id, const char *path,
+                                       const char *content) {
+        _cleanup_free_ char *data = NULL;
+        int root = -1;
+
+        assert_true(store_open_image_root(f->s, id, &root) >= 0);
+        assert_int_equal(read_file_at(root, path, &data, NULL, 100), 0);
+        assert_string_equal(data, content);
+        close(root);
+}

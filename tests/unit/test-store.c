@@ -405,9 +405,8 @@ static void test_rm_linked_image_refused(void **state) {
 
 static void test_gc_frees_only_unreferenced(void **state) {
         Fixture *f = *state;
-        char v1[65], v3[65], *data = NULL;
+        char v1[65], v3[65];
         GcStats st = {};
-        int root = -1;
 
         /* Another name: v3 is a whole tree (test-store-delta covers deltas). */
         build_small(f, "v1", "one\n", v1);
@@ -427,14 +426,8 @@ static void test_gc_frees_only_unreferenced(void **state) {
         assert_int_equal(st.objects_kept, 3);
         expect_counts(f, 3, 1);
 
-        assert_int_equal(store_open_image_root(f->s, v3, &root), 0);
-        assert_int_equal(read_file_at(root, "etc/v", &data, NULL, 100), 0);
-        assert_string_equal(data, "three\n");
-        free(data);
-        assert_int_equal(read_file_at(root, "etc/a", &data, NULL, 100), 0);
-        assert_string_equal(data, "same\n");
-        free(data);
-        close(root);
+        expect_image_file(f, v3, "etc/v", "three\n");
+        expect_image_file(f, v3, "etc/a", "same\n");
 }
 
 static void test_failed_build_leaves_nothing(void **state) {
