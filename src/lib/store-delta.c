@@ -500,16 +500,14 @@ static int write_entry_list(ImageBuilder *b, const char *name, const ManifestEnt
 }
 
 /* Reads the delta back from staging and composes it over its base: it must
- * describe the image id exactly, or the delta is not published. */
-static int delta_verify(Store *s, char **chain, ImageBuilder *b, const char *id) {
-        _cleanup_(manifest_freep) Manifest *base = NULL, *changed = NULL, *deleted = NULL,
+ * describe the image id exactly, or the delta is not published. base_in is
+ * the base's manifest the diff already read; it is consumed. */
+static int delta_verify(ImageBuilder *b, const char *base_id, Manifest *base_in, const char *id) {
+        _cleanup_(manifest_freep) Manifest *base = base_in, *changed = NULL, *deleted = NULL,
                                            *m = NULL;
         char got[DIGEST_HEX_SIZE];
         int r;
 
-        r = delta_read_manifest(s, chain, &base);
-        if (r < 0)
-                return r;
         r = manifest_read_at(b->staging_fd, "manifest", &changed);
         if (r >= 0) {
                 r = manifest_read_at(b->staging_fd, "deleted", &deleted);
@@ -524,7 +522,7 @@ static int delta_verify(Store *s, char **chain, ImageBuilder *b, const char *id)
                 return log_error_errno(r, "%s: reading back the delta: %m", b->opts.what);
         if (!streq(got, id))
                 return log_error_errno(EIO, "%s: the delta over %.12s describes %.12s, not %.12s",
-                                       b->opts.what, chain[0], got, id);
+                                       b->opts.what, base_id, got, id);
         return 0;
 }
 
@@ -604,7 +602,7 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
                 return r;
         if (fchmodat(b->staging_fd, "delta.erofs", 0444, 0) < 0)
                 return log_error_errno(errno, "%s: making the delta: %m", b->opts.what);
-        r = delta_verify(s, chain, b, id);
+        r = delta_verify(b, cand, TAKE_PTR(base_m), id);
         if (r < 0)
                 return r;
         d.src_fd = safe_close(d.src_fd);
