@@ -57,14 +57,20 @@ int store_image_chain(Store *s, const char *id, char ***ret) {
                 if (strv_length(chain) >= CHAIN_MAX)
                         return log_error_errno(ELOOP, "image %.12s: its delta chain is too long",
                                                id);
-                r = catalog_get_image(s->catalog, cur, &info);
-                if (r < 0)
-                        return r == -ENOENT
-                                       ? log_error_errno(r, "image %.12s: not in the catalog", cur)
-                                       : r;
-                /* The tree on disk decides: making a delta whole swaps its
-                 * tree in before the catalog forgets the base. */
-                whole = !info->base || has_tree(s, info->id);
+                /* The tree on disk decides, and first: a whole image (every
+                 * image an instance starts from, nearly always) costs no
+                 * catalog query, and making a delta whole swaps its tree in
+                 * before the catalog forgets the base. */
+                whole = has_tree(s, cur);
+                if (!whole) {
+                        r = catalog_get_image(s->catalog, cur, &info);
+                        if (r < 0)
+                                return r == -ENOENT
+                                               ? log_error_errno(
+                                                         r, "image %.12s: not in the catalog", cur)
+                                               : r;
+                        whole = !info->base;
+                }
                 r = strv_consume(&chain, TAKE_PTR(cur));
                 if (r < 0)
                         return r;
