@@ -15,15 +15,6 @@ typedef struct ImageTree {
         MergeTree dir; /* open() goes to the real tree */
 } ImageTree;
 
-static void hex(const unsigned char *d, size_t n, char *out) {
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[d[i] >> 4];
-                out[2 * i + 1] = digits[d[i] & 15];
-        }
-        out[2 * n] = 0;
-}
-
 static void evp_md_ctx_freep(EVP_MD_CTX **c) {
         EVP_MD_CTX_free(*c);
 }
@@ -65,7 +56,7 @@ static int xattr_digest(const ManifestEntry *e, char ret[static MERGE_DIGEST_MAX
                 return 0;
         if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
                 return -EIO;
-        hex(md, n, ret);
+        digest_to_hex(md, ret);
         return 0;
 }
 
@@ -96,7 +87,7 @@ static int node_from_entry(const ManifestEntry *e, MergeNode *ret) {
                     EVP_Digest(e->target, strlen(e->target), md, &len, EVP_sha256(), NULL) != 1 ||
                     len != 32)
                         return -EIO;
-                hex(md, len, n.digest);
+                digest_to_hex(md, n.digest);
                 break;
         }
         case S_IFIFO:

@@ -9,6 +9,7 @@
  */
 #include "merge-internal.h"
 #include "fsutil.h"
+#include "manifest.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -67,14 +68,7 @@ bool merge_fd_is_opaque(int fd) {
                (getxattr(p, "user.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y');
 }
 
-static void hex(const unsigned char *d, size_t n, char *out) {
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[d[i] >> 4];
-                out[2 * i + 1] = digits[d[i] & 15];
-        }
-        out[2 * n] = 0;
-}
+_Static_assert(MERGE_DIGEST_MAX == DIGEST_HEX_SIZE, "merge digests are sha256 in hex");
 
 static void evp_md_ctx_freep(EVP_MD_CTX **c) {
         EVP_MD_CTX_free(*c);
@@ -86,7 +80,7 @@ static int sha256_finish(EVP_MD_CTX *ctx, char ret[static MERGE_DIGEST_MAX]) {
 
         if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
                 return -EIO;
-        hex(md, n, ret);
+        digest_to_hex(md, ret);
         return 0;
 }
 
