@@ -335,6 +335,16 @@ void catalog_rollback(Catalog *c) {
                 (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* The *_list_free() of each row type: the rows, then the array. */
+#define DEFINE_ROW_LIST_FREE(name, type, free_row)                                                 \
+        void name(type **l, size_t n) {                                                            \
+                if (!l)                                                                            \
+                        return;                                                                    \
+                for (size_t i = 0; i < n; i++)                                                     \
+                        free_row(l[i]);                                                            \
+                free(l);                                                                           \
+        }
+
 ImageInfo *image_info_free(ImageInfo *i) {
         if (!i)
                 return NULL;
@@ -347,13 +357,7 @@ ImageInfo *image_info_free(ImageInfo *i) {
         return NULL;
 }
 
-void image_info_list_free(ImageInfo **l, size_t n) {
-        if (!l)
-                return;
-        for (size_t i = 0; i < n; i++)
-                image_info_free(l[i]);
-        free(l);
-}
+DEFINE_ROW_LIST_FREE(image_info_list_free, ImageInfo, image_info_free)
 
 int catalog_add_image(Catalog *c, const ImageInfo *img) {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -607,13 +611,7 @@ InstanceRow *instance_row_free(InstanceRow *i) {
         return NULL;
 }
 
-void instance_row_list_free(InstanceRow **l, size_t n) {
-        if (!l)
-                return;
-        for (size_t i = 0; i < n; i++)
-                instance_row_free(l[i]);
-        free(l);
-}
+DEFINE_ROW_LIST_FREE(instance_row_list_free, InstanceRow, instance_row_free)
 
 int catalog_add_instance(Catalog *c, const char *name, const char *image_id, const char *mode) {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -806,13 +804,7 @@ OpRow *op_row_free(OpRow *o) {
         return NULL;
 }
 
-void op_row_list_free(OpRow **l, size_t n) {
-        if (!l)
-                return;
-        for (size_t i = 0; i < n; i++)
-                op_row_free(l[i]);
-        free(l);
-}
+DEFINE_ROW_LIST_FREE(op_row_list_free, OpRow, op_row_free)
 
 int catalog_add_op(Catalog *c, const char *kind, const char *subject, const char *args,
                    int64_t *ret_id) {
