@@ -86,6 +86,7 @@ static int apply_delta(Manifest *base, Manifest *changed, Manifest *deleted, Man
         size_t i = 0, j = 0, k = 0;
         int r;
 
+        assert(base && changed && deleted && ret);
         if (!m)
                 return -ENOMEM;
         while (i < base->n || j < changed->n) {
@@ -117,25 +118,31 @@ static int apply_delta(Manifest *base, Manifest *changed, Manifest *deleted, Man
 
 static int read_delta_parts(Store *s, const char *id, Manifest **ret_changed,
                             Manifest **ret_deleted) {
+        _cleanup_(manifest_freep) Manifest *changed = NULL, *deleted = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
         r = store_open_image(s, id, &fd);
         if (r < 0)
                 return log_error_errno(r, "image %.12s: opening it: %m", id);
-        r = manifest_read_at(fd, "manifest", ret_changed);
+        r = manifest_read_at(fd, "manifest", &changed);
         if (r == -EBADMSG)
                 return r;
         if (r < 0)
                 return log_error_errno(r, "image %.12s: reading its manifest: %m", id);
-        r = manifest_read_at(fd, "deleted", ret_deleted);
+        r = manifest_read_at(fd, "deleted", &deleted);
         if (r == -ENOENT) {
-                *ret_deleted = manifest_new();
-                return *ret_deleted ? 0 : log_oom();
-        }
-        if (r < 0 && r != -EBADMSG)
-                log_error_errno(r, "image %.12s: reading its deleted paths: %m", id);
-        return r;
+                deleted = manifest_new();
+                if (!deleted)
+                        return log_oom();
+        } else if (r == -EBADMSG)
+                return r;
+        else if (r < 0)
+                return log_error_errno(r, "image %.12s: reading its deleted paths: %m", id);
+        assert(changed && deleted);
+        *ret_changed = TAKE_PTR(changed);
+        *ret_deleted = TAKE_PTR(deleted);
+        return 0;
 }
 
 int delta_read_manifest(Store *s, char **chain, Manifest **ret) {
@@ -155,7 +162,7 @@ int delta_read_manifest(Store *s, char **chain, Manifest **ret) {
                 return log_error_errno(r, "image %.12s: reading its manifest: %m", chain[n - 1]);
         for (size_t i = n - 1; i-- > 0;) {
                 _cleanup_(manifest_freep) Manifest *changed = NULL, *deleted = NULL;
-                Manifest *next;
+                Manifest *next = NULL;
 
                 r = read_delta_parts(s, chain[i], &changed, &deleted);
                 if (r < 0)
@@ -163,6 +170,7 @@ int delta_read_manifest(Store *s, char **chain, Manifest **ret) {
                 r = apply_delta(m, changed, deleted, &next);
                 if (r < 0)
                         return log_oom();
+                assert(next);
                 manifest_free(m);
                 m = next;
         }
@@ -520,8 +528,10 @@ static int delta_verify(ImageBuilder *b, const char *base_id, Manifest *base_in,
                 if (r == -ENOENT)
                         r = (deleted = manifest_new()) ? 0 : -ENOMEM;
         }
-        if (r >= 0)
+        if (r >= 0) {
+                assert(changed && deleted); /* manifest_read_at() set them */
                 r = apply_delta(base, changed, deleted, &m);
+        }
         if (r >= 0)
                 r = manifest_id(m, got);
         if (r < 0)
