@@ -7,7 +7,7 @@ build=(gcc make meson ninja-build pkg-config scdoc libmount-dev libblkid-dev lib
        libarchive-dev libssl-dev zlib1g-dev)
 test=(libcmocka-dev bats bc attr erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
       util-linux iproute2 xz-utils zstd graphviz jq libcap2-bin sqlite3 python3-jsonschema
-      runc podman file valgrind)
+      runc podman file)
 # The peers bench/instances measures goldroot against (see shared PEERS.md);
 # rsync for bench/upgrade's seeds' way.
 bench=(hyperfine busybox-static debootstrap bubblewrap systemd-container podman runc crun conmon

@@ -62,7 +62,6 @@ static _noreturn_ void exec_command(const ExecChild *e, LogCapture *cap) {
 }
 
 static _noreturn_ void exec_helper(const ExecChild *e) {
-        struct clone_args args = {.flags = CLONE_PARENT};
         LogCapture cap;
         pid_t pid;
 
@@ -73,7 +72,7 @@ static _noreturn_ void exec_helper(const ExecChild *e) {
                                   "", 1);
         /* setns() moved our root and working directory to the instance's;
          * CLONE_PARENT takes exit_signal from us, so it must be 0 here. */
-        pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        pid = runner_fork(CLONE_PARENT, 0, NULL);
         if (pid < 0)
                 runner_child_fail(e->sock, &cap,
                                   log_error_errno(errno, "forking into the instance: %m"), "", 1);

@@ -44,6 +44,11 @@ void log_capture_flush(LogCapture *c);
 
 /* A socketpair for RunnerMessages: [0] for the parent, [1] for the child. */
 int runner_socketpair(int ret[2]);
+/* Forks with clone3(), or clone() where clone3() answers ENOSYS. FLAGS are
+ * clone flags of the first 32 bits (namespaces, CLONE_PIDFD, CLONE_PARENT);
+ * with CLONE_PIDFD the pidfd is stored in *RET_PIDFD. Returns the pid, 0 in
+ * the child, or -1 with errno set. */
+pid_t runner_fork(uint64_t flags, int exit_signal, int *ret_pidfd);
 
 /* Closes every fd >= 3 but the ones listed (negative entries are ignored). */
 int close_all_fds_except(const int *keep, size_t n);

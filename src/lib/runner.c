@@ -500,7 +500,6 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
         _cleanup_strv_free_ char **default_env = NULL;
         _cleanup_free_ char *root = NULL;
         _cleanup_close_ int slash = -EBADF, sock = -EBADF, child_sock = -EBADF, pidfd = -EBADF;
-        struct clone_args args = {};
         RunnerMessage m;
         int fds[2], raw_pidfd = -1, r;
         pid_t pid;
@@ -545,11 +544,9 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
         sock = fds[0];
         child_sock = fds[1];
 
-        args.flags = CLONE_PIDFD | RUNNER_NS_FLAGS |
-                     (spec->net.mode == RUNNER_NET_HOST ? 0 : CLONE_NEWNET);
-        args.pidfd = (uint64_t)(uintptr_t)&raw_pidfd;
-        args.exit_signal = SIGCHLD;
-        pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        pid = runner_fork(CLONE_PIDFD | RUNNER_NS_FLAGS |
+                                  (spec->net.mode == RUNNER_NET_HOST ? 0 : CLONE_NEWNET),
+                          SIGCHLD, &raw_pidfd);
         if (pid < 0)
                 return log_error_errno(errno, "creating the instance's namespaces: %m");
         if (pid == 0) {

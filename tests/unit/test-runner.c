@@ -998,5 +998,16 @@ int main(void) {
                 cmocka_unit_test_teardown(test_bridge, test_teardown),
         };
 
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        struct CMUnitTest chosen[ELEMENTSOF(tests)];
+        _cleanup_strv_free_ char **skip = NULL;
+        size_t n = 0;
+
+        /* tests/run's valgrind pass leaves out, by name, the cases that need
+         * a syscall valgrind does not implement; they run in the ASan pass. */
+        if (getenv("GOLDROOT_TEST_SKIP"))
+                assert_int_equal(strv_split_blanks(getenv("GOLDROOT_TEST_SKIP"), &skip), 0);
+        for (size_t i = 0; i < ELEMENTSOF(tests); i++)
+                if (!skip || !strv_contains(skip, tests[i].name))
+                        chosen[n++] = tests[i];
+        return _cmocka_run_group_tests("runner", chosen, n, group_setup, group_teardown);
 }
