@@ -6,12 +6,14 @@
 #include "fsck.h"
 #include "fsutil.h"
 #include "instance.h"
+#include "mounttab.h"
 #include "oplog.h"
 #include "store-internal.h" /* staging/, images/ and the object layout */
 #include "upgrade.h"
 
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <time.h>
 
 #define SAMPLE_OBJECTS 64
@@ -618,6 +620,42 @@ out:
         return r;
 }
 
+/* Nothing of goldroot's stays mounted under the store in the host's mount
+ * namespace (instances mount in their own), so a mount there is a leftover
+ * or someone else's, and it keeps the tree busy: rm and gc would fail with
+ * EBUSY. Detached deepest first, so that each umount meets no mount on top. */
+static int check_mounts(Fsck *f) {
+        MountEntry *l = NULL;
+        size_t n = 0;
+        int r;
+
+        r = mounttab_below(store_path(f->s), &l, &n);
+        if (r < 0)
+                return log_error_errno(r, "fsck: reading the mount table: %m");
+        for (size_t k = n; k-- > 0;) {
+                _cleanup_free_ char *what = strjoin("mount ", l[k].target);
+                bool fixed = false;
+                int err = 0;
+
+                if (!what) {
+                        r = log_oom();
+                        break;
+                }
+                if (f->o->repair) {
+                        fixed = umount2(l[k].target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
+                        err = fixed ? 0 : errno;
+                }
+                r = problem(f, fixed, what,
+                            "a %s mount of %s on the store (it keeps the tree busy)%s%s%s",
+                            l[k].fstype, l[k].source, fixed ? " (detached)" : "",
+                            err ? ": cannot detach it: " : "", err ? strerror(err) : "");
+                if (r < 0)
+                        break;
+        }
+        mount_entries_free(l, n);
+        return r;
+}
+
 int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
         Fsck f = {.s = s, .o = o, .rep = ret};
         int r;
@@ -625,6 +663,8 @@ int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
         assert(s->lock == STORE_EXCLUSIVE);
         *ret = (FsckReport){};
         r = check_catalog(&f);
+        if (r >= 0)
+                r = check_mounts(&f);
         if (r >= 0)
                 r = check_staging(&f);
         if (r >= 0)

@@ -4,7 +4,8 @@
  * repairs what is safely repairable (`goldroot fsck [--repair] [--full]`).
  *
  * Checked: the catalog itself (SQLite's integrity and foreign-key checks);
- * unfinished journal entries; leftover staging trees; image trees without a
+ * unfinished journal entries; mounts left on the store (mounttab.h);
+ * leftover staging trees; image trees without a
  * row, and each image's tree against its manifest (and its id); every
  * regular file's object in objects/; objects' names against their content
  * and metadata (a sample, or all with full); each instance's directory,
@@ -15,7 +16,8 @@
  * backup no row names or an upgrade's unpublished new state is moved to
  * STORE/lost+found/. Store-owned leftovers (staging, image trees without a
  * row) are deleted; a missing object is linked again from a tree that has
- * the file; a backup row whose directory is gone is dropped.
+ * the file; a backup row whose directory is gone is dropped; a mount left
+ * on the store is detached.
  */
 #pragma once
 

@@ -107,6 +107,41 @@ teardown() {
         [ ! -e "$GOLDROOT_STORE/images/0000000000000000000000000000000000000000000000000000000000000000" ]
 }
 
+@test "fsck: a mount left on the store is reported (read with libmount) and detached by --repair" {
+        state=$GOLDROOT_STORE/instances/web/state
+        # Run in a private mount namespace, so that a failure leaves no mount
+        # on the host; the script checks what a user would see.
+        run unshare -m --propagation private bash -c '
+                set -e
+                mount -t tmpfs left-over "$1"
+                mkdir "$1/deeper"
+                mount -t tmpfs on-top "$1/deeper"
+                echo "--- fsck"
+                "$GOLDROOT" fsck 2>&1 && exit 11
+                echo "--- json"
+                "$GOLDROOT" fsck --json 2>/dev/null | jq -c "[.problems[] | select(.what | startswith(\"mount \")) | [.what, .repaired]]" || true
+                echo "--- repair"
+                "$GOLDROOT" fsck --repair 2>&1
+                echo "--- after"
+                "$GOLDROOT" fsck 2>&1
+                grep -c " $1" /proc/self/mountinfo || true
+                "$GOLDROOT" rm web 2>&1
+        ' sh "$state"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        # One line per mount, deepest first, naming target, type and source.
+        grep -qxF "goldroot: fsck: mount $state/deeper: a tmpfs mount of on-top on the store (it keeps the tree busy)" <<<"$output"
+        grep -qxF "goldroot: fsck: mount $state: a tmpfs mount of left-over on the store (it keeps the tree busy)" <<<"$output"
+        grep -qxF "[[\"mount $state/deeper\",false],[\"mount $state\",false]]" <<<"$output"
+        grep -qxF "goldroot: fsck: mount $state: a tmpfs mount of left-over on the store (it keeps the tree busy) (detached)" <<<"$output"
+        [[ "$output" == *"2 problems, 2 repaired"* ]]
+        # After the repair: clean, no mount left, and rm removes everything
+        # at once (it said nothing).
+        sed -n '/^--- after$/,$p' <<<"$output" | grep -q "0 problems, 0 repaired"
+        [ "$(sed -n '/^--- after$/,$p' <<<"$output" | tail -n1)" = 0 ]
+        [ ! -e "$GOLDROOT_STORE/instances/web" ]
+}
+
 @test "fsck: usage errors" {
         run "$GOLDROOT" fsck extra
         [ "$status" -eq 2 ]

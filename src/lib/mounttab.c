@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mounttab: reads /proc/self/mountinfo through libmount, dlopen()ed on
+ * first use (see mounttab.h).
+ */
+#include "mounttab.h"
+#include "util.h"
+
+#include <dlfcn.h>
+#include <libmount.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#define LIBMOUNT_SONAME "libmount.so.1"
+
+#define MOUNT_SYMBOLS(X)                                                                           \
+        X(mnt_new_table)                                                                           \
+        X(mnt_unref_table)                                                                         \
+        X(mnt_table_parse_mtab)                                                                    \
+        X(mnt_new_iter)                                                                            \
+        X(mnt_free_iter)                                                                           \
+        X(mnt_reset_iter)                                                                          \
+        X(mnt_table_next_fs)                                                                       \
+        X(mnt_fs_get_target)                                                                       \
+        X(mnt_fs_get_fstype)                                                                       \
+        X(mnt_fs_get_source)
+
+/* Set once by dlopen_libmount() before the first use, never written again. */
+#define MOUNT_SYM_DEFINE(f) static typeof(f) *sym_##f;
+MOUNT_SYMBOLS(MOUNT_SYM_DEFINE)
+
+static int dlopen_libmount(void) {
+        static void *dl = NULL; /* kept open for the life of the process */
+        void *h;
+
+        if (dl)
+                return 0;
+        h = dlopen(LIBMOUNT_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+        if (!h)
+                return log_error_errno(EOPNOTSUPP, "cannot load " LIBMOUNT_SONAME ": %s",
+                                       dlerror());
+#define MOUNT_SYM_LOAD(f)                                                                          \
+        if (!(sym_##f = (typeof(f) *)dlsym(h, #f)))                                                \
+                return log_error_errno(EOPNOTSUPP, LIBMOUNT_SONAME " lacks %s", #f);
+        MOUNT_SYMBOLS(MOUNT_SYM_LOAD)
+#undef MOUNT_SYM_LOAD
+        dl = h;
+        return 0;
+}
+
+static void mnt_tablep(struct libmnt_table **t) {
+        if (*t)
+                sym_mnt_unref_table(*t);
+}
+
+static void mnt_iterp(struct libmnt_iter **i) {
+        if (*i)
+                sym_mnt_free_iter(*i);
+}
+
+void mount_entries_free(MountEntry *l, size_t n) {
+        for (size_t k = 0; k < n; k++) {
+                free(l[k].target);
+                free(l[k].fstype);
+                free(l[k].source);
+        }
+        free(l);
+}
+
+static bool strictly_below(const char *target, const char *dir, size_t len) {
+        return target && strncmp(target, dir, len) == 0 && target[len] == '/' && target[len + 1];
+}
+
+int mounttab_below(const char *dir, MountEntry **ret, size_t *ret_n) {
+        _cleanup_(mnt_tablep) struct libmnt_table *table = NULL;
+        _cleanup_(mnt_iterp) struct libmnt_iter *iter = NULL;
+        _cleanup_free_ char *real = NULL;
+        struct libmnt_fs *fs;
+        MountEntry *l;
+        size_t n = 0, k = 0, len;
+        int r;
+
+        assert(dir);
+        assert(ret);
+        assert(ret_n);
+        r = dlopen_libmount();
+        if (r < 0)
+                return r;
+        real = realpath(dir, NULL);
+        if (!real)
+                return negative_errno();
+        len = streq(real, "/") ? 0 : strlen(real);
+        table = sym_mnt_new_table();
+        iter = sym_mnt_new_iter(MNT_ITER_FORWARD);
+        if (!table || !iter)
+                return -ENOMEM;
+        /* NULL: the kernel's table, /proc/self/mountinfo. */
+        r = sym_mnt_table_parse_mtab(table, NULL);
+        if (r < 0)
+                return r;
+        /* Counted first, so that the array is allocated once. */
+        while (sym_mnt_table_next_fs(table, iter, &fs) == 0)
+                n += strictly_below(sym_mnt_fs_get_target(fs), real, len);
+        l = calloc(n ?: 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        sym_mnt_reset_iter(iter, MNT_ITER_FORWARD);
+        while (k < n && sym_mnt_table_next_fs(table, iter, &fs) == 0) {
+                if (!strictly_below(sym_mnt_fs_get_target(fs), real, len))
+                        continue;
+                l[k] = (MountEntry){
+                        .target = strdup(sym_mnt_fs_get_target(fs)),
+                        .fstype = strdup(sym_mnt_fs_get_fstype(fs) ?: "-"),
+                        .source = strdup(sym_mnt_fs_get_source(fs) ?: "none"),
+                };
+                if (!l[k].target || !l[k].fstype || !l[k].source) {
+                        mount_entries_free(l, k + 1);
+                        return -ENOMEM;
+                }
+                k++;
+        }
+        *ret = l;
+        *ret_n = k;
+        return 0;
+}

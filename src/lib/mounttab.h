@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mounttab: what the mount table says, read with util-linux's libmount
+ * (loaded with dlopen() by the commands that look, so that the others do not
+ * pay for libmount, libselinux and libpcre2 at every start).
+ */
+#pragma once
+
+#include <stddef.h>
+
+typedef struct MountEntry {
+        char *target;
+        char *fstype;
+        char *source;
+} MountEntry;
+
+void mount_entries_free(MountEntry *l, size_t n);
+
+/* The mounts of our mount namespace whose target lies strictly below DIR (an
+ * absolute path; its symlinks are resolved first), in the table's order:
+ * parents before the mounts on top of them. */
+int mounttab_below(const char *dir, MountEntry **ret, size_t *ret_n);
