@@ -624,6 +624,23 @@ out:
  * namespace (instances mount in their own), so a mount there is a leftover
  * or someone else's, and it keeps the tree busy: rm and gc would fail with
  * EBUSY. Detached deepest first, so that each umount meets no mount on top. */
+static int check_mount(Fsck *f, const MountEntry *m) {
+        _cleanup_free_ char *what = strjoin("mount ", m->target);
+        bool fixed = false;
+        int err = 0;
+
+        if (!what)
+                return log_oom();
+        if (f->o->repair) {
+                fixed = umount2(m->target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
+                err = fixed ? 0 : errno;
+        }
+        return problem(f, fixed, what,
+                       "a %s mount of %s on the store (it keeps the tree busy)%s%s%s", m->fstype,
+                       m->source, fixed ? " (detached)" : "", err ? ": cannot detach it: " : "",
+                       err ? strerror(err) : "");
+}
+
 static int check_mounts(Fsck *f) {
         MountEntry *l = NULL;
         size_t n = 0;
@@ -632,26 +649,8 @@ static int check_mounts(Fsck *f) {
         r = mounttab_below(store_path(f->s), &l, &n);
         if (r < 0)
                 return log_error_errno(r, "fsck: reading the mount table: %m");
-        for (size_t k = n; k-- > 0;) {
-                _cleanup_free_ char *what = strjoin("mount ", l[k].target);
-                bool fixed = false;
-                int err = 0;
-
-                if (!what) {
-                        r = log_oom();
-                        break;
-                }
-                if (f->o->repair) {
-                        fixed = umount2(l[k].target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
-                        err = fixed ? 0 : errno;
-                }
-                r = problem(f, fixed, what,
-                            "a %s mount of %s on the store (it keeps the tree busy)%s%s%s",
-                            l[k].fstype, l[k].source, fixed ? " (detached)" : "",
-                            err ? ": cannot detach it: " : "", err ? strerror(err) : "");
-                if (r < 0)
-                        break;
-        }
+        for (size_t k = n; k-- > 0 && r >= 0;)
+                r = check_mount(f, &l[k]);
         mount_entries_free(l, n);
         return r;
 }
