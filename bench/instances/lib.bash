@@ -71,12 +71,6 @@ bench_debian_minbase_tar() {
         echo "$out"
 }
 
-# Microseconds since the epoch, without a fork.
-now_us() {
-        local t=$EPOCHREALTIME
-        echo "${t//[.,]/}"
-}
-
 # Reads microsecond samples, one a line, and prints their median in ms with
 # two decimals, or "-" if there are none.
 median_ms() {

@@ -37,6 +37,9 @@ die() {
 }
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 gr=$(realpath "$1")
+# The clone timer, built with goldroot (bench/spawn-time.c).
+spawn_time=$(dirname "$gr")/bench/spawn-time
+[ -x "$spawn_time" ] || die "$spawn_time is missing: build goldroot's build directory first"
 W=$(realpath -m "$2")
 [[ "$W" != / && "$W" =~ ^/[A-Za-z0-9._/-]+$ ]] ||
         die "WORKDIR must be an absolute path of plain characters: $W"
@@ -176,49 +179,48 @@ clone_rows=() clone_ms=() start_rows=() exec_rows=() cache_rows=()
 clone_ms_lxc=- start_base=- exec_base=- last_ms=-
 
 # --- CLONE ------------------------------------------------------------------
-# clone_P I makes clone number I, unclone_P I removes it, area_P prints the
-# paths whose disk use grows with the clones.
-clone_floor() { mkdir -p "$W/clones/floor/$1/upper" "$W/clones/floor/$1/work"; }
+# cmd_P is the argv that makes clone number {i} (bench/spawn-time replaces
+# "{i}"), unclone_P I removes it, area_P prints the paths whose disk use grows
+# with the clones. Every clone is timed the same way: spawn-time starts it with
+# posix_spawn() and waits, so that no row pays for a shell's fork of itself
+# (which costs more than some of the commands: about 2 ms here).
+cmd_floor=(mkdir -p "$W/clones/floor/{i}/upper" "$W/clones/floor/{i}/work")
 unclone_floor() { rm -rf "$W/clones/floor/$1"; }
 area_floor() { echo "$W/clones/floor"; }
 
 # A removed copy is moved aside, not deleted: on this ext4 (online discard) a
 # copy made right after an rm -rf of 175 MiB takes 3-7 s instead of ~1 s, which
 # would measure the deletion, not the clone. The trash goes with WORKDIR.
-clone_cpa() { cp -a "$GOLD" "$W/clones/cp-a/$1"; }
+cmd_cpa=(cp -a "$GOLD" "$W/clones/cp-a/{i}")
 unclone_cpa() { mv "$W/clones/cp-a/$1" "$(mktemp -d "$W/clones/trash/XXXXXX")/"; }
 area_cpa() { echo "$W/clones/cp-a"; }
 
-clone_cpal() { cp -al "$GOLD" "$W/clones/cp-al/$1"; }
+cmd_cpal=(cp -al "$GOLD" "$W/clones/cp-al/{i}")
 unclone_cpal() { mv "$W/clones/cp-al/$1" "$(mktemp -d "$W/clones/trash/XXXXXX")/"; }
 area_cpal() { echo "$GOLD" "$W/clones/cp-al"; } # hardlinks counted once
 
-clone_lxc() { lxc-copy -P "$LXC" -n goldroot-bench-gold -N "goldroot-bench-c$1" -s; }
+cmd_lxc=(lxc-copy -P "$LXC" -n goldroot-bench-gold -N "goldroot-bench-c{i}" -s)
 unclone_lxc() { lxc-destroy -P "$LXC" -n "goldroot-bench-c$1"; }
 area_lxc() { echo "$LXC"; }
 
-# shellcheck disable=SC2086
-clone_podman() { pm create --name "goldroot-bench-c$1" $PM_FLAGS "$PM_IMAGE" /bin/true; }
+# shellcheck disable=SC2206 # PM and PM_FLAGS are word lists of plain words
+cmd_podman=($PM create --name "goldroot-bench-c{i}" $PM_FLAGS "$PM_IMAGE" /bin/true)
 unclone_podman() { pm rm -f "goldroot-bench-c$1"; }
 area_podman() { echo "$W/podman"; }
 
-clone_goldroot() { grd create "goldroot-bench-c$1" --image "$GR_IMAGE"; }
+cmd_goldroot=("$gr" --store "$W/store" create "goldroot-bench-c{i}" --image "$GR_IMAGE")
 unclone_goldroot() { grd rm "goldroot-bench-c$1"; }
 area_goldroot() { echo "$W/store"; }
 
-# Times PEER's clone I for I in FROM..TO, one line of microseconds each, into
-# FILE. Fails on the first clone that fails, with its error on stderr.
+# Times PEER's clones 1..N, one line of microseconds each, appended to FILE.
+# Fails on the first clone that fails, with its error on stderr.
 time_clones() {
-        local p=$1 from=$2 to=$3 out=$4 i t0 t1
-        for ((i = from; i <= to; i++)); do
-                t0=$(now_us)
-                "clone_$p" "$i" >/dev/null 2>"$W/err" || {
-                        echo "clone $i failed: $(tail -n1 "$W/err")" >&2
-                        return 1
-                }
-                t1=$(now_us)
-                echo $((t1 - t0)) >>"$out"
-        done
+        local p=$1 n=$2 out=$3
+        local -n cmd="cmd_$p"
+        "$spawn_time" --output "$W/err" "$n" "${cmd[@]}" >>"$out" 2>"$W/spawn-err" || {
+                echo "clone failed: $(tail -n1 "$W/spawn-err"): $(tail -n1 "$W/err")" >&2
+                return 1
+        }
 }
 
 # Measures one clone row: the median of REPEAT single clones (each removed
@@ -231,7 +233,7 @@ bench_clone() {
         : >"$s1"
         : >"$sn"
         for ((r = 1; r <= REPEAT; r++)); do
-                time_clones "$p" 1 1 "$s1" || {
+                time_clones "$p" 1 "$s1" || {
                         clone_rows+=("| $label | failed | | | | \`$cmd\` |")
                         clone_ms+=(-)
                         return 0
@@ -244,7 +246,7 @@ bench_clone() {
         m1=$(median_ms <"$s1")
         # shellcheck disable=SC2046
         d0=$(disk_kib $("area_$p"))
-        time_clones "$p" 1 "$n" "$sn" || {
+        time_clones "$p" "$n" "$sn" || {
                 clone_rows+=("| $label | $m1 | failed | | | \`$cmd\` |")
                 clone_ms+=(-)
                 return 0
