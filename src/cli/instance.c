@@ -236,45 +236,108 @@ int verb_result(int r) {
 }
 
 #define CREATE_USAGE                                                                               \
-        "create NAME --image IMG [--mode ro|rw|volatile] [--profile FILE]\n"                       \
+        "create NAME... --image IMG [--mode ro|rw|volatile] [--profile FILE]\n"                    \
         "                [--hostname H] [--ip ADDR/PREFIX] [--gateway ADDR] [--dns ADDR]...\n"     \
         "                [--net none|host|bridge:BR] [--privileged] [--set KEY=VALUE]...\n"        \
         "\n"                                                                                       \
-        "Create an instance of IMG (NAME:TAG or an image id prefix).\n"                            \
+        "Create an instance of IMG (NAME:TAG or an image id prefix), or one for each NAME.\n"      \
         "\n"                                                                                       \
         "Options:\n"                                                                               \
         "  --image IMG          the image (required)\n" CREATE_OPTIONS_HELP
+
+/* Removes what a create of several names made before one of them failed;
+ * each was created whole, so rm's path takes it away. */
+static void create_undo(Store *s, char **names, size_t n) {
+        for (size_t k = n; k-- > 0;) {
+                _cleanup_(instance_freep) Instance *inst = NULL;
+
+                if (instance_open_for_removal(s, names[k], &inst) < 0 ||
+                    instance_lock(inst, "create", true) < 0 || instance_remove(s, inst) < 0)
+                        log_warning("create %s: could not remove it again: 'goldroot rm %s' will",
+                                    names[k], names[k]);
+        }
+}
+
+/* Several names: every name and identity is checked, and every name looked
+ * up, before the first instance is made; if one still fails, the ones made
+ * are removed, so that the command makes all of them or none. */
+static int create_several(Store *s, char **names, size_t n, const char *image_id,
+                          const CreateOptions *o) {
+        Identity **ids = calloc(n, sizeof *ids);
+        size_t made = 0;
+        int r = 0;
+
+        if (!ids)
+                return log_oom();
+        for (size_t k = 0; k < n && r >= 0; k++)
+                r = create_identity("create", names[k], o, &ids[k]);
+        for (size_t k = 0; k < n && r >= 0; k++) {
+                _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+
+                r = catalog_get_instance(store_catalog(s), names[k], &row);
+                if (r >= 0)
+                        r = log_error_errno(EEXIST,
+                                            "create %s: an instance of that name exists: nothing "
+                                            "was created",
+                                            names[k]);
+                else if (r == -ENOENT)
+                        r = 0;
+        }
+        while (r >= 0 && made < n) {
+                r = instance_create(s, names[made], image_id, ids[made]);
+                if (r >= 0)
+                        made++;
+        }
+        if (r < 0)
+                create_undo(s, names, made);
+        for (size_t k = 0; k < n; k++)
+                identity_free(ids[k]);
+        free(ids);
+        return r;
+}
 
 int verb_create(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {CREATE_LONGOPTIONS, {}};
         _cleanup_(create_options_done) CreateOptions o = {};
         _cleanup_(store_freep) Store *s = NULL;
         char id[DIGEST_HEX_SIZE];
-        const char *name = NULL;
+        size_t n;
         int i, r;
 
         i = parse_verb(argc, argv, g, "create", CREATE_USAGE, NULL, options, take_create, &o);
         if (i < 0)
                 return verb_result(i);
-        if (argc - i != 1)
-                return cli_usage_error("create", "expected one NAME (see 'goldroot create "
-                                                 "--help')");
-        name = argv[i];
-        r = instance_name_check("create", name);
-        if (r < 0)
-                return r;
+        if (argc - i < 1)
+                return cli_usage_error("create", "expected a NAME (see 'goldroot create --help')");
+        n = (size_t)(argc - i);
+        for (size_t k = 0; k < n; k++) {
+                r = instance_name_check("create", argv[i + k]);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < k; j++)
+                        if (streq(argv[i + j], argv[i + k]))
+                                return cli_usage_error("create", "%s: name given twice",
+                                                       argv[i + k]);
+        }
+        if (n > 1 && (o.hostname || o.ip))
+                return cli_usage_error("create",
+                                       "--hostname and --ip name one instance: with several "
+                                       "NAMEs each takes its name as hostname, and an address "
+                                       "needs a create of its own");
         if (!o.image)
-                return cli_usage_error("create", "%s: --image IMG is required", name);
+                return cli_usage_error("create", "%s: --image IMG is required", argv[i]);
 
         r = store_open(g->store, STORE_SHARED, &s);
         if (r < 0)
                 return r;
         r = store_resolve(s, o.image, id);
         if (r == -ENOENT)
-                return log_error_errno(ENOENT, "create %s: no image %s", name, o.image);
+                return log_error_errno(ENOENT, "create %s: no image %s", argv[i], o.image);
         if (r < 0)
                 return r;
-        return create_instance(s, "create", name, id, &o);
+        if (n == 1)
+                return create_instance(s, "create", argv[i], id, &o);
+        return create_several(s, argv + i, n, id, &o);
 }
 
 /* Opens the store and the instance named by the single positional argument. */

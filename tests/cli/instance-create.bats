@@ -115,6 +115,61 @@ teardown() {
         [ -e "$GOLDROOT_STORE/instances/web1/state/mine" ]
 }
 
+@test "create: several names in one command, each with its own identity; all or none" {
+        "$GOLDROOT" create web1 web2 web3 --image bb:1 --mode rw --set ROLE=web
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "web1 web2 web3 " ]
+        for n in web1 web2 web3; do
+                grep -qx "hostname=$n" "$GOLDROOT_STORE/instances/$n/identity"
+                grep -qx "mode=rw" "$GOLDROOT_STORE/instances/$n/identity"
+                grep -qx "set.ROLE=web" "$GOLDROOT_STORE/instances/$n/identity"
+        done
+        # Every instance has its own machine id.
+        [ "$(cat "$GOLDROOT_STORE"/instances/web*/identity | grep -c '^machine_id=')" = 3 ]
+        [ "$(cat "$GOLDROOT_STORE"/instances/web*/identity | grep '^machine_id=' | sort -u | wc -l)" = 3 ]
+
+        # One existing name: nothing is created, the existing one is untouched.
+        touch "$GOLDROOT_STORE/instances/web2/state/mine"
+        run "$GOLDROOT" create db1 web2 db2 --image bb:1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: create web2: an instance of that name exists: nothing was created" ]
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "web1 web2 web3 " ]
+        [ ! -e "$GOLDROOT_STORE/instances/db1" ]
+        [ -e "$GOLDROOT_STORE/instances/web2/state/mine" ]
+
+        # A name twice, a bad name among good ones, one address for several.
+        run "$GOLDROOT" create db1 db1 --image bb:1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create: db1: name given twice" ]
+        run "$GOLDROOT" create db1 'bad/name' --image bb:1
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        run "$GOLDROOT" create db1 db2 --ip 10.0.0.5/24 --image bb:1
+        [ "$status" -eq 2 ]
+        [[ "$output" == "goldroot: create: --hostname and --ip name one instance"* ]]
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "web1 web2 web3 " ]
+}
+
+@test "create: several names, and the third cannot be made: the first two are removed again" {
+        # A mount on the third name's leftover directory makes its creation
+        # fail after the first two were made (in a private mount namespace).
+        mkdir -p "$GOLDROOT_STORE/instances/db3"
+        run unshare -m --propagation private bash -c '
+                mount -t tmpfs busy "$GOLDROOT_STORE/instances/db3"
+                "$GOLDROOT" create db1 db2 db3 db4 --image bb:1
+        '
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"create db3: cannot remove a leftover directory"* ]]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ ! -e "$GOLDROOT_STORE/instances/db1" ]
+        [ ! -e "$GOLDROOT_STORE/instances/db2" ]
+        [ ! -e "$GOLDROOT_STORE/instances/db4" ]
+        # Only the test's own leftover is left, and then the store is clean.
+        rmdir "$GOLDROOT_STORE/instances/db3"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+}
+
 @test "create: a crash before the catalog commit leaves nothing that counts" {
         GOLDROOT_CRASH_AT=instance-create-before-commit run "$GOLDROOT" create web1 --image bb:1
         [ "$status" -eq 137 ]
