@@ -262,6 +262,30 @@ bench_clone() {
         return 0
 }
 
+# goldroot create with CLONE_N names in one command: the whole command's
+# time divided by N (a mean, there being one sample), and the disk it adds.
+bench_clone_batch() {
+        local n=$CLONE_N i d0 d1 us per kib names=()
+        local label="goldroot create NAME... ($n names in one command)"
+        echo "-- clone: $label"
+        for ((i = 1; i <= n; i++)); do names+=("goldroot-bench-c$i"); done
+        d0=$(disk_kib "$W/store")
+        us=$("$spawn_time" --output "$W/err" 1 "$gr" --store "$W/store" create "${names[@]}" \
+                --image "$GR_IMAGE" 2>"$W/spawn-err") || {
+                echo "   failed: $(tail -n1 "$W/err")"
+                clone_rows+=("| $label | | failed | | | \`goldroot create goldroot-bench-c1 ... goldroot-bench-c$n --image $GR_IMAGE\` |")
+                clone_ms+=(-)
+                return 0
+        }
+        d1=$(disk_kib "$W/store")
+        per=$(awk -v u="$us" -v n="$n" 'BEGIN { printf "%.2f\n", u / n / 1000 }')
+        kib=$(awk -v a="$d0" -v b="$d1" -v n="$n" 'BEGIN { printf "%.1f\n", (b - a) / n }')
+        echo "   N=$n: $per ms per clone (the command took $((us / 1000)) ms), $kib KiB per clone"
+        clone_rows+=("| $label | | $per (N=$n, total / N) | $kib | @RATIO@ | \`goldroot create goldroot-bench-c1 ... goldroot-bench-c$n --image $GR_IMAGE\` |")
+        clone_ms+=("$per")
+        unclone_all goldroot "$n"
+}
+
 # Removes clones 1..N of PEER (not timed).
 unclone_all() {
         local p=$1 n=$2 i
@@ -274,6 +298,10 @@ unclone_all() {
                 # shellcheck disable=SC2086
                 seq 1 "$n" | sed 's/^/goldroot-bench-c/' |
                         xargs -r -n 200 $PM rm -f -t 0 >/dev/null 2>&1 || true
+                ;;
+        goldroot)
+                seq 1 "$n" | sed 's/^/goldroot-bench-c/' |
+                        xargs -r -n 500 "$gr" --store "$W/store" rm >/dev/null 2>&1 || true
                 ;;
         *) for ((i = 1; i <= n; i++)); do "unclone_$p" "$i" >/dev/null 2>&1 || true; done ;;
         esac
@@ -304,6 +332,7 @@ phase_clone() {
                 bench_clone goldroot "goldroot create" \
                         "goldroot create goldroot-bench-cI --image $GR_IMAGE" "$CLONE_N"
                 unclone_all goldroot "$CLONE_N"
+                bench_clone_batch
         else
                 clone_rows+=("| goldroot create | pending | pending | pending | | \`goldroot create goldroot-bench-cI --image $GR_IMAGE\` |")
                 clone_ms+=(-)
