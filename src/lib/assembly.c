@@ -10,12 +10,11 @@
  */
 #include "assembly.h"
 #include "fsutil.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 
@@ -35,17 +34,13 @@ static int runtime_subdir(const char *sub, int *ret_fd) {
 }
 
 static int sha256_hex(const char *s, char ret[static 65]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
+        uint8_t md[SHA256_SIZE];
+        int r;
 
-        /* A digest needs no openssl.cnf; reading it would cost more than
-         * everything else a umount does in user space. Without effect if
-         * libcrypto was initialized already. */
-        (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-
-        if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n != 32)
-                return -EIO;
-        for (unsigned i = 0; i < n; i++)
+        r = sha256_buffer(s, strlen(s), md);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < SHA256_SIZE; i++)
                 snprintf(ret + 2 * i, 3, "%02x", md[i]);
         return 0;
 }

@@ -8,6 +8,7 @@
 #include "instance.h"
 #include "mounttab.h"
 #include "oplog.h"
+#include "sha256.h"
 #include "store-internal.h" /* staging/, images/ and the object layout */
 #include "upgrade.h"
 
@@ -209,7 +210,10 @@ static int check_object_link(Fsck *f, const char *id, const ManifestEntry *e, in
         bool fixed = false;
         _cleanup_free_ char *what = NULL;
 
-        object_digest(e, od);
+        int r = object_digest(e, od);
+
+        if (r < 0)
+                return r;
         object_path(od, opath);
         if (fstatat(f->s->objects_fd, opath, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode))
                 return 0;
@@ -398,7 +402,7 @@ static int verify_object(int dirfd, const char *name, const char *sub, bool *ret
         ManifestEntry e = {};
         uint8_t od[DIGEST_SIZE];
         char hex[DIGEST_HEX_SIZE];
-        EVP_MD_CTX *ctx;
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
         struct stat st;
         uint8_t buf[65536];
         ssize_t n;
@@ -413,24 +417,27 @@ static int verify_object(int dirfd, const char *name, const char *sub, bool *ret
                 *ret_ok = false;
                 return 0;
         }
-        ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return -ENOMEM;
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-        while ((n = read(fd, buf, sizeof buf)) > 0)
-                EVP_DigestUpdate(ctx, buf, (size_t)n);
-        EVP_DigestFinal_ex(ctx, e.digest, NULL);
-        EVP_MD_CTX_free(ctx);
+        r = sha256_new(&ctx);
+        if (r < 0)
+                return r;
+        while ((n = read(fd, buf, sizeof buf)) > 0 && r >= 0)
+                r = sha256_update(ctx, buf, (size_t)n);
         if (n < 0)
                 return -errno;
+        if (r >= 0)
+                r = sha256_final(ctx, e.digest);
+        if (r < 0)
+                return r;
         e.mode = st.st_mode;
         e.uid = st.st_uid;
         e.gid = st.st_gid;
         r = xattrs_read_fd(fd, &e.xattrs, &e.n_xattrs);
         if (r < 0)
                 return r;
-        object_digest(&e, od);
+        r = object_digest(&e, od);
         xattrs_free(e.xattrs, e.n_xattrs);
+        if (r < 0)
+                return r;
         digest_to_hex(od, hex);
         /* name is "XX/REST" */
         *ret_ok = strlen(name) == DIGEST_HEX_SIZE && strncmp(hex, sub, 2) == 0 &&

@@ -5,19 +5,15 @@
  */
 #include "image-tree.h"
 #include "fsutil.h"
+#include "sha256.h"
 #include "util.h"
 
-#include <openssl/evp.h>
 #include <sys/sysmacros.h>
 
 typedef struct ImageTree {
         const Manifest *m;
         MergeTree dir; /* open() goes to the real tree */
 } ImageTree;
-
-static void evp_md_ctx_freep(EVP_MD_CTX **c) {
-        EVP_MD_CTX_free(*c);
-}
 
 static bool xattr_is_overlay(const char *name) {
         return startswith(name, "trusted.overlay.") || startswith(name, "user.overlay.");
@@ -27,10 +23,10 @@ static bool xattr_is_overlay(const char *name) {
  * manifest keeps them so), the name, its NUL, the value length as 8 bytes
  * little-endian and the value; overlayfs's own names left out. */
 static int xattr_digest(const ManifestEntry *e, char ret[static MERGE_DIGEST_MAX]) {
-        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = NULL;
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
+        uint8_t md[SHA256_SIZE];
         bool any = false;
+        int r;
 
         ret[0] = 0;
         for (size_t i = 0; i < e->n_xattrs; i++) {
@@ -40,22 +36,23 @@ static int xattr_digest(const ManifestEntry *e, char ret[static MERGE_DIGEST_MAX
                 if (xattr_is_overlay(x->name))
                         continue;
                 if (!ctx) {
-                        ctx = EVP_MD_CTX_new();
-                        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-                                return -ENOMEM;
+                        r = sha256_new(&ctx);
+                        if (r < 0)
+                                return r;
                 }
                 for (int b = 0; b < 8; b++)
                         len_le[b] = (uint64_t)x->size >> (8 * b);
-                if (EVP_DigestUpdate(ctx, x->name, strlen(x->name) + 1) != 1 ||
-                    EVP_DigestUpdate(ctx, len_le, sizeof len_le) != 1 ||
-                    EVP_DigestUpdate(ctx, x->value, x->size) != 1)
+                if (sha256_update(ctx, x->name, strlen(x->name) + 1) < 0 ||
+                    sha256_update(ctx, len_le, sizeof len_le) < 0 ||
+                    sha256_update(ctx, x->value, x->size) < 0)
                         return -EIO;
                 any = true;
         }
         if (!any)
                 return 0;
-        if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
-                return -EIO;
+        r = sha256_final(ctx, md);
+        if (r < 0)
+                return r;
         digest_to_hex(md, ret);
         return 0;
 }
@@ -78,14 +75,11 @@ static int node_from_entry(const ManifestEntry *e, MergeNode *ret) {
                 n.type = MERGE_NODE_DIR;
                 break;
         case S_IFLNK: {
-                unsigned char md[EVP_MAX_MD_SIZE];
-                unsigned len = 0;
+                uint8_t md[SHA256_SIZE];
 
                 n.type = MERGE_NODE_LNK;
                 n.mode = 0; /* as merge_node_from_fd(): a link's bits mean nothing */
-                if (!e->target ||
-                    EVP_Digest(e->target, strlen(e->target), md, &len, EVP_sha256(), NULL) != 1 ||
-                    len != 32)
+                if (!e->target || sha256_buffer(e->target, strlen(e->target), md) < 0)
                         return -EIO;
                 digest_to_hex(md, n.digest);
                 break;

@@ -4,11 +4,11 @@
  * and the sorted-merge diff.
  */
 #include "manifest.h"
+#include "sha256.h"
 #include "fsutil.h"
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <sys/sysmacros.h>
 #include <zlib.h>
 
@@ -345,38 +345,30 @@ int manifest_write_at(int dirfd, const char *name, const Manifest *m) {
 }
 
 static ssize_t digest_cookie_write(void *cookie, const char *buf, size_t n) {
-        if (EVP_DigestUpdate(cookie, buf, n) != 1)
+        if (sha256_update(cookie, buf, n) < 0)
                 return -1;
         return (ssize_t)n;
 }
 
 int manifest_id(const Manifest *m, char ret[static DIGEST_HEX_SIZE]) {
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
         uint8_t d[DIGEST_SIZE];
-        EVP_MD_CTX *ctx;
         FILE *f;
-        int r = 0;
+        int r;
 
-        ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return -ENOMEM;
-        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-                EVP_MD_CTX_free(ctx);
-                return -EIO;
-        }
+        r = sha256_new(&ctx);
+        if (r < 0)
+                return r;
         f = fopencookie(ctx, "w", (cookie_io_functions_t){.write = digest_cookie_write});
-        if (!f) {
-                EVP_MD_CTX_free(ctx);
+        if (!f)
                 return -ENOMEM;
-        }
         fputs(MANIFEST_HEADER, f);
         for (size_t i = 0; i < m->n; i++)
                 write_entry(f, &m->entries[i], false);
-        if (fclose(f) != 0 || EVP_DigestFinal_ex(ctx, d, NULL) != 1)
-                r = -EIO;
-        EVP_MD_CTX_free(ctx);
-        if (r == 0)
-                digest_to_hex(d, ret);
-        return r;
+        if (fclose(f) != 0 || sha256_final(ctx, d) < 0)
+                return -EIO;
+        digest_to_hex(d, ret);
+        return 0;
 }
 
 void manifest_totals(const Manifest *m, uint64_t *ret_files, uint64_t *ret_size) {
@@ -390,31 +382,40 @@ void manifest_totals(const Manifest *m, uint64_t *ret_files, uint64_t *ret_size)
                 *ret_size = size;
 }
 
-static void put_u32(EVP_MD_CTX *ctx, uint32_t v) {
+static int put_u32(Sha256 *ctx, uint32_t v) {
         uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-        EVP_DigestUpdate(ctx, b, sizeof b);
+        return sha256_update(ctx, b, sizeof b);
 }
 
-void object_digest(const ManifestEntry *e, uint8_t ret[static DIGEST_SIZE]) {
+int object_digest(const ManifestEntry *e, uint8_t ret[static DIGEST_SIZE]) {
         static const char magic[] = "goldroot-object 1";
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
+        int r;
 
-        /* Allocation failure of a digest context leaves nothing sensible to do. */
-        assert(ctx);
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-        EVP_DigestUpdate(ctx, magic, sizeof magic);
-        put_u32(ctx, (uint32_t)e->mode);
-        put_u32(ctx, (uint32_t)e->uid);
-        put_u32(ctx, (uint32_t)e->gid);
-        put_u32(ctx, (uint32_t)e->n_xattrs);
-        for (size_t i = 0; i < e->n_xattrs; i++) {
-                EVP_DigestUpdate(ctx, e->xattrs[i].name, strlen(e->xattrs[i].name) + 1);
-                put_u32(ctx, (uint32_t)e->xattrs[i].size);
-                EVP_DigestUpdate(ctx, e->xattrs[i].value, e->xattrs[i].size);
+        r = sha256_new(&ctx);
+        if (r < 0)
+                return r;
+        r = sha256_update(ctx, magic, sizeof magic);
+        if (r >= 0)
+                r = put_u32(ctx, (uint32_t)e->mode);
+        if (r >= 0)
+                r = put_u32(ctx, (uint32_t)e->uid);
+        if (r >= 0)
+                r = put_u32(ctx, (uint32_t)e->gid);
+        if (r >= 0)
+                r = put_u32(ctx, (uint32_t)e->n_xattrs);
+        for (size_t i = 0; i < e->n_xattrs && r >= 0; i++) {
+                r = sha256_update(ctx, e->xattrs[i].name, strlen(e->xattrs[i].name) + 1);
+                if (r >= 0)
+                        r = put_u32(ctx, (uint32_t)e->xattrs[i].size);
+                if (r >= 0)
+                        r = sha256_update(ctx, e->xattrs[i].value, e->xattrs[i].size);
         }
-        EVP_DigestUpdate(ctx, e->digest, DIGEST_SIZE);
-        EVP_DigestFinal_ex(ctx, ret, NULL);
-        EVP_MD_CTX_free(ctx);
+        if (r >= 0)
+                r = sha256_update(ctx, e->digest, DIGEST_SIZE);
+        if (r >= 0)
+                r = sha256_final(ctx, ret);
+        return r;
 }
 
 /* Parsing. A manifest is ours, but a damaged store must not crash us. */

@@ -81,7 +81,7 @@ void manifest_totals(const Manifest *m, uint64_t *ret_files, uint64_t *ret_size)
 
 /* The store object a regular file lives in: sha256 over the content digest
  * and the metadata the object's inode carries (mode, uid, gid, xattrs). */
-void object_digest(const ManifestEntry *e, uint8_t ret[static DIGEST_SIZE]);
+int object_digest(const ManifestEntry *e, uint8_t ret[static DIGEST_SIZE]);
 
 void digest_to_hex(const uint8_t d[static DIGEST_SIZE], char ret[static DIGEST_HEX_SIZE]);
 int digest_from_hex(const char *s, uint8_t ret[static DIGEST_SIZE]);

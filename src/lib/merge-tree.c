@@ -10,10 +10,10 @@
 #include "merge-internal.h"
 #include "fsutil.h"
 #include "manifest.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <dirent.h>
-#include <openssl/evp.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
@@ -70,43 +70,40 @@ bool merge_fd_is_opaque(int fd) {
 
 _Static_assert(MERGE_DIGEST_MAX == DIGEST_HEX_SIZE, "merge digests are sha256 in hex");
 
-static void evp_md_ctx_freep(EVP_MD_CTX **c) {
-        EVP_MD_CTX_free(*c);
-}
+static int sha256_finish(Sha256 *ctx, char ret[static MERGE_DIGEST_MAX]) {
+        uint8_t md[SHA256_SIZE];
+        int r;
 
-static int sha256_finish(EVP_MD_CTX *ctx, char ret[static MERGE_DIGEST_MAX]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-
-        if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
-                return -EIO;
+        r = sha256_final(ctx, md);
+        if (r < 0)
+                return r;
         digest_to_hex(md, ret);
         return 0;
 }
 
 static int sha256_buf(const void *data, size_t len, char ret[static MERGE_DIGEST_MAX]) {
-        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        uint8_t md[SHA256_SIZE];
+        int r;
 
-        if (!ctx)
-                return -ENOMEM;
-        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-            EVP_DigestUpdate(ctx, data, len) != 1)
-                return -EIO;
-        return sha256_finish(ctx, ret);
+        r = sha256_buffer(data, len, md);
+        if (r < 0)
+                return r;
+        digest_to_hex(md, ret);
+        return 0;
 }
 
 int merge_content_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
-        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
         _cleanup_free_ char *buf = NULL;
         const size_t bufsize = 128 * 1024;
+        int r;
 
-        if (!ctx)
-                return -ENOMEM;
+        r = sha256_new(&ctx);
+        if (r < 0)
+                return r;
         buf = malloc(bufsize);
         if (!buf)
                 return -ENOMEM;
-        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-                return -EIO;
         for (;;) {
                 ssize_t n = read(fd, buf, bufsize);
                 if (n < 0) {
@@ -116,7 +113,7 @@ int merge_content_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
                 }
                 if (n == 0)
                         break;
-                if (EVP_DigestUpdate(ctx, buf, n) != 1)
+                if (sha256_update(ctx, buf, n) < 0)
                         return -EIO;
         }
         return sha256_finish(ctx, ret);
@@ -132,7 +129,7 @@ static bool xattr_is_redirect_or_metacopy(const char *name) {
 }
 
 static int xattr_digest(int fd, char ret[static MERGE_DIGEST_MAX], bool *ret_unsupported) {
-        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
         _cleanup_free_ char *names = NULL;
         _cleanup_free_ const char **sorted = NULL;
         char buf[FD_PATH_MAX];
@@ -159,11 +156,9 @@ static int xattr_digest(int fd, char ret[static MERGE_DIGEST_MAX], bool *ret_uns
                 return 0;
         qsort(sorted, n_sorted, sizeof(char *), cmp_str);
 
-        ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return -ENOMEM;
-        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-                return -EIO;
+        r = sha256_new(&ctx);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n_sorted; i++) {
                 _cleanup_free_ char *value = NULL;
                 unsigned char len_le[8];
@@ -178,9 +173,9 @@ static int xattr_digest(int fd, char ret[static MERGE_DIGEST_MAX], bool *ret_uns
                         return errno == ERANGE ? -EAGAIN : -errno;
                 for (int b = 0; b < 8; b++)
                         len_le[b] = (uint64_t)vn >> (8 * b);
-                if (EVP_DigestUpdate(ctx, sorted[i], strlen(sorted[i]) + 1) != 1 ||
-                    EVP_DigestUpdate(ctx, len_le, sizeof len_le) != 1 ||
-                    EVP_DigestUpdate(ctx, value, vn) != 1)
+                if (sha256_update(ctx, sorted[i], strlen(sorted[i]) + 1) < 0 ||
+                    sha256_update(ctx, len_le, sizeof len_le) < 0 ||
+                    sha256_update(ctx, value, vn) < 0)
                         return -EIO;
         }
         return sha256_finish(ctx, ret);

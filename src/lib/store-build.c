@@ -99,9 +99,9 @@ int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret
         if (!b->opts.kind)
                 b->opts.kind = "import";
         b->staging_fd = b->root_fd = b->parent_fd = b->spill_fd = b->source_fd = -EBADF;
-        b->md = EVP_MD_CTX_new();
-        if (!b->md)
-                return log_oom();
+        r = sha256_new(&b->md);
+        if (r < 0)
+                return r == -ENOMEM ? log_oom() : r;
 
         /* The journal first: recovery then knows to look for this build. */
         r = oplog_begin(s->catalog, OP_IMPORT, b->opts.what, &b->op, "kind", b->opts.kind, NULL);
@@ -172,7 +172,7 @@ ImageBuilder *image_builder_free(ImageBuilder *b) {
         free(b->entries);
         free(b->parent_rel);
         free(b->buf);
-        EVP_MD_CTX_free(b->md);
+        sha256_free(b->md);
         safe_close(b->parent_fd);
         safe_close(b->spill_fd);
         safe_close(b->root_fd);
@@ -545,7 +545,9 @@ static int place_file(ImageBuilder *b, const ManifestEntry *e, const FileSource 
         if (r < 0)
                 return r;
 
-        object_digest(e, od);
+        r = object_digest(e, od);
+        if (r < 0)
+                return builder_fail(b, r, e->path, "hashing its metadata");
         memcpy(key.digest, od, DIGEST_SIZE);
         found = tfind(&key, &b->objects, object_compare);
         if (found) {
@@ -601,7 +603,7 @@ int image_builder_begin_file(ImageBuilder *b, ManifestEntry *e) {
                 manifest_entry_done(&be.e);
                 return log_oom();
         }
-        if (EVP_DigestInit_ex(b->md, EVP_sha256(), NULL) != 1)
+        if (sha256_reset(b->md) < 0)
                 return log_error_errno(EIO, "%s: sha256 init failed", b->opts.what);
         b->in_file = true;
         b->buf_len = 0;
@@ -618,7 +620,8 @@ int image_builder_write(ImageBuilder *b, const void *data, size_t n) {
         assert(b->in_file);
         if (n == 0)
                 return 0;
-        EVP_DigestUpdate(b->md, data, n);
+        if (sha256_update(b->md, data, n) < 0)
+                return builder_fail(b, -EIO, path, "hashing");
         b->file_size += n;
         if (b->spill_fd < 0 && !b->buf_overflow && b->buf_len + n <= FILE_BUFFER_MAX) {
                 if (!b->buf) {
@@ -656,7 +659,7 @@ int image_builder_end_file(ImageBuilder *b) {
 
         assert(b->in_file);
         b->in_file = false;
-        if (EVP_DigestFinal_ex(b->md, e->digest, NULL) != 1)
+        if (sha256_final(b->md, e->digest) < 0)
                 return log_error_errno(EIO, "%s: sha256 failed", b->opts.what);
         e->size = b->file_size;
         if (b->spill_fd >= 0) {
@@ -734,7 +737,9 @@ int image_builder_add_known_file(ImageBuilder *b, ManifestEntry *e, int src_root
                 return log_oom();
         }
         /* The object is there (the source image links it): no byte is read. */
-        object_digest(&b->entries[idx].e, od);
+        r = object_digest(&b->entries[idx].e, od);
+        if (r < 0)
+                return builder_fail(b, r, b->entries[idx].e.path, "hashing its metadata");
         object_path(od, opath);
         if (linkat(b->store->objects_fd, opath, pfd, name, 0) < 0) {
                 const ManifestEntry *ne = &b->entries[idx].e;

@@ -401,8 +401,9 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         if (e->size == 0)
                 return 0; /* an empty file needs no data */
 
-        object_digest(e, od);
-        r = delta_ref(d, od, name);
+        r = object_digest(e, od);
+        if (r >= 0)
+                r = delta_ref(d, od, name);
         if (r < 0)
                 return builder_fail(d->b, r, e->path, "referencing its object");
         snprintf(redirect, sizeof redirect, "/%s", name);

@@ -4,9 +4,8 @@
  */
 #pragma once
 
+#include "sha256.h"
 #include "store.h"
-
-#include <openssl/evp.h>
 
 struct Store {
         char *path;
@@ -78,7 +77,7 @@ struct ImageBuilder {
         /* The regular file being written. */
         bool in_file;
         size_t cur;
-        EVP_MD_CTX *md;
+        Sha256 *md;
         uint8_t *buf;
         size_t buf_len;
         uint64_t file_size;

@@ -234,15 +234,15 @@ static int read_member(Import *im, const char *name, char **ret) {
 /* sha256 of everything in fd, as 64 hex digits. */
 static int fd_sha256(int fd, char hex[static 65], uint64_t *ret_size) {
         _cleanup_free_ uint8_t *buf = malloc(1u << 16);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        uint8_t d[EVP_MAX_MD_SIZE];
-        unsigned dl = 0;
+        _cleanup_(sha256_freep) Sha256 *md = NULL;
+        uint8_t d[SHA256_SIZE];
         uint64_t off = 0;
-        int r = 0;
+        int r;
 
-        if (!buf || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-                r = -ENOMEM;
-        while (r == 0) {
+        if (!buf)
+                return -ENOMEM;
+        r = sha256_new(&md);
+        while (r >= 0) {
                 ssize_t n = pread(fd, buf, 1u << 16, (off_t)off);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -252,16 +252,14 @@ static int fd_sha256(int fd, char hex[static 65], uint64_t *ret_size) {
                 }
                 if (n == 0)
                         break;
-                if (EVP_DigestUpdate(md, buf, (size_t)n) != 1)
-                        r = -ENOMEM;
+                r = sha256_update(md, buf, (size_t)n);
                 off += (uint64_t)n;
         }
-        if (r == 0 && EVP_DigestFinal_ex(md, d, &dl) != 1)
-                r = -ENOMEM;
-        EVP_MD_CTX_free(md);
+        if (r >= 0)
+                r = sha256_final(md, d);
         if (r < 0)
                 return r;
-        for (unsigned k = 0; k < dl && k < 32; k++)
+        for (unsigned k = 0; k < SHA256_SIZE; k++)
                 sprintf(hex + 2 * k, "%02x", d[k]);
         if (ret_size)
                 *ret_size = off;
