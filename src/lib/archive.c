@@ -16,7 +16,6 @@
 #include "fsutil.h"
 #include "store-internal.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
 #include <zlib.h>
@@ -93,21 +92,9 @@ ARCHIVE_SYMBOLS(ARCHIVE_SYM_DEFINE)
 
 int dlopen_libarchive(void) {
         static void *dl = NULL; /* kept open for the life of the process */
-        void *h;
+        static const DlSym syms[] = {ARCHIVE_SYMBOLS(DLSYM_ENTRY)};
 
-        if (dl)
-                return 0;
-        h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        if (!h)
-                return log_error_errno(EOPNOTSUPP, "cannot load " LIBARCHIVE_SONAME ": %s",
-                                       dlerror());
-#define ARCHIVE_SYM_LOAD(f)                                                                        \
-        if (!(sym_##f = (typeof(f) *)dlsym(h, #f)))                                                \
-                return log_error_errno(EOPNOTSUPP, LIBARCHIVE_SONAME " lacks %s", #f);
-        ARCHIVE_SYMBOLS(ARCHIVE_SYM_LOAD)
-#undef ARCHIVE_SYM_LOAD
-        dl = h;
-        return 0;
+        return dlopen_symbols(LIBARCHIVE_SONAME, &dl, syms, ELEMENTSOF(syms));
 }
 
 #define ARCHIVE_BLOCK (1u << 16)

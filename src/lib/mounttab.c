@@ -6,7 +6,6 @@
 #include "mounttab.h"
 #include "util.h"
 
-#include <dlfcn.h>
 #include <libmount.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,22 +29,10 @@
 MOUNT_SYMBOLS(MOUNT_SYM_DEFINE)
 
 static int dlopen_libmount(void) {
-        static void *dl = NULL; /* kept open for the life of the process */
-        void *h;
+        static void *dl = NULL;
+        static const DlSym syms[] = {MOUNT_SYMBOLS(DLSYM_ENTRY)};
 
-        if (dl)
-                return 0;
-        h = dlopen(LIBMOUNT_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        if (!h)
-                return log_error_errno(EOPNOTSUPP, "cannot load " LIBMOUNT_SONAME ": %s",
-                                       dlerror());
-#define MOUNT_SYM_LOAD(f)                                                                          \
-        if (!(sym_##f = (typeof(f) *)dlsym(h, #f)))                                                \
-                return log_error_errno(EOPNOTSUPP, LIBMOUNT_SONAME " lacks %s", #f);
-        MOUNT_SYMBOLS(MOUNT_SYM_LOAD)
-#undef MOUNT_SYM_LOAD
-        dl = h;
-        return 0;
+        return dlopen_symbols(LIBMOUNT_SONAME, &dl, syms, ELEMENTSOF(syms));
 }
 
 static void mnt_tablep(struct libmnt_table **t) {

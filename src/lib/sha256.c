@@ -5,7 +5,6 @@
 #include "sha256.h"
 #include "util.h"
 
-#include <dlfcn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -25,24 +24,18 @@
 CRYPTO_SYMBOLS(CRYPTO_SYM_DEFINE)
 
 static int dlopen_libcrypto(void) {
-        static void *dl = NULL; /* kept open for the life of the process */
-        void *h;
+        static void *dl = NULL;
+        static const DlSym syms[] = {CRYPTO_SYMBOLS(DLSYM_ENTRY)};
+        int r;
 
         if (dl)
                 return 0;
-        h = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        if (!h)
-                return log_error_errno(EOPNOTSUPP, "cannot load " LIBCRYPTO_SONAME ": %s",
-                                       dlerror());
-#define CRYPTO_SYM_LOAD(f)                                                                         \
-        if (!(sym_##f = (typeof(f) *)dlsym(h, #f)))                                                \
-                return log_error_errno(EOPNOTSUPP, LIBCRYPTO_SONAME " lacks %s", #f);
-        CRYPTO_SYMBOLS(CRYPTO_SYM_LOAD)
-#undef CRYPTO_SYM_LOAD
+        r = dlopen_symbols(LIBCRYPTO_SONAME, &dl, syms, ELEMENTSOF(syms));
+        if (r < 0)
+                return r;
         /* A digest needs no openssl.cnf, and reading it would cost more than
          * the digests of most commands. */
         (void)sym_OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-        dl = h;
         return 0;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "util.h"
 
+#include <dlfcn.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -447,3 +448,22 @@ void crash_point(const char *name) {
                 _exit(137);
 }
 #endif
+
+int dlopen_symbols(const char *soname, void **handle, const DlSym *syms, size_t n) {
+        void *h;
+
+        assert(soname);
+        assert(handle);
+        if (*handle)
+                return 0;
+        h = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+        if (!h)
+                return log_error_errno(EOPNOTSUPP, "cannot load %s: %s", soname, dlerror());
+        for (size_t k = 0; k < n; k++) {
+                *syms[k].fn = dlsym(h, syms[k].name);
+                if (!*syms[k].fn)
+                        return log_error_errno(EOPNOTSUPP, "%s lacks %s", soname, syms[k].name);
+        }
+        *handle = h;
+        return 0;
+}

@@ -193,6 +193,19 @@ static inline bool error_is_bad_input(int r) {
         return r == -EINVAL || r == -EBADMSG;
 }
 
+/* A library that only some commands need, loaded with dlopen() by the first
+ * of them (as systemd's dlopen helpers do). DLSYM_ENTRY(f) names libc-style
+ * function f and the pointer sym_f that receives it. */
+typedef struct DlSym {
+        void **fn;
+        const char *name;
+} DlSym;
+#define DLSYM_ENTRY(f) {(void **)&sym_##f, #f},
+/* Opens SONAME (once: *handle keeps it for the life of the process) and
+ * fills every symbol's pointer; -EOPNOTSUPP (logged) if the library or one
+ * of the symbols is missing. */
+int dlopen_symbols(const char *soname, void **handle, const DlSym *syms, size_t n);
+
 /* Environment-configurable places, so that tests can run beside a real install. */
 const char *runtime_dir(void); /* $GOLDROOT_RUNDIR or /run/goldroot */
 
