@@ -631,6 +631,28 @@ out:
  * namespace (instances mount in their own), so a mount there is a leftover
  * or someone else's, and it keeps the tree busy: rm and gc would fail with
  * EBUSY. Detached deepest first, so that each umount meets no mount on top. */
+/* The path under the store may run through an instance's state, which its
+ * guest controls: it is resolved again from the store's fd with no symlink
+ * allowed, and the mount found must be the one the table named, before the
+ * umount goes through that fd rather than through the path. */
+static int detach_mount(Fsck *f, const MountEntry *m) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[FD_PATH_MAX];
+        struct statx sx;
+
+        fd = openat_in_root_nofollow(store_dirfd(f->s), m->relative, O_PATH | O_CLOEXEC, 0);
+        if (fd < 0)
+                return fd;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & STATX_MNT_ID) || sx.stx_mnt_id != (uint64_t)m->id ||
+            !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return -ESTALE;
+        if (umount2(fd_path(fd, buf), MNT_DETACH) < 0)
+                return -errno;
+        return 0;
+}
+
 static int check_mount(Fsck *f, const MountEntry *m) {
         _cleanup_free_ char *what = strjoin("mount ", m->target);
         bool fixed = false;
@@ -639,13 +661,16 @@ static int check_mount(Fsck *f, const MountEntry *m) {
         if (!what)
                 return log_oom();
         if (f->o->repair) {
-                fixed = umount2(m->target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
-                err = fixed ? 0 : errno;
+                err = -detach_mount(f, m);
+                fixed = err == 0;
         }
         return problem(f, fixed, what,
                        "a %s mount of %s on the store (it keeps the tree busy)%s%s%s", m->fstype,
                        m->source, fixed ? " (detached)" : "", err ? ": cannot detach it: " : "",
-                       err ? strerror(err) : "");
+                       err == ELOOP || err == ESTALE
+                               ? "its path no longer leads to it (a symlink, or it moved)"
+                       : err ? strerror(err)
+                             : "");
 }
 
 static int check_mounts(Fsck *f) {

@@ -153,6 +153,15 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
                 }
                 log_info("create %s: removing the leftover directory of a crashed command", name);
                 r = remove_leftover(idir, name, true, false);
+                if (r == -ENOTDIR || r == -ELOOP) {
+                        /* goldroot makes directories there; anything else is
+                         * someone's, and fsck --repair sets it aside. */
+                        r = log_error_errno(EEXIST,
+                                            "create %s: instances/%s is not a directory goldroot "
+                                            "made: 'goldroot fsck --repair' moves it to lost+found",
+                                            name, name);
+                        goto fail;
+                }
                 if (r < 0) {
                         log_error_errno(r, "create %s: cannot remove a leftover directory: %m",
                                         name);

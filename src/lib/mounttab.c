@@ -22,7 +22,8 @@
         X(mnt_table_next_fs)                                                                       \
         X(mnt_fs_get_target)                                                                       \
         X(mnt_fs_get_fstype)                                                                       \
-        X(mnt_fs_get_source)
+        X(mnt_fs_get_source)                                                                       \
+        X(mnt_fs_get_id)
 
 /* Set once by dlopen_libmount() before the first use, never written again. */
 #define MOUNT_SYM_DEFINE(f) static typeof(f) *sym_##f;
@@ -104,6 +105,8 @@ int mounttab_below(const char *dir, MountEntry **ret, size_t *ret_n) {
                         mount_entries_free(l, k + 1);
                         return -ENOMEM;
                 }
+                l[k].relative = l[k].target + len + 1;
+                l[k].id = sym_mnt_fs_get_id(fs);
                 k++;
         }
         *ret = l;

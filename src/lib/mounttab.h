@@ -10,8 +10,10 @@
 
 typedef struct MountEntry {
         char *target;
+        const char *relative; /* target below the directory asked about (in target) */
         char *fstype;
         char *source;
+        int id; /* the mount id, as statx(STATX_MNT_ID) gives it */
 } MountEntry;
 
 void mount_entries_free(MountEntry *l, size_t n);

@@ -170,6 +170,48 @@ teardown() {
         [ "$status" -eq 0 ]
 }
 
+@test "create: several names and a crash part-way: each instance is whole or absent, the next commands repair and finish" {
+        # After the first instance's commit: it is there, whole; the others are not.
+        GOLDROOT_CRASH_AT=create-after-commit run "$GOLDROOT" create db1 db2 db3 --image bb:1
+        [ "$status" -eq 137 ]
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "db1 " ]
+        [ -s "$GOLDROOT_STORE/instances/db1/identity" ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        # Before the first commit: nothing counts, and the leftover goes.
+        GOLDROOT_CRASH_AT=instance-create-before-commit run "$GOLDROOT" create db2 db3 --image bb:1
+        [ "$status" -eq 137 ]
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "db1 " ]
+        [ ! -e "$GOLDROOT_STORE/instances/db2" ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        # Run again, the command completes.
+        "$GOLDROOT" create db2 db3 --image bb:1
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "db1 db2 db3 " ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+}
+
+@test "create: several names, one of them a symlink out of the store: refused, nothing followed, fsck sets it aside" {
+        canary=$BATS_TEST_TMPDIR/canary
+        mkdir -p "$canary" "$GOLDROOT_STORE/instances"
+        echo keep >"$canary/file"
+        ln -s "$canary" "$GOLDROOT_STORE/instances/db2"
+        run "$GOLDROOT" create db1 db2 db3 --image bb:1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: create db2: instances/db2 is not a directory goldroot made: 'goldroot fsck --repair' moves it to lost+found" ]
+        # Nothing was created, nothing behind the link was touched.
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ "$(ls -A "$canary")" = file ]
+        [ "$(cat "$canary/file")" = keep ]
+        "$GOLDROOT" fsck --repair >/dev/null 2>&1 || true
+        [ ! -e "$GOLDROOT_STORE/instances/db2" ] && [ ! -L "$GOLDROOT_STORE/instances/db2" ]
+        [ "$(ls -A "$canary")" = file ]
+        "$GOLDROOT" create db1 db2 db3 --image bb:1
+        [ "$("$GOLDROOT" ls -q | tr '\n' ' ')" = "db1 db2 db3 " ]
+}
+
 @test "create: a crash before the catalog commit leaves nothing that counts" {
         GOLDROOT_CRASH_AT=instance-create-before-commit run "$GOLDROOT" create web1 --image bb:1
         [ "$status" -eq 137 ]
