@@ -245,51 +245,19 @@ int verb_result(int r) {
         "Options:\n"                                                                               \
         "  --image IMG          the image (required)\n" CREATE_OPTIONS_HELP
 
-/* Removes what a create of several names made before one of them failed;
- * each was created whole, so rm's path takes it away. */
-static void create_undo(Store *s, char **names, size_t n) {
-        for (size_t k = n; k-- > 0;) {
-                _cleanup_(instance_freep) Instance *inst = NULL;
-
-                if (instance_open_for_removal(s, names[k], &inst) < 0 ||
-                    instance_lock(inst, "create", true) < 0 || instance_remove(s, inst) < 0)
-                        log_warning("create %s: could not remove it again: 'goldroot rm %s' will",
-                                    names[k], names[k]);
-        }
-}
-
-/* Several names: every name and identity is checked, and every name looked
- * up, before the first instance is made; if one still fails, the ones made
- * are removed, so that the command makes all of them or none. */
+/* Several names: every identity is made (and so checked) before the library
+ * makes all of the instances or none. */
 static int create_several(Store *s, char **names, size_t n, const char *image_id,
                           const CreateOptions *o) {
         Identity **ids = calloc(n, sizeof *ids);
-        size_t made = 0;
         int r = 0;
 
         if (!ids)
                 return log_oom();
         for (size_t k = 0; k < n && r >= 0; k++)
                 r = create_identity("create", names[k], o, &ids[k]);
-        for (size_t k = 0; k < n && r >= 0; k++) {
-                _cleanup_(instance_row_freep) InstanceRow *row = NULL;
-
-                r = catalog_get_instance(store_catalog(s), names[k], &row);
-                if (r >= 0)
-                        r = log_error_errno(EEXIST,
-                                            "create %s: an instance of that name exists: nothing "
-                                            "was created",
-                                            names[k]);
-                else if (r == -ENOENT)
-                        r = 0;
-        }
-        while (r >= 0 && made < n) {
-                r = instance_create(s, names[made], image_id, ids[made]);
-                if (r >= 0)
-                        made++;
-        }
-        if (r < 0)
-                create_undo(s, names, made);
+        if (r >= 0)
+                r = instance_create_several(s, names, ids, n, image_id);
         for (size_t k = 0; k < n; k++)
                 identity_free(ids[k]);
         free(ids);

@@ -229,6 +229,45 @@ static int open_ephemeral_dir(int *ret_fd) {
         return mkdir_p_in_root(slash, p, 0700, ret_fd, NULL);
 }
 
+/* Takes away what instance_create_several() made before one name failed. */
+static void remove_created(Store *s, char *const *names, size_t n) {
+        for (size_t k = n; k-- > 0;) {
+                _cleanup_(instance_freep) Instance *inst = NULL;
+
+                if (instance_open_for_removal(s, names[k], &inst) < 0 ||
+                    instance_lock(inst, "create", true) < 0 || instance_remove(s, inst) < 0)
+                        log_warning("create %s: could not remove it again: 'goldroot rm %s' will",
+                                    names[k], names[k]);
+        }
+}
+
+int instance_create_several(Store *s, char *const *names, Identity *const *ids, size_t n,
+                            const char *image_id) {
+        size_t made = 0;
+        int r = 0;
+
+        for (size_t k = 0; k < n && r >= 0; k++) {
+                _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+
+                r = catalog_get_instance(store_catalog(s), names[k], &row);
+                if (r >= 0)
+                        r = log_error_errno(EEXIST,
+                                            "create %s: an instance of that name exists: nothing "
+                                            "was created",
+                                            names[k]);
+                else if (r == -ENOENT)
+                        r = 0;
+        }
+        while (r >= 0 && made < n) {
+                r = instance_create(s, names[made], image_id, ids[made]);
+                if (r >= 0)
+                        made++;
+        }
+        if (r < 0)
+                remove_created(s, names, made);
+        return r;
+}
+
 int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
                               Instance **ret) {
         _cleanup_(identity_freep) Identity *owned = id;

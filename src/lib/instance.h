@@ -59,6 +59,12 @@ static inline void instance_freep(Instance **i) {
  * catalog row linking image_id, all or nothing. -EEXIST (logged) if the name
  * is taken; an existing instance is left untouched. */
 int instance_create(Store *s, const char *name, const char *image_id, const Identity *id);
+/* Makes an instance for each of n names, all or none: every name is looked
+ * up before the first is made, and if one still fails the ones made are
+ * removed again. Each is created and journaled on its own, so a crash
+ * part-way leaves those made before it, each whole. */
+int instance_create_several(Store *s, char *const *names, Identity *const *ids, size_t n,
+                            const char *image_id);
 /* Makes an ephemeral instance (see above) and returns it, locked; id is
  * taken. -EEXIST (logged) if the catalog or another run has the name. */
 int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
