@@ -5,9 +5,10 @@ set -euo pipefail
 
 build=(gcc make meson ninja-build pkg-config scdoc libmount-dev libblkid-dev libsqlite3-dev
        libarchive-dev libssl-dev zlib1g-dev)
+# patch and bzip2: tests/lib/valgrind.bash builds the valgrind the tests use.
 test=(libcmocka-dev bats bc attr erofs-utils squashfs-tools e2fsprogs busybox-static debootstrap
       util-linux iproute2 xz-utils zstd graphviz jq libcap2-bin sqlite3 python3-jsonschema
-      runc podman file)
+      runc podman file patch bzip2)
 # The peers bench/instances measures goldroot against (see shared PEERS.md);
 # rsync for bench/upgrade's seeds' way.
 bench=(hyperfine busybox-static debootstrap bubblewrap systemd-container podman runc crun conmon

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Delta images through the store API: their trees are overlayfs mounts made
- * with the new mount API, so this suite needs the kernel (it is not run under
- * valgrind, which lacks those syscalls; ASan checks it for leaks). */
+ * with the new mount API, so this suite needs the kernel (and, under
+ * valgrind, one that wraps that API: tests/lib/valgrind.bash). */
 #include "store-fixture.h"
 
 static void test_rm_of_a_base_makes_its_delta_whole(void **state) {
