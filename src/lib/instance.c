@@ -333,8 +333,6 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
         if (i->dir_fd < 0)
                 return log_error_errno(errno, "run %s: %m", name);
         r = instance_lock(i, "run", false);
-        if (r >= 0 && mkdirat(i->dir_fd, "state", 0755) < 0)
-                r = log_error_errno(errno, "run %s: cannot make its state directory: %m", name);
         if (r < 0) {
                 (void)rm_rf_at(edir, name);
                 return r;

@@ -392,6 +392,27 @@ static int fs_mount(Apply *a, int fs, const char *type, unsigned attrs, int *ret
         return 0;
 }
 
+/* A tmpfs attached nowhere: reachable only through the fd and whatever is
+ * mounted from it, and gone with the last of them. */
+int mount_detached_tmpfs(const char *mode, int *ret_fd) {
+        _cleanup_close_ int fs = -EBADF;
+        int mfd;
+
+        assert(mode);
+        assert(ret_fd);
+        fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+        if (mfd < 0)
+                return -errno;
+        *ret_fd = mfd;
+        return 0;
+}
+
 /* Entry types. */
 
 static int apply_bind(Apply *a, const MountOp *op) {
@@ -575,16 +596,10 @@ static int apply_overlay(Apply *a, const MountOp *op) {
                 return r;
 
         if (op->upper_tmpfs) {
-                _cleanup_close_ int sfs = -EBADF;
-
-                /* A private, never attached tmpfs: gone with the overlay. */
-                r = fs_open(a, "tmpfs", &sfs);
-                if (r >= 0)
-                        r = fs_set(a, sfs, "mode", "0755");
-                if (r >= 0)
-                        r = fs_mount(a, sfs, "tmpfs", 0, &scratch);
+                /* Gone with the overlay. */
+                r = mount_detached_tmpfs("0755", &scratch);
                 if (r < 0)
-                        return r;
+                        return fail(a, -r, "cannot make the tmpfs upper layer");
                 if (mkdirat(scratch, "upper", 0755) < 0 || mkdirat(scratch, "work", 0700) < 0)
                         return fail(a, errno, "cannot set up the tmpfs upper layer");
                 upper = openat(scratch, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);

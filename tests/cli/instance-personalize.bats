@@ -123,6 +123,21 @@ teardown() {
         [ "$(in_instance web1 cat /var/firstboot.log | wc -l)" -eq 4 ]
 }
 
+@test "personalize: run --rm runs the hooks too, on a state kept on disk for the run only" {
+        # The hooks run in instances of their own before the command, so this
+        # run's state is a directory on disk, not a tmpfs of its namespace.
+        run "$GOLDROOT" run --rm --name once pers:1 -- sh -c '
+                cat /var/firstboot.log
+                test -e /etc/ssh/ssh_host_ed25519_key && echo keys
+                grep " /etc " /proc/mounts | grep -o "upperdir=[^,]*"'
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "run as once role=" ]
+        [ "${lines[1]}" = second ]
+        [ "${lines[2]}" = keys ]
+        [ "${lines[3]}" = "upperdir=$GOLDROOT_RUNDIR/ephemeral/once/state/root" ]
+        [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral")" ]
+}
+
 @test "personalize: a failing hook fails the start; the next start runs the hooks again" {
         local d=$BATS_TEST_TMPDIR/failing
         mkdir -p "$d"

@@ -26,7 +26,7 @@ teardown() {
                 grep -q "^[0-9a-f]\{32\}$" /etc/machine-id && echo machine-id ok
                 touch /etc/new /var/new /root/new && echo writes ok
                 touch /usr/new 2>/dev/null || echo usr read-only
-                grep " /etc " /proc/mounts | grep -q "upperdir=[^,]*/ephemeral/tmp1/state/" && echo upper ok'
+                grep " /etc " /proc/mounts | grep -q "upperdir=/root,workdir=/.work/rw" && echo upper ok'
         [ "$status" -eq 0 ]
         [ "${lines[0]}" = tmp1 ]
         [ "${lines[1]}" = tmp1 ]
@@ -34,8 +34,9 @@ teardown() {
         [ "${lines[3]}" = "writes ok" ]
         [ "${lines[4]}" = "usr read-only" ]
         [ "${lines[5]}" = "upper ok" ]
-        # The state was a tmpfs of the instance's mount namespace: what it
-        # wrote never reached the host's directory, and that is gone too.
+        # The upper layer's path is the root of a tmpfs attached nowhere
+        # (upperdir=/root): what the run wrote never reached the host's disk,
+        # and the run's directory there is gone too.
         [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral")" ]
         [ ! -e "$GOLDROOT_STORE/instances/tmp1" ]
         run "$GOLDROOT" ls -q
@@ -56,8 +57,12 @@ teardown() {
 
         "$GOLDROOT" run --rm --name busy bb:1 -- sh -c 'while :; do sleep 0.1; done' &
         local pid=$!
-        # The run's directory exists once its instance is locked.
-        for _ in $(seq 100); do [ -d "$GOLDROOT_RUNDIR/ephemeral/busy/state" ] && break; sleep 0.1; done
+        # Wait until the run holds its directory's lock.
+        for _ in $(seq 100); do
+                [ -d "$GOLDROOT_RUNDIR/ephemeral/busy" ] &&
+                        ! flock -n "$GOLDROOT_RUNDIR/ephemeral/busy" true && break
+                sleep 0.1
+        done
         run "$GOLDROOT" run --rm --name busy bb:1 -- true
         [ "$status" -eq 1 ]
         [ "$output" = "goldroot: run busy: an instance of that name exists" ]
