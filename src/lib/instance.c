@@ -273,7 +273,7 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
         _cleanup_(identity_freep) Identity *owned = id;
         _cleanup_(instance_freep) Instance *i = NULL;
         _cleanup_(instance_row_freep) InstanceRow *row = NULL;
-        _cleanup_close_ int edir = -EBADF;
+        _cleanup_close_ int edir = -EBADF, guard = -EBADF;
         int r;
 
         assert(instance_name_is_valid(name));
@@ -305,6 +305,14 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
         if (r < 0)
                 return log_error_errno(r, "run %s: cannot create %s/" EPHEMERAL_DIR ": %m", name,
                                        runtime_dir());
+        /* Between a run's mkdir and its lock, another run of the same name
+         * would take the directory for a crashed run's leftover and remove
+         * it: runs make and lock their directories one at a time. Instance
+         * names never start with a dot. */
+        guard = openat(edir, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (guard < 0 || flock(guard, LOCK_EX) < 0)
+                return log_error_errno(errno, "run %s: cannot lock %s/" EPHEMERAL_DIR ": %m",
+                                       name, runtime_dir());
         if (mkdirat(edir, name, 0700) < 0) {
                 if (errno != EEXIST)
                         return log_error_errno(errno, "run %s: cannot make its directory: %m",

@@ -135,7 +135,7 @@ teardown() {
         [ "${lines[1]}" = second ]
         [ "${lines[2]}" = keys ]
         [ "${lines[3]}" = "upperdir=$GOLDROOT_RUNDIR/ephemeral/once/state/root" ]
-        [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral")" ]
+        [ -z "$(ls "$GOLDROOT_RUNDIR/ephemeral")" ]
 }
 
 @test "personalize: a failing hook fails the start; the next start runs the hooks again" {

@@ -37,7 +37,7 @@ teardown() {
         # The upper layer's path is the root of a tmpfs attached nowhere
         # (upperdir=/root): what the run wrote never reached the host's disk,
         # and the run's directory there is gone too.
-        [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral")" ]
+        [ -z "$(ls "$GOLDROOT_RUNDIR/ephemeral")" ]
         [ ! -e "$GOLDROOT_STORE/instances/tmp1" ]
         run "$GOLDROOT" ls -q
         [ -z "$output" ]
@@ -69,6 +69,23 @@ teardown() {
         kill -TERM "$pid"
         wait "$pid" || true
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/busy" ]
+}
+
+@test "run --rm: runs make and lock their directories one at a time" {
+        # Otherwise a second run of the same name, between the first's mkdir
+        # and its lock, would take the directory for a crashed run's leftover.
+        mkdir -p "$GOLDROOT_RUNDIR/ephemeral"
+        exec 8>"$GOLDROOT_RUNDIR/ephemeral/.lock"
+        flock 8
+        "$GOLDROOT" run --rm --name queued bb:1 -- true 8>&- &
+        local pid=$!
+        sleep 0.5
+        # It waits for the lock before it makes anything.
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/queued" ]
+        kill -0 "$pid"
+        exec 8>&-
+        wait "$pid"
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/queued" ]
 }
 
 @test "run --rm: a crashed run's leftover directory is replaced" {
