@@ -311,8 +311,8 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
          * names never start with a dot. */
         guard = openat(edir, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (guard < 0 || flock(guard, LOCK_EX) < 0)
-                return log_error_errno(errno, "run %s: cannot lock %s/" EPHEMERAL_DIR ": %m",
-                                       name, runtime_dir());
+                return log_error_errno(errno, "run %s: cannot lock %s/" EPHEMERAL_DIR ": %m", name,
+                                       runtime_dir());
         if (mkdirat(edir, name, 0700) < 0) {
                 if (errno != EEXIST)
                         return log_error_errno(errno, "run %s: cannot make its directory: %m",
