@@ -77,38 +77,42 @@ static int recover_staging(Store *s) {
         return ret;
 }
 
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Removes image trees the catalog does not know: a crash between the rename
  * that publishes a tree and the catalog commit, or during image rm. Only
- * under the exclusive lock, since a shared holder may be publishing. */
+ * under the exclusive lock, since a shared holder may be publishing. Most
+ * commands get that lock, so the catalog is asked once, not once per tree. */
 static int recover_images(Store *s) {
+        _cleanup_strv_free_ char **known = NULL;
         struct dirent *de;
+        size_t n_known;
         DIR *d;
         int ret;
 
+        ret = catalog_image_ids(s->catalog, "", &known);
+        if (ret < 0)
+                return ret;
+        n_known = strv_length(known); /* sorted by the query */
         ret = opendir_at(s->images_fd, ".", &d);
         if (ret < 0)
                 return ret;
-        ret = 0;
         while ((errno = 0, de = readdir(d))) {
-                _cleanup_(image_info_freep) ImageInfo *info = NULL;
+                const char *name = de->d_name;
                 int r;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (streq(name, ".") || streq(name, ".."))
                         continue;
-                if (strlen(de->d_name) == IMAGE_ID_LEN && string_is_hex(de->d_name)) {
-                        r = catalog_get_image(s->catalog, de->d_name, &info);
-                        if (r >= 0)
-                                continue;
-                        if (r != -ENOENT) {
-                                ret = ret ?: r;
-                                continue;
-                        }
-                }
-                log_debug("store: removing image tree without catalog entry %s", de->d_name);
-                r = rm_rf_at(s->images_fd, de->d_name);
+                if (strlen(name) == IMAGE_ID_LEN && string_is_hex(name) &&
+                    bsearch(&name, known, n_known, sizeof *known, compare_strings))
+                        continue;
+                log_debug("store: removing image tree without catalog entry %s", name);
+                r = rm_rf_at(s->images_fd, name);
                 if (r < 0 && ret == 0)
                         ret = log_error_errno(r, "store %s: removing orphaned images/%s: %m",
-                                              s->path, de->d_name);
+                                              s->path, name);
         }
         closedir(d);
         return ret;

@@ -451,10 +451,13 @@ static void test_recovery(void **state) {
                 path_join(f->store, "images",
                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         _cleanup_free_ char *inner = path_join(stale, "root");
-        char id[65];
+        char id[65], id2[65], id3[65];
         int lockfd;
 
+        /* Three known trees: the orphan is looked up among several. */
         build_small(f, "v1", "one\n", id);
+        build_small(f, "v2", "two\n", id2);
+        build_small(f, "v3", "three\n", id3);
         assert_int_equal(mkdir(stale, 0700), 0);
         assert_int_equal(mkdir(inner, 0555), 0);
         assert_int_equal(mkdir(live, 0700), 0);
@@ -469,10 +472,12 @@ static void test_recovery(void **state) {
         assert_true(access(stale, F_OK) < 0);
         assert_int_equal(access(live, F_OK), 0);
         /* The only opener got the lock to itself, so it also removed the orphan,
-         * and kept the image the catalog knows. */
+         * and kept the images the catalog knows. */
         assert_true(access(orphan, F_OK) < 0);
-        assert_int_equal(count_dir(f, "images"), 1);
+        assert_int_equal(count_dir(f, "images"), 3);
         assert_int_equal(store_resolve(f->s, "base:v1", id), 0);
+        assert_int_equal(store_resolve(f->s, "base:v2", id2), 0);
+        assert_int_equal(store_resolve(f->s, "base:v3", id3), 0);
 
         close(lockfd);
         store_free(f->s);
