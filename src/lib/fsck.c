@@ -75,10 +75,6 @@ static int problem(Fsck *f, bool repaired, const char *what, const char *why_fmt
 }
 #pragma GCC diagnostic pop
 
-static int compare_str(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Names in a directory, sorted, without "." and "..". */
 static int list_dir(int dirfd, const char *path, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
@@ -101,7 +97,7 @@ static int list_dir(int dirfd, const char *path, char ***ret) {
                         return -ENOMEM;
                 }
         closedir(d);
-        qsort(l, strv_length(l), sizeof *l, compare_str);
+        qsort(l, strv_length(l), sizeof *l, strv_compare_entries);
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -119,10 +119,6 @@ int merge_content_digest_fd(int fd, char ret[static MERGE_DIGEST_MAX]) {
         return sha256_finish(ctx, ret);
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool xattr_is_redirect_or_metacopy(const char *name) {
         const char *k = startswith(name, "trusted.overlay.") ?: startswith(name, "user.overlay.");
         return k && (streq(k, "redirect") || streq(k, "metacopy"));
@@ -154,7 +150,7 @@ static int xattr_digest(int fd, char ret[static MERGE_DIGEST_MAX], bool *ret_uns
         }
         if (n_sorted == 0)
                 return 0;
-        qsort(sorted, n_sorted, sizeof(char *), cmp_str);
+        qsort(sorted, n_sorted, sizeof(char *), strv_compare_entries);
 
         r = sha256_new(&ctx);
         if (r < 0)
@@ -322,7 +318,7 @@ int merge_list_dirfd(int dirfd, char ***ret) {
                 if (!names)
                         return -ENOMEM;
         }
-        qsort(names, n, sizeof(char *), cmp_str);
+        qsort(names, n, sizeof(char *), strv_compare_entries);
         *ret = TAKE_PTR(names);
         return 0;
 }

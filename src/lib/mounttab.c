@@ -26,8 +26,7 @@
         X(mnt_fs_get_id)
 
 /* Set once by dlopen_libmount() before the first use, never written again. */
-#define MOUNT_SYM_DEFINE(f) static typeof(f) *sym_##f;
-MOUNT_SYMBOLS(MOUNT_SYM_DEFINE)
+MOUNT_SYMBOLS(DLSYM_DEFINE)
 
 static int dlopen_libmount(void) {
         static void *dl = NULL;

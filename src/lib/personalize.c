@@ -422,10 +422,6 @@ static int programs_add(char ****l, size_t *n, char **argv) {
         return 0;
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* An executable regular file at path inside root, without following a
  * symlink in the last component... except that ssh-keygen and hooks may be
  * symlinks to their binaries, so those are resolved in-root. */
@@ -492,7 +488,7 @@ int personalize_programs(int root_fd, char ****ret) {
                 goto fail;
         }
         if (hooks)
-                qsort(hooks, strv_length(hooks), sizeof(char *), cmp_str);
+                qsort(hooks, strv_length(hooks), sizeof(char *), strv_compare_entries);
         for (size_t i = 0; hooks && hooks[i]; i++) {
                 char **argv = NULL;
                 if (strv_extend(&argv, hooks[i]) < 0) {

@@ -20,8 +20,7 @@
         X(EVP_DigestFinal_ex)
 
 /* Set once by dlopen_libcrypto() before the first use, never written again. */
-#define CRYPTO_SYM_DEFINE(f) static typeof(f) *sym_##f;
-CRYPTO_SYMBOLS(CRYPTO_SYM_DEFINE)
+CRYPTO_SYMBOLS(DLSYM_DEFINE)
 
 static int dlopen_libcrypto(void) {
         static void *dl = NULL;

@@ -77,10 +77,6 @@ static int recover_staging(Store *s) {
         return ret;
 }
 
-static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Removes image trees the catalog does not know: a crash between the rename
  * that publishes a tree and the catalog commit, or during image rm. Only
  * under the exclusive lock, since a shared holder may be publishing. Most
@@ -106,7 +102,7 @@ static int recover_images(Store *s) {
                 if (streq(name, ".") || streq(name, ".."))
                         continue;
                 if (strlen(name) == IMAGE_ID_LEN && string_is_hex(name) &&
-                    bsearch(&name, known, n_known, sizeof *known, compare_strings))
+                    bsearch(&name, known, n_known, sizeof *known, strv_compare_entries))
                         continue;
                 log_debug("store: removing image tree without catalog entry %s", name);
                 r = rm_rf_at(s->images_fd, name);

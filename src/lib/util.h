@@ -151,6 +151,8 @@ int strv_consume(char ***l, char *s);
  * empty or all-blank s gives NULL. */
 int strv_split_blanks(const char *s, char ***ret);
 bool strv_contains(char *const *l, const char *s);
+/* strcmp() of two char *, for qsort() and bsearch() over a string vector. */
+int strv_compare_entries(const void *a, const void *b);
 
 /* Paths. */
 /* A string -> size_t hash map with borrowed keys (they must outlive it), for
@@ -201,6 +203,8 @@ typedef struct DlSym {
         const char *name;
 } DlSym;
 #define DLSYM_ENTRY(f) {(void **)&sym_##f, #f},
+/* The file-local pointer sym_f, for a module's own use of f. */
+#define DLSYM_DEFINE(f) static typeof(f) *sym_##f;
 /* Opens SONAME (once: *handle keeps it for the life of the process) and
  * fills every symbol's pointer; -EOPNOTSUPP (logged) if the library or one
  * of the symbols is missing. */
