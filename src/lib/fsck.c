@@ -623,10 +623,6 @@ out:
         return r;
 }
 
-/* Nothing of goldroot's stays mounted under the store in the host's mount
- * namespace (instances mount in their own), so a mount there is a leftover
- * or someone else's, and it keeps the tree busy: rm and gc would fail with
- * EBUSY. Detached deepest first, so that each umount meets no mount on top. */
 /* The path under the store may run through an instance's state, which its
  * guest controls: it is resolved again from the store's fd with no symlink
  * allowed, and the mount found must be the one the table named, before the
@@ -669,6 +665,10 @@ static int check_mount(Fsck *f, const MountEntry *m) {
                              : "");
 }
 
+/* Nothing of goldroot's stays mounted under the store in the host's mount
+ * namespace (instances mount in their own), so a mount there is a leftover
+ * or someone else's, and it keeps the tree busy: rm and gc would fail with
+ * EBUSY. Detached deepest first, so that each umount meets no mount on top. */
 static int check_mounts(Fsck *f) {
         MountEntry *l = NULL;
         size_t n = 0;
