@@ -88,6 +88,17 @@ teardown() {
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/queued" ]
 }
 
+@test "run --rm: a symlink planted at ephemeral/.lock is not followed" {
+        mkdir -p "$GOLDROOT_RUNDIR/ephemeral" "$BATS_TEST_TMPDIR/canary"
+        echo keep >"$BATS_TEST_TMPDIR/canary/f"
+        ln -s "$BATS_TEST_TMPDIR/canary/f" "$GOLDROOT_RUNDIR/ephemeral/.lock"
+        run "$GOLDROOT" run --rm --name x bb:1 -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: run x: cannot lock $GOLDROOT_RUNDIR/ephemeral: Too many levels of symbolic links" ]
+        [ "$(cat "$BATS_TEST_TMPDIR/canary/f")" = keep ]
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/x" ]
+}
+
 @test "run --rm: a crashed run's leftover directory is replaced" {
         mkdir -p "$GOLDROOT_RUNDIR/ephemeral/left/state/root/etc"
         echo stale >"$GOLDROOT_RUNDIR/ephemeral/left/state/root/etc/stale"
