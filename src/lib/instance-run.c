@@ -549,6 +549,9 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                         goto fail;
         }
         if (o->foreground) {
+                /* A state in memory dies with the instance: nothing to wait
+                 * for once the command's status is known. */
+                spec.return_at_command_exit = c.state_tmpfs;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);

@@ -147,7 +147,7 @@ int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opt
          * read until EOF (the helper exited, the command exec'd) and then
          * act on everything heard. */
         for (;;) {
-                r = runner_message_recv(sock, &m);
+                r = runner_message_recv(sock, &m, NULL);
                 if (r <= 0)
                         break;
                 if (m.pid > 0)
@@ -209,7 +209,7 @@ int runner_exec(int pidfd, char *const *argv, const RunnerExecOptions *opts) {
         else {
                 r = runner_exec_spawn(pidfd, argv, opts, &pid, &cmd_pidfd);
                 if (r >= 0)
-                        r = runner_forward_until_exit(cmd_pidfd, sfd);
+                        r = runner_forward_until_exit(cmd_pidfd, sfd, -1);
         }
         (void)sigprocmask(SIG_SETMASK, &old, NULL);
         return r;

@@ -23,8 +23,12 @@ typedef struct RunnerMessage {
 } RunnerMessage;
 
 int runner_message_send(int fd, int error, pid_t pid, const char *text);
-/* 1 and *ret for a message, 0 at EOF, or -errno. */
-int runner_message_recv(int fd, RunnerMessage *ret);
+/* A report (error 0) of pid that carries passed_fd along. */
+int runner_message_send_fd(int fd, pid_t pid, int passed_fd);
+/* 1 and *ret for a message, 0 at EOF, or -errno. A descriptor that came with
+ * the message goes to *ret_fd (-EBADF if none), or is closed if ret_fd is
+ * NULL. */
+int runner_message_recv(int fd, RunnerMessage *ret, int *ret_fd);
 
 /* A forked child logs into memory instead of the caller's stderr, so that its
  * one-line error can travel to the parent, which logs it once. */
@@ -61,8 +65,15 @@ void runner_forward_sigset(sigset_t *ret);
 
 /* Waits for the process behind pidfd while forwarding the signals read from
  * sfd (a signalfd for runner_forward_sigset()) to it; reaps it and returns its
- * exit status. Terminal-generated signals (SI_KERNEL) are not forwarded. */
-int runner_forward_until_exit(int pidfd, int sfd);
+ * exit status. Terminal-generated signals (SI_KERNEL) are not forwarded.
+ * With a command_pidfd (else -1), returns as soon as that process's exit
+ * status can be read from it, without reaping pidfd's process. */
+int runner_forward_until_exit(int pidfd, int sfd, int command_pidfd);
+
+/* The exit status of a reaped process by its pidfd, which need not be a
+ * child of the caller's (PIDFD_GET_INFO, Linux 6.15); -EAGAIN before the
+ * reaping, -EOPNOTSUPP where the kernel cannot tell. */
+int pidfd_exit_status(int pidfd);
 
 /* Exit status in the shell's convention from a waitpid() status. */
 int exit_status_from_wait(int status);

@@ -150,7 +150,7 @@ int runner_start_detached(const RunnerSpec *spec, int dirfd, const char *log_nam
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
 
-        r = runner_message_recv(sock, &m);
+        r = runner_message_recv(sock, &m, NULL);
         if (r < 0)
                 return log_error_errno(r, "reading from the monitor: %m");
         if (r == 0)

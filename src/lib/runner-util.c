@@ -13,6 +13,8 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/pidfd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -32,22 +34,76 @@ int runner_message_send(int fd, int error, pid_t pid, const char *text) {
         return n == sizeof m ? 0 : -EIO;
 }
 
-int runner_message_recv(int fd, RunnerMessage *ret) {
+int runner_message_send_fd(int fd, pid_t pid, int passed_fd) {
+        RunnerMessage m = {.pid = pid};
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
+                .msg_controllen = sizeof control.buf,
+        };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        ssize_t n;
+
+        assert(passed_fd >= 0);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &passed_fd, sizeof(int));
+        do
+                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return n == sizeof m ? 0 : -EIO;
+}
+
+int runner_message_recv(int fd, RunnerMessage *ret, int *ret_fd) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        struct iovec iov = {.iov_base = ret, .iov_len = sizeof *ret};
+        struct msghdr mh = {};
+        int passed = -EBADF;
         ssize_t n;
 
         assert(ret);
+        if (ret_fd)
+                *ret_fd = -EBADF;
         /* AF_UNIX reports ECONNRESET when the peer closed with data of ours
          * unread, ahead of the messages it had sent: read on past it. */
-        do
-                n = recv(fd, ret, sizeof *ret, 0);
-        while (n < 0 && (errno == EINTR || errno == ECONNRESET));
+        do {
+                mh = (struct msghdr){
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf,
+                };
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        } while (n < 0 && (errno == EINTR || errno == ECONNRESET));
         if (n < 0)
                 return -errno;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+                    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(&passed, CMSG_DATA(cm), sizeof(int));
         if (n == 0)
                 return 0;
-        if (n != sizeof *ret)
+        if (n != sizeof *ret) {
+                safe_close(passed);
                 return -EIO;
+        }
         ret->text[sizeof ret->text - 1] = 0;
+        if (ret_fd)
+                *ret_fd = passed;
+        else
+                safe_close(passed);
         return 1;
 }
 
@@ -164,30 +220,96 @@ int runner_wait(int pidfd) {
         return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 }
 
-int runner_forward_until_exit(int pidfd, int sfd) {
-        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+/* struct pidfd_info as Linux 6.13 introduced it (PIDFD_INFO_SIZE_VER0); 6.15
+ * turned its spare field into exit_code. Declared here because the system's
+ * headers may predate both. */
+struct pidfd_info_ver0 {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+};
+#define PIDFD_GET_INFO_VER0 _IOWR(0xFF, 11, struct pidfd_info_ver0)
+#define PIDFD_INFO_EXIT_MASK (UINT64_C(1) << 3)
+
+int pidfd_exit_status(int pidfd) {
+        struct pidfd_info_ver0 info = {.mask = PIDFD_INFO_EXIT_MASK};
+
+        if (ioctl(pidfd, PIDFD_GET_INFO_VER0, &info) < 0)
+                /* ENOTTY/EINVAL: no such ioctl; ESRCH: reaped, and a kernel
+                 * older than 6.15 keeps no exit status for it. */
+                return -EOPNOTSUPP;
+        if (!(info.mask & PIDFD_INFO_EXIT_MASK))
+                return -EAGAIN;
+        return exit_status_from_wait(info.exit_code);
+}
+
+enum { WAIT_INSTANCE, WAIT_SIGNAL, WAIT_COMMAND };
+
+static int epoll_watch(int ep, int fd, uint32_t events, uint64_t tag) {
+        struct epoll_event ev = {.events = events, .data.u64 = tag};
+        return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void forward_signal(int pidfd, int sfd) {
+        struct signalfd_siginfo si;
+
+        if (read(sfd, &si, sizeof si) != sizeof si)
+                return;
+        /* A terminal signals its whole foreground process group, the instance
+         * included: passing it on would deliver it twice. */
+        if (si.ssi_code == SI_KERNEL)
+                return;
+        if (pidfd_send_signal(pidfd, (int)si.ssi_signo, NULL, 0) < 0 && errno != ESRCH)
+                log_warning_errno(errno, "forwarding signal %s: %m",
+                                  sigabbrev_np((int)si.ssi_signo));
+}
+
+int runner_forward_until_exit(int pidfd, int sfd, int command_pidfd) {
+        _cleanup_close_ int ep = -EBADF;
+        int r;
+
+        ep = epoll_create1(EPOLL_CLOEXEC);
+        if (ep < 0)
+                return log_error_errno(errno, "waiting for the instance: %m");
+        r = epoll_watch(ep, pidfd, EPOLLIN, WAIT_INSTANCE);
+        if (r >= 0)
+                r = epoll_watch(ep, sfd, EPOLLIN, WAIT_SIGNAL);
+        /* Edge-triggered: a pidfd reports an exit at once and stays readable;
+         * the exit status is there only once the command's parent (goldroot's
+         * PID 1) has reaped it, which wakes the pidfd's waiters again. */
+        if (r >= 0 && command_pidfd >= 0)
+                r = epoll_watch(ep, command_pidfd, EPOLLIN | EPOLLET, WAIT_COMMAND);
+        if (r < 0)
+                return log_error_errno(r, "waiting for the instance: %m");
 
         for (;;) {
-                struct signalfd_siginfo si;
+                struct epoll_event ev[3];
+                bool instance = false, command = false, signal = false;
+                int n;
 
-                if (poll(p, 2, -1) < 0) {
+                n = epoll_wait(ep, ev, ELEMENTSOF(ev), -1);
+                if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         return log_error_errno(errno, "waiting for the instance: %m");
                 }
-                if (p[0].revents)
+                for (int k = 0; k < n; k++) {
+                        instance |= ev[k].data.u64 == WAIT_INSTANCE;
+                        signal |= ev[k].data.u64 == WAIT_SIGNAL;
+                        command |= ev[k].data.u64 == WAIT_COMMAND;
+                }
+                if (instance)
                         return runner_wait(pidfd);
-                if (!p[1].revents)
-                        continue;
-                if (read(sfd, &si, sizeof si) != sizeof si)
-                        continue;
-                /* A terminal signals its whole foreground process group, the
-                 * instance included: passing it on would deliver it twice. */
-                if (si.ssi_code == SI_KERNEL)
-                        continue;
-                if (pidfd_send_signal(pidfd, (int)si.ssi_signo, NULL, 0) < 0 && errno != ESRCH)
-                        log_warning_errno(errno, "forwarding signal %s: %m",
-                                          sigabbrev_np((int)si.ssi_signo));
+                if (command) {
+                        r = pidfd_exit_status(command_pidfd);
+                        if (r >= 0)
+                                return r;
+                        if (r != -EAGAIN)
+                                (void)epoll_ctl(ep, EPOLL_CTL_DEL, command_pidfd, NULL);
+                }
+                if (signal)
+                        forward_signal(pidfd, sfd);
         }
 }
 

@@ -320,8 +320,9 @@ static void noop_handler(int sig) {
  * one; they stay blocked and are taken with sigwaitinfo(). */
 static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
         struct sigaction sa = {.sa_handler = noop_handler};
+        bool report = c->spec->return_at_command_exit;
+        int gate[2], cmd_pidfd = -EBADF, r;
         sigset_t mask;
-        int gate[2], r;
         pid_t cmd;
 
         runner_forward_sigset(&mask);
@@ -339,7 +340,7 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
          * from inside. */
         if (pipe2(gate, O_CLOEXEC) < 0)
                 runner_child_fail(c->sock, cap, errno, "creating a pipe", 1);
-        cmd = fork();
+        cmd = runner_fork(report ? CLONE_PIDFD : 0, SIGCHLD, report ? &cmd_pidfd : NULL);
         if (cmd < 0)
                 runner_child_fail(c->sock, cap, errno, "forking the command", 1);
         if (cmd == 0) {
@@ -353,6 +354,13 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
                 runner_child_fail(c->sock, cap, r, "executing the command", 127);
         }
         safe_close(gate[0]);
+        /* The parent learns the command's exit status from this pidfd as
+         * soon as we reap it, before our own exit tears the namespaces down.
+         * Without it, it waits for that. */
+        if (cmd_pidfd >= 0) {
+                (void)runner_message_send_fd(c->sock, cmd, cmd_pidfd);
+                safe_close(cmd_pidfd);
+        }
         safe_close(c->sock);
         safe_close(gate[1]);
 
@@ -496,10 +504,14 @@ static int send_go(int sock) {
         return log_error_errno(errno, "releasing the instance's first process: %m");
 }
 
-int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
+/* runner_start(), and with ret_command_pidfd the pidfd of the command under
+ * goldroot's PID 1 if it sent one (-EBADF otherwise). */
+static int start_instance(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd,
+                          int *ret_command_pidfd) {
         _cleanup_strv_free_ char **default_env = NULL;
         _cleanup_free_ char *root = NULL;
-        _cleanup_close_ int slash = -EBADF, sock = -EBADF, child_sock = -EBADF, pidfd = -EBADF;
+        _cleanup_close_ int slash = -EBADF, sock = -EBADF, child_sock = -EBADF, pidfd = -EBADF,
+                            command_pidfd = -EBADF;
         RunnerMessage m;
         int fds[2], raw_pidfd = -1, r;
         pid_t pid;
@@ -562,7 +574,7 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
         pidfd = raw_pidfd;
         child_sock = safe_close(child_sock);
 
-        r = runner_message_recv(sock, &m);
+        r = runner_message_recv(sock, &m, NULL);
         if (r == 0) {
                 int status = runner_wait(pidfd);
                 return log_error_errno(EIO,
@@ -587,8 +599,19 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
                         goto fail;
         }
 
-        /* EOF: every copy of the child's end was closed by an exec. */
-        r = runner_message_recv(sock, &m);
+        /* EOF: every copy of the child's end was closed by an exec. Before
+         * it, PID 1 may report the command with its pidfd. */
+        for (;;) {
+                int passed;
+
+                r = runner_message_recv(sock, &m, &passed);
+                if (r <= 0 || m.error != 0 || passed < 0) {
+                        safe_close(passed);
+                        break;
+                }
+                safe_close(command_pidfd);
+                command_pidfd = passed;
+        }
         if (r < 0) {
                 r = log_error_errno(r, "reading from the instance's first process: %m");
                 goto fail;
@@ -600,6 +623,8 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
 
         *ret_pid = pid;
         *ret_pidfd = TAKE_FD(pidfd);
+        if (ret_command_pidfd)
+                *ret_command_pidfd = TAKE_FD(command_pidfd);
         return 0;
 
 fail:
@@ -608,8 +633,12 @@ fail:
         return r;
 }
 
+int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
+        return start_instance(spec, ret_pid, ret_pidfd, NULL);
+}
+
 int runner_run(const RunnerSpec *spec) {
-        _cleanup_close_ int sfd = -EBADF, pidfd = -EBADF;
+        _cleanup_close_ int sfd = -EBADF, pidfd = -EBADF, command_pidfd = -EBADF;
         sigset_t fwd, old;
         pid_t pid;
         int r;
@@ -624,9 +653,11 @@ int runner_run(const RunnerSpec *spec) {
         if (sfd < 0)
                 r = log_error_errno(errno, "creating a signalfd: %m");
         else {
-                r = runner_start(spec, &pid, &pidfd);
+                r = start_instance(spec, &pid, &pidfd, &command_pidfd);
+                /* With the command's status in hand, PID 1 is left to die
+                 * and be reaped on its own (see return_at_command_exit). */
                 if (r >= 0)
-                        r = runner_forward_until_exit(pidfd, sfd);
+                        r = runner_forward_until_exit(pidfd, sfd, command_pidfd);
         }
         (void)sigprocmask(SIG_SETMASK, &old, NULL);
         return r;

@@ -69,6 +69,15 @@ typedef struct RunnerSpec {
         const char *root_dir; /* mount point for the root; NULL: <runtime_dir()>/root */
         RunnerSetupRoot setup_root; /* required */
         void *userdata;
+        /* runner_run() only, and not with init: return the command's exit
+         * status as soon as goldroot's PID 1 has reaped the command, while
+         * the kernel is still tearing the instance down (PID 1's exit kills
+         * whatever else runs in it and unmounts everything). Only for
+         * instances whose writable state is not on the disk: a next start on
+         * the same state could find the dying instance's overlay still
+         * holding it. Needs Linux 6.15 (a pidfd's exit status); older
+         * kernels wait for PID 1 as before. */
+        bool return_at_command_exit;
 } RunnerSpec;
 
 #define RUNNER_SPEC_INIT                                                                           \
@@ -96,8 +105,9 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd);
 int runner_wait(int pidfd);
 
 /* Foreground: starts the instance, forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT,
- * SIGUSR1 and SIGUSR2 from the caller to it until it exits, and returns its
- * exit status. Signals a terminal sent to the whole foreground process group
+ * SIGUSR1 and SIGUSR2 from the caller to it until it exits (or, with
+ * return_at_command_exit, until its command has), and returns its exit
+ * status. Signals a terminal sent to the whole foreground process group
  * are not forwarded, as the instance received them already. */
 int runner_run(const RunnerSpec *spec);
 

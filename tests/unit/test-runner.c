@@ -679,23 +679,58 @@ static void test_foreground_forwards_signals(void **state) {
         pid_t runner;
 
         /* A forked caller runs the instance in the foreground; a signal to
-         * the caller reaches the command, and its exit status comes back. */
-        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-        runner = fork();
-        assert_true(runner >= 0);
-        if (runner == 0) {
+         * the caller reaches the command, and its exit status comes back,
+         * whether the caller waits for PID 1 or for the command. */
+        for (int early = 0; early <= 1; early++) {
+                s.return_at_command_exit = early;
+                assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+                runner = fork();
+                assert_true(runner >= 0);
+                if (runner == 0) {
+                        close(fds[0]);
+                        s.console_fd = fds[1];
+                        _exit(runner_run(&s) & 0xff);
+                }
+                close(fds[1]);
+                free(read_until(fds[0], "ready\n"));
+                assert_int_equal(kill(runner, SIGUSR1), 0);
+                free(read_until(fds[0], "got-USR1\n"));
+                assert_int_equal(waitpid(runner, &status, 0), runner);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 42);
                 close(fds[0]);
-                s.console_fd = fds[1];
-                _exit(runner_run(&s) & 0xff);
         }
-        close(fds[1]);
-        free(read_until(fds[0], "ready\n"));
-        assert_int_equal(kill(runner, SIGUSR1), 0);
-        free(read_until(fds[0], "got-USR1\n"));
-        assert_int_equal(waitpid(runner, &status, 0), runner);
+}
+
+static void test_return_at_command_exit(void **state) {
+        Fixture *f = *state;
+        char *exits[] = {(char *)"sh", (char *)"-c", (char *)"sleep 1000 & exit 7", NULL};
+        char *killed[] = {(char *)"sh", (char *)"-c", (char *)"kill -TERM $$", NULL};
+        RunnerSpec s = spec_for(f, exits);
+        int status;
+        pid_t pid1;
+
+        /* The status is the command's, read from its pidfd once goldroot's
+         * PID 1 reaped it; PID 1 itself (which then exits, taking the
+         * orphaned sleep with it) is left unreaped to the caller. */
+        s.return_at_command_exit = true;
+        assert_int_equal(runner_run(&s), 7);
+        pid1 = waitpid(-1, &status, 0);
+        assert_true(pid1 > 0);
         assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 42);
-        close(fds[0]);
+        assert_int_equal(WEXITSTATUS(status), 7);
+
+        s = spec_for(f, killed);
+        s.return_at_command_exit = true;
+        assert_int_equal(runner_run(&s), 128 + SIGTERM);
+        assert_true(waitpid(-1, &status, 0) > 0);
+        assert_int_equal(exit_status_from_wait(status), 128 + SIGTERM);
+
+        /* Without it, runner_run() reaps PID 1: nothing is left. */
+        s = spec_for(f, exits);
+        assert_int_equal(runner_run(&s), 7);
+        assert_int_equal(waitpid(-1, &status, WNOHANG), -1);
+        assert_int_equal(errno, ECHILD);
 }
 
 static void wait_monitor(const RunnerStatus *st) {
@@ -1009,6 +1044,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_exec, test_teardown),
                 cmocka_unit_test_teardown(test_stop, test_teardown),
                 cmocka_unit_test_teardown(test_foreground_forwards_signals, test_teardown),
+                cmocka_unit_test_teardown(test_return_at_command_exit, test_teardown),
                 cmocka_unit_test_teardown(test_detached, test_teardown),
                 cmocka_unit_test_teardown(test_status_file, test_teardown),
                 cmocka_unit_test_teardown(test_errors, test_teardown),
