@@ -44,6 +44,11 @@ int verb_start(int argc, char **argv, GlobalOptions *g) {
         return r;
 }
 
+static void netns_ahead_donep(RunnerNetnsAhead **a) {
+        if (*a)
+                safe_close(runner_netns_ahead_finish(*a));
+}
+
 typedef struct RunArgs {
         CreateOptions create;
         const char *name;
@@ -82,6 +87,7 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_(instance_freep) Instance *inst = NULL;
         _cleanup_free_ char *name = NULL;
+        _cleanup_(netns_ahead_donep) RunnerNetnsAhead *ahead = NULL;
         RunArgs a = {};
         char id[DIGEST_HEX_SIZE], rnd[MACHINE_ID_LEN + 1];
         char **cmd;
@@ -117,6 +123,11 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
                 return log_oom();
         }
 
+        /* The instance's network namespace is made on a second thread while
+         * this one opens the store and plans; unused if the network turns out
+         * to be the host's. */
+        if (!a.create.net || !streq(a.create.net, "host"))
+                ahead = runner_netns_ahead_start();
         /* The shared store lock is held until the instance is gone: image rm
          * and gc take it exclusively, so the image cannot go away under a run
          * --rm, whose instance has no catalog row to link it. */
@@ -134,7 +145,10 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
                 create_options_done(&a.create);
                 if (r < 0)
                         return r;
-                r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd, .foreground = true});
+                r = instance_start(s, inst,
+                                   &(InstanceRunOptions){.argv = cmd,
+                                                         .foreground = true,
+                                                         .netns_ahead = TAKE_PTR(ahead)});
                 instance_remove_ephemeral(inst);
                 return r;
         }
@@ -147,7 +161,10 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
         if (r >= 0)
                 r = instance_lock(inst, "run", true);
         if (r >= 0)
-                r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd, .foreground = true});
+                r = instance_start(s, inst,
+                                   &(InstanceRunOptions){.argv = cmd,
+                                                         .foreground = true,
+                                                         .netns_ahead = TAKE_PTR(ahead)});
         return r;
 }
 

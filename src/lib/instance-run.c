@@ -462,7 +462,7 @@ static int check_not_running(Instance *i, const char *verb) {
 int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         _cleanup_(run_context_done) RunContext c = {.image_fd = -EBADF, .state_fd = -EBADF};
         _cleanup_(mount_undo_freep) MountUndo *shared = NULL;
-        _cleanup_close_ int run = -EBADF;
+        _cleanup_close_ int run = -EBADF, netns = -EBADF;
         char ***programs = NULL;
         const char *verb = o->foreground ? "run" : "start";
         bool volatile_mode, personalize;
@@ -472,6 +472,9 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
 
         assert(i->lock_fd >= 0);
         assert(!i->ephemeral || o->foreground);
+        /* Before anything here forks. */
+        if (o->netns_ahead)
+                netns = runner_netns_ahead_finish(o->netns_ahead);
         r = check_not_running(i, verb);
         if (r < 0)
                 return r;
@@ -490,6 +493,8 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
 
         spec = base_spec(&c);
         spec.net = c.net;
+        if (c.net.mode != RUNNER_NET_HOST)
+                spec.netns_fd = netns;
         if (o->argv && o->argv[0])
                 spec.argv = o->argv;
         else {

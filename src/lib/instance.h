@@ -115,6 +115,9 @@ int instance_recover(Store *s);
 typedef struct InstanceRunOptions {
         char *const *argv; /* NULL: the profile's init */
         bool foreground;   /* runner_run(): returns the exit status */
+        /* A network namespace the caller started making early, or NULL;
+         * instance_start() finishes it in every case. */
+        RunnerNetnsAhead *netns_ahead;
 } InstanceRunOptions;
 
 /* Starts the instance, personalizing it first if it never was. The caller

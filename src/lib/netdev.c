@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -122,20 +123,92 @@ int netdev_validate(const RunnerNet *net) {
         return 0;
 }
 
-int netdev_loopback_up(void) {
+static int loopback_up(void) {
         _cleanup_close_ int fd = -EBADF;
         struct ifreq ifr = {};
 
         fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return log_error_errno(errno, "bringing up lo: socket: %m");
+                return -errno;
         strcpy(ifr.ifr_name, "lo");
         if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                return log_error_errno(errno, "bringing up lo: %m");
+                return -errno;
         ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
         if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                return log_error_errno(errno, "bringing up lo: %m");
+                return -errno;
         return 0;
+}
+
+int netdev_loopback_up(void) {
+        int r = loopback_up();
+
+        if (r < 0)
+                return log_error_errno(r, "bringing up lo: %m");
+        return 0;
+}
+
+struct RunnerNetnsAhead {
+        pthread_t thread;
+        int fd;
+        int error;
+};
+
+static void *netns_ahead_thread(void *userdata) {
+        RunnerNetnsAhead *a = userdata;
+
+        /* unshare() moves this thread alone; it ends right after, and the fd
+         * keeps the namespace alive. No logging here: a failure only means
+         * the instance makes its own namespace, as without this. */
+        if (unshare(CLONE_NEWNET) < 0) {
+                a->error = -errno;
+                return NULL;
+        }
+        a->error = loopback_up();
+        if (a->error < 0)
+                return NULL;
+        a->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (a->fd < 0)
+                a->error = -errno;
+        return NULL;
+}
+
+RunnerNetnsAhead *runner_netns_ahead_start(void) {
+        RunnerNetnsAhead *a = calloc(1, sizeof *a);
+        pthread_attr_t attr;
+        cpu_set_t cpus;
+        int cpu, r;
+
+        if (!a)
+                return NULL;
+        a->fd = -EBADF;
+        /* Off the caller's CPU: a new thread would otherwise often wait
+         * for it, or take it from the caller, until the scheduler spreads
+         * them (a millisecond, here). */
+        cpu = sched_getcpu();
+        pthread_attr_init(&attr);
+        if (cpu >= 0 && sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_ISSET(cpu, &cpus) &&
+            CPU_COUNT(&cpus) > 1) {
+                CPU_CLR(cpu, &cpus);
+                (void)pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus);
+        }
+        r = pthread_create(&a->thread, &attr, netns_ahead_thread, a);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                free(a);
+                return NULL;
+        }
+        return a;
+}
+
+int runner_netns_ahead_finish(RunnerNetnsAhead *a) {
+        int r;
+
+        if (!a)
+                return -ENOENT;
+        (void)pthread_join(a->thread, NULL);
+        r = a->error < 0 ? a->error : a->fd;
+        free(a);
+        return r;
 }
 
 static _noreturn_ void ip_child(int netns_pidfd, int in_fd, int err_fd) {

@@ -400,7 +400,12 @@ static _noreturn_ void child_run(const Child *c) {
         /* Nothing this process mounts may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL(log_error_errno(errno, "making the instance's mounts private: %m"), "");
-        if (spec->net.mode != RUNNER_NET_HOST) {
+        if (spec->net.mode != RUNNER_NET_HOST && spec->netns_fd >= 0) {
+                if (setns(spec->netns_fd, CLONE_NEWNET) < 0)
+                        FAIL(log_error_errno(errno, "joining the instance's network "
+                                                    "namespace: %m"),
+                             "");
+        } else if (spec->net.mode != RUNNER_NET_HOST) {
                 r = netdev_loopback_up();
                 if (r < 0)
                         FAIL(r, "");
@@ -557,7 +562,9 @@ static int start_instance(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd
         child_sock = fds[1];
 
         pid = runner_fork(CLONE_PIDFD | RUNNER_NS_FLAGS |
-                                  (spec->net.mode == RUNNER_NET_HOST ? 0 : CLONE_NEWNET),
+                                  (spec->net.mode == RUNNER_NET_HOST || spec->netns_fd >= 0
+                                           ? 0
+                                           : CLONE_NEWNET),
                           SIGCHLD, &raw_pidfd);
         if (pid < 0)
                 return log_error_errno(errno, "creating the instance's namespaces: %m");

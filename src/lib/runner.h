@@ -78,10 +78,26 @@ typedef struct RunnerSpec {
          * holding it. Needs Linux 6.15 (a pidfd's exit status); older
          * kernels wait for PID 1 as before. */
         bool return_at_command_exit;
+        /* Network NONE or BRIDGE: a namespace from runner_netns_ahead_finish()
+         * to join instead of making one; -1: make one. Not closed. */
+        int netns_fd;
 } RunnerSpec;
 
 #define RUNNER_SPEC_INIT                                                                           \
-        { .net = {.mode = RUNNER_NET_NONE}, .console_fd = -1 }
+        { .net = {.mode = RUNNER_NET_NONE}, .console_fd = -1, .netns_fd = -1 }
+
+/* A new network namespace with lo up, made on a thread of its own while the
+ * caller goes on: it is the dearest part of an instance's namespaces (about
+ * 0.45 ms here, against 0.25 ms for the other five and the fork together), so
+ * a caller that has other work first (opening the store, planning) gets it
+ * for free on a second CPU. NULL if no thread could be started. The caller
+ * must call runner_netns_ahead_finish() before it forks: the runner's
+ * children run library code, which a fork of a threaded process may not. */
+typedef struct RunnerNetnsAhead RunnerNetnsAhead;
+RunnerNetnsAhead *runner_netns_ahead_start(void);
+/* Joins the thread and frees a: the namespace's fd (O_CLOEXEC), or -errno
+ * (not logged: the instance then makes its own namespace, as without). */
+int runner_netns_ahead_finish(RunnerNetnsAhead *a);
 
 /* The environment of a command when the caller gives none: PATH, HOME=/root,
  * container=goldroot, and the caller's TERM if it has one. */

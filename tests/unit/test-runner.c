@@ -938,6 +938,31 @@ static void test_net_host(void **state) {
         free(out);
 }
 
+static void test_netns_ahead(void **state) {
+        Fixture *f = *state;
+        char *argv[] = {(char *)"sh", (char *)"-c",
+                        (char *)"readlink /proc/1/ns/net; ls /sys/class/net; "
+                                "cat /sys/class/net/lo/flags",
+                        NULL};
+        RunnerSpec s = spec_for(f, argv);
+        char expect[128], *out;
+        struct stat st;
+        int fd;
+
+        /* The namespace made on the thread is the instance's, with lo up
+         * (IFF_UP | IFF_LOOPBACK), and the caller's fd stays its own. */
+        fd = runner_netns_ahead_finish(runner_netns_ahead_start());
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        snprintf(expect, sizeof expect, "net:[%llu]\nlo\n0x9\n", (unsigned long long)st.st_ino);
+        s.netns_fd = fd;
+        assert_int_equal(run_capture(&s, &out), 0);
+        assert_string_equal(out, expect);
+        free(out);
+        assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
+        close(fd);
+}
+
 static int sh(const char *cmd) {
         int status = system(cmd);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -1049,6 +1074,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_status_file, test_teardown),
                 cmocka_unit_test_teardown(test_errors, test_teardown),
                 cmocka_unit_test_teardown(test_net_host, test_teardown),
+                cmocka_unit_test_teardown(test_netns_ahead, test_teardown),
                 cmocka_unit_test_teardown(test_bridge, test_teardown),
         };
 
