@@ -33,6 +33,7 @@
 #define RUN_DIR_NAME "run"
 
 typedef struct RunContext {
+        Store *store;
         Instance *inst;
         ProfileSet *set;
         Plan *plan;
@@ -119,7 +120,7 @@ static int run_context_load(Store *s, Instance *i, const char *verb, RunContext 
         const char *v;
         int r;
 
-        *c = (RunContext){.inst = i, .image_fd = -EBADF, .state_fd = -EBADF};
+        *c = (RunContext){.store = s, .inst = i, .image_fd = -EBADF, .state_fd = -EBADF};
         r = instance_plan(i, &c->set, &c->plan);
         if (r < 0)
                 return r;
@@ -239,6 +240,14 @@ static int setup_root(const char *root, int root_fd, void *userdata) {
                 return log_error_errno(errno, "personalize: cannot open the assembled root: %m");
         pc = personalize_context(c);
         return personalize_files(assembled, &pc);
+}
+
+/* The runner's after_clone callback of a throwaway instance: nothing needs
+ * the catalog any more, and closing it is worth doing while the instance
+ * sets itself up. */
+static void close_catalog(void *userdata) {
+        RunContext *c = userdata;
+        store_close_catalog(c->store);
 }
 
 static bool plan_has_shared(const Plan *p) {
@@ -557,6 +566,8 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                 /* A state in memory dies with the instance: nothing to wait
                  * for once the command's status is known. */
                 spec.return_at_command_exit = c.state_tmpfs;
+                if (c.state_tmpfs)
+                        spec.after_clone = close_catalog;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);

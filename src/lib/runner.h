@@ -69,6 +69,10 @@ typedef struct RunnerSpec {
         const char *root_dir; /* mount point for the root; NULL: <runtime_dir()>/root */
         RunnerSetupRoot setup_root; /* required */
         void *userdata;
+        /* If set, called with userdata in the caller right after the clone,
+         * while the instance sets itself up (on another CPU if there is one):
+         * for the caller's work that can go alongside. It must not fork. */
+        void (*after_clone)(void *userdata);
         /* runner_run() only, and not with init: return the command's exit
          * status as soon as goldroot's PID 1 has reaped the command, while
          * the kernel is still tearing the instance down (PID 1's exit kills

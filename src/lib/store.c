@@ -218,6 +218,10 @@ Catalog *store_catalog(Store *s) {
         return s->catalog;
 }
 
+void store_close_catalog(Store *s) {
+        s->catalog = catalog_close(s->catalog);
+}
+
 const char *store_path(Store *s) {
         return s->path;
 }

@@ -46,6 +46,10 @@ static inline void store_freep(Store **s) {
         store_free(*s);
 }
 Catalog *store_catalog(Store *s);
+/* Closes the catalog ahead of store_free(), keeping the store's lock: for a
+ * command that has read all it needs and goes on without it (store_catalog()
+ * is NULL after). */
+void store_close_catalog(Store *s);
 const char *store_path(Store *s);
 int store_dirfd(Store *s);
 int store_objects_fd(Store *s);
