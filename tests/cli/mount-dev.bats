@@ -43,7 +43,10 @@ EOP
         debugfs -R "stat /written" "$T/dev.ext4" 2>/dev/null | grep -q Inode
 }
 
-@test "dev: by UUID=, read-only" {
+@test "dev: by UUID=, read-only (libblkid, not linked, is loaded for it)" {
+        run ldd "$GOLDROOT"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *libblkid* ]]
         check_dev "UUID=$UUID" ro
         run touch "$D/data/x"
         [[ "$output" == *"Read-only file system"* ]]
