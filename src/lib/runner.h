@@ -19,7 +19,8 @@
  * signal N. Functions return that status or -errno.
  *
  * Needs root (no user namespace is used) and Linux 5.8 (clone3 pidfds,
- * setns on a pidfd, the new mount API). The caller must be single-threaded:
+ * setns on a pidfd, the new mount API). The caller must be single-threaded
+ * when it starts an instance (a runner_netns_ahead_start() thread finished):
  * the children run library code between clone and exec. The instance has no
  * cgroup of its own (no /sys/fs/cgroup inside, no device cgroup) and no
  * seccomp filter; see runner_default_capabilities().
