@@ -318,9 +318,6 @@ typedef struct Child {
 static void noop_handler(int sig) {
 }
 
-/* goldroot's PID 1 when the command is not an init. The kernel drops signals
- * to a namespace's init that has no handler, so every forwarded signal gets
- * one; they stay blocked and are taken with sigwaitinfo(). */
 /* What the command's process needs between its clone and its exec. */
 typedef struct CommandStart {
         const Child *c;
@@ -345,12 +342,14 @@ static int command_main(void *userdata) {
 /* Starts command_main() in a new process. It shares PID 1's memory until it
  * execs (CLONE_VM): a fork would copy PID 1's page tables (a copy of all of
  * goldroot's) only for the exec to throw them away, about 0.3 ms here. It has
- * a stack of its own, and its own copy of the descriptors. The two never run
- * library code at the same time: the command waits at the gate, which PID 1
- * opens as its last act before it only waits for signals (errno, in the
- * same thread-local storage, is shared as well). Under valgrind, which
- * aborts a program that clones with CLONE_VM but without CLONE_THREAD and
- * announces itself in LD_PRELOAD, it is an ordinary fork. */
+ * a stack of its own and its own copy of the descriptors, but PID 1's
+ * thread-local storage (errno, malloc's caches). So the two never run
+ * library code that touches shared state at the same time: until the gate
+ * opens, the command only closes its copy of the gate's write end and waits
+ * (system calls, errno their only trace), and PID 1 opens the gate as its
+ * last act before it only waits for signals. Under valgrind, which aborts a
+ * program that clones with CLONE_VM but without CLONE_THREAD and announces
+ * itself in LD_PRELOAD, it is an ordinary fork. */
 static pid_t command_clone(CommandStart *s, char *stack, size_t stack_size, int *ret_pidfd) {
         int flags = CLONE_VM | (ret_pidfd ? CLONE_PIDFD : 0) | SIGCHLD;
         const char *preload = getenv("LD_PRELOAD");
