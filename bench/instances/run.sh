@@ -17,7 +17,8 @@
 # Knobs (environment): CLONE_N (1000 clones in a row), COPY_N (20, for cp -a
 # and cp -al, which take ~0.3-1 s each), REPEAT (10 single clones),
 # START_RUNS (200), SLOW_RUNS (40, nspawn and podman), EXEC_RUNS (200),
-# WARMUP (5), PAGECACHE_N (10), PAGECACHE_MIB (200), PAGECACHE_REPEAT (5),
+# WARMUP (5), AB_ROUNDS and AB_N (20 rounds of 10 for the interleaved start
+# ratio), PAGECACHE_N (10), PAGECACHE_MIB (200), PAGECACHE_REPEAT (5),
 # PHASES ("clone start exec pagecache").
 set -euo pipefail
 export LC_ALL=C
@@ -55,6 +56,8 @@ START_RUNS=${START_RUNS:-200}
 SLOW_RUNS=${SLOW_RUNS:-40}
 EXEC_RUNS=${EXEC_RUNS:-200}
 WARMUP=${WARMUP:-5}
+AB_ROUNDS=${AB_ROUNDS:-20}
+AB_N=${AB_N:-10}
 PAGECACHE_N=${PAGECACHE_N:-10}
 PAGECACHE_MIB=${PAGECACHE_MIB:-200}
 PAGECACHE_REPEAT=${PAGECACHE_REPEAT:-5}
@@ -176,7 +179,7 @@ fi
 # Result rows, printed as tables at the end; clone_ms[i] is clone_rows[i]'s
 # per-clone median, for the ratio against lxc-copy -s.
 clone_rows=() clone_ms=() start_rows=() exec_rows=() cache_rows=()
-clone_ms_lxc=- start_base=- exec_base=- last_ms=-
+clone_ms_lxc=- start_base=- exec_base=- last_ms=- start_interleaved=
 
 # --- CLONE ------------------------------------------------------------------
 # cmd_P is the argv that makes clone number {i} (bench/spawn-time replaces
@@ -400,6 +403,23 @@ phase_start() {
                 start_rows+=("| goldroot run --rm | pending | | \`goldroot run --rm $GR_IMAGE -- /bin/true\` |")
         fi
         start_base=$bwrap_ms
+        # Each row above is one tool's runs, one tool after the other: their
+        # ratio carries whatever the machine did over that minute. The
+        # target's ratio is taken again with the two interleaved.
+        if [ "$bwrap_ms" != - ] && [ "$last_ms" != - ]; then
+                local out g b
+                echo "-- goldroot run --rm and bwrap interleaved ($AB_ROUNDS rounds of $AB_N)"
+                if out=$("$here/../ab.sh" "$(dirname "$gr")" "$AB_ROUNDS" "$AB_N" \
+                        bwrap="bwrap --ro-bind $GOLD / --proc /proc --dev /dev --tmpfs /tmp --unshare-all /bin/true" \
+                        goldroot="$GR run --rm $GR_IMAGE -- /bin/true"); then
+                        b=$(awk '$1 == "bwrap" { print $2 }' <<<"$out")
+                        g=$(awk '$1 == "goldroot" { print $2 }' <<<"$out")
+                        start_interleaved="Interleaved (\`bench/ab.sh\`, $AB_ROUNDS rounds of $AB_N runs each): goldroot run --rm $g ms, bwrap $b ms: **$(ratio "$g" "$b")× bwrap**."
+                        echo "   $start_interleaved"
+                else
+                        echo "   failed"
+                fi
+        fi
 }
 
 phase_exec() {
@@ -568,6 +588,10 @@ if [ ${#start_rows[@]} -gt 0 ]; then
                 m=$(echo "$row" | cut -d'|' -f3 | tr -d ' ')
                 echo "${row/@RATIO@/$(ratio "$m" "$start_base")}"
         done
+        if [ -n "$start_interleaved" ]; then
+                echo
+                echo "$start_interleaved"
+        fi
 fi
 if [ ${#exec_rows[@]} -gt 0 ]; then
         echo
