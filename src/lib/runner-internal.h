@@ -70,11 +70,6 @@ void runner_forward_sigset(sigset_t *ret);
  * status can be read from it, without reaping pidfd's process. */
 int runner_forward_until_exit(int pidfd, int sfd, int command_pidfd);
 
-/* The exit status of a reaped process by its pidfd, which need not be a
- * child of the caller's (PIDFD_GET_INFO, Linux 6.15); -EAGAIN before the
- * reaping, -EOPNOTSUPP where the kernel cannot tell. */
-int pidfd_exit_status(int pidfd);
-
 /* Exit status in the shell's convention from a waitpid() status. */
 int exit_status_from_wait(int status);
 

@@ -232,7 +232,10 @@ struct pidfd_info_ver0 {
 #define PIDFD_GET_INFO_VER0 _IOWR(0xFF, 11, struct pidfd_info_ver0)
 #define PIDFD_INFO_EXIT_MASK (UINT64_C(1) << 3)
 
-int pidfd_exit_status(int pidfd) {
+/* The exit status of a reaped process by its pidfd, which need not be a
+ * child of the caller's (PIDFD_GET_INFO, Linux 6.15); -EAGAIN before the
+ * reaping, -EOPNOTSUPP where the kernel cannot tell. */
+static int pidfd_exit_status(int pidfd) {
         struct pidfd_info_ver0 info = {.mask = PIDFD_INFO_EXIT_MASK};
 
         if (ioctl(pidfd, PIDFD_GET_INFO_VER0, &info) < 0)
