@@ -20,47 +20,46 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-int runner_message_send(int fd, int error, pid_t pid, const char *text) {
-        RunnerMessage m = {.error = error < 0 ? -error : error, .pid = pid};
-        ssize_t n;
-
-        if (text)
-                snprintf(m.text, sizeof m.text, "%s", text);
-        do
-                n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        return n == sizeof m ? 0 : -EIO;
-}
-
-int runner_message_send_fd(int fd, pid_t pid, int passed_fd) {
-        RunnerMessage m = {.pid = pid};
+/* Sends m whole, with passed_fd along (SCM_RIGHTS) unless it is negative. */
+static int message_send(int fd, const RunnerMessage *m, int passed_fd) {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int))];
         } control = {};
-        struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof control.buf,
-        };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof *m};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
         ssize_t n;
 
-        assert(passed_fd >= 0);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &passed_fd, sizeof(int));
+        if (passed_fd >= 0) {
+                struct cmsghdr *cm;
+
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof control.buf;
+                cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &passed_fd, sizeof(int));
+        }
         do
                 n = sendmsg(fd, &mh, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
-        return n == sizeof m ? 0 : -EIO;
+        return n == sizeof *m ? 0 : -EIO;
+}
+
+int runner_message_send(int fd, int error, pid_t pid, const char *text) {
+        RunnerMessage m = {.error = error < 0 ? -error : error, .pid = pid};
+
+        if (text)
+                snprintf(m.text, sizeof m.text, "%s", text);
+        return message_send(fd, &m, -EBADF);
+}
+
+int runner_message_send_fd(int fd, pid_t pid, int passed_fd) {
+        assert(passed_fd >= 0);
+        return message_send(fd, &(RunnerMessage){.pid = pid}, passed_fd);
 }
 
 int runner_message_recv(int fd, RunnerMessage *ret, int *ret_fd) {

@@ -431,6 +431,18 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
         }
 }
 
+/* In the child, right after the clone: the network namespace it made (lo
+ * still down), the one made ahead for it, or the host's. */
+static int enter_network(const RunnerSpec *spec) {
+        if (spec->net.mode == RUNNER_NET_HOST)
+                return 0;
+        if (spec->netns_fd < 0)
+                return netdev_loopback_up();
+        if (setns(spec->netns_fd, CLONE_NEWNET) < 0)
+                return log_error_errno(errno, "joining the instance's network namespace: %m");
+        return 0;
+}
+
 static _noreturn_ void child_run(const Child *c) {
         const RunnerSpec *spec = c->spec;
         int rootfd = -EBADF, console = -EBADF, empty = -EBADF, r;
@@ -444,16 +456,9 @@ static _noreturn_ void child_run(const Child *c) {
         /* Nothing this process mounts may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL(log_error_errno(errno, "making the instance's mounts private: %m"), "");
-        if (spec->net.mode != RUNNER_NET_HOST && spec->netns_fd >= 0) {
-                if (setns(spec->netns_fd, CLONE_NEWNET) < 0)
-                        FAIL(log_error_errno(errno, "joining the instance's network "
-                                                    "namespace: %m"),
-                             "");
-        } else if (spec->net.mode != RUNNER_NET_HOST) {
-                r = netdev_loopback_up();
-                if (r < 0)
-                        FAIL(r, "");
-        }
+        r = enter_network(spec);
+        if (r < 0)
+                FAIL(r, "");
 
         rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
