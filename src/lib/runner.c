@@ -313,6 +313,7 @@ typedef struct Child {
         const char *root;
         char *const *env;
         int sock; /* the child's end of the socketpair */
+        bool foreground;
 } Child;
 
 static void noop_handler(int sig) {
@@ -453,6 +454,13 @@ static _noreturn_ void child_run(const Child *c) {
 
         log_capture_begin(&cap);
 
+        /* A foreground instance goes with goldroot, even one killed with
+         * SIGKILL (from the caller's namespace, the signal reaches our PID
+         * 1). A parent that died before this line closed its end of the
+         * socketpair: the first message fails and the child exits. */
+        if (c->foreground && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                FAIL(log_error_errno(errno, "tying the instance to goldroot: %m"), "");
+
         /* Nothing this process mounts may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL(log_error_errno(errno, "making the instance's mounts private: %m"), "");
@@ -558,9 +566,10 @@ static int send_go(int sock) {
         return log_error_errno(errno, "releasing the instance's first process: %m");
 }
 
-/* runner_start(), and with ret_command_pidfd the pidfd of the command under
- * goldroot's PID 1 if it sent one (-EBADF otherwise). */
-static int start_instance(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd,
+/* runner_start(); foreground for runner_run(), whose instance must not
+ * outlive the caller, which also wants ret_command_pidfd: the pidfd of the
+ * command under goldroot's PID 1 if it sent one (-EBADF otherwise). */
+static int start_instance(const RunnerSpec *spec, bool foreground, pid_t *ret_pid, int *ret_pidfd,
                           int *ret_command_pidfd) {
         _cleanup_strv_free_ char **default_env = NULL;
         _cleanup_free_ char *root = NULL;
@@ -623,6 +632,7 @@ static int start_instance(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd
                         .root = root,
                         .env = spec->env ?: default_env,
                         .sock = child_sock,
+                        .foreground = foreground,
                 };
                 safe_close(sock);
                 child_run(&c);
@@ -692,7 +702,7 @@ fail:
 }
 
 int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
-        return start_instance(spec, ret_pid, ret_pidfd, NULL);
+        return start_instance(spec, false, ret_pid, ret_pidfd, NULL);
 }
 
 int runner_run(const RunnerSpec *spec) {
@@ -711,7 +721,7 @@ int runner_run(const RunnerSpec *spec) {
         if (sfd < 0)
                 r = log_error_errno(errno, "creating a signalfd: %m");
         else {
-                r = start_instance(spec, &pid, &pidfd, &command_pidfd);
+                r = start_instance(spec, true, &pid, &pidfd, &command_pidfd);
                 /* With the command's status in hand, PID 1 is left to die
                  * and be reaped on its own (see return_at_command_exit). */
                 if (r >= 0)

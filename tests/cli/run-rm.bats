@@ -108,6 +108,28 @@ teardown() {
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/left" ]
 }
 
+@test "run --rm: killed with SIGKILL, goldroot takes its instance with it" {
+        "$GOLDROOT" run --rm --name killed bb:1 -- sleep 4242.5 &
+        local pid=$! gone=
+        for _ in $(seq 100); do pgrep -f '^sleep 4242.5' >/dev/null && break; sleep 0.1; done
+        pgrep -f '^sleep 4242.5' >/dev/null
+        kill -KILL "$pid"
+        wait "$pid" || true
+        for _ in $(seq 100); do
+                pgrep -f '^sleep 4242.5' >/dev/null || { gone=1; break; }
+                sleep 0.1
+        done
+        pkill -KILL -f '^sleep 4242.5' || true
+        [ -n "$gone" ]
+        # The store needs nothing, and the name's leftover directory is
+        # taken over by the next run of that name.
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" run --rm --name killed bb:1 -- true
+        [ "$status" -eq 0 ]
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/killed" ]
+}
+
 @test "run --rm: the store lock held for the run keeps image rm away from its image" {
         "$GOLDROOT" run --rm --name holder bb:1 -- sh -c 'while :; do sleep 0.1; done' &
         local pid=$!
