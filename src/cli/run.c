@@ -141,7 +141,7 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
 
                 r = create_identity("run", name, &a.create, &ident);
                 if (r >= 0)
-                        r = instance_create_ephemeral(s, name, id, ident, &inst);
+                        r = instance_create_ephemeral(s, name, id, ident, a.name != NULL, &inst);
                 create_options_done(&a.create);
                 if (r < 0)
                         return r;

@@ -264,6 +264,8 @@ static int release_shared(Instance *i) {
         char *line, *save = NULL;
         int r, ret = 0;
 
+        if (i->dir_fd < 0) /* an ephemeral instance with nothing on disk */
+                return 0;
         r = instance_open_run_dir(i, false, &run);
         if (r < 0)
                 return r == -ENOENT ? 0 : log_error_errno(r, "instance %s: run/: %m", i->name);
@@ -479,19 +481,23 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         pid_t pid;
         int r;
 
-        assert(i->lock_fd >= 0);
+        /* An ephemeral instance with a random name has no directory yet. */
+        assert(i->lock_fd >= 0 || (i->ephemeral && i->dir_fd < 0));
         assert(!i->ephemeral || o->foreground);
         /* Before anything here forks. */
         if (o->netns_ahead)
                 netns = runner_netns_ahead_finish(o->netns_ahead);
-        r = check_not_running(i, verb);
-        if (r < 0)
-                return r;
-        /* An upgrade that crashed after its catalog commit is finished first,
-         * so the instance never starts on the old state with the new image. */
-        r = i->ephemeral ? 0 : upgrade_recover(s, i);
-        if (r < 0)
-                return r;
+        if (i->dir_fd >= 0) {
+                r = check_not_running(i, verb);
+                if (r < 0)
+                        return r;
+                /* An upgrade that crashed after its catalog commit is
+                 * finished first, so the instance never starts on the old
+                 * state with the new image. */
+                r = i->ephemeral ? 0 : upgrade_recover(s, i);
+                if (r < 0)
+                        return r;
+        }
         /* What an instance that exited by itself still held. */
         r = release_shared(i);
         if (r < 0)
@@ -540,7 +546,9 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
          * are taken in the host's namespace, where only the disk is. */
         c.state_tmpfs = i->ephemeral && !(programs && programs[0]) && !plan_has_shared(c.plan);
         if (i->ephemeral && !c.state_tmpfs) {
-                r = ephemeral_state_on_disk(&c);
+                r = instance_ephemeral_dir(i);
+                if (r >= 0)
+                        r = ephemeral_state_on_disk(&c);
                 if (r < 0)
                         goto finish;
         }

@@ -269,11 +269,10 @@ int instance_create_several(Store *s, char *const *names, Identity *const *ids, 
 }
 
 int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
-                              Instance **ret) {
+                              bool named, Instance **ret) {
         _cleanup_(identity_freep) Identity *owned = id;
         _cleanup_(instance_freep) Instance *i = NULL;
         _cleanup_(instance_row_freep) InstanceRow *row = NULL;
-        _cleanup_close_ int edir = -EBADF, guard = -EBADF;
         int r;
 
         assert(instance_name_is_valid(name));
@@ -301,6 +300,26 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
         i->row->created = (int64_t)time(NULL);
         i->identity = TAKE_PTR(owned);
 
+        /* A name the user gave is claimed among the running runs now; a
+         * random one needs no claim, and its directory is made only if the
+         * run turns out to need its state on disk. */
+        if (named) {
+                r = instance_ephemeral_dir(i);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int instance_ephemeral_dir(Instance *i) {
+        _cleanup_close_ int edir = -EBADF, guard = -EBADF;
+        const char *name = i->name;
+        int r;
+
+        assert(i->ephemeral);
+        if (i->dir_fd >= 0)
+                return 0;
         r = open_ephemeral_dir(&edir);
         if (r < 0)
                 return log_error_errno(r, "run %s: cannot create %s/" EPHEMERAL_DIR ": %m", name,
@@ -342,10 +361,10 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
                 return log_error_errno(errno, "run %s: %m", name);
         r = instance_lock(i, "run", false);
         if (r < 0) {
+                i->dir_fd = safe_close(i->dir_fd);
                 (void)rm_rf_at(edir, name);
                 return r;
         }
-        *ret = TAKE_PTR(i);
         return 0;
 }
 
@@ -354,6 +373,8 @@ void instance_remove_ephemeral(Instance *i) {
         int r;
 
         assert(i->ephemeral);
+        if (i->dir_fd < 0)
+                return;
         r = open_ephemeral_dir(&edir);
         if (r >= 0)
                 r = rm_rf_at(edir, i->name);

@@ -19,9 +19,10 @@
  * foreground `run` holds it for its whole life.
  *
  * `run --rm` makes an ephemeral instance instead: no catalog row and no
- * identity file (the identity stays in memory), its directory under
- * runtime_dir()/ephemeral/NAME, and its state a tmpfs that lives in the
- * instance's mount namespace only. What keeps its image from `image rm` and
+ * identity file (the identity stays in memory), its state a tmpfs that lives
+ * in the instance's mount namespace only, and a directory under
+ * runtime_dir()/ephemeral/NAME only if the name was given (to claim it among
+ * the running runs) or the state must be on disk. What keeps its image from `image rm` and
  * `gc` is the shared store lock the command holds for the whole run (both
  * take it exclusively).
  */
@@ -65,10 +66,15 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
  * part-way leaves those made before it, each whole. */
 int instance_create_several(Store *s, char *const *names, Identity *const *ids, size_t n,
                             const char *image_id);
-/* Makes an ephemeral instance (see above) and returns it, locked; id is
- * taken. -EEXIST (logged) if the catalog or another run has the name. */
+/* Makes an ephemeral instance (see above) and returns it; id is taken.
+ * -EEXIST (logged) if the catalog has the name, or, for a name the user gave
+ * (named), another run. A named instance comes back with its directory made
+ * and locked; a random name's directory is made only by
+ * instance_ephemeral_dir(), when the run needs its state on disk. */
 int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
-                              Instance **ret);
+                              bool named, Instance **ret);
+/* Makes and locks the ephemeral instance's directory, if not made yet. */
+int instance_ephemeral_dir(Instance *i);
 /* Removes what instance_create_ephemeral() made; logs, never fails. */
 void instance_remove_ephemeral(Instance *i);
 /* Opens an existing instance: -ENOENT (logged "no such instance") if the

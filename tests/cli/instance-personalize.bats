@@ -136,6 +136,16 @@ teardown() {
         [ "${lines[2]}" = keys ]
         [ "${lines[3]}" = "upperdir=$GOLDROOT_RUNDIR/ephemeral/once/state/root" ]
         [ -z "$(ls "$GOLDROOT_RUNDIR/ephemeral")" ]
+
+        # A run with a random name makes its directory when it learns that
+        # its state must be on disk, and removes it too.
+        run "$GOLDROOT" run --rm pers:1 -- sh -c '
+                cat /var/firstboot.log
+                grep " /etc " /proc/mounts | grep -o "upperdir=[^,]*"'
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == "run as run-"*" role=" ]]
+        [[ "${lines[2]}" == "upperdir=$GOLDROOT_RUNDIR/ephemeral/run-"*"/state/root" ]]
+        [ -z "$(ls "$GOLDROOT_RUNDIR/ephemeral")" ]
 }
 
 @test "personalize: a failing hook fails the start; the next start runs the hooks again" {

@@ -71,6 +71,23 @@ teardown() {
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/busy" ]
 }
 
+@test "run --rm: a run with a random name and its state in memory puts nothing on disk" {
+        # Not even a directory under the runtime directory: a run killed with
+        # SIGKILL leaves nothing behind to sweep.
+        "$GOLDROOT" run --rm bb:1 -- sleep 4241.5 &
+        local pid=$!
+        for _ in $(seq 100); do pgrep -f '^sleep 4241.5' >/dev/null && break; sleep 0.1; done
+        pgrep -f '^sleep 4241.5' >/dev/null
+        [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral" 2>/dev/null)" ]
+        kill -KILL "$pid"
+        wait "$pid" || true
+        for _ in $(seq 100); do pgrep -f '^sleep 4241.5' >/dev/null || break; sleep 0.1; done
+        ! pgrep -f '^sleep 4241.5'
+        [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral" 2>/dev/null)" ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+}
+
 @test "run --rm: runs make and lock their directories one at a time" {
         # Otherwise a second run of the same name, between the first's mkdir
         # and its lock, would take the directory for a crashed run's leftover.
@@ -131,9 +148,10 @@ teardown() {
 }
 
 @test "run --rm: the store lock held for the run keeps image rm away from its image" {
-        "$GOLDROOT" run --rm --name holder bb:1 -- sh -c 'while :; do sleep 0.1; done' &
+        "$GOLDROOT" run --rm bb:1 -- sleep 4240.5 &
         local pid=$!
-        for _ in $(seq 100); do [ -d "$GOLDROOT_RUNDIR/ephemeral/holder/state" ] && break; sleep 0.1; done
+        for _ in $(seq 100); do pgrep -f '^sleep 4240.5' >/dev/null && break; sleep 0.1; done
+        pgrep -f '^sleep 4240.5' >/dev/null
         # No catalog row links the image, so only the lock stands in the way:
         # image rm waits for it instead of removing the tree under the run.
         run timeout 2 "$GOLDROOT" image rm bb:1
