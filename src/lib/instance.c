@@ -312,6 +312,34 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
         return 0;
 }
 
+/* Removes the directories of runs that died: no live run holds their lock.
+ * Nothing else would, since a random name is never used again. The caller
+ * holds ephemeral/.lock, so no run is between its mkdir and its lock. */
+static void sweep_dead_runs(int edir) {
+        DIR *d;
+        struct dirent *de;
+
+        if (opendir_at(edir, ".", &d) < 0)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                int r;
+
+                if (de->d_name[0] == '.' || !instance_name_is_valid(de->d_name))
+                        continue;
+                fd = openat(edir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                r = rm_rf_at(edir, de->d_name);
+                if (r < 0)
+                        log_warning_errno(r,
+                                          "cannot remove %s/" EPHEMERAL_DIR "/%s, left by a run "
+                                          "that died: %m",
+                                          runtime_dir(), de->d_name);
+        }
+        closedir(d);
+}
+
 int instance_ephemeral_dir(Instance *i) {
         _cleanup_close_ int edir = -EBADF, guard = -EBADF;
         const char *name = i->name;
@@ -332,6 +360,7 @@ int instance_ephemeral_dir(Instance *i) {
         if (guard < 0 || flock(guard, LOCK_EX) < 0)
                 return log_error_errno(errno, "run %s: cannot lock %s/" EPHEMERAL_DIR ": %m", name,
                                        runtime_dir());
+        sweep_dead_runs(edir);
         if (mkdirat(edir, name, 0700) < 0) {
                 if (errno != EEXIST)
                         return log_error_errno(errno, "run %s: cannot make its directory: %m",

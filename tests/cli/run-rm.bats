@@ -125,6 +125,23 @@ teardown() {
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/left" ]
 }
 
+@test "run --rm: the next run that makes its directory removes those of dead runs, not live ones" {
+        mkdir -p "$GOLDROOT_RUNDIR/ephemeral/run-deadbeef/state/root/etc"
+        "$GOLDROOT" run --rm --name live bb:1 -- sleep 4239.5 &
+        local pid=$!
+        for _ in $(seq 100); do pgrep -f '^sleep 4239.5' >/dev/null && break; sleep 0.1; done
+        pgrep -f '^sleep 4239.5' >/dev/null
+        run "$GOLDROOT" run --rm --name next bb:1 -- true
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/run-deadbeef" ]
+        [ -d "$GOLDROOT_RUNDIR/ephemeral/live" ]
+        kill -0 "$pid"
+        kill -TERM "$pid"
+        wait "$pid" || true
+        [ -z "$(ls "$GOLDROOT_RUNDIR/ephemeral")" ]
+}
+
 @test "run --rm: killed with SIGKILL, goldroot takes its instance with it" {
         "$GOLDROOT" run --rm --name killed bb:1 -- sleep 4242.5 &
         local pid=$! gone=
