@@ -151,7 +151,9 @@ typedef struct RunnerExecOptions {
  * its namespaces (mount, PID, UTS, IPC, cgroup, net) through the pidfd, takes
  * on the same capability bounding set as that PID 1, and execs. The new
  * process is the caller's child: *ret_pid and *ret_pidfd, reap it with
- * runner_wait(). opts may be NULL. */
+ * runner_wait(). It is killed if the caller's thread that called this dies
+ * (PR_SET_PDEATHSIG; an exec of a set-user-ID program clears that). opts
+ * may be NULL. */
 int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opts, pid_t *ret_pid,
                       int *ret_pidfd);
 /* The same in the foreground: forwards signals as runner_run() does and

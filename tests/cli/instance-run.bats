@@ -125,6 +125,26 @@ teardown() {
         grep -q 'got TERM' "$BATS_TEST_TMPDIR/out"
 }
 
+@test "exec: killed with SIGKILL, goldroot takes its command with it, not the instance" {
+        "$GOLDROOT" create ex1 --image bb:1
+        "$GOLDROOT" start ex1 -- sleep 4238.5
+        "$GOLDROOT" exec ex1 -- sleep 4237.5 &
+        local pid=$! gone=
+        for _ in $(seq 100); do pgrep -f '^sleep 4237.5' >/dev/null && break; sleep 0.1; done
+        pgrep -f '^sleep 4237.5' >/dev/null
+        kill -KILL "$pid"
+        wait "$pid" || true
+        for _ in $(seq 100); do
+                pgrep -f '^sleep 4237.5' >/dev/null || { gone=1; break; }
+                sleep 0.1
+        done
+        pkill -KILL -f '^sleep 4237.5' || true
+        [ -n "$gone" ]
+        run "$GOLDROOT" status ex1
+        [[ "$output" == *"state:    running"* ]]
+        "$GOLDROOT" stop ex1
+}
+
 @test "rm: a running instance is refused without --force; --force stops it first" {
         "$GOLDROOT" create web1 --image bb:1
         "$GOLDROOT" start web1 -- sleep 1000
