@@ -23,7 +23,10 @@
         X(mnt_fs_get_target)                                                                       \
         X(mnt_fs_get_fstype)                                                                       \
         X(mnt_fs_get_source)                                                                       \
-        X(mnt_fs_get_id)
+        X(mnt_fs_get_id)                                                                           \
+        X(mnt_fs_get_root)                                                                         \
+        X(mnt_fs_get_devno)                                                                        \
+        X(mnt_fs_get_fs_options)
 
 /* Set once by dlopen_libmount() before the first use, never written again. */
 MOUNT_SYMBOLS(DLSYM_DEFINE)
@@ -110,5 +113,48 @@ int mounttab_below(const char *dir, MountEntry **ret, size_t *ret_n) {
         }
         *ret = l;
         *ret_n = k;
+        return 0;
+}
+
+/* needle in s, ending where a path component does. */
+static bool has_path_part(const char *s, const char *needle) {
+        size_t len = strlen(needle);
+
+        for (const char *p = s ? strstr(s, needle) : NULL; p; p = strstr(p + 1, needle))
+                if (p[len] == '\0' || p[len] == '/' || p[len] == ',')
+                        return true;
+        return false;
+}
+
+int mounttab_find_showing(dev_t dev, const char *needle, char **ret_target) {
+        _cleanup_(mnt_tablep) struct libmnt_table *table = NULL;
+        _cleanup_(mnt_iterp) struct libmnt_iter *iter = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        assert(needle);
+        assert(ret_target);
+        r = dlopen_libmount();
+        if (r < 0)
+                return r;
+        table = sym_mnt_new_table();
+        iter = sym_mnt_new_iter(MNT_ITER_FORWARD);
+        if (!table || !iter)
+                return -ENOMEM;
+        r = sym_mnt_table_parse_mtab(table, NULL);
+        if (r < 0)
+                return r;
+        while (sym_mnt_table_next_fs(table, iter, &fs) == 0) {
+                const char *type = sym_mnt_fs_get_fstype(fs);
+                bool shows = type && streq(type, "overlay")
+                                     ? has_path_part(sym_mnt_fs_get_fs_options(fs), needle)
+                                     : sym_mnt_fs_get_devno(fs) == dev &&
+                                               has_path_part(sym_mnt_fs_get_root(fs), needle);
+
+                if (!shows)
+                        continue;
+                *ret_target = strdup(sym_mnt_fs_get_target(fs) ?: "?");
+                return *ret_target ? 1 : -ENOMEM;
+        }
         return 0;
 }

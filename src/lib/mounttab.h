@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef struct MountEntry {
         char *target;
@@ -22,3 +23,9 @@ void mount_entries_free(MountEntry *l, size_t n);
  * absolute path; its symlinks are resolved first), in the table's order:
  * parents before the mounts on top of them. */
 int mounttab_below(const char *dir, MountEntry **ret, size_t *ret_n);
+
+/* Whether a mount of our namespace shows a directory whose path contains
+ * needle (a whole component sequence, "/images/ID"): a bind of it or of
+ * something below it, on the filesystem dev, or an overlay with a layer
+ * there. 1 with the first such mount's target in *ret_target, 0 if none. */
+int mounttab_find_showing(dev_t dev, const char *needle, char **ret_target);

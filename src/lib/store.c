@@ -5,6 +5,7 @@
  */
 #include "store.h"
 #include "fsutil.h"
+#include "mounttab.h"
 #include "oplog.h"
 #include "store-internal.h"
 
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #define STORE_DIR_MODE 0700
 
@@ -403,6 +405,27 @@ int store_read_manifest(Store *s, const char *id, Manifest **ret) {
         return delta_read_manifest(s, chain, ret);
 }
 
+/* `image mount` (of this image, or of a delta over it) leaves a mount that
+ * shows the tree: removing the tree under it would empty the mount. */
+static int refuse_if_mounted(Store *s, const char *ref, const char *id) {
+        _cleanup_free_ char *needle = strjoin("/images/", id), *where = NULL;
+        struct stat st;
+        int r;
+
+        if (!needle)
+                return log_oom();
+        if (fstat(s->images_fd, &st) < 0)
+                return log_error_errno(errno, "image %s: %m", ref);
+        r = mounttab_find_showing(st.st_dev, needle, &where);
+        if (r < 0)
+                return log_error_errno(r, "image %s: cannot read the mount table: %m", ref);
+        if (r > 0)
+                return log_error_errno(EBUSY,
+                                       "image %s is in use by the mount on %s: umount it first",
+                                       ref, where);
+        return 0;
+}
+
 int store_remove_image(Store *s, const char *ref) {
         _cleanup_strv_free_ char **links = NULL, **deps = NULL;
         char id[DIGEST_HEX_SIZE];
@@ -411,6 +434,9 @@ int store_remove_image(Store *s, const char *ref) {
 
         assert(s->lock == STORE_EXCLUSIVE);
         r = store_resolve(s, ref, id);
+        if (r < 0)
+                return r;
+        r = refuse_if_mounted(s, ref, id);
         if (r < 0)
                 return r;
         /* Newer versions stored as deltas over this one become whole first,
@@ -440,7 +466,7 @@ int store_remove_image(Store *s, const char *ref) {
                 goto fail;
         r = catalog_image_links(s->catalog, id, &links);
         if (r < 0)
-                return r;
+                goto fail;
         if (links[0]) {
                 _cleanup_free_ char *list = NULL;
                 for (size_t i = 0; links[i]; i++) {

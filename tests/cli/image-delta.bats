@@ -10,6 +10,11 @@ setup() {
         mkdir -p "$W"
 }
 
+# A failed test may leave its image mount behind.
+teardown() {
+        if mountpoint -q "$W/m" 2>/dev/null; then umount "$W/m"; fi
+}
+
 import() {
         run "$GOLDROOT" image import "$@"
         echo "$output"
@@ -195,6 +200,39 @@ make_v2() {
         for i in $(seq 1 200); do echo "$i" >"$W/src/etc/new$i"; done
         import base:v11 "$W/src"
         [ "$(stored_as base:v11)" = "whole tree" ]
+}
+
+@test "image rm: refused while image mount shows the image, itself or under a delta over it" {
+        busybox_rootfs "$W/src"
+        import base:v1 "$W/src"
+        cp -a "$W/src" "$W/v2"
+        echo changed >"$W/v2/etc/issue"
+        import base:v2 "$W/v2"
+        [[ "$(stored_as base:v2)" == "delta over "* ]]
+        mkdir "$W/m"
+
+        "$GOLDROOT" image mount base:v1 "$W/m"
+        run "$GOLDROOT" image rm base:v1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: image base:v1 is in use by the mount on $W/m: umount it first" ]
+        [ "$(cat "$W/m/etc/issue")" = "Welcome to gold" ]
+        umount "$W/m"
+
+        # The delta's view has v1's tree as a layer, and its own delta.
+        "$GOLDROOT" image mount base:v2 "$W/m"
+        for img in base:v1 base:v2; do
+                run "$GOLDROOT" image rm "$img"
+                [ "$status" -eq 1 ]
+                [ "$output" = "goldroot: image $img is in use by the mount on $W/m: umount it first" ]
+        done
+        [ "$(cat "$W/m/etc/issue")" = changed ]
+        umount "$W/m"
+
+        "$GOLDROOT" image rm base:v1
+        "$GOLDROOT" image mount base:v2 "$W/m"
+        [ "$(cat "$W/m/etc/issue")" = changed ]
+        umount "$W/m"
+        "$GOLDROOT" image rm base:v2
 }
 
 @test "image mount: read-only, and bad arguments get one line each" {
