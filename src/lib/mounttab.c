@@ -57,6 +57,28 @@ void mount_entries_free(MountEntry *l, size_t n) {
         free(l);
 }
 
+/* Our namespace's mount table, and an iterator over it from the start. */
+static int read_table(struct libmnt_table **ret_table, struct libmnt_iter **ret_iter) {
+        _cleanup_(mnt_tablep) struct libmnt_table *table = NULL;
+        _cleanup_(mnt_iterp) struct libmnt_iter *iter = NULL;
+        int r;
+
+        r = dlopen_libmount();
+        if (r < 0)
+                return r;
+        table = sym_mnt_new_table();
+        iter = sym_mnt_new_iter(MNT_ITER_FORWARD);
+        if (!table || !iter)
+                return -ENOMEM;
+        /* NULL: the kernel's table, /proc/self/mountinfo. */
+        r = sym_mnt_table_parse_mtab(table, NULL);
+        if (r < 0)
+                return r;
+        *ret_table = TAKE_PTR(table);
+        *ret_iter = TAKE_PTR(iter);
+        return 0;
+}
+
 static bool strictly_below(const char *target, const char *dir, size_t len) {
         return target && strncmp(target, dir, len) == 0 && target[len] == '/' && target[len + 1];
 }
@@ -73,19 +95,11 @@ int mounttab_below(const char *dir, MountEntry **ret, size_t *ret_n) {
         assert(dir);
         assert(ret);
         assert(ret_n);
-        r = dlopen_libmount();
-        if (r < 0)
-                return r;
         real = realpath(dir, NULL);
         if (!real)
                 return negative_errno();
         len = streq(real, "/") ? 0 : strlen(real);
-        table = sym_mnt_new_table();
-        iter = sym_mnt_new_iter(MNT_ITER_FORWARD);
-        if (!table || !iter)
-                return -ENOMEM;
-        /* NULL: the kernel's table, /proc/self/mountinfo. */
-        r = sym_mnt_table_parse_mtab(table, NULL);
+        r = read_table(&table, &iter);
         if (r < 0)
                 return r;
         /* Counted first, so that the array is allocated once. */
@@ -134,14 +148,7 @@ int mounttab_find_showing(dev_t dev, const char *needle, char **ret_target) {
 
         assert(needle);
         assert(ret_target);
-        r = dlopen_libmount();
-        if (r < 0)
-                return r;
-        table = sym_mnt_new_table();
-        iter = sym_mnt_new_iter(MNT_ITER_FORWARD);
-        if (!table || !iter)
-                return -ENOMEM;
-        r = sym_mnt_table_parse_mtab(table, NULL);
+        r = read_table(&table, &iter);
         if (r < 0)
                 return r;
         while (sym_mnt_table_next_fs(table, iter, &fs) == 0) {

@@ -129,17 +129,9 @@ teardown() {
         "$GOLDROOT" create ex1 --image bb:1
         "$GOLDROOT" start ex1 -- sleep 4238.5
         "$GOLDROOT" exec ex1 -- sleep 4237.5 &
-        local pid=$! gone=
-        for _ in $(seq 100); do pgrep -f '^sleep 4237.5' >/dev/null && break; sleep 0.1; done
-        pgrep -f '^sleep 4237.5' >/dev/null
-        kill -KILL "$pid"
-        wait "$pid" || true
-        for _ in $(seq 100); do
-                pgrep -f '^sleep 4237.5' >/dev/null || { gone=1; break; }
-                sleep 0.1
-        done
-        pkill -KILL -f '^sleep 4237.5' || true
-        [ -n "$gone" ]
+        local pid=$!
+        wait_for_process 'sleep 4237.5'
+        kill9_takes_along "$pid" 'sleep 4237.5'
         run "$GOLDROOT" status ex1
         [[ "$output" == *"state:    running"* ]]
         "$GOLDROOT" stop ex1

@@ -76,13 +76,9 @@ teardown() {
         # SIGKILL leaves nothing behind to sweep.
         "$GOLDROOT" run --rm bb:1 -- sleep 4241.5 &
         local pid=$!
-        for _ in $(seq 100); do pgrep -f '^sleep 4241.5' >/dev/null && break; sleep 0.1; done
-        pgrep -f '^sleep 4241.5' >/dev/null
+        wait_for_process 'sleep 4241.5'
         [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral" 2>/dev/null)" ]
-        kill -KILL "$pid"
-        wait "$pid" || true
-        for _ in $(seq 100); do pgrep -f '^sleep 4241.5' >/dev/null || break; sleep 0.1; done
-        ! pgrep -f '^sleep 4241.5'
+        kill9_takes_along "$pid" 'sleep 4241.5'
         [ -z "$(ls -A "$GOLDROOT_RUNDIR/ephemeral" 2>/dev/null)" ]
         run "$GOLDROOT" fsck
         [ "$status" -eq 0 ]
@@ -129,8 +125,7 @@ teardown() {
         mkdir -p "$GOLDROOT_RUNDIR/ephemeral/run-deadbeef/state/root/etc"
         "$GOLDROOT" run --rm --name live bb:1 -- sleep 4239.5 &
         local pid=$!
-        for _ in $(seq 100); do pgrep -f '^sleep 4239.5' >/dev/null && break; sleep 0.1; done
-        pgrep -f '^sleep 4239.5' >/dev/null
+        wait_for_process 'sleep 4239.5'
         run "$GOLDROOT" run --rm --name next bb:1 -- true
         [ "$status" -eq 0 ]
         [ -z "$output" ]
@@ -144,17 +139,9 @@ teardown() {
 
 @test "run --rm: killed with SIGKILL, goldroot takes its instance with it" {
         "$GOLDROOT" run --rm --name killed bb:1 -- sleep 4242.5 &
-        local pid=$! gone=
-        for _ in $(seq 100); do pgrep -f '^sleep 4242.5' >/dev/null && break; sleep 0.1; done
-        pgrep -f '^sleep 4242.5' >/dev/null
-        kill -KILL "$pid"
-        wait "$pid" || true
-        for _ in $(seq 100); do
-                pgrep -f '^sleep 4242.5' >/dev/null || { gone=1; break; }
-                sleep 0.1
-        done
-        pkill -KILL -f '^sleep 4242.5' || true
-        [ -n "$gone" ]
+        local pid=$!
+        wait_for_process 'sleep 4242.5'
+        kill9_takes_along "$pid" 'sleep 4242.5'
         # The store needs nothing, and the name's leftover directory is
         # taken over by the next run of that name.
         run "$GOLDROOT" fsck
@@ -167,8 +154,7 @@ teardown() {
 @test "run --rm: the store lock held for the run keeps image rm away from its image" {
         "$GOLDROOT" run --rm bb:1 -- sleep 4240.5 &
         local pid=$!
-        for _ in $(seq 100); do pgrep -f '^sleep 4240.5' >/dev/null && break; sleep 0.1; done
-        pgrep -f '^sleep 4240.5' >/dev/null
+        wait_for_process 'sleep 4240.5'
         # No catalog row links the image, so only the lock stands in the way:
         # image rm waits for it instead of removing the tree under the run.
         run timeout 2 "$GOLDROOT" image rm bb:1

@@ -37,6 +37,32 @@ in_instance() {
         "$GOLDROOT" exec "$name" -- "$@"
 }
 
+# Waits up to 10 s for a process whose command line starts with PATTERN.
+wait_for_process() {
+        local _
+        for _ in $(seq 100); do
+                pgrep -f "^$1" >/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# Kills PID, a goldroot command started in the background, with SIGKILL and
+# succeeds if the processes whose command lines start with PATTERN are gone
+# within 10 s; otherwise kills them itself, so that a failing test leaves
+# nothing running, and fails.
+kill9_takes_along() {
+        local pid=$1 pattern=$2 _
+        kill -KILL "$pid"
+        wait "$pid" || true
+        for _ in $(seq 100); do
+                pgrep -f "^$pattern" >/dev/null || return 0
+                sleep 0.1
+        done
+        pkill -KILL -f "^$pattern" || true
+        return 1
+}
+
 # For suites that share one store (and its imported images) across tests:
 # call in setup(); instance_teardown_shared in teardown() removes instances.
 instance_shared_store() {
