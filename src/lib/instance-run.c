@@ -115,6 +115,20 @@ int instance_env(const Instance *i, char ***ret) {
         return 0;
 }
 
+/* The instance's state directory on disk, made first if make (an ephemeral
+ * instance's, when it must be on disk). */
+static int open_state(RunContext *c, const char *verb, bool make) {
+        Instance *i = c->inst;
+
+        if (make && mkdirat(i->dir_fd, "state", 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "%s %s: cannot make its state directory: %m", verb,
+                                       i->name);
+        c->state_fd = openat(i->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->state_fd < 0)
+                return log_error_errno(errno, "%s %s: cannot open its state: %m", verb, i->name);
+        return 0;
+}
+
 static int run_context_load(Store *s, Instance *i, const char *verb, RunContext *c) {
         const Profile *main_profile;
         const char *v;
@@ -137,14 +151,12 @@ static int run_context_load(Store *s, Instance *i, const char *verb, RunContext 
         if (!c->image_path || !c->state_path)
                 return log_oom();
         /* An ephemeral instance's state is made on disk only if it must be
-         * (ephemeral_state_on_disk()); otherwise it lives in the instance's
+         * (open_state() in instance_start()); otherwise it lives in the instance's
          * mount namespace alone. */
         if (!i->ephemeral) {
-                c->state_fd =
-                        openat(i->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (c->state_fd < 0)
-                        return log_error_errno(errno, "%s %s: cannot open its state: %m", verb,
-                                               i->name);
+                r = open_state(c, verb, false);
+                if (r < 0)
+                        return r;
         }
         r = catalog_get_image(store_catalog(s), i->row->image, &c->image);
         if (r < 0)
@@ -327,19 +339,6 @@ static int take_shared(RunContext *c, int run_fd, MountUndo **ret) {
                                        c->inst->name);
         }
         *ret = TAKE_PTR(undo);
-        return 0;
-}
-
-/* The state directory of an ephemeral instance, made on disk. */
-static int ephemeral_state_on_disk(RunContext *c) {
-        Instance *i = c->inst;
-
-        if (mkdirat(i->dir_fd, "state", 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "run %s: cannot make its state directory: %m",
-                                       i->name);
-        c->state_fd = openat(i->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (c->state_fd < 0)
-                return log_error_errno(errno, "run %s: cannot open its state: %m", i->name);
         return 0;
 }
 
@@ -548,7 +547,7 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         if (i->ephemeral && !c.state_tmpfs) {
                 r = instance_ephemeral_dir(i);
                 if (r >= 0)
-                        r = ephemeral_state_on_disk(&c);
+                        r = open_state(&c, verb, true);
                 if (r < 0)
                         goto finish;
         }

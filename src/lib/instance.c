@@ -312,6 +312,20 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
         return 0;
 }
 
+/* Opens and locks edir/name unless a live run holds its lock: 1 and the
+ * locked fd in *ret_fd, 0 if a live run's, or -errno (not logged). */
+static int lock_if_dead(int edir, const char *name, int *ret_fd) {
+        _cleanup_close_ int fd =
+                openat(edir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 0 : -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 1;
+}
+
 /* Removes the directories of runs that died: no live run holds their lock.
  * Nothing else would, since a random name is never used again. The caller
  * holds ephemeral/.lock, so no run is between its mkdir and its lock. */
@@ -325,10 +339,8 @@ static void sweep_dead_runs(int edir) {
                 _cleanup_close_ int fd = -EBADF;
                 int r;
 
-                if (de->d_name[0] == '.' || !instance_name_is_valid(de->d_name))
-                        continue;
-                fd = openat(edir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                if (de->d_name[0] == '.' || !instance_name_is_valid(de->d_name) ||
+                    lock_if_dead(edir, de->d_name, &fd) <= 0)
                         continue;
                 r = rm_rf_at(edir, de->d_name);
                 if (r < 0)
@@ -365,19 +377,15 @@ int instance_ephemeral_dir(Instance *i) {
                 if (errno != EEXIST)
                         return log_error_errno(errno, "run %s: cannot make its directory: %m",
                                                name);
-                /* Another run's, or the leftover of one that crashed: only
-                 * a live run holds its lock. */
-                _cleanup_close_ int old =
-                        openat(edir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (old < 0)
-                        return log_error_errno(errno, "run %s: %m", name);
-                if (flock(old, LOCK_EX | LOCK_NB) < 0)
-                        return errno == EWOULDBLOCK
-                                       ? log_error_errno(EEXIST,
-                                                         "run %s: an instance of that name "
-                                                         "exists",
-                                                         name)
-                                       : log_error_errno(errno, "run %s: %m", name);
+                /* Another run's, or what the sweep could not remove. */
+                _cleanup_close_ int old = -EBADF;
+
+                r = lock_if_dead(edir, name, &old);
+                if (r == 0)
+                        return log_error_errno(EEXIST, "run %s: an instance of that name exists",
+                                               name);
+                if (r < 0)
+                        return log_error_errno(r, "run %s: %m", name);
                 r = rm_rf_at(edir, name);
                 if (r < 0)
                         return log_error_errno(r, "run %s: cannot remove a leftover directory: %m",

@@ -14,10 +14,8 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -34,25 +32,16 @@ typedef struct ExecChild {
         int sock;
 } ExecChild;
 
-/* The peer of a connected SOCK_SEQPACKET socket hung up. */
-static bool caller_gone(int sock) {
-        struct pollfd p = {.fd = sock, .events = POLLIN};
-
-        return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
-}
-
 static _noreturn_ void exec_command(const ExecChild *e, LogCapture *cap) {
         const char *workdir = e->opts->workdir ?: "/";
         int console = -EBADF, r;
 
 #define FAIL(err) runner_child_fail(e->sock, cap, (err), "", 1)
         /* The command goes with its caller, even one killed with SIGKILL,
-         * as a foreground run's instance does. A caller that died before
-         * this line closed its end of the socketpair, the only copy. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                FAIL(log_error_errno(errno, "tying the command to goldroot: %m"));
-        if (caller_gone(e->sock))
-                _exit(1);
+         * as a foreground run's instance does. */
+        r = runner_tie_to_parent(e->sock);
+        if (r < 0)
+                FAIL(log_error_errno(r, "tying the command to goldroot: %m"));
         if (e->opts->console_fd >= 0) {
                 console = fcntl(e->opts->console_fd, F_DUPFD_CLOEXEC, 3);
                 if (console < 0)

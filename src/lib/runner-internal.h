@@ -48,6 +48,10 @@ void log_capture_flush(LogCapture *c);
 
 /* A socketpair for RunnerMessages: [0] for the parent, [1] for the child. */
 int runner_socketpair(int ret[2]);
+/* In a child holding sock, its end of runner_socketpair(): asks for SIGKILL
+ * when the parent dies, and _exit()s at once if it has already, its end of
+ * the socketpair (the only copy) being closed. 0 or -errno (not logged). */
+int runner_tie_to_parent(int sock);
 /* Forks with clone3(), or clone() where clone3() answers ENOSYS. FLAGS are
  * clone flags of the first 32 bits (namespaces, CLONE_PIDFD, CLONE_PARENT);
  * with CLONE_PIDFD the pidfd is stored in *RET_PIDFD. Returns the pid, 0 in

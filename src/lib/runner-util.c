@@ -419,6 +419,16 @@ int runner_socketpair(int ret[2]) {
         return 0;
 }
 
+int runner_tie_to_parent(int sock) {
+        struct pollfd p = {.fd = sock, .events = POLLIN};
+
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                return -errno;
+        if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+                _exit(1);
+        return 0;
+}
+
 pid_t runner_fork(uint64_t flags, int exit_signal, int *ret_pidfd) {
         struct clone_args args = {
                 .flags = flags,

@@ -456,10 +456,9 @@ static _noreturn_ void child_run(const Child *c) {
 
         /* A foreground instance goes with goldroot, even one killed with
          * SIGKILL (from the caller's namespace, the signal reaches our PID
-         * 1). A parent that died before this line closed its end of the
-         * socketpair: the first message fails and the child exits. */
-        if (c->foreground && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                FAIL(log_error_errno(errno, "tying the instance to goldroot: %m"), "");
+         * 1). */
+        if (c->foreground && (r = runner_tie_to_parent(c->sock)) < 0)
+                FAIL(log_error_errno(r, "tying the instance to goldroot: %m"), "");
 
         /* Nothing this process mounts may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
