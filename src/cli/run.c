@@ -44,11 +44,6 @@ int verb_start(int argc, char **argv, GlobalOptions *g) {
         return r;
 }
 
-static void netns_ahead_donep(RunnerNetnsAhead **a) {
-        if (*a)
-                safe_close(runner_netns_ahead_finish(*a));
-}
-
 typedef struct RunArgs {
         CreateOptions create;
         const char *name;
@@ -87,7 +82,7 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_(instance_freep) Instance *inst = NULL;
         _cleanup_free_ char *name = NULL;
-        _cleanup_(netns_ahead_donep) RunnerNetnsAhead *ahead = NULL;
+        _cleanup_(runner_netns_ahead_freep) RunnerNetnsAhead *ahead = NULL;
         RunArgs a = {};
         char id[DIGEST_HEX_SIZE], rnd[MACHINE_ID_LEN + 1];
         char **cmd;

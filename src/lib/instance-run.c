@@ -472,7 +472,8 @@ static int check_not_running(Instance *i, const char *verb) {
 int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         _cleanup_(run_context_done) RunContext c = {.image_fd = -EBADF, .state_fd = -EBADF};
         _cleanup_(mount_undo_freep) MountUndo *shared = NULL;
-        _cleanup_close_ int run = -EBADF, netns = -EBADF;
+        _cleanup_(runner_netns_ahead_freep) RunnerNetnsAhead *netns_ahead = o->netns_ahead;
+        _cleanup_close_ int run = -EBADF;
         char ***programs = NULL;
         const char *verb = o->foreground ? "run" : "start";
         bool volatile_mode, personalize;
@@ -483,9 +484,6 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         /* An ephemeral instance with a random name has no directory yet. */
         assert(i->lock_fd >= 0 || (i->ephemeral && i->dir_fd < 0));
         assert(!i->ephemeral || o->foreground);
-        /* Before anything here forks. */
-        if (o->netns_ahead)
-                netns = runner_netns_ahead_finish(o->netns_ahead);
         if (i->dir_fd >= 0) {
                 r = check_not_running(i, verb);
                 if (r < 0)
@@ -507,8 +505,13 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
 
         spec = base_spec(&c);
         spec.net = c.net;
-        if (c.net.mode != RUNNER_NET_HOST)
-                spec.netns_fd = netns;
+        if (c.net.mode == RUNNER_NET_HOST)
+                netns_ahead = runner_netns_ahead_free(netns_ahead);
+        /* In the foreground the instance joins it when it is ready; the fork
+         * of a detached start would copy this thread alone. */
+        else if (netns_ahead && !o->foreground)
+                (void)runner_netns_ahead_join(netns_ahead);
+        spec.netns_ahead = netns_ahead;
         if (o->argv && o->argv[0])
                 spec.argv = o->argv;
         else {

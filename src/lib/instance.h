@@ -122,7 +122,7 @@ typedef struct InstanceRunOptions {
         char *const *argv; /* NULL: the profile's init */
         bool foreground;   /* runner_run(): returns the exit status */
         /* A network namespace the caller started making early, or NULL;
-         * instance_start() finishes it in every case. */
+         * instance_start() frees it in every case. */
         RunnerNetnsAhead *netns_ahead;
 } InstanceRunOptions;
 

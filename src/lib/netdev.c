@@ -149,16 +149,19 @@ int netdev_loopback_up(void) {
 
 struct RunnerNetnsAhead {
         pthread_t thread;
+        bool joined;
         int fd;
         int error;
 };
 
+/* Nothing but system calls here, and no lock taken: the caller may clone an
+ * instance while this runs, and that child runs library code (malloc, stdio)
+ * which must not find a lock held by a thread it does not have. */
 static void *netns_ahead_thread(void *userdata) {
         RunnerNetnsAhead *a = userdata;
 
         /* unshare() moves this thread alone; it ends right after, and the fd
-         * keeps the namespace alive. No logging here: a failure only means
-         * the instance makes its own namespace, as without this. */
+         * keeps the namespace alive. */
         if (unshare(CLONE_NEWNET) < 0) {
                 a->error = -errno;
                 return NULL;
@@ -200,15 +203,22 @@ RunnerNetnsAhead *runner_netns_ahead_start(void) {
         return a;
 }
 
-int runner_netns_ahead_finish(RunnerNetnsAhead *a) {
-        int r;
+int runner_netns_ahead_join(RunnerNetnsAhead *a) {
+        assert(a);
+        if (!a->joined) {
+                (void)pthread_join(a->thread, NULL);
+                a->joined = true;
+        }
+        return a->error < 0 ? a->error : a->fd;
+}
 
+RunnerNetnsAhead *runner_netns_ahead_free(RunnerNetnsAhead *a) {
         if (!a)
-                return -ENOENT;
-        (void)pthread_join(a->thread, NULL);
-        r = a->error < 0 ? a->error : a->fd;
+                return NULL;
+        (void)runner_netns_ahead_join(a);
+        safe_close(a->fd);
         free(a);
-        return r;
+        return NULL;
 }
 
 static _noreturn_ void ip_child(int netns_pidfd, int in_fd, int err_fd) {

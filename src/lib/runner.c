@@ -433,13 +433,27 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
 }
 
 /* In the child, right after the clone: the network namespace it made (lo
- * still down), the one made ahead for it, or the host's. */
+ * still down), or the host's. One made ahead is joined later, by
+ * join_network_ahead(). */
 static int enter_network(const RunnerSpec *spec) {
-        if (spec->net.mode == RUNNER_NET_HOST)
+        if (spec->net.mode == RUNNER_NET_HOST || spec->netns_ahead)
                 return 0;
-        if (spec->netns_fd < 0)
-                return netdev_loopback_up();
-        if (setns(spec->netns_fd, CLONE_NEWNET) < 0)
+        return netdev_loopback_up();
+}
+
+/* In the child, with its root assembled: the namespace made ahead, which the
+ * parent passes on once its thread is done. */
+static int join_network_ahead(const Child *c) {
+        _cleanup_close_ int netns = -EBADF;
+        RunnerMessage m;
+        int r;
+
+        if (!c->spec->netns_ahead)
+                return 0;
+        r = runner_message_recv(c->sock, &m, &netns);
+        if (r <= 0 || netns < 0) /* the parent gave up on us */
+                _exit(1);
+        if (setns(netns, CLONE_NEWNET) < 0)
                 return log_error_errno(errno, "joining the instance's network namespace: %m");
         return 0;
 }
@@ -503,6 +517,9 @@ static _noreturn_ void child_run(const Child *c) {
         r = setup_dev(rootfd);
         if (r >= 0)
                 r = setup_proc(rootfd, spec->privileged, &empty);
+        /* sysfs shows the network devices of its mounter's namespace. */
+        if (r >= 0)
+                r = join_network_ahead(c);
         if (r >= 0)
                 r = setup_sys(rootfd, spec->privileged, &empty);
         if (r < 0)
@@ -565,6 +582,20 @@ static int send_go(int sock) {
         return log_error_errno(errno, "releasing the instance's first process: %m");
 }
 
+/* Waits for the namespace made ahead and passes it to the child, which
+ * assembles its root meanwhile. */
+static int hand_over_netns(int sock, RunnerNetnsAhead *ahead) {
+        int netns = runner_netns_ahead_join(ahead), r;
+
+        if (netns < 0)
+                return log_error_errno(netns, "making the instance's network namespace: %m");
+        r = runner_message_send_fd(sock, 0, netns);
+        /* A child that died first has sent why: the caller reads it next. */
+        if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+                return log_error_errno(r, "passing the network namespace to the instance: %m");
+        return 0;
+}
+
 /* runner_start(); foreground for runner_run(), whose instance must not
  * outlive the caller, which also wants ret_command_pidfd: the pidfd of the
  * command under goldroot's PID 1 if it sent one (-EBADF otherwise). */
@@ -618,11 +649,10 @@ static int start_instance(const RunnerSpec *spec, bool foreground, pid_t *ret_pi
         sock = fds[0];
         child_sock = fds[1];
 
-        pid = runner_fork(CLONE_PIDFD | RUNNER_NS_FLAGS |
-                                  (spec->net.mode == RUNNER_NET_HOST || spec->netns_fd >= 0
-                                           ? 0
-                                           : CLONE_NEWNET),
-                          SIGCHLD, &raw_pidfd);
+        pid = runner_fork(
+                CLONE_PIDFD | RUNNER_NS_FLAGS |
+                        (spec->net.mode == RUNNER_NET_HOST || spec->netns_ahead ? 0 : CLONE_NEWNET),
+                SIGCHLD, &raw_pidfd);
         if (pid < 0)
                 return log_error_errno(errno, "creating the instance's namespaces: %m");
         if (pid == 0) {
@@ -640,6 +670,11 @@ static int start_instance(const RunnerSpec *spec, bool foreground, pid_t *ret_pi
         child_sock = safe_close(child_sock);
         if (spec->after_clone)
                 spec->after_clone(spec->userdata);
+        if (spec->netns_ahead) {
+                r = hand_over_netns(sock, spec->netns_ahead);
+                if (r < 0)
+                        goto fail;
+        }
 
         r = runner_message_recv(sock, &m, NULL);
         if (r == 0) {

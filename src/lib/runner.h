@@ -19,9 +19,10 @@
  * signal N. Functions return that status or -errno.
  *
  * Needs root (no user namespace is used) and Linux 5.8 (clone3 pidfds,
- * setns on a pidfd, the new mount API). The caller must be single-threaded
- * when it starts an instance (a runner_netns_ahead_start() thread finished):
- * the children run library code between clone and exec. The instance has no
+ * setns on a pidfd, the new mount API). The caller may have no thread but a
+ * runner_netns_ahead_start() one when it starts an instance: the children run
+ * library code between clone and exec, which must not find a lock held by a
+ * thread the clone did not copy, and that thread takes none. The instance has no
  * cgroup of its own (no /sys/fs/cgroup inside, no device cgroup) and no
  * seccomp filter; see runner_default_capabilities().
  */
@@ -59,6 +60,9 @@ int runner_net_parse(const char *s, RunnerNet *ret);
  * last line logged in the child to the parent, which logs it once. */
 typedef int (*RunnerSetupRoot)(const char *root, int root_fd, void *userdata);
 
+/* See runner_netns_ahead_start(). */
+typedef struct RunnerNetnsAhead RunnerNetnsAhead;
+
 typedef struct RunnerSpec {
         char *const *argv;    /* the command; argv[0] is searched in the instance's PATH */
         char *const *env;     /* NULL: runner_default_env() */
@@ -83,26 +87,34 @@ typedef struct RunnerSpec {
          * holding it. Needs Linux 6.15 (a pidfd's exit status); older
          * kernels wait for PID 1 as before. */
         bool return_at_command_exit;
-        /* Network NONE or BRIDGE: a namespace from runner_netns_ahead_finish()
-         * to join instead of making one; -1: make one. Not closed. */
-        int netns_fd;
+        /* Network NONE or BRIDGE: a namespace being made on a thread, for
+         * the instance to join instead of making one; NULL: make one. Its
+         * thread may still be at work: the instance is cloned without it,
+         * assembles its root meanwhile, and joins it before it mounts /sys.
+         * If the thread failed, so does the start. Borrowed: the caller frees
+         * it, after the start. */
+        RunnerNetnsAhead *netns_ahead;
 } RunnerSpec;
 
 #define RUNNER_SPEC_INIT                                                                           \
-        { .net = {.mode = RUNNER_NET_NONE}, .console_fd = -1, .netns_fd = -1 }
+        { .net = {.mode = RUNNER_NET_NONE}, .console_fd = -1 }
 
 /* A new network namespace with lo up, made on a thread of its own while the
- * caller goes on: it is the dearest part of an instance's namespaces (about
- * 0.45 ms here, against 0.25 ms for the other five and the fork together), so
- * a caller that has other work first (opening the store, planning) gets it
- * for free on a second CPU. NULL if no thread could be started. The caller
- * must call runner_netns_ahead_finish() before it forks: the runner's
- * children run library code, which a fork of a threaded process may not. */
-typedef struct RunnerNetnsAhead RunnerNetnsAhead;
+ * caller goes on: it is the dearest part of an instance's namespaces (0.7 to
+ * 2 ms here, against 0.25 ms for the other five and the fork together), so a
+ * caller that has other work first (opening the store, planning, assembling
+ * the root) gets it for free on a second CPU. NULL if no thread could be
+ * started. A fork() copies the calling thread alone: the caller must join
+ * the thread before it forks a process that will use the namespace. */
 RunnerNetnsAhead *runner_netns_ahead_start(void);
-/* Joins the thread and frees a: the namespace's fd (O_CLOEXEC), or -errno
- * (not logged: the instance then makes its own namespace, as without). */
-int runner_netns_ahead_finish(RunnerNetnsAhead *a);
+/* Waits for the thread (once; later calls return at once): the namespace's
+ * fd, O_CLOEXEC and still a's, or -errno (not logged). */
+int runner_netns_ahead_join(RunnerNetnsAhead *a);
+/* Joins the thread if need be, closes the namespace's fd and frees a. */
+RunnerNetnsAhead *runner_netns_ahead_free(RunnerNetnsAhead *a);
+static inline void runner_netns_ahead_freep(RunnerNetnsAhead **a) {
+        runner_netns_ahead_free(*a);
+}
 
 /* The environment of a command when the caller gives none: PATH, HOME=/root,
  * container=goldroot, and the caller's TERM if it has one. */

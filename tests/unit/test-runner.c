@@ -16,6 +16,8 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -24,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
 
@@ -945,22 +948,80 @@ static void test_netns_ahead(void **state) {
                                 "cat /sys/class/net/lo/flags",
                         NULL};
         RunnerSpec s = spec_for(f, argv);
+        RunnerNetnsAhead *a = runner_netns_ahead_start();
         char expect[128], *out;
         struct stat st;
         int fd;
 
-        /* The namespace made on the thread is the instance's, with lo up
-         * (IFF_UP | IFF_LOOPBACK), and the caller's fd stays its own. */
-        fd = runner_netns_ahead_finish(runner_netns_ahead_start());
+        /* Handed over while its thread may still be at work: the namespace
+         * made there is the instance's, with lo up (IFF_UP | IFF_LOOPBACK),
+         * its /sys shows that namespace's devices, and the caller's fd stays
+         * its own. */
+        assert_non_null(a);
+        s.netns_ahead = a;
+        assert_int_equal(run_capture(&s, &out), 0);
+        fd = runner_netns_ahead_join(a);
         assert_true(fd >= 0);
         assert_int_equal(fstat(fd, &st), 0);
         snprintf(expect, sizeof expect, "net:[%llu]\nlo\n0x9\n", (unsigned long long)st.st_ino);
-        s.netns_fd = fd;
-        assert_int_equal(run_capture(&s, &out), 0);
         assert_string_equal(out, expect);
         free(out);
         assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
-        close(fd);
+        runner_netns_ahead_free(a);
+}
+
+/* In a child process that may make no namespace (a seccomp filter answers
+ * EPERM to unshare()), starts an instance with a namespace made ahead;
+ * writes what runner_run() returned and what it logged to fd. */
+static _noreturn_ void run_with_failing_netns_ahead(Fixture *f, int fd) {
+        struct sock_filter deny_unshare[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = ELEMENTSOF(deny_unshare), .filter = deny_unshare};
+        char *argv[] = {(char *)"true", NULL};
+        RunnerSpec s = spec_for(f, argv);
+        LogBuf l;
+        int r;
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                _exit(2);
+        s.netns_ahead = runner_netns_ahead_start();
+        if (!s.netns_ahead)
+                _exit(3);
+        logbuf_begin(&l);
+        r = runner_run(&s);
+        /* The instance's first process was killed and reaped. */
+        dprintf(fd, "%d %s %s", r,
+                waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD ? "gone" : "left",
+                logbuf_end(&l));
+        runner_netns_ahead_free(s.netns_ahead);
+        _exit(0);
+}
+
+static void test_netns_ahead_fails(void **state) {
+        Fixture *f = *state;
+        _cleanup_close_ int fd = memfd_create("report", MFD_CLOEXEC);
+        int status;
+        char *out;
+        pid_t pid;
+
+        /* The thread's failure fails the start, in one line, and leaves no
+         * instance behind. */
+        assert_true(fd >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                run_with_failing_netns_ahead(f, fd);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        out = read_all(fd);
+        assert_string_equal(out, "-1 gone goldroot: making the instance's network namespace: "
+                                 "Operation not permitted\n");
+        free(out);
 }
 
 static int sh(const char *cmd) {
@@ -1075,6 +1136,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_errors, test_teardown),
                 cmocka_unit_test_teardown(test_net_host, test_teardown),
                 cmocka_unit_test_teardown(test_netns_ahead, test_teardown),
+                cmocka_unit_test_teardown(test_netns_ahead_fails, test_teardown),
                 cmocka_unit_test_teardown(test_bridge, test_teardown),
         };
 
