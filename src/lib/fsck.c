@@ -683,6 +683,25 @@ static int check_mounts(Fsck *f) {
         return r;
 }
 
+static int report_dead_run(const char *name, int removed, void *userdata) {
+        Fsck *f = userdata;
+        _cleanup_free_ char *what = strjoin("run ", name);
+        bool fixed = f->o->repair && removed == 0;
+
+        if (!what)
+                return log_oom();
+        return problem(f, fixed, what, "%s/ephemeral/%s is left by a run --rm that died%s%s%s",
+                       runtime_dir(), name, fixed ? " (removed)" : "",
+                       removed < 0 ? ": cannot remove it: " : "",
+                       removed < 0 ? strerror(-removed) : "");
+}
+
+/* Not the store's, but what a killed run --rm left: its throwaway state,
+ * removed by the next run that makes a directory, or here. */
+static int check_dead_runs(Fsck *f) {
+        return instance_dead_runs(f->o->repair, report_dead_run, f);
+}
+
 int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
         Fsck f = {.s = s, .o = o, .rep = ret};
         int r;
@@ -700,5 +719,7 @@ int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
                 r = check_objects(&f);
         if (r >= 0)
                 r = check_instances(&f);
+        if (r >= 0)
+                r = check_dead_runs(&f);
         return r;
 }

@@ -229,6 +229,19 @@ static int open_ephemeral_dir(int *ret_fd) {
         return mkdir_p_in_root(slash, p, 0700, ret_fd, NULL);
 }
 
+/* Locks runtime_dir()/ephemeral against runs making their directories:
+ * between a run's mkdir and its lock, its directory would look like a dead
+ * run's. Instance names never start with a dot. */
+static int lock_ephemeral_dir(int edir, int *ret_fd) {
+        _cleanup_close_ int guard =
+                openat(edir, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (guard < 0 || flock(guard, LOCK_EX) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(guard);
+        return 0;
+}
+
 /* Takes away what instance_create_several() made before one name failed. */
 static void remove_created(Store *s, char *const *names, size_t n) {
         for (size_t k = n; k-- > 0;) {
@@ -326,30 +339,62 @@ static int lock_if_dead(int edir, const char *name, int *ret_fd) {
         return 1;
 }
 
-/* Removes the directories of runs that died: no live run holds their lock.
- * Nothing else would, since a random name is never used again. The caller
- * holds ephemeral/.lock, so no run is between its mkdir and its lock. */
-static void sweep_dead_runs(int edir) {
-        DIR *d;
+/* Calls found() for each directory of a run that died (no live run holds
+ * its lock), after removing it if remove is set. The caller holds the
+ * ephemeral directory's lock. */
+static int sweep_dead_runs(int edir, bool remove, InstanceDeadRunFn found, void *userdata) {
         struct dirent *de;
+        DIR *d;
+        int r;
 
-        if (opendir_at(edir, ".", &d) < 0)
-                return;
-        while ((de = readdir(d))) {
+        r = opendir_at(edir, ".", &d);
+        if (r < 0)
+                return r;
+        while ((errno = 0, de = readdir(d))) {
                 _cleanup_close_ int fd = -EBADF;
-                int r;
 
                 if (de->d_name[0] == '.' || !instance_name_is_valid(de->d_name) ||
                     lock_if_dead(edir, de->d_name, &fd) <= 0)
                         continue;
-                r = rm_rf_at(edir, de->d_name);
+                r = found(de->d_name, remove ? rm_rf_at(edir, de->d_name) : 0, userdata);
                 if (r < 0)
-                        log_warning_errno(r,
-                                          "cannot remove %s/" EPHEMERAL_DIR "/%s, left by a run "
-                                          "that died: %m",
-                                          runtime_dir(), de->d_name);
+                        break;
         }
+        if (!de && errno != 0)
+                r = -errno;
         closedir(d);
+        return r < 0 ? r : 0;
+}
+
+static int warn_dead_run(const char *name, int removed, void *userdata) {
+        if (removed < 0)
+                log_warning_errno(removed,
+                                  "cannot remove %s/" EPHEMERAL_DIR
+                                  "/%s, left by a run that died: %m",
+                                  runtime_dir(), name);
+        return 0;
+}
+
+int instance_dead_runs(bool remove, InstanceDeadRunFn found, void *userdata) {
+        _cleanup_close_ int edir = -EBADF, guard = -EBADF;
+        _cleanup_free_ char *p = path_join(runtime_dir(), EPHEMERAL_DIR);
+        int r;
+
+        assert(found);
+        if (!p)
+                return log_oom();
+        edir = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (edir < 0 && errno == ENOENT)
+                return 0;
+        if (edir < 0)
+                return log_error_errno(errno, "cannot open %s: %m", p);
+        r = lock_ephemeral_dir(edir, &guard);
+        if (r < 0)
+                return log_error_errno(r, "cannot lock %s: %m", p);
+        r = sweep_dead_runs(edir, remove, found, userdata);
+        if (r < 0 && r != -ENOMEM)
+                return log_error_errno(r, "cannot read %s: %m", p);
+        return r;
 }
 
 int instance_ephemeral_dir(Instance *i) {
@@ -364,15 +409,13 @@ int instance_ephemeral_dir(Instance *i) {
         if (r < 0)
                 return log_error_errno(r, "run %s: cannot create %s/" EPHEMERAL_DIR ": %m", name,
                                        runtime_dir());
-        /* Between a run's mkdir and its lock, another run of the same name
-         * would take the directory for a crashed run's leftover and remove
-         * it: runs make and lock their directories one at a time. Instance
-         * names never start with a dot. */
-        guard = openat(edir, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (guard < 0 || flock(guard, LOCK_EX) < 0)
-                return log_error_errno(errno, "run %s: cannot lock %s/" EPHEMERAL_DIR ": %m", name,
+        /* Runs make and lock their directories one at a time. */
+        r = lock_ephemeral_dir(edir, &guard);
+        if (r < 0)
+                return log_error_errno(r, "run %s: cannot lock %s/" EPHEMERAL_DIR ": %m", name,
                                        runtime_dir());
-        sweep_dead_runs(edir);
+        /* Nothing else would remove them: a random name never comes back. */
+        (void)sweep_dead_runs(edir, true, warn_dead_run, NULL);
         if (mkdirat(edir, name, 0700) < 0) {
                 if (errno != EEXIST)
                         return log_error_errno(errno, "run %s: cannot make its directory: %m",

@@ -77,6 +77,13 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
 int instance_ephemeral_dir(Instance *i);
 /* Removes what instance_create_ephemeral() made; logs, never fails. */
 void instance_remove_ephemeral(Instance *i);
+/* Finds the directories that runs which died left under
+ * runtime_dir()/ephemeral (no live run holds their lock) and calls found()
+ * with each name and, if remove is set, the result of removing it (0 or
+ * -errno; 0 when not removing). found() returns 0 or -errno to stop. Runs
+ * that make their directories meanwhile wait. 0, or -errno (logged). */
+typedef int (*InstanceDeadRunFn)(const char *name, int removed, void *userdata);
+int instance_dead_runs(bool remove, InstanceDeadRunFn found, void *userdata);
 /* Opens an existing instance: -ENOENT (logged "no such instance") if the
  * catalog has no row for it. */
 int instance_open(Store *s, const char *name, Instance **ret);

@@ -142,13 +142,47 @@ teardown() {
         local pid=$!
         wait_for_process 'sleep 4242.5'
         kill9_takes_along "$pid" 'sleep 4242.5'
-        # The store needs nothing, and the name's leftover directory is
-        # taken over by the next run of that name.
-        run "$GOLDROOT" fsck
-        [ "$status" -eq 0 ]
+        # The store needs nothing; the name's leftover directory is taken over
+        # by the next run of that name.
+        [ -d "$GOLDROOT_RUNDIR/ephemeral/killed" ]
         run "$GOLDROOT" run --rm --name killed bb:1 -- true
         [ "$status" -eq 0 ]
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/killed" ]
+}
+
+@test "run --rm: fsck reports what a killed run left, --repair removes it, a live run's stays" {
+        "$GOLDROOT" run --rm --name killed bb:1 -- sleep 4243.5 &
+        local killed=$!
+        wait_for_process 'sleep 4243.5'
+        kill9_takes_along "$killed" 'sleep 4243.5'
+        # A live run holds the store lock that fsck takes exclusively, so the
+        # live one here is a run of another store in the same runtime
+        # directory: its directory, locked the way a run locks it.
+        mkdir "$GOLDROOT_RUNDIR/ephemeral/live"
+        flock -o "$GOLDROOT_RUNDIR/ephemeral/live" sleep 4244.5 &
+        local live=$!
+        wait_for_process 'sleep 4244.5'
+
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: run killed: $GOLDROOT_RUNDIR/ephemeral/killed is left by a run --rm that died"$'\n'* ]]
+        [[ "$output" != *"run live"* ]]
+        [ -d "$GOLDROOT_RUNDIR/ephemeral/killed" ]
+
+        run "$GOLDROOT" fsck --repair
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"goldroot: fsck: run killed: $GOLDROOT_RUNDIR/ephemeral/killed is left by a run --rm that died (removed)"* ]]
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/killed" ]
+        [ -d "$GOLDROOT_RUNDIR/ephemeral/live" ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+
+        kill "$live"
+        pkill -f '^sleep 4244.5'
+        wait "$live" || true
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: run live: "* ]]
 }
 
 @test "run --rm: the store lock held for the run keeps image rm away from its image" {
