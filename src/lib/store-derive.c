@@ -351,7 +351,8 @@ static int leader_compare(const void *a, const void *b) {
         return strcmp(((const Leader *)a)->old, ((const Leader *)b)->old);
 }
 
-/* Not a leak: tsearch() keeps l in *leaders (freed by tdestroy); gcc 12 does not see it retained. */
+/* Not a leak: tsearch() keeps l in *leaders (freed by tdestroy); gcc 12 does
+ * not see it retained. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int add_parent_entry(ImageDerive *d, ImageBuilder *b, const ManifestEntry *pe, Change **puts,
