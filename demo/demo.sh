@@ -9,43 +9,24 @@
 #
 # Usage: demo/demo.sh GOLDROOT_BINARY
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
-bin=${1:?usage: demo/demo.sh GOLDROOT_BINARY}
-GR=$(realpath "$bin")
-if [ "$(id -u)" -ne 0 ]; then
-        echo "demo: must run as root (it mounts things and starts instances)" >&2
-        exit 1
-fi
-if [ -z "${GOLDROOT_DEMO_NAMESPACE:-}" ]; then
-        exec env GOLDROOT_DEMO_NAMESPACE=1 unshare -m --propagation private -- "$0" "$GR"
-fi
+# shellcheck source=demo/lib.bash
+source "$(dirname "$(realpath "$0")")/lib.bash"
+STEP_WIDTH=66
+demo_enter "$(realpath "$0")" "${1:?usage: demo/demo.sh GOLDROOT_BINARY}"
+cd "$(dirname "$(realpath "$0")")/.."
 
 W=$(mktemp -d /tmp/goldroot-demo.XXXXXX)
 export GOLDROOT_STORE=$W/store GOLDROOT_RUNDIR=$W/run
 cleanup() {
         local n
         for n in $("$GR" ls -q 2>/dev/null); do "$GR" stop --timeout 0 "$n" >/dev/null 2>&1 || true; done
-        awk -v d="$W" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | tac |
-                while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        demo_umount_below "$W"
         rm -rf "$W"
 }
 trap cleanup EXIT
 start_time=$(date +%s.%N)
 
-n=0
-step() { # step DESCRIPTION COMMAND...: runs the command, prints one line
-        local what=$1
-        shift
-        n=$((n + 1))
-        if out=$("$@" 2>&1); then
-                printf '%2d. %-66s ok%s\n' "$n" "$what" "${out:+  ($out)}"
-        else
-                printf '%2d. %-66s FAILED\n' "$n" "$what"
-                [ -n "$out" ] && printf '    %s\n' "$out"
-                exit 1
-        fi
-}
 inside() { "$GR" exec "$1" -- /bin/sh -c "$2"; }
 
 # Steps that print a short result of their own.

@@ -8,38 +8,19 @@
 # Usage: demo/vmount.sh GOLDROOT_BINARY
 set -euo pipefail
 
-bin=${1:?usage: demo/vmount.sh GOLDROOT_BINARY}
-GR=$(realpath "$bin")
-if [ "$(id -u)" -ne 0 ]; then
-        echo "vmount demo: must run as root (it mounts things)" >&2
-        exit 1
-fi
-if [ -z "${GOLDROOT_DEMO_NAMESPACE:-}" ]; then
-        exec env GOLDROOT_DEMO_NAMESPACE=1 unshare -m --propagation private -- "$0" "$GR"
-fi
+# shellcheck source=demo/lib.bash
+source "$(dirname "$(realpath "$0")")/lib.bash"
+STEP_WIDTH=62
+demo_enter "$(realpath "$0")" "${1:?usage: demo/vmount.sh GOLDROOT_BINARY}"
 
 W=$(mktemp -d /tmp/goldroot-vmount.XXXXXX)
 export GOLDROOT_RUNDIR=$W/run
 cleanup() {
-        awk -v d="$W" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | tac |
-                while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        demo_umount_below "$W"
         rm -rf "$W"
 }
 trap cleanup EXIT
 
-n=0
-step() { # step DESCRIPTION COMMAND...: runs the command, prints one line
-        local what=$1
-        shift
-        n=$((n + 1))
-        if out=$("$@" 2>&1); then
-                printf '%2d. %-62s ok%s\n' "$n" "$what" "${out:+  ($out)}"
-        else
-                printf '%2d. %-62s FAILED\n' "$n" "$what"
-                [ -n "$out" ] && printf '    %s\n' "$out"
-                exit 1
-        fi
-}
 mounts_at() { awk -v d="$1" '$5 == d { n++ } END { print n + 0 }' /proc/self/mountinfo; }
 fstype_at() {
         awk -v d="$1" '$5 == d { for (i = 7; i <= NF; i++) if ($i == "-") t = $(i + 1) }
