@@ -683,23 +683,25 @@ static int check_mounts(Fsck *f) {
         return r;
 }
 
-static int report_dead_run(const char *name, int removed, void *userdata) {
+/* Not the store's, but what a killed run --rm left: its throwaway state.
+ * Removed as the next run that makes a directory would remove it, and like
+ * the journal's recovery, said only with -v; a directory that cannot be
+ * removed is a problem. */
+static int sweep_dead_run(const char *name, int removed, void *userdata) {
         Fsck *f = userdata;
-        _cleanup_free_ char *what = strjoin("run ", name);
-        bool fixed = f->o->repair && removed == 0;
+        _cleanup_free_ char *what = NULL;
 
+        if (removed == 0) {
+                log_info("removed %s/ephemeral/%s, left by a run --rm that died", runtime_dir(),
+                         name);
+                return 0;
+        }
+        what = strjoin("run ", name);
         if (!what)
                 return log_oom();
-        return problem(f, fixed, what, "%s/ephemeral/%s is left by a run --rm that died%s%s%s",
-                       runtime_dir(), name, fixed ? " (removed)" : "",
-                       removed < 0 ? ": cannot remove it: " : "",
-                       removed < 0 ? strerror(-removed) : "");
-}
-
-/* Not the store's, but what a killed run --rm left: its throwaway state,
- * removed by the next run that makes a directory, or here. */
-static int check_dead_runs(Fsck *f) {
-        return instance_dead_runs(f->o->repair, report_dead_run, f);
+        return problem(f, false, what,
+                       "%s/ephemeral/%s is left by a run --rm that died: cannot remove it: %s",
+                       runtime_dir(), name, strerror(-removed));
 }
 
 int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
@@ -708,7 +710,9 @@ int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
 
         assert(s->lock == STORE_EXCLUSIVE);
         *ret = (FsckReport){};
-        r = check_catalog(&f);
+        r = instance_dead_runs(true, sweep_dead_run, &f);
+        if (r >= 0)
+                r = check_catalog(&f);
         if (r >= 0)
                 r = check_mounts(&f);
         if (r >= 0)
@@ -719,7 +723,5 @@ int fsck_run(Store *s, const FsckOptions *o, FsckReport *ret) {
                 r = check_objects(&f);
         if (r >= 0)
                 r = check_instances(&f);
-        if (r >= 0)
-                r = check_dead_runs(&f);
         return r;
 }
