@@ -360,7 +360,10 @@ int verb_rm(int argc, char **argv, GlobalOptions *g) {
                 r = instance_open_for_removal(s, argv[k], &inst);
                 if (r < 0)
                         return r;
-                r = instance_lock(inst, "rm", a.force);
+                /* A foreground run lets the lock go only when it ends. */
+                r = a.force ? instance_stop_foreground(inst, 10, NULL) : 0;
+                if (r >= 0)
+                        r = instance_lock(inst, "rm", a.force);
                 if (r < 0)
                         return r;
                 r = instance_status(inst, &st);

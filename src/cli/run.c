@@ -216,7 +216,7 @@ int verb_stop(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_(instance_freep) Instance *inst = NULL;
         StopArgs a = {.timeout = 10};
-        bool killed = false;
+        bool killed_foreground = false, killed = false;
         int i, r;
 
         i = parse_verb(argc, argv, g, "stop",
@@ -233,11 +233,13 @@ int verb_stop(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
         s = store_free(s);
-        r = instance_lock(inst, "stop", true);
+        r = instance_stop_foreground(inst, a.timeout, &killed_foreground);
+        if (r >= 0)
+                r = instance_lock(inst, "stop", true);
         if (r < 0)
                 return r;
         r = instance_stop(inst, a.timeout, &killed);
-        if (r >= 0 && killed)
+        if (r >= 0 && (killed_foreground || killed))
                 log_info("stop %s: killed after %u s", inst->name, a.timeout);
         return r;
 }

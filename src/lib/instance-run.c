@@ -578,6 +578,9 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                 spec.return_at_command_exit = c.state_tmpfs;
                 if (c.state_tmpfs)
                         spec.after_clone = close_catalog;
+                /* For ls, status, exec and stop, which look there. */
+                if (!i->ephemeral)
+                        spec.status_dirfd = run;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);
@@ -688,6 +691,28 @@ int instance_stop(Instance *i, unsigned timeout_s, bool *ret_killed) {
         /* The mount namespace died with the instance's last process; what is
          * left are its holds on shared mounts. */
         return release_shared(i);
+}
+
+int instance_stop_foreground(Instance *i, unsigned timeout_s, bool *ret_killed) {
+        _cleanup_close_ int pidfd = -EBADF;
+        InstanceStatus st;
+        int r;
+
+        assert(i->lock_fd < 0);
+        if (ret_killed)
+                *ret_killed = false;
+        r = instance_status(i, &st);
+        if (r < 0)
+                return r;
+        /* A detached instance leaves its lock free while it runs. */
+        if (st.state != INSTANCE_RUNNING || !instance_is_held(i))
+                return 0;
+        r = runner_status_pidfd(&st.runner, &pidfd);
+        if (r == -ESRCH)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "stop %s: cannot find its process: %m", i->name);
+        return runner_stop(pidfd, SIGTERM, timeout_s * 1000u, ret_killed);
 }
 
 int instance_exec(Instance *i, char *const *argv) {

@@ -598,7 +598,7 @@ const char *instance_state_to_string(InstanceState s) {
 }
 
 int instance_status(Instance *i, InstanceStatus *ret) {
-        _cleanup_close_ int run = -EBADF, probe = -EBADF;
+        _cleanup_close_ int run = -EBADF;
         InstanceStatus st = {.state = INSTANCE_STOPPED};
         int r;
 
@@ -615,15 +615,21 @@ int instance_status(Instance *i, InstanceStatus *ret) {
         } else if (r != -ENOENT)
                 return log_error_errno(r, "instance %s: cannot open run/: %m", i->name);
 
-        /* Not running detached, but someone holds it: a foreground run or a
-         * command in progress. We hold the lock ourselves only if we took it. */
-        if (st.state == INSTANCE_STOPPED && i->lock_fd < 0) {
-                probe = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (probe >= 0 && flock(probe, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
-                        st.state = INSTANCE_BUSY;
-        }
+        /* Not running, but someone holds it: a command in progress. */
+        if (st.state == INSTANCE_STOPPED && instance_is_held(i))
+                st.state = INSTANCE_BUSY;
         *ret = st;
         return 0;
+}
+
+bool instance_is_held(Instance *i) {
+        _cleanup_close_ int probe = -EBADF;
+
+        /* We hold the lock ourselves only if we took it. */
+        if (i->lock_fd >= 0)
+                return false;
+        probe = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return probe >= 0 && flock(probe, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
 int instance_remove(Store *s, Instance *i) {

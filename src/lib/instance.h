@@ -101,7 +101,7 @@ int instance_lock(Instance *i, const char *verb, bool wait);
 typedef enum InstanceState {
         INSTANCE_STOPPED, /* never started, or exited */
         INSTANCE_RUNNING,
-        INSTANCE_BUSY, /* another command holds its lock (a foreground run, a start) */
+        INSTANCE_BUSY, /* another command holds its lock (a start, an upgrade) */
 } InstanceState;
 
 typedef struct InstanceStatus {
@@ -111,6 +111,9 @@ typedef struct InstanceStatus {
 } InstanceStatus;
 
 int instance_status(Instance *i, InstanceStatus *ret);
+/* Whether another command holds the instance's lock (a foreground run holds
+ * it for as long as its instance runs). */
+bool instance_is_held(Instance *i);
 const char *instance_state_to_string(InstanceState s);
 
 /* Removes the instance: the catalog row and the directory go together (the
@@ -141,6 +144,11 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o);
  * instance that is not running only does the teardown. The caller holds the
  * lock. */
 int instance_stop(Instance *i, unsigned timeout_s, bool *ret_killed);
+/* Stops an instance that a foreground run (goldroot run) runs, the same way,
+ * without its lock, which that run holds until it ends; 0 at once if no
+ * foreground run runs it. The caller then takes the lock and calls
+ * instance_stop() for the teardown. */
+int instance_stop_foreground(Instance *i, unsigned timeout_s, bool *ret_killed);
 /* The environment of the instance's commands: the runner's default, the
  * machine id as $container_uuid and the identity as GOLDROOT_* variables. */
 int instance_env(const Instance *i, char ***ret);

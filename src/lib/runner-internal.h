@@ -80,7 +80,8 @@ int exit_status_from_wait(int status);
 /* The "Pid:" of a pidfd (-ESRCH once the process was reaped). */
 int pidfd_get_pid(int pidfd, pid_t *ret);
 
-/* Field 22 of /proc/PID/stat: the start time in clock ticks after boot. */
+/* Field 22 of /proc/PID/stat: the start time in clock ticks after boot;
+ * -ESRCH if the process is gone or a zombie. */
 int pid_get_starttime(pid_t pid, uint64_t *ret);
 
 /* The CapBnd line of /proc/PID/status. */
@@ -93,3 +94,9 @@ int capabilities_drop_to(uint64_t keep);
 /* Execs argv with env in the current root (PATH from env); returns only on
  * failure, after logging it. */
 int runner_execute(char *const *argv, char *const *env);
+
+/* The status file (RUNNER_STATUS_FILE in dirfd) of an instance that this
+ * process watches, the monitor's or a foreground run's: running, with PID 1's
+ * pid and this process as the monitor, and later the exit. Log their errors. */
+int runner_status_record_start(int dirfd, pid_t pid, RunnerStatus *ret);
+int runner_status_record_exit(int dirfd, RunnerStatus *st, int exit_status);

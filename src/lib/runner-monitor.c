@@ -49,9 +49,41 @@ static int status_write(int dirfd, const RunnerStatus *s) {
         return write_file_replace_at(dirfd, RUNNER_STATUS_FILE, text, strlen(text), 0644);
 }
 
+int runner_status_record_start(int dirfd, pid_t pid, RunnerStatus *ret) {
+        RunnerStatus st = {.state = RUNNER_STATE_RUNNING,
+                           .pid = pid,
+                           .monitor_pid = getpid(),
+                           .started_usec = now_usec()};
+        int r;
+
+        r = pid_get_starttime(st.monitor_pid, &st.monitor_start);
+        if (r >= 0)
+                r = pid_get_starttime(pid, &st.pid_start);
+        if (r < 0)
+                return log_error_errno(r, "reading the instance's start time: %m");
+        r = status_write(dirfd, &st);
+        if (r < 0)
+                return log_error_errno(r, "writing the instance's status: %m");
+        *ret = st;
+        return 0;
+}
+
+int runner_status_record_exit(int dirfd, RunnerStatus *st, int exit_status) {
+        int r;
+
+        st->exit_status = exit_status;
+        st->exited_usec = now_usec();
+        st->state = RUNNER_STATE_EXITED;
+        r = status_write(dirfd, st);
+        if (r < 0)
+                return log_error_errno(r, "writing the instance's exit status: %m");
+        return 0;
+}
+
 static _noreturn_ void monitor_run(const RunnerSpec *spec, int dirfd, int log_fd, int sock) {
         RunnerSpec s = *spec;
-        RunnerStatus st = {.state = RUNNER_STATE_RUNNING, .monitor_pid = getpid()};
+        RunnerStatus st;
+        pid_t pid;
         LogCapture cap;
         FILE *log;
         int pidfd, null, r;
@@ -65,20 +97,11 @@ static _noreturn_ void monitor_run(const RunnerSpec *spec, int dirfd, int log_fd
         safe_close(null);
 
         log_capture_begin(&cap);
-        (void)pid_get_starttime(st.monitor_pid, &st.monitor_start);
         s.console_fd = log_fd;
-        r = runner_start(&s, &st.pid, &pidfd);
+        r = runner_start(&s, &pid, &pidfd);
         if (r < 0)
                 runner_child_fail(sock, &cap, r, "starting the instance", 1);
-        st.started_usec = now_usec();
-        r = pid_get_starttime(st.pid, &st.pid_start);
-        if (r < 0)
-                r = log_error_errno(r, "reading the instance's start time: %m");
-        else {
-                r = status_write(dirfd, &st);
-                if (r < 0)
-                        r = log_error_errno(r, "writing the instance's status: %m");
-        }
+        r = runner_status_record_start(dirfd, pid, &st);
         if (r < 0) {
                 (void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
                 (void)runner_wait(pidfd);
@@ -98,12 +121,7 @@ static _noreturn_ void monitor_run(const RunnerSpec *spec, int dirfd, int log_fd
         (void)chdir("/");
 
         r = runner_wait(pidfd);
-        st.exit_status = r < 0 ? 255 : r;
-        st.exited_usec = now_usec();
-        st.state = RUNNER_STATE_EXITED;
-        r = status_write(dirfd, &st);
-        if (r < 0)
-                log_error_errno(r, "monitor: writing the instance's exit status: %m");
+        r = runner_status_record_exit(dirfd, &st, r < 0 ? 255 : r);
         _exit(r < 0 ? 1 : 0);
 }
 

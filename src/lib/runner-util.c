@@ -347,8 +347,12 @@ int pid_get_starttime(pid_t pid, uint64_t *ret) {
         /* comm may hold spaces and parentheses; the fields start after the
          * last ')'. starttime is field 22, the 20th after it. */
         p = strrchr(stat, ')');
-        if (!p)
+        if (!p || p[1] != ' ' || !p[2])
                 return -EBADMSG;
+        /* A zombie has exited; it only waits for its parent (init, for an
+         * instance whose goldroot was killed) to reap it. */
+        if (p[2] == 'Z' || p[2] == 'X')
+                return -ESRCH;
         for (int field = 2; field < 22; field++) {
                 p = strchr(p + 1, ' ');
                 if (!p)

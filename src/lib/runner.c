@@ -741,6 +741,8 @@ int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
 
 int runner_run(const RunnerSpec *spec) {
         _cleanup_close_ int sfd = -EBADF, pidfd = -EBADF, command_pidfd = -EBADF;
+        RunnerStatus st;
+        bool recorded = false;
         sigset_t fwd, old;
         pid_t pid;
         int r;
@@ -756,10 +758,16 @@ int runner_run(const RunnerSpec *spec) {
                 r = log_error_errno(errno, "creating a signalfd: %m");
         else {
                 r = start_instance(spec, true, &pid, &pidfd, &command_pidfd);
+                /* A status that cannot be written only hides the instance
+                 * from other commands; it runs all the same. */
+                if (r >= 0 && spec->status_dirfd >= 0)
+                        recorded = runner_status_record_start(spec->status_dirfd, pid, &st) >= 0;
                 /* With the command's status in hand, PID 1 is left to die
                  * and be reaped on its own (see return_at_command_exit). */
                 if (r >= 0)
                         r = runner_forward_until_exit(pidfd, sfd, command_pidfd);
+                if (recorded)
+                        (void)runner_status_record_exit(spec->status_dirfd, &st, r < 0 ? 255 : r);
         }
         (void)sigprocmask(SIG_SETMASK, &old, NULL);
         return r;

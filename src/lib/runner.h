@@ -94,10 +94,16 @@ typedef struct RunnerSpec {
          * If the thread failed, so does the start. Borrowed: the caller frees
          * it, after the start. */
         RunnerNetnsAhead *netns_ahead;
+        /* runner_run() only, >= 0: a directory in which the run records the
+         * instance's status as a detached instance's monitor does (see
+         * runner_start_detached()), the caller standing for the monitor: so
+         * that other processes find, enter and stop a foreground instance
+         * too. */
+        int status_dirfd;
 } RunnerSpec;
 
 #define RUNNER_SPEC_INIT                                                                           \
-        { .net = {.mode = RUNNER_NET_NONE}, .console_fd = -1 }
+        { .net = {.mode = RUNNER_NET_NONE}, .console_fd = -1, .status_dirfd = -1 }
 
 /* A new network namespace with lo up, made on a thread of its own while the
  * caller goes on: it is the dearest part of an instance's namespaces (0.7 to

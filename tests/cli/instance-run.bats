@@ -113,6 +113,60 @@ teardown() {
         "$GOLDROOT" exec keep -- test -e /etc/kept
 }
 
+@test "run: a foreground instance is running for ls, status and exec, and stop and rm --force end it" {
+        "$GOLDROOT" run --name fg bb:1 -- sleep 4245.5 &
+        local pid=$! rc=0
+        wait_for_process 'sleep 4245.5'
+        run "$GOLDROOT" ls
+        [[ "$output" == *$'\n'"fg    running "* ]]
+        run "$GOLDROOT" status --json fg
+        [ "$(jq -r .state <<<"$output")" = running ]
+        [ "$(jq -r .pid <<<"$output")" -gt 1 ]
+        run "$GOLDROOT" exec fg -- cat /etc/hostname
+        [ "$status" -eq 0 ]
+        [ "$output" = fg ]
+
+        # stop does not wait for the run's end: it makes it, and the run
+        # exits with the command's status.
+        run timeout 20 "$GOLDROOT" stop fg
+        [ "$status" -eq 0 ]
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 143 ]
+        run "$GOLDROOT" status --json fg
+        [ "$(jq -r .state <<<"$output")" = stopped ]
+        [ "$(jq -r .exit_status <<<"$output")" -eq 143 ]
+        "$GOLDROOT" rm fg
+
+        # One killed with SIGKILL leaves no running status behind.
+        "$GOLDROOT" run --name fg1 bb:1 -- sleep 4247.5 &
+        pid=$!
+        wait_for_process 'sleep 4247.5'
+        kill9_takes_along "$pid" 'sleep 4247.5'
+        # The instance's PID 1 outlives its last process by a moment.
+        local state
+        for _ in $(seq 100); do
+                state=$("$GOLDROOT" status --json fg1 | jq -r .state)
+                [ "$state" = stopped ] && break
+                sleep 0.1
+        done
+        [ "$state" = stopped ]
+        "$GOLDROOT" rm fg1
+
+        "$GOLDROOT" run --name fg2 bb:1 -- sh -c 'trap "" TERM; sleep 4246.5' &
+        pid=$!
+        wait_for_process 'sleep 4246.5'
+        run timeout 20 "$GOLDROOT" rm fg2
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"rm fg2: the instance is busy"* ]]
+        run timeout 30 "$GOLDROOT" rm --force fg2
+        [ "$status" -eq 0 ]
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 137 ]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+}
+
 @test "run: signals reach the command" {
         "$GOLDROOT" run --rm bb:1 -- sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done' \
                 >"$BATS_TEST_TMPDIR/out" 2>&1 &
