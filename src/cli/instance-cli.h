@@ -87,3 +87,7 @@ int verb_result(int r);
 struct Instance;
 int cli_open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
                       Store **ret_store, struct Instance **ret);
+/* The same, or if the catalog has no instance of that name, a named run
+ * --rm of the store that is running (for ls, status, exec and stop). */
+int cli_open_instance_or_run(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
+                             Store **ret_store, struct Instance **ret);

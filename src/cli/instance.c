@@ -310,9 +310,11 @@ int verb_create(int argc, char **argv, GlobalOptions *g) {
 
 /* Opens the store and the instance named by the single positional argument. */
 static int open_one(GlobalOptions *g, const char *verb, int argc, char **argv, int i,
-                    StoreLock lock, Store **ret_store, Instance **ret) {
+                    StoreLock lock, bool runs_too, Store **ret_store, Instance **ret) {
         if (argc - i != 1)
                 return cli_usage_error(verb, argc - i < 1 ? "expected NAME" : "expected one NAME");
+        if (runs_too)
+                return cli_open_instance_or_run(g, verb, argv[i], lock, ret_store, ret);
         return cli_open_instance(g, verb, argv[i], lock, ret_store, ret);
 }
 
@@ -477,6 +479,7 @@ static void row_json(JsonWriter *w, const Row *row) {
 
 int verb_ls(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_strv_free_ char **runs = NULL;
         InstanceRow **rows = NULL;
         size_t n = 0, width = strlen("NAME");
         JsonWriter w;
@@ -500,27 +503,46 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
         r = instance_list(s, &rows, &n);
         if (r < 0)
                 return r;
+        r = instance_list_runs(s, &runs);
+        if (r < 0) {
+                instance_row_list_free(rows, n);
+                return r;
+        }
         if (g->quiet && !g->json) {
                 for (size_t k = 0; k < n; k++)
                         printf("%s\n", rows[k]->name);
+                for (size_t k = 0; runs && runs[k]; k++)
+                        printf("%s\n", runs[k]);
                 instance_row_list_free(rows, n);
                 return 0;
         }
         for (size_t k = 0; k < n; k++)
                 if (strlen(rows[k]->name) > width)
                         width = strlen(rows[k]->name);
+        for (size_t k = 0; runs && runs[k]; k++)
+                if (strlen(runs[k]) > width)
+                        width = strlen(runs[k]);
         if (g->json) {
                 json_init(&w, stdout);
                 json_begin_array(&w);
         } else
                 printf("%-*s  %-8s  %7s  %-24s  %-8s  %s\n", (int)width, "NAME", "STATE", "PID",
                        "IMAGE", "MODE", "UPTIME");
-        for (size_t k = 0; k < n && r >= 0; k++) {
+        /* The store's instances, then its named runs. */
+        for (size_t k = 0; k < n + strv_length(runs) && r >= 0; k++) {
                 _cleanup_(instance_freep) Instance *inst = NULL;
                 Row row;
                 char pid[16] = "-", up[32] = "-", image[32];
 
-                r = instance_open(s, rows[k]->name, &inst);
+                if (k < n)
+                        r = instance_open(s, rows[k]->name, &inst);
+                else {
+                        r = instance_open_run(s, runs[k - n], &inst);
+                        if (r == -ENOENT) { /* it ended meanwhile */
+                                r = 0;
+                                continue;
+                        }
+                }
                 if (r < 0)
                         break;
                 r = row_fill(s, inst, &row);
@@ -564,7 +586,7 @@ int verb_status(int argc, char **argv, GlobalOptions *g) {
                        NULL, NULL, NULL, NULL);
         if (i < 0)
                 return verb_result(i);
-        r = open_one(g, "status", argc, argv, i, STORE_SHARED, &s, &inst);
+        r = open_one(g, "status", argc, argv, i, STORE_SHARED, true, &s, &inst);
         if (r < 0)
                 return r;
         r = row_fill(s, inst, &row);
@@ -625,7 +647,7 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
                        NULL, options, take_personalize, &a);
         if (i < 0)
                 return verb_result(i);
-        r = open_one(g, "personalize", argc, argv, i, STORE_SHARED, &s, &inst);
+        r = open_one(g, "personalize", argc, argv, i, STORE_SHARED, false, &s, &inst);
         if (r < 0)
                 return r;
         r = instance_lock(inst, "personalize", true);
@@ -633,6 +655,27 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
                 return r;
         r = instance_personalize(s, inst, a.again);
         return error_is_bad_input(r) ? -EIO : r;
+}
+
+int cli_open_instance_or_run(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
+                             Store **ret_store, Instance **ret) {
+        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+        int r;
+
+        r = instance_name_check(verb, name);
+        if (r < 0)
+                return r;
+        r = store_open(g->store, lock, ret_store);
+        if (r < 0)
+                return r;
+        r = catalog_get_instance(store_catalog(*ret_store), name, &row);
+        if (r == -ENOENT) {
+                r = instance_open_run(*ret_store, name, ret);
+                if (r != -ENOENT)
+                        return r;
+        } else if (r < 0)
+                return r;
+        return instance_open(*ret_store, name, ret);
 }
 
 int cli_open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,

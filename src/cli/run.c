@@ -180,7 +180,7 @@ int verb_exec(int argc, char **argv, GlobalOptions *g) {
                 return cli_usage_error("exec", "expected one NAME");
         if (!cmd)
                 return cli_usage_error("exec", "expected a command after --");
-        r = cli_open_instance(g, "exec", argv[i], STORE_SHARED, &s, &inst);
+        r = cli_open_instance_or_run(g, "exec", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
         /* Nothing of the store is needed inside: let go of its lock before
@@ -229,16 +229,20 @@ int verb_stop(int argc, char **argv, GlobalOptions *g) {
                 return verb_result(i);
         if (argc - i != 1)
                 return cli_usage_error("stop", "expected one NAME");
-        r = cli_open_instance(g, "stop", argv[i], STORE_SHARED, &s, &inst);
+        r = cli_open_instance_or_run(g, "stop", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
         s = store_free(s);
         r = instance_stop_foreground(inst, a.timeout, &killed_foreground);
-        if (r >= 0)
+        /* A run --rm removes itself as it ends; the lock tells when. */
+        if (r >= 0 && inst->ephemeral)
+                r = instance_wait_released(inst);
+        else if (r >= 0)
                 r = instance_lock(inst, "stop", true);
         if (r < 0)
                 return r;
-        r = instance_stop(inst, a.timeout, &killed);
+        if (!inst->ephemeral)
+                r = instance_stop(inst, a.timeout, &killed);
         if (r >= 0 && (killed_foreground || killed))
                 log_info("stop %s: killed after %u s", inst->name, a.timeout);
         return r;

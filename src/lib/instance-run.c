@@ -554,7 +554,8 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                 if (r < 0)
                         goto finish;
         }
-        if (!c.state_tmpfs) {
+        /* A named run --rm records its status there too. */
+        if (!c.state_tmpfs || i->dir_fd >= 0) {
                 r = instance_open_run_dir(i, true, &run);
                 if (r < 0) {
                         r = log_error_errno(r, "%s %s: cannot make run/: %m", verb, i->name);
@@ -579,8 +580,7 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                 if (c.state_tmpfs)
                         spec.after_clone = close_catalog;
                 /* For ls, status, exec and stop, which look there. */
-                if (!i->ephemeral)
-                        spec.status_dirfd = run;
+                spec.status_dirfd = run;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);

@@ -12,12 +12,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #define INSTANCES_DIR "instances"
 #define IDENTITY_FILE "identity"
+/* In a named run's directory: its store, image, mode and creation time. */
+#define RUN_RECORD_FILE "record"
 #define REMOVING_PREFIX ".removing."
 #define EPHEMERAL_DIR "ephemeral"
 
@@ -109,6 +112,17 @@ static int remove_leftover(int instances_fd, const char *name, bool lock, bool b
         return rm_rf_at(instances_fd, aside);
 }
 
+/* Names stay unique across the store's instances and its running runs. */
+static int check_no_run(Store *s, const char *verb, const char *name) {
+        _cleanup_(instance_freep) Instance *run = NULL;
+        int r = instance_open_run(s, name, &run);
+
+        if (r >= 0)
+                return log_error_errno(EEXIST, "%s %s: a run --rm of that name is running", verb,
+                                       name);
+        return r == -ENOENT ? 0 : r;
+}
+
 int instance_create(Store *s, const char *name, const char *image_id, const Identity *id) {
         _cleanup_close_ int idir = -EBADF, dir = -EBADF;
         _cleanup_free_ char *text = NULL;
@@ -119,6 +133,9 @@ int instance_create(Store *s, const char *name, const char *image_id, const Iden
         int r;
 
         assert(instance_name_is_valid(name));
+        r = check_no_run(s, "create", name);
+        if (r < 0)
+                return r;
         r = identity_format(id, &text);
         if (r < 0)
                 return r;
@@ -281,6 +298,30 @@ int instance_create_several(Store *s, char *const *names, Identity *const *ids, 
         return r;
 }
 
+/* What ls, status, exec and stop need to find a named run and tell its
+ * store's runs from another store's (the runtime directory is shared). */
+static int write_run_record(Store *s, Instance *i) {
+        _cleanup_free_ char *record = NULL, *identity = NULL;
+        struct stat st;
+        int r;
+
+        if (fstat(store_dirfd(s), &st) < 0)
+                return log_error_errno(errno, "run %s: %m", i->name);
+        r = asprintf_safe(&record, "store=%llu:%llu\nimage=%s\nmode=%s\ncreated=%" PRId64 "\n",
+                          (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                          i->row->image, i->row->mode, i->row->created);
+        if (r >= 0)
+                r = identity_format(i->identity, &identity);
+        if (r < 0)
+                return log_oom();
+        r = write_file_replace_at(i->dir_fd, IDENTITY_FILE, identity, strlen(identity), 0600);
+        if (r >= 0)
+                r = write_file_replace_at(i->dir_fd, RUN_RECORD_FILE, record, strlen(record), 0600);
+        if (r < 0)
+                return log_error_errno(r, "run %s: cannot record it: %m", i->name);
+        return 0;
+}
+
 int instance_create_ephemeral(Store *s, const char *name, const char *image_id, Identity *id,
                               bool named, Instance **ret) {
         _cleanup_(identity_freep) Identity *owned = id;
@@ -318,6 +359,8 @@ int instance_create_ephemeral(Store *s, const char *name, const char *image_id, 
          * run turns out to need its state on disk. */
         if (named) {
                 r = instance_ephemeral_dir(i);
+                if (r >= 0)
+                        r = write_run_record(s, i);
                 if (r < 0)
                         return r;
         }
@@ -521,6 +564,108 @@ static int instance_open_full(Store *s, const char *name, bool identity, Instanc
         return 0;
 }
 
+/* Parses a run record into i->row; -ENOENT unless its store is s. */
+static int parse_run_record(Store *s, Instance *i, char *text) {
+        unsigned long long dev = 0, ino = 0;
+        long long created = 0;
+        char image[IMAGE_ID_LEN + 2] = "", mode[16] = "";
+        struct stat st;
+
+        if (sscanf(text, "store=%llu:%llu\nimage=%65s\nmode=%15s\ncreated=%lld", &dev, &ino, image,
+                   mode, &created) != 5 ||
+            strlen(image) != IMAGE_ID_LEN)
+                return -EBADMSG;
+        if (fstat(store_dirfd(s), &st) < 0)
+                return -errno;
+        if (dev != (unsigned long long)st.st_dev || ino != (unsigned long long)st.st_ino)
+                return -ENOENT;
+        i->row = calloc(1, sizeof *i->row);
+        if (!i->row)
+                return -ENOMEM;
+        i->row->name = strdup(i->name);
+        i->row->mode = strdup(mode);
+        if (!i->row->name || !i->row->mode)
+                return -ENOMEM;
+        memcpy(i->row->image, image, IMAGE_ID_LEN + 1);
+        i->row->created = created;
+        return 0;
+}
+
+int instance_open_run(Store *s, const char *name, Instance **ret) {
+        _cleanup_(instance_freep) Instance *i = NULL;
+        _cleanup_free_ char *p = NULL, *text = NULL;
+        int r;
+
+        if (!instance_name_is_valid(name))
+                return -ENOENT;
+        p = strjoin(runtime_dir(), "/" EPHEMERAL_DIR "/", name);
+        i = calloc(1, sizeof *i);
+        if (!p || !i)
+                return log_oom();
+        i->dir_fd = i->lock_fd = -EBADF;
+        i->ephemeral = true;
+        i->name = strdup(name);
+        if (!i->name)
+                return log_oom();
+        i->dir_fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (i->dir_fd < 0)
+                return errno == ENOENT || errno == ENOTDIR ? -ENOENT
+                                                           : log_error_errno(errno, "%s: %m", p);
+        /* A run that died left it: not an instance. */
+        if (!instance_is_held(i))
+                return -ENOENT;
+        r = read_file_at(i->dir_fd, RUN_RECORD_FILE, &text, NULL, 4096);
+        if (r == -ENOENT) /* not named, or not recorded yet */
+                return -ENOENT;
+        if (r >= 0)
+                r = parse_run_record(s, i, text);
+        if (r == -ENOENT)
+                return r;
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "run %s: cannot read %s/" RUN_RECORD_FILE ": %m", name,
+                                       p);
+        r = identity_load(i->dir_fd, name, &i->identity);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int instance_list_runs(Store *s, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *p = path_join(runtime_dir(), EPHEMERAL_DIR);
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        if (!p)
+                return log_oom();
+        d = opendir(p);
+        if (!d && errno == ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!d)
+                return log_error_errno(errno, "cannot read %s: %m", p);
+        r = 0;
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_(instance_freep) Instance *i = NULL;
+
+                if (de->d_name[0] == '.' || instance_open_run(s, de->d_name, &i) < 0)
+                        continue;
+                r = strv_extend(&names, de->d_name);
+        }
+        closedir(d);
+        if (r < 0)
+                return log_oom();
+        if (names)
+                qsort(names, strv_length(names), sizeof *names, strv_compare_entries);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
 int instance_open(Store *s, const char *name, Instance **ret) {
         return instance_open_full(s, name, true, ret);
 }
@@ -619,6 +764,17 @@ int instance_status(Instance *i, InstanceStatus *ret) {
         if (st.state == INSTANCE_STOPPED && instance_is_held(i))
                 st.state = INSTANCE_BUSY;
         *ret = st;
+        return 0;
+}
+
+int instance_wait_released(Instance *i) {
+        _cleanup_close_ int fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return log_error_errno(errno, "instance %s: %m", i->name);
+        while (flock(fd, LOCK_SH) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(errno, "instance %s: %m", i->name);
         return 0;
 }
 

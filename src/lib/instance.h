@@ -87,6 +87,13 @@ int instance_dead_runs(bool remove, InstanceDeadRunFn found, void *userdata);
 /* Opens an existing instance: -ENOENT (logged "no such instance") if the
  * catalog has no row for it. */
 int instance_open(Store *s, const char *name, Instance **ret);
+/* A named run --rm of this store that is running (its directory under
+ * runtime_dir()/ephemeral, held by the run, records it): ephemeral, with
+ * the row and identity it runs with. -ENOENT (not logged) if there is none;
+ * a catalog instance of that name comes first, for the caller to look up. */
+int instance_open_run(Store *s, const char *name, Instance **ret);
+/* The names of this store's running named runs, sorted (NULL if none). */
+int instance_list_runs(Store *s, char ***ret);
 /* The same without reading the identity (->identity is NULL): for rm, which
  * must remove an instance whose identity file the guest side has damaged. */
 int instance_open_for_removal(Store *s, const char *name, Instance **ret);
@@ -114,6 +121,8 @@ int instance_status(Instance *i, InstanceStatus *ret);
 /* Whether another command holds the instance's lock (a foreground run holds
  * it for as long as its instance runs). */
 bool instance_is_held(Instance *i);
+/* Waits until no other command holds the instance's lock. */
+int instance_wait_released(Instance *i);
 const char *instance_state_to_string(InstanceState s);
 
 /* Removes the instance: the catalog row and the directory go together (the

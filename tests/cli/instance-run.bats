@@ -114,7 +114,7 @@ teardown() {
 }
 
 @test "run: a foreground instance is running for ls, status and exec, and stop and rm --force end it" {
-        "$GOLDROOT" run --name fg bb:1 -- sleep 4245.5 &
+        "$GOLDROOT" run --name fg bb:1 -- sleep 4245.5 3>&- &
         local pid=$! rc=0
         wait_for_process 'sleep 4245.5'
         run "$GOLDROOT" ls
@@ -138,7 +138,7 @@ teardown() {
         "$GOLDROOT" rm fg
 
         # One killed with SIGKILL leaves no running status behind.
-        "$GOLDROOT" run --name fg1 bb:1 -- sleep 4247.5 &
+        "$GOLDROOT" run --name fg1 bb:1 -- sleep 4247.5 3>&- &
         pid=$!
         wait_for_process 'sleep 4247.5'
         kill9_takes_along "$pid" 'sleep 4247.5'
@@ -152,7 +152,7 @@ teardown() {
         [ "$state" = stopped ]
         "$GOLDROOT" rm fg1
 
-        "$GOLDROOT" run --name fg2 bb:1 -- sh -c 'trap "" TERM; sleep 4246.5' &
+        "$GOLDROOT" run --name fg2 bb:1 -- sh -c 'trap "" TERM; sleep 4246.5' 3>&- &
         pid=$!
         wait_for_process 'sleep 4246.5'
         run timeout 20 "$GOLDROOT" rm fg2

@@ -71,6 +71,51 @@ teardown() {
         [ ! -e "$GOLDROOT_RUNDIR/ephemeral/busy" ]
 }
 
+@test "run --rm --name: ls, status and exec find the run; create refuses its name; stop ends it; other stores do not see it" {
+        "$GOLDROOT" run --rm --name vis bb:1 -- sleep 4248.5 3>&- &
+        local pid=$! rc=0 state id
+        wait_for_process 'sleep 4248.5'
+        # The run records its status right after the command starts.
+        for _ in $(seq 100); do
+                state=$("$GOLDROOT" status --json vis | jq -r .state)
+                [ "$state" = running ] && break
+                sleep 0.1
+        done
+        [ "$state" = running ]
+        id=$("$GOLDROOT" image inspect --json bb:1 | jq -r .id)
+        run "$GOLDROOT" status --json vis
+        [ "$(jq -r .image <<<"$output")" = "$id" ]
+        [ "$(jq -r .mode <<<"$output")" = ro ]
+        [ "$(jq -r .pid <<<"$output")" -gt 1 ]
+        run "$GOLDROOT" ls -q
+        [ "$output" = vis ]
+        run "$GOLDROOT" ls
+        [[ "$output" == *$'\n'"vis   running "* ]]
+        run "$GOLDROOT" exec vis -- cat /etc/hostname
+        [ "$status" -eq 0 ]
+        [ "$output" = vis ]
+        run "$GOLDROOT" create vis --image bb:1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: create vis: a run --rm of that name is running" ]
+
+        # The runtime directory is shared; the run is this store's only.
+        GOLDROOT_STORE=$BATS_TEST_TMPDIR/other "$GOLDROOT" image ls >/dev/null
+        run env GOLDROOT_STORE="$BATS_TEST_TMPDIR/other" "$GOLDROOT" ls -q
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        run env GOLDROOT_STORE="$BATS_TEST_TMPDIR/other" "$GOLDROOT" exec vis -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: instance vis: no such instance" ]
+
+        run timeout 20 "$GOLDROOT" stop vis
+        [ "$status" -eq 0 ]
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 143 ]
+        [ ! -e "$GOLDROOT_RUNDIR/ephemeral/vis" ]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+}
+
 @test "run --rm: a run with a random name and its state in memory puts nothing on disk" {
         # Not even a directory under the runtime directory: a run killed with
         # SIGKILL leaves nothing behind to sweep.
