@@ -657,8 +657,8 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
         return error_is_bad_input(r) ? -EIO : r;
 }
 
-int cli_open_instance_or_run(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
-                             Store **ret_store, Instance **ret) {
+static int open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
+                         bool runs_too, Store **ret_store, Instance **ret) {
         _cleanup_(instance_row_freep) InstanceRow *row = NULL;
         int r;
 
@@ -668,25 +668,25 @@ int cli_open_instance_or_run(GlobalOptions *g, const char *verb, const char *nam
         r = store_open(g->store, lock, ret_store);
         if (r < 0)
                 return r;
-        r = catalog_get_instance(store_catalog(*ret_store), name, &row);
-        if (r == -ENOENT) {
-                r = instance_open_run(*ret_store, name, ret);
-                if (r != -ENOENT)
+        /* A catalog instance of that name comes first. */
+        if (runs_too) {
+                r = catalog_get_instance(store_catalog(*ret_store), name, &row);
+                if (r == -ENOENT) {
+                        r = instance_open_run(*ret_store, name, ret);
+                        if (r != -ENOENT)
+                                return r;
+                } else if (r < 0)
                         return r;
-        } else if (r < 0)
-                return r;
+        }
         return instance_open(*ret_store, name, ret);
+}
+
+int cli_open_instance_or_run(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
+                             Store **ret_store, Instance **ret) {
+        return open_instance(g, verb, name, lock, true, ret_store, ret);
 }
 
 int cli_open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
                       Store **ret_store, Instance **ret) {
-        int r;
-
-        r = instance_name_check(verb, name);
-        if (r < 0)
-                return r;
-        r = store_open(g->store, lock, ret_store);
-        if (r < 0)
-                return r;
-        return instance_open(*ret_store, name, ret);
+        return open_instance(g, verb, name, lock, false, ret_store, ret);
 }

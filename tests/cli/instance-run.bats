@@ -117,6 +117,8 @@ teardown() {
         "$GOLDROOT" run --name fg bb:1 -- sleep 4245.5 3>&- &
         local pid=$! rc=0
         wait_for_process 'sleep 4245.5'
+        # The run records its status right after the command starts.
+        wait_for_state fg running
         run "$GOLDROOT" ls
         [[ "$output" == *$'\n'"fg    running "* ]]
         run "$GOLDROOT" status --json fg
@@ -143,18 +145,13 @@ teardown() {
         wait_for_process 'sleep 4247.5'
         kill9_takes_along "$pid" 'sleep 4247.5'
         # The instance's PID 1 outlives its last process by a moment.
-        local state
-        for _ in $(seq 100); do
-                state=$("$GOLDROOT" status --json fg1 | jq -r .state)
-                [ "$state" = stopped ] && break
-                sleep 0.1
-        done
-        [ "$state" = stopped ]
+        wait_for_state fg1 stopped
         "$GOLDROOT" rm fg1
 
         "$GOLDROOT" run --name fg2 bb:1 -- sh -c 'trap "" TERM; sleep 4246.5' 3>&- &
         pid=$!
         wait_for_process 'sleep 4246.5'
+        wait_for_state fg2 running
         run timeout 20 "$GOLDROOT" rm fg2
         [ "$status" -eq 1 ]
         [[ "$output" == *"rm fg2: the instance is busy"* ]]

@@ -73,15 +73,10 @@ teardown() {
 
 @test "run --rm --name: ls, status and exec find the run; create refuses its name; stop ends it; other stores do not see it" {
         "$GOLDROOT" run --rm --name vis bb:1 -- sleep 4248.5 3>&- &
-        local pid=$! rc=0 state id
+        local pid=$! rc=0 id
         wait_for_process 'sleep 4248.5'
         # The run records its status right after the command starts.
-        for _ in $(seq 100); do
-                state=$("$GOLDROOT" status --json vis | jq -r .state)
-                [ "$state" = running ] && break
-                sleep 0.1
-        done
-        [ "$state" = running ]
+        wait_for_state vis running
         id=$("$GOLDROOT" image inspect --json bb:1 | jq -r .id)
         run "$GOLDROOT" status --json vis
         [ "$(jq -r .image <<<"$output")" = "$id" ]

@@ -47,6 +47,19 @@ wait_for_process() {
         return 1
 }
 
+# Waits up to 10 s for `goldroot status NAME` to say STATE; fails if it does
+# not.
+wait_for_state() {
+        local name=$1 want=$2 state _
+        for _ in $(seq 100); do
+                state=$("$GOLDROOT" status --json "$name" 2>/dev/null | jq -r .state)
+                [ "$state" = "$want" ] && return 0
+                sleep 0.1
+        done
+        echo "status $name: $state, not $want" >&2
+        return 1
+}
+
 # Kills PID, a goldroot command started in the background, with SIGKILL and
 # succeeds if the processes whose command lines start with PATTERN are gone
 # within 10 s; otherwise kills them itself, so that a failing test leaves
