@@ -477,11 +477,37 @@ static void row_json(JsonWriter *w, const Row *row) {
         json_end_object(w);
 }
 
+/* One line, or one JSON object, of ls. */
+static int ls_print(GlobalOptions *g, JsonWriter *w, Store *s, Instance *inst, size_t width) {
+        char pid[16] = "-", up[32] = "-", image[32];
+        Row row;
+        int r;
+
+        r = row_fill(s, inst, &row);
+        if (r < 0)
+                return r;
+        if (g->json)
+                row_json(w, &row);
+        else {
+                if (row.st.state == INSTANCE_RUNNING) {
+                        snprintf(pid, sizeof pid, "%d", (int)row.st.runner.pid);
+                        format_uptime(row.uptime_usec, up, sizeof up);
+                }
+                snprintf(image, sizeof image, "%s", row.image_ref ?: row.image_id);
+                if (!row.image_ref)
+                        image[12] = 0;
+                printf("%-*s  %-8s  %7s  %-24s  %-8s  %s\n", (int)width, row.name,
+                       instance_state_to_string(row.st.state), pid, image, row.mode, up);
+        }
+        free(row.image_ref);
+        return 0;
+}
+
 int verb_ls(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
-        _cleanup_strv_free_ char **runs = NULL;
         InstanceRow **rows = NULL;
-        size_t n = 0, width = strlen("NAME");
+        Instance **runs = NULL;
+        size_t n = 0, n_runs = 0, width = strlen("NAME");
         JsonWriter w;
         int i, r;
 
@@ -501,27 +527,23 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
                 return r;
         (void)instance_recover(s);
         r = instance_list(s, &rows, &n);
+        if (r >= 0)
+                r = instance_list_runs(s, &runs, &n_runs);
         if (r < 0)
-                return r;
-        r = instance_list_runs(s, &runs);
-        if (r < 0) {
-                instance_row_list_free(rows, n);
-                return r;
-        }
-        if (g->quiet && !g->json) {
-                for (size_t k = 0; k < n; k++)
-                        printf("%s\n", rows[k]->name);
-                for (size_t k = 0; runs && runs[k]; k++)
-                        printf("%s\n", runs[k]);
-                instance_row_list_free(rows, n);
-                return 0;
-        }
+                goto finish;
         for (size_t k = 0; k < n; k++)
                 if (strlen(rows[k]->name) > width)
                         width = strlen(rows[k]->name);
-        for (size_t k = 0; runs && runs[k]; k++)
-                if (strlen(runs[k]) > width)
-                        width = strlen(runs[k]);
+        for (size_t k = 0; k < n_runs; k++)
+                if (strlen(runs[k]->name) > width)
+                        width = strlen(runs[k]->name);
+        if (g->quiet && !g->json) {
+                for (size_t k = 0; k < n; k++)
+                        printf("%s\n", rows[k]->name);
+                for (size_t k = 0; k < n_runs; k++)
+                        printf("%s\n", runs[k]->name);
+                goto finish;
+        }
         if (g->json) {
                 json_init(&w, stdout);
                 json_begin_array(&w);
@@ -529,46 +551,23 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
                 printf("%-*s  %-8s  %7s  %-24s  %-8s  %s\n", (int)width, "NAME", "STATE", "PID",
                        "IMAGE", "MODE", "UPTIME");
         /* The store's instances, then its named runs. */
-        for (size_t k = 0; k < n + strv_length(runs) && r >= 0; k++) {
+        for (size_t k = 0; k < n && r >= 0; k++) {
                 _cleanup_(instance_freep) Instance *inst = NULL;
-                Row row;
-                char pid[16] = "-", up[32] = "-", image[32];
 
-                if (k < n)
-                        r = instance_open(s, rows[k]->name, &inst);
-                else {
-                        r = instance_open_run(s, runs[k - n], &inst);
-                        if (r == -ENOENT) { /* it ended meanwhile */
-                                r = 0;
-                                continue;
-                        }
-                }
-                if (r < 0)
-                        break;
-                r = row_fill(s, inst, &row);
-                if (r < 0)
-                        break;
-                if (g->json)
-                        row_json(&w, &row);
-                else {
-                        if (row.st.state == INSTANCE_RUNNING) {
-                                snprintf(pid, sizeof pid, "%d", (int)row.st.runner.pid);
-                                format_uptime(row.uptime_usec, up, sizeof up);
-                        }
-                        snprintf(image, sizeof image, "%s", row.image_ref ?: row.image_id);
-                        if (!row.image_ref)
-                                image[12] = 0;
-                        printf("%-*s  %-8s  %7s  %-24s  %-8s  %s\n", (int)width, row.name,
-                               instance_state_to_string(row.st.state), pid, image, row.mode, up);
-                }
-                free(row.image_ref);
+                r = instance_open(s, rows[k]->name, &inst);
+                if (r >= 0)
+                        r = ls_print(g, &w, s, inst, width);
         }
-        instance_row_list_free(rows, n);
+        for (size_t k = 0; k < n_runs && r >= 0; k++)
+                r = ls_print(g, &w, s, runs[k], width);
         if (g->json) {
                 json_end_array(&w);
                 if (r >= 0)
                         r = json_finish(&w);
         }
+finish:
+        instance_row_list_free(rows, n);
+        instance_list_free(runs, n_runs);
         return r;
 }
 

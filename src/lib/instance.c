@@ -506,7 +506,8 @@ void instance_remove_ephemeral(Instance *i) {
                                   runtime_dir(), i->name);
 }
 
-static int identity_load(int dirfd, const char *name, Identity **ret) {
+/* parent: where the directory is, for the parser's FILE:LINE:COL. */
+static int identity_load(int dirfd, const char *parent, const char *name, Identity **ret) {
         _cleanup_free_ char *text = NULL, *label = NULL;
         size_t len;
         int r;
@@ -517,7 +518,7 @@ static int identity_load(int dirfd, const char *name, Identity **ret) {
                         r, "instance %s: cannot read its identity: not a regular file", name);
         if (r < 0)
                 return log_error_errno(r, "instance %s: cannot read its identity: %m", name);
-        label = strjoin("instances/", name, "/" IDENTITY_FILE);
+        label = strjoin(parent, "/", name, "/" IDENTITY_FILE);
         if (!label)
                 return log_oom();
         return identity_parse(text, len, label, ret);
@@ -556,7 +557,7 @@ static int instance_open_full(Store *s, const char *name, bool identity, Instanc
                 return log_error_errno(r, "instance %s: cannot open its directory: %m", name);
         }
         if (identity) {
-                r = identity_load(i->dir_fd, name, &i->identity);
+                r = identity_load(i->dir_fd, "instances", name, &i->identity);
                 if (r < 0)
                         return r;
         }
@@ -593,12 +594,13 @@ static int parse_run_record(Store *s, Instance *i, char *text) {
 
 int instance_open_run(Store *s, const char *name, Instance **ret) {
         _cleanup_(instance_freep) Instance *i = NULL;
-        _cleanup_free_ char *p = NULL, *text = NULL;
+        _cleanup_free_ char *edir = NULL, *p = NULL, *text = NULL;
         int r;
 
         if (!instance_name_is_valid(name))
                 return -ENOENT;
-        p = strjoin(runtime_dir(), "/" EPHEMERAL_DIR "/", name);
+        edir = path_join(runtime_dir(), EPHEMERAL_DIR);
+        p = edir ? path_join(edir, name) : NULL;
         i = calloc(1, sizeof *i);
         if (!p || !i)
                 return log_oom();
@@ -626,43 +628,62 @@ int instance_open_run(Store *s, const char *name, Instance **ret) {
         if (r < 0)
                 return log_error_errno(r, "run %s: cannot read %s/" RUN_RECORD_FILE ": %m", name,
                                        p);
-        r = identity_load(i->dir_fd, name, &i->identity);
+        r = identity_load(i->dir_fd, edir, name, &i->identity);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(i);
         return 0;
 }
 
-int instance_list_runs(Store *s, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL;
+static int instance_name_compare(const void *a, const void *b) {
+        return strcmp((*(Instance *const *)a)->name, (*(Instance *const *)b)->name);
+}
+
+void instance_list_free(Instance **l, size_t n) {
+        for (size_t k = 0; k < n; k++)
+                instance_free(l[k]);
+        free(l);
+}
+
+int instance_list_runs(Store *s, Instance ***ret, size_t *ret_n) {
+        _cleanup_close_ int edir = -EBADF;
         _cleanup_free_ char *p = path_join(runtime_dir(), EPHEMERAL_DIR);
+        Instance **l = NULL;
         struct dirent *de;
+        size_t n = 0;
         DIR *d;
         int r;
 
         if (!p)
                 return log_oom();
-        d = opendir(p);
-        if (!d && errno == ENOENT) {
-                *ret = NULL;
+        *ret = NULL;
+        *ret_n = 0;
+        edir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (edir < 0 && errno == ENOENT)
                 return 0;
-        }
-        if (!d)
-                return log_error_errno(errno, "cannot read %s: %m", p);
-        r = 0;
-        while (r >= 0 && (de = readdir(d))) {
-                _cleanup_(instance_freep) Instance *i = NULL;
+        r = edir < 0 ? -errno : opendir_at(edir, ".", &d);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s: %m", p);
+        while ((de = readdir(d))) {
+                Instance *i = NULL, **grown;
 
                 if (de->d_name[0] == '.' || instance_open_run(s, de->d_name, &i) < 0)
                         continue;
-                r = strv_extend(&names, de->d_name);
+                grown = reallocarray(l, n + 1, sizeof *l);
+                if (!grown) {
+                        instance_free(i);
+                        instance_list_free(l, n);
+                        closedir(d);
+                        return log_oom();
+                }
+                l = grown;
+                l[n++] = i;
         }
         closedir(d);
-        if (r < 0)
-                return log_oom();
-        if (names)
-                qsort(names, strv_length(names), sizeof *names, strv_compare_entries);
-        *ret = TAKE_PTR(names);
+        if (n > 0)
+                qsort(l, n, sizeof *l, instance_name_compare);
+        *ret = l;
+        *ret_n = n;
         return 0;
 }
 

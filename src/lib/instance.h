@@ -92,8 +92,10 @@ int instance_open(Store *s, const char *name, Instance **ret);
  * the row and identity it runs with. -ENOENT (not logged) if there is none;
  * a catalog instance of that name comes first, for the caller to look up. */
 int instance_open_run(Store *s, const char *name, Instance **ret);
-/* The names of this store's running named runs, sorted (NULL if none). */
-int instance_list_runs(Store *s, char ***ret);
+/* This store's running named runs, opened as instance_open_run() does,
+ * sorted by name. Free with instance_list_free(). */
+int instance_list_runs(Store *s, Instance ***ret, size_t *ret_n);
+void instance_list_free(Instance **l, size_t n);
 /* The same without reading the identity (->identity is NULL): for rm, which
  * must remove an instance whose identity file the guest side has damaged. */
 int instance_open_for_removal(Store *s, const char *name, Instance **ret);
