@@ -111,6 +111,48 @@ teardown() {
         [ -z "$output" ]
 }
 
+@test "run --rm --name: a damaged record is one line, and a symlink in a run's place is not followed" {
+        "$GOLDROOT" run --rm --name rec bb:1 -- sleep 4249.5 3>&- &
+        local pid=$! rc=0 e=$GOLDROOT_RUNDIR/ephemeral
+        wait_for_process 'sleep 4249.5'
+        wait_for_state rec running
+        cp "$e/rec/record" "$BATS_TEST_TMPDIR/record"
+        echo garbage >"$e/rec/record"
+        run "$GOLDROOT" status rec
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: run rec: cannot read $e/rec/record: Bad message" ]
+        cp "$BATS_TEST_TMPDIR/record" "$e/rec/record"
+        cp "$e/rec/identity" "$BATS_TEST_TMPDIR/identity"
+        printf 'no-such-key = 1\n' >"$e/rec/identity"
+        run "$GOLDROOT" exec rec -- true
+        [ "$status" -eq 2 ]
+        [[ "$output" == "goldroot: $e/rec/identity:1:1: "* ]]
+        [ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+        cp "$BATS_TEST_TMPDIR/identity" "$e/rec/identity"
+
+        # A directory elsewhere, locked as a run holds its own, behind a
+        # symlink in the runtime directory: not a run.
+        mkdir "$BATS_TEST_TMPDIR/outside"
+        cp "$BATS_TEST_TMPDIR/record" "$BATS_TEST_TMPDIR/identity" "$BATS_TEST_TMPDIR/outside/"
+        ln -s "$BATS_TEST_TMPDIR/outside" "$e/evil"
+        flock -o "$BATS_TEST_TMPDIR/outside" sleep 4250.5 3>&- &
+        local holder=$!
+        wait_for_process 'sleep 4250.5'
+        run "$GOLDROOT" status evil
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: instance evil: no such instance" ]
+        run "$GOLDROOT" ls -q
+        [ "$output" = rec ]
+        kill "$holder"
+        pkill -f '^sleep 4250.5'
+        rm "$e/evil"
+
+        run timeout 20 "$GOLDROOT" stop rec
+        [ "$status" -eq 0 ]
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 143 ]
+}
+
 @test "run --rm: a run with a random name and its state in memory puts nothing on disk" {
         # Not even a directory under the runtime directory: a run killed with
         # SIGKILL leaves nothing behind to sweep.
@@ -204,6 +246,10 @@ teardown() {
         wait_for_process 'sleep 4244.5'
 
         [ -d "$GOLDROOT_RUNDIR/ephemeral/killed" ]
+        # A dead run is no instance, even with its record still there.
+        [ -f "$GOLDROOT_RUNDIR/ephemeral/killed/record" ]
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
         run "$GOLDROOT" -v fsck
         [ "$status" -eq 0 ]
         [[ $'\n'"$output"$'\n' == *$'\n'"removed $GOLDROOT_RUNDIR/ephemeral/killed, left by a run --rm that died"$'\n'* ]]
