@@ -595,24 +595,31 @@ static int parse_run_record(Store *s, Instance *i, char *text) {
 int instance_open_run(Store *s, const char *name, Instance **ret) {
         _cleanup_(instance_freep) Instance *i = NULL;
         _cleanup_free_ char *edir = NULL, *p = NULL, *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
         if (!instance_name_is_valid(name))
                 return -ENOENT;
         edir = path_join(runtime_dir(), EPHEMERAL_DIR);
         p = edir ? path_join(edir, name) : NULL;
-        i = calloc(1, sizeof *i);
-        if (!p || !i)
+        if (!p)
                 return log_oom();
-        i->dir_fd = i->lock_fd = -EBADF;
+        /* The common case, no run of that name (every create asks), ends
+         * here. */
+        fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT || errno == ENOTDIR || errno == ELOOP
+                               ? -ENOENT
+                               : log_error_errno(errno, "%s: %m", p);
+        i = calloc(1, sizeof *i);
+        if (!i)
+                return log_oom();
+        i->dir_fd = TAKE_FD(fd);
+        i->lock_fd = -EBADF;
         i->ephemeral = true;
         i->name = strdup(name);
         if (!i->name)
                 return log_oom();
-        i->dir_fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (i->dir_fd < 0)
-                return errno == ENOENT || errno == ENOTDIR ? -ENOENT
-                                                           : log_error_errno(errno, "%s: %m", p);
         /* A run that died left it: not an instance. */
         if (!instance_is_held(i))
                 return -ENOENT;
