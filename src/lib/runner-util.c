@@ -236,8 +236,17 @@ struct pidfd_info_ver0 {
  * reaping, -EOPNOTSUPP where the kernel cannot tell. */
 static int pidfd_exit_status(int pidfd) {
         struct pidfd_info_ver0 info = {.mask = PIDFD_INFO_EXIT_MASK};
+        int r;
 
-        if (ioctl(pidfd, PIDFD_GET_INFO_VER0, &info) < 0)
+        r = ioctl(pidfd, PIDFD_GET_INFO_VER0, &info);
+        /* A call that the reaping overtakes fails with ESRCH even where the
+         * kernel keeps the status (it had the process, then lost its pid):
+         * asked again, it answers from what the reaping recorded. That
+         * happened to about one call in twenty here, each then waiting for
+         * PID 1's whole exit instead. */
+        if (r < 0 && errno == ESRCH)
+                r = ioctl(pidfd, PIDFD_GET_INFO_VER0, &info);
+        if (r < 0)
                 /* ENOTTY/EINVAL: no such ioctl; ESRCH: reaped, and a kernel
                  * older than 6.15 keeps no exit status for it. */
                 return -EOPNOTSUPP;

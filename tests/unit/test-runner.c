@@ -25,6 +25,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -736,6 +737,65 @@ static void test_return_at_command_exit(void **state) {
         assert_int_equal(errno, ECHILD);
 }
 
+/* The command's status is read from its pidfd as soon as its parent (here
+ * a stand-in for goldroot's PID 1, which stays until released) has reaped
+ * it, even when the reading races with the reaping, which a few of the
+ * rounds do: the stand-in's own exit is never waited for. */
+static void test_command_status_before_pid1_exit(void **state) {
+        sigset_t none;
+        int sfd;
+
+        (void)state;
+        sigemptyset(&none);
+        sfd = signalfd(-1, &none, SFD_CLOEXEC);
+        assert_true(sfd >= 0);
+        for (int round = 0; round < 300; round++) {
+                int go[2], release[2], report[2], pid1_fd, command_fd;
+                struct pollfd p;
+                pid_t pid1, command;
+
+                assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+                assert_int_equal(pipe2(release, O_CLOEXEC), 0);
+                assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+                pid1 = fork();
+                assert_true(pid1 >= 0);
+                if (pid1 == 0) {
+                        char c;
+
+                        close(release[1]);
+                        command = fork();
+                        if (command == 0)
+                                _exit(read(go[0], &c, 1) == 1 ? 7 : 1);
+                        if (write(report[1], &command, sizeof command) != sizeof command)
+                                _exit(1);
+                        (void)waitpid(command, NULL, 0);
+                        p = (struct pollfd){.fd = release[0], .events = POLLIN};
+                        (void)poll(&p, 1, 2000);
+                        _exit(99);
+                }
+                close(release[0]);
+                close(report[1]);
+                assert_int_equal(read(report[0], &command, sizeof command), sizeof command);
+                pid1_fd = pidfd_open(pid1, 0);
+                command_fd = pidfd_open(command, 0);
+                assert_true(pid1_fd >= 0 && command_fd >= 0);
+                assert_int_equal(write(go[1], "g", 1), 1);
+
+                assert_int_equal(runner_forward_until_exit(pid1_fd, sfd, command_fd), 7);
+                p = (struct pollfd){.fd = pid1_fd, .events = POLLIN};
+                assert_int_equal(poll(&p, 1, 0), 0);
+
+                close(release[1]);
+                assert_int_equal(waitpid(pid1, NULL, 0), pid1);
+                close(pid1_fd);
+                close(command_fd);
+                close(go[0]);
+                close(go[1]);
+                close(report[0]);
+        }
+        close(sfd);
+}
+
 static void wait_monitor(const RunnerStatus *st) {
         int status;
         /* We are the subreaper the monitor was reparented to. */
@@ -1131,6 +1191,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_stop, test_teardown),
                 cmocka_unit_test_teardown(test_foreground_forwards_signals, test_teardown),
                 cmocka_unit_test_teardown(test_return_at_command_exit, test_teardown),
+                cmocka_unit_test(test_command_status_before_pid1_exit),
                 cmocka_unit_test_teardown(test_detached, test_teardown),
                 cmocka_unit_test_teardown(test_status_file, test_teardown),
                 cmocka_unit_test_teardown(test_errors, test_teardown),
