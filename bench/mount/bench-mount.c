@@ -39,6 +39,7 @@ static void profile_iteration(const char *benchdir, const char *profile, const c
         char **search = NULL;
         double s0, s1;
 
+        assert(ret_total && ret_plan);
         snprintf(root, sizeof root, "%s/root", benchdir);
         if (image && (trees.image_fd = open(image, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
                 die("open %s", image);

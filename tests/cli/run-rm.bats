@@ -284,6 +284,15 @@ teardown() {
         [ "$status" -ne 0 ]
 }
 
+@test "goldroot needs libc alone at start: not libm, which SQLite's SQL math functions load" {
+        run readelf -d "$GOLDROOT"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"[libc.so.6]"* ]]
+        [[ "$output" != *"[libm.so"* ]]
+        # The catalog, SQLite's work, still opens and answers.
+        "$GOLDROOT" image ls
+}
+
 @test "libarchive is not linked: only tarball import and export load it" {
         run ldd "$GOLDROOT"
         [ "$status" -eq 0 ]

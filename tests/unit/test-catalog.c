@@ -11,6 +11,7 @@
 #include "fsutil.h"
 #include "util.h"
 
+#include <math.h>
 #include <sqlite3.h>
 
 #define ID_A "aaaa000000000000000000000000000000000000000000000000000000000001"
@@ -225,8 +226,39 @@ static void test_transaction_rollback(void **state) {
         free(id);
 }
 
+/* SQLite's SQL math functions still work, through libm loaded at their
+ * first call (sqlite-math.c). That goldroot itself does not load libm is
+ * checked on the binary (tests/cli/run-rm.bats): the sanitizers this test
+ * may be built with load it anyway. */
+static void test_sql_math_loads_libm(void **state) {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        static const struct {
+                const char *sql;
+                double want;
+        } cases[] = {
+                {"SELECT sin(0.5)", 0.479425538604203},
+                {"SELECT pow(2, 10)", 1024},
+                {"SELECT atan2(1, 1) * 4", 3.14159265358979},
+                {"SELECT mod(7.5, 2)", 1.5},
+                {"SELECT trunc(-2.7)", -2},
+                {"SELECT sqrt(16) + ln(1) + exp(0)", 5},
+        };
+
+        (void)state;
+        assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+        for (size_t k = 0; k < ELEMENTSOF(cases); k++) {
+                assert_int_equal(sqlite3_prepare_v2(db, cases[k].sql, -1, &st, NULL), SQLITE_OK);
+                assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+                assert_true(fabs(sqlite3_column_double(st, 0) - cases[k].want) < 1e-12);
+                sqlite3_finalize(st);
+        }
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_sql_math_loads_libm),
                 cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_images_and_tags, setup, teardown),
