@@ -221,7 +221,7 @@ static int setup_root(const char *root, int root_fd, void *userdata) {
          * disk to make or remove, and an overlay upper on tmpfs mounts in a
          * third of the time of one on ext4. */
         if (c->state_tmpfs) {
-                r = mount_detached_tmpfs("0755", &state);
+                r = mount_detached_tmpfs("0755", 0, &state);
                 if (r < 0)
                         return log_error_errno(r, "cannot make a tmpfs for the state: %m");
         } else {

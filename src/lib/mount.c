@@ -394,8 +394,9 @@ static int fs_mount(Apply *a, int fs, const char *type, unsigned attrs, int *ret
 
 /* A tmpfs attached nowhere: reachable only through the fd and whatever is
  * mounted from it, and gone with the last of them. */
-int mount_detached_tmpfs(const char *mode, int *ret_fd) {
+int mount_detached_tmpfs(const char *mode, uint64_t size, int *ret_fd) {
         _cleanup_close_ int fs = -EBADF;
+        char bytes[32];
         int mfd;
 
         assert(mode);
@@ -403,7 +404,9 @@ int mount_detached_tmpfs(const char *mode, int *ret_fd) {
         fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fs < 0)
                 return -errno;
+        snprintf(bytes, sizeof bytes, "%" PRIu64, size);
         if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+            (size > 0 && fsconfig(fs, FSCONFIG_SET_STRING, "size", bytes, 0) < 0) ||
             fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return -errno;
         mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
@@ -597,7 +600,8 @@ static int apply_overlay(Apply *a, const MountOp *op) {
 
         if (op->upper_tmpfs) {
                 /* Gone with the overlay. */
-                r = mount_detached_tmpfs("0755", &scratch);
+                r = mount_detached_tmpfs("0755", op->flags & ENTRY_HAS_SIZE ? op->size : 0,
+                                         &scratch);
                 if (r < 0)
                         return fail(a, -r, "cannot make the tmpfs upper layer");
                 if (mkdirat(scratch, "upper", 0755) < 0 || mkdirat(scratch, "work", 0700) < 0)

@@ -74,9 +74,10 @@ typedef struct MountUndo {
  * is returned. */
 int mount_apply(const Plan *plan, const MountTrees *trees, MountUndo **ret);
 
-/* A new tmpfs, attached nowhere, whose root directory has the octal mode:
- * gone once the fd and every mount made from it are. -errno on failure. */
-int mount_detached_tmpfs(const char *mode, int *ret_fd);
+/* A new tmpfs, attached nowhere, whose root directory has the octal mode,
+ * at most size bytes large (0: the kernel's default, half of RAM): gone once
+ * the fd and every mount made from it are. -errno on failure. */
+int mount_detached_tmpfs(const char *mode, uint64_t size, int *ret_fd);
 
 /* Undoes every step in reverse order (detach mounts, drop shared references,
  * remove created directories) and empties the stack; returns the first error

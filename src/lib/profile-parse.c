@@ -371,7 +371,7 @@ static const struct {
         {"nosuid", ENTRY_NOSUID, OPT_FLAG, 0},
         {"nodev", ENTRY_NODEV, OPT_FLAG, 0},
         {"noexec", ENTRY_NOEXEC, OPT_FLAG, 0},
-        {"size", ENTRY_HAS_SIZE, OPT_VALUE, 1u << ENTRY_TMPFS},
+        {"size", ENTRY_HAS_SIZE, OPT_VALUE, (1u << ENTRY_TMPFS) | (1u << ENTRY_OVERLAY)},
         {"mode", ENTRY_HAS_MODE, OPT_VALUE, 1u << ENTRY_TMPFS},
         {"uid", ENTRY_HAS_UID, OPT_VALUE, 1u << ENTRY_TMPFS},
         {"gid", ENTRY_HAS_GID, OPT_VALUE, 1u << ENTRY_TMPFS},
@@ -392,9 +392,22 @@ static int option_wrong_type(const Line *l, unsigned col, const char *name, Entr
                 return log_syntax(l->file, l->line, col,
                                   "option 'upper=' is only valid for overlay entries, not %s",
                                   entry_type_to_string(t));
+        if (streq(name, "size"))
+                return log_syntax(l->file, l->line, col,
+                                  "option 'size=' is only valid for tmpfs entries and overlays "
+                                  "with upper=tmpfs, not %s",
+                                  entry_type_to_string(t));
         return log_syntax(l->file, l->line, col,
                           "option '%s%s' is only valid for tmpfs entries, not %s", name,
                           streq(name, "copy") ? "" : "=", entry_type_to_string(t));
+}
+
+/* An overlay's size= limits its tmpfs upper layer; an upper on disk has
+ * none to limit. */
+static int size_needs_tmpfs_upper(const Line *l, unsigned col) {
+        return log_syntax(l->file, l->line, col,
+                          "option 'size=' on an overlay needs upper=tmpfs: it limits that "
+                          "tmpfs, and an upper layer on disk has none");
 }
 
 static int option_parse(const Line *l, unsigned col, char *opt, const Profile *p, bool shared,
@@ -432,6 +445,9 @@ static int option_parse(const Line *l, unsigned col, char *opt, const Profile *p
         if (streq(opt, "size")) {
                 if (parse_size(value, &e->size) < 0)
                         return log_syntax(l->file, l->line, vcol, "bad size '%s'", value);
+                if (e->type == ENTRY_OVERLAY && (e->flags & ENTRY_HAS_UPPER) &&
+                    e->upper.kind != SOURCE_TMPFS)
+                        return size_needs_tmpfs_upper(l, col);
         } else if (streq(opt, "mode")) {
                 if (parse_mode(value, &e->mode) < 0)
                         return log_syntax(l->file, l->line, vcol,
@@ -446,6 +462,8 @@ static int option_parse(const Line *l, unsigned col, char *opt, const Profile *p
                 r = upper_parse(l, vcol, value, p, shared, &e->upper);
                 if (r < 0)
                         return r;
+                if ((e->flags & ENTRY_HAS_SIZE) && e->upper.kind != SOURCE_TMPFS)
+                        return size_needs_tmpfs_upper(l, vcol);
         } else if (streq(opt, "after")) {
                 r = after_parse(l, vcol, value, e);
                 if (r < 0)

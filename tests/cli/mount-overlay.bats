@@ -71,6 +71,24 @@ EOP
         "$GOLDROOT" umount "$D"
 }
 
+@test "overlay: upper=tmpfs,size= caps the throw-away layer, and plan shows it" {
+        cat >"$T/p.profile" <<EOP
+etc  overlay  image:/etc  /etc  upper=tmpfs,size=1M
+EOP
+        run "$GOLDROOT" plan --profile "$T/p.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"rw,size=1M,upper=tmpfs"* ]]
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        head -c 512K /dev/zero >"$D/etc/half"
+        run dd if=/dev/zero of="$D/etc/more" bs=1M count=2
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"No space left on device"* ]]
+        [ -s "$D/etc/half" ]
+        [ -e "$D/etc/hostname" ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
 @test "overlay: a ro overlay refuses writes" {
         cat >"$T/p.profile" <<EOP
 etc  overlay  image:/etc  /etc  ro,upper=state:etc

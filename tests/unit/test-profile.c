@@ -385,7 +385,35 @@ static void test_copy_on_bind(void **state) {
 
 static void test_size_on_bind(void **state) {
         expect_error("x bind /a /t ro,size=1M\n",
-                     "t.profile:1:17: option 'size=' is only valid for tmpfs entries, not bind");
+                     "t.profile:1:17: option 'size=' is only valid for tmpfs entries and "
+                     "overlays with upper=tmpfs, not bind");
+}
+
+/* An overlay's size= limits its tmpfs upper layer, in either order of the
+ * options; with an upper on disk it is an error at the later option. */
+static void test_size_on_overlay(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *set = NULL;
+        const Entry *e;
+
+        set = load_ok("a overlay /a /a upper=tmpfs,size=2M\n"
+                      "b overlay /b /b size=1G,upper=tmpfs\n");
+        e = set->profiles[0]->entries[0];
+        assert_true(e->flags & ENTRY_HAS_SIZE);
+        assert_true(e->size == 2 * 1024 * 1024);
+        e = set->profiles[0]->entries[1];
+        assert_true(e->size == UINT64_C(1024) * 1024 * 1024);
+}
+
+static void test_size_then_upper_on_disk(void **state) {
+        expect_error("x overlay /a /t size=1M,upper=/srv/up\n",
+                     "t.profile:1:31: option 'size=' on an overlay needs upper=tmpfs: it limits "
+                     "that tmpfs, and an upper layer on disk has none");
+}
+
+static void test_upper_on_disk_then_size(void **state) {
+        expect_error("x overlay /a /t upper=state:x,size=1M\n",
+                     "t.profile:1:31: option 'size=' on an overlay needs upper=tmpfs: it limits "
+                     "that tmpfs, and an upper layer on disk has none");
 }
 
 static void test_mode_on_overlay(void **state) {
@@ -845,6 +873,9 @@ int main(void) {
                 T(test_upper_on_bind),
                 T(test_copy_on_bind),
                 T(test_size_on_bind),
+                T(test_size_on_overlay),
+                T(test_size_then_upper_on_disk),
+                T(test_upper_on_disk_then_size),
                 T(test_mode_on_overlay),
                 T(test_rw_on_loop),
                 T(test_create_on_tmpfs),
