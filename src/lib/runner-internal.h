@@ -80,9 +80,12 @@ int exit_status_from_wait(int status);
 /* The "Pid:" of a pidfd (-ESRCH once the process was reaped). */
 int pidfd_get_pid(int pidfd, pid_t *ret);
 
-/* Field 22 of /proc/PID/stat: the start time in clock ticks after boot;
- * -ESRCH if the process is gone or a zombie. */
+/* Field 22 of /proc/PID/stat: the start time in clock ticks after boot, a
+ * zombie's too; -ESRCH once the process is reaped. */
 int pid_get_starttime(pid_t pid, uint64_t *ret);
+/* Whether pid is still the process that started at start (a recycled pid is
+ * not) and has not exited (a zombie has): 1, 0, or -errno. */
+int pid_is_alive_since(pid_t pid, uint64_t start);
 
 /* The CapBnd line of /proc/PID/status. */
 int pid_get_capability_bounding_set(pid_t pid, uint64_t *ret);

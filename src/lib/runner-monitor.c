@@ -267,9 +267,8 @@ int runner_status_read(int dirfd, RunnerStatus *ret) {
                 return log_syntax(file, line, 1, "exit_status= is missing");
 
         if (s.state == RUNNER_STATE_RUNNING) {
-                uint64_t start;
-                r = pid_get_starttime(s.pid, &start);
-                if (r == -ESRCH || (r >= 0 && start != s.pid_start))
+                r = pid_is_alive_since(s.pid, s.pid_start);
+                if (r == 0)
                         s.state = RUNNER_STATE_LOST;
                 else if (r < 0)
                         return log_error_errno(r, "checking process %d: %m", (int)s.pid);
@@ -280,8 +279,6 @@ int runner_status_read(int dirfd, RunnerStatus *ret) {
 
 int runner_status_pidfd(const RunnerStatus *status, int *ret_pidfd) {
         _cleanup_close_ int fd = -EBADF;
-        uint64_t start;
-        int r;
 
         assert(status);
         assert(ret_pidfd);
@@ -294,8 +291,8 @@ int runner_status_pidfd(const RunnerStatus *status, int *ret_pidfd) {
                                                         (int)status->pid);
         /* fd is the process that held the pid when it was opened; if that one
          * is still alive and has the recorded start time, it is ours. */
-        r = pid_get_starttime(status->pid, &start);
-        if (r < 0 || start != status->pid_start || pidfd_send_signal(fd, 0, NULL, 0) < 0)
+        if (pid_is_alive_since(status->pid, status->pid_start) <= 0 ||
+            pidfd_send_signal(fd, 0, NULL, 0) < 0)
                 return -ESRCH;
         *ret_pidfd = TAKE_FD(fd);
         return 0;
@@ -304,7 +301,6 @@ int runner_status_pidfd(const RunnerStatus *status, int *ret_pidfd) {
 int runner_status_wait_exited(int dirfd, unsigned timeout_ms, RunnerStatus *ret) {
         _cleanup_close_ int fd = -EBADF;
         RunnerStatus st;
-        uint64_t start;
         int r;
 
         assert(ret);
@@ -314,8 +310,8 @@ int runner_status_wait_exited(int dirfd, unsigned timeout_ms, RunnerStatus *ret)
         fd = pidfd_open(st.monitor_pid, 0);
         /* As for the instance: the monitor is ours only if it is alive with
          * the recorded start time. */
-        if (fd >= 0 && pid_get_starttime(st.monitor_pid, &start) >= 0 &&
-            start == st.monitor_start && pidfd_send_signal(fd, 0, NULL, 0) >= 0) {
+        if (fd >= 0 && pid_is_alive_since(st.monitor_pid, st.monitor_start) > 0 &&
+            pidfd_send_signal(fd, 0, NULL, 0) >= 0) {
                 struct pollfd p = {.fd = fd, .events = POLLIN};
                 int n;
 

@@ -343,7 +343,9 @@ int pidfd_get_pid(int pidfd, pid_t *ret) {
         return 0;
 }
 
-int pid_get_starttime(pid_t pid, uint64_t *ret) {
+/* The start time of pid, and whether it has exited and only waits to be
+ * reaped (a zombie). */
+static int pid_read_stat(pid_t pid, uint64_t *ret_start, bool *ret_zombie) {
         _cleanup_free_ char *stat = NULL;
         char name[64];
         const char *p;
@@ -358,17 +360,35 @@ int pid_get_starttime(pid_t pid, uint64_t *ret) {
         p = strrchr(stat, ')');
         if (!p || p[1] != ' ' || !p[2])
                 return -EBADMSG;
-        /* A zombie has exited; it only waits for its parent (init, for an
-         * instance whose goldroot was killed) to reap it. */
-        if (p[2] == 'Z' || p[2] == 'X')
-                return -ESRCH;
+        *ret_zombie = p[2] == 'Z' || p[2] == 'X';
         for (int field = 2; field < 22; field++) {
                 p = strchr(p + 1, ' ');
                 if (!p)
                         return -EBADMSG;
         }
-        *ret = strtoull(p + 1, NULL, 10);
+        *ret_start = strtoull(p + 1, NULL, 10);
         return 0;
+}
+
+int pid_get_starttime(pid_t pid, uint64_t *ret) {
+        bool zombie;
+
+        return pid_read_stat(pid, ret, &zombie);
+}
+
+int pid_is_alive_since(pid_t pid, uint64_t start) {
+        uint64_t actual;
+        bool zombie;
+        int r;
+
+        r = pid_read_stat(pid, &actual, &zombie);
+        if (r == -ESRCH)
+                return 0;
+        if (r < 0)
+                return r;
+        /* A zombie has exited; it only waits for its parent (init, for an
+         * instance whose goldroot was killed) to reap it. */
+        return actual == start && !zombie;
 }
 
 int pid_get_capability_bounding_set(pid_t pid, uint64_t *ret) {

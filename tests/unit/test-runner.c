@@ -796,6 +796,43 @@ static void test_command_status_before_pid1_exit(void **state) {
         close(sfd);
 }
 
+/* A PID 1 whose command was quick may have exited (a zombie) by the time
+ * its foreground run records it: it is recorded all the same, reads as
+ * lost rather than running, and its exit is recorded over it. */
+static void test_status_record_exited_pid1(void **state) {
+        char dir[] = "/tmp/gr-status-XXXXXX";
+        _cleanup_close_ int dirfd = -EBADF;
+        RunnerStatus st, read;
+        siginfo_t si;
+        uint64_t start;
+        pid_t pid;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dirfd >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(0);
+        assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+
+        assert_int_equal(runner_status_record_start(dirfd, pid, &st), 0);
+        assert_int_equal(pid_get_starttime(pid, &start), 0);
+        assert_true(st.pid_start == start);
+        assert_int_equal(pid_is_alive_since(pid, start), 0);
+        assert_int_equal(runner_status_read(dirfd, &read), 0);
+        assert_int_equal(read.state, RUNNER_STATE_LOST);
+        assert_int_equal(runner_status_record_exit(dirfd, &st, 0), 0);
+        assert_int_equal(runner_status_read(dirfd, &read), 0);
+        assert_int_equal(read.state, RUNNER_STATE_EXITED);
+        assert_int_equal(read.exit_status, 0);
+
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(pid_is_alive_since(pid, start), 0);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
+}
+
 static void wait_monitor(const RunnerStatus *st) {
         int status;
         /* We are the subreaper the monitor was reparented to. */
@@ -1192,6 +1229,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_foreground_forwards_signals, test_teardown),
                 cmocka_unit_test_teardown(test_return_at_command_exit, test_teardown),
                 cmocka_unit_test(test_command_status_before_pid1_exit),
+                cmocka_unit_test(test_status_record_exited_pid1),
                 cmocka_unit_test_teardown(test_detached, test_teardown),
                 cmocka_unit_test_teardown(test_status_file, test_teardown),
                 cmocka_unit_test_teardown(test_errors, test_teardown),
