@@ -658,7 +658,6 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
 
 static int open_instance(GlobalOptions *g, const char *verb, const char *name, StoreLock lock,
                          bool runs_too, Store **ret_store, Instance **ret) {
-        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
         int r;
 
         r = instance_name_check(verb, name);
@@ -667,14 +666,13 @@ static int open_instance(GlobalOptions *g, const char *verb, const char *name, S
         r = store_open(g->store, lock, ret_store);
         if (r < 0)
                 return r;
-        /* A catalog instance of that name comes first. */
+        /* Names are unique across the catalog and the running runs (create
+         * and run refuse a taken one). The run is looked for first: without
+         * one, that is a single open(), where the catalog is a query that
+         * instance_open() makes anyway. */
         if (runs_too) {
-                r = catalog_get_instance(store_catalog(*ret_store), name, &row);
-                if (r == -ENOENT) {
-                        r = instance_open_run(*ret_store, name, ret);
-                        if (r != -ENOENT)
-                                return r;
-                } else if (r < 0)
+                r = instance_open_run(*ret_store, name, ret);
+                if (r != -ENOENT)
                         return r;
         }
         return instance_open(*ret_store, name, ret);

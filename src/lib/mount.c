@@ -404,10 +404,14 @@ int mount_detached_tmpfs(const char *mode, uint64_t size, int *ret_fd) {
         fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fs < 0)
                 return -errno;
-        snprintf(bytes, sizeof bytes, "%" PRIu64, size);
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
-            (size > 0 && fsconfig(fs, FSCONFIG_SET_STRING, "size", bytes, 0) < 0) ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
+                return -errno;
+        if (size > 0) {
+                snprintf(bytes, sizeof bytes, "%" PRIu64, size);
+                if (fsconfig(fs, FSCONFIG_SET_STRING, "size", bytes, 0) < 0)
+                        return -errno;
+        }
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return -errno;
         mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
         if (mfd < 0)
