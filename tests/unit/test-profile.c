@@ -410,6 +410,10 @@ static void test_size_then_upper_on_disk(void **state) {
                      "that tmpfs, and an upper layer on disk has none");
 }
 
+static void test_bad_size_on_overlay(void **state) {
+        expect_error("x overlay /a /t upper=tmpfs,size=lots\n", "t.profile:1:34: bad size 'lots'");
+}
+
 static void test_upper_on_disk_then_size(void **state) {
         expect_error("x overlay /a /t upper=state:x,size=1M\n",
                      "t.profile:1:31: option 'size=' on an overlay needs upper=tmpfs: it limits "
@@ -876,6 +880,7 @@ int main(void) {
                 T(test_size_on_overlay),
                 T(test_size_then_upper_on_disk),
                 T(test_upper_on_disk_then_size),
+                T(test_bad_size_on_overlay),
                 T(test_mode_on_overlay),
                 T(test_rw_on_loop),
                 T(test_create_on_tmpfs),
