@@ -122,6 +122,16 @@ debian_mirror() {
         done | head -n1 | grep .
 }
 
+# Runs "$@" in a subshell that holds the test cache's lock ($1 is the cache
+# directory), so that parallel callers build a cached artefact once; the
+# command checks again, under the lock, whether another caller built it.
+with_cache_lock() (
+        exec 9>"$1/.lock"
+        flock 9
+        shift
+        "$@"
+)
+
 # Prints the path of a Debian bookworm minbase tarball (uncompressed, with
 # xattrs, numeric owners), building it once under the cache directory. Parallel
 # callers wait on a lock; the tarball appears atomically.
@@ -139,25 +149,28 @@ debian_bookworm_tar() {
         out=$cache/debian-bookworm-$key.tar
         mkdir -p "$cache" || return 1
         if [ ! -s "$out" ]; then
-                (
-                        set -e
-                        exec 9>"$cache/.lock"
-                        flock 9
-                        [ -s "$out" ] && exit 0
-                        tmp=$(mktemp -d "$cache/.build.XXXXXX")
-                        trap 'umount -R "$tmp/root/proc" "$tmp/root/sys" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-                        mirror=$(debian_mirror || true)
-                        debootstrap --variant=minbase ${pkgs:+--include="$pkgs"} bookworm "$tmp/root" \
-                                ${mirror:+"$mirror"} >"$tmp/log" 2>&1 || { tail -n 20 "$tmp/log" >&2; exit 1; }
-                        rm -rf "$tmp/root/var/cache/apt/archives/"*.deb
-                        tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" \
-                                -cf "$tmp/out.tar" .
-                        sync -f "$tmp/out.tar"
-                        mv -T "$tmp/out.tar" "$out"
-                ) >&2 || return 1
+                with_cache_lock "$cache" debian_bookworm_build "$out" "$pkgs" >&2 || return 1
         fi
         echo "$out"
 }
+
+# Builds the tarball OUT with the comma-separated packages PKGS, unless a
+# parallel caller already did. Runs in a subshell, under the cache lock.
+debian_bookworm_build() (
+        set -e
+        local out=$1 pkgs=$2 tmp mirror
+        [ -s "$out" ] && exit 0
+        tmp=$(mktemp -d "$(dirname "$out")/.build.XXXXXX")
+        trap 'umount -R "$tmp/root/proc" "$tmp/root/sys" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+        mirror=$(debian_mirror || true)
+        debootstrap --variant=minbase ${pkgs:+--include="$pkgs"} bookworm "$tmp/root" \
+                ${mirror:+"$mirror"} >"$tmp/log" 2>&1 || { tail -n 20 "$tmp/log" >&2; exit 1; }
+        rm -rf "$tmp/root/var/cache/apt/archives/"*.deb
+        tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" \
+                -cf "$tmp/out.tar" .
+        sync -f "$tmp/out.tar"
+        mv -T "$tmp/out.tar" "$out"
+)
 
 # An independent description of a tree, one line per path, sorted, tab-separated:
 #   PATH TYPE MODE UID:GID SIZE DATA LINKGROUP XATTRS [MTIME]

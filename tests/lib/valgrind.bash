@@ -12,7 +12,7 @@
 # mirror apt already uses, patched, and its core and memcheck are built, not
 # installed, under the test cache, in a directory named after the patch. Needs
 # gcc, make, patch and bzip2 (tools/deps.sh). Source after
-# tests/lib/images.bash (for debian_mirror).
+# tests/lib/images.bash (for debian_mirror and with_cache_lock).
 
 valgrind_patch=tests/valgrind/pidfd-send-signal.patch
 
@@ -38,11 +38,12 @@ valgrind_new_enough() {
                 valgrind_handles_goldroot "$@"
 }
 
-# Builds the patched valgrind into $1 (which must not exist). Runs in a
-# subshell, under the cache lock.
+# Builds the patched valgrind into $1, unless a parallel caller already did.
+# Runs in a subshell, under the cache lock.
 valgrind_build_patched() (
         set -e
         local out=$1 cache tmp mirror src jobs
+        [ -x "$out/valgrind" ] && exit 0
         cache=$(dirname "$out")
         tmp=$(mktemp -d "$cache/.valgrind.XXXXXX")
         trap 'rm -rf "$tmp"' EXIT
@@ -95,11 +96,7 @@ valgrind_for_goldroot() {
         dir=$cache/valgrind-$(sha256sum "$valgrind_patch" | cut -c1-12)
         if [ ! -x "$dir/valgrind" ]; then
                 mkdir -p "$cache" || return 1
-                (
-                        exec 9>"$cache/.lock"
-                        flock 9
-                        [ -x "$dir/valgrind" ] || valgrind_build_patched "$dir"
-                ) || return 1
+                with_cache_lock "$cache" valgrind_build_patched "$dir" || return 1
         fi
         echo "$dir/valgrind"
 }
