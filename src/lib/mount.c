@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 typedef struct Apply {
         const Plan *plan;
@@ -422,6 +423,26 @@ int mount_detached_tmpfs(const char *mode, uint64_t size, int *ret_fd) {
 
 /* Entry types. */
 
+/* rw on a bind of a read-only mount (an entry mounted ro, a read-only bind on
+ * the host) clears the clone's own flag, as `mount -o bind,rw` does; only the
+ * top mount, since the submounts it carries were not named. A read-only file
+ * system underneath cannot be made writable: an error, not a quiet ro. */
+static int make_writable(Apply *a, const MountOp *op, int tree) {
+        struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
+        struct statvfs sv;
+
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+                return fail(a, errno, "cannot make the bind of %s%s read-write",
+                            prefix_of(a, op, &op->source), op->source.path);
+        if (fstatvfs(tree, &sv) < 0)
+                return fail(a, errno, "cannot stat the file system of %s%s",
+                            prefix_of(a, op, &op->source), op->source.path);
+        if (sv.f_flag & ST_RDONLY)
+                return fail(a, EROFS, "cannot bind %s%s read-write", prefix_of(a, op, &op->source),
+                            op->source.path);
+        return 0;
+}
+
 static int apply_bind(Apply *a, const MountOp *op) {
         _cleanup_close_ int src = -EBADF, tree = -EBADF, target = -EBADF;
         struct mount_attr attr = {
@@ -448,6 +469,10 @@ static int apply_bind(Apply *a, const MountOp *op) {
                 return fail(a, errno, "cannot clone %s%s", prefix_of(a, op, &op->source),
                             op->source.path);
         }
+        /* The store's tree lies on a writable file system: only the mount
+         * keeps the image read-only (the planner never asks otherwise). */
+        if (op->source.base == BASE_IMAGE)
+                attr.attr_set |= MOUNT_ATTR_RDONLY;
         /* Before attaching: nobody ever sees the tree writable, and AT_RECURSIVE
          * makes the submounts it carries read-only too. */
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
@@ -455,6 +480,11 @@ static int apply_bind(Apply *a, const MountOp *op) {
                             errno == ENOSYS ? "kernel lacks mount_setattr: Linux "
                                               "5.12 or newer is required"
                                             : "cannot set mount attributes");
+        if (op->flags & ENTRY_RW) {
+                r = make_writable(a, op, tree);
+                if (r < 0)
+                        return r;
+        }
 
         if (op->aside)
                 return keep_aside(a, TAKE_FD(tree));

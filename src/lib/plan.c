@@ -397,6 +397,22 @@ static int resolve_upper(const Planner *pl, const Entry *e, MountOp *op) {
         }
 }
 
+/* Whether e mounts a view of the image itself: an image entry, or a bind of
+ * image:PATH or of such an entry (@ENTRY chains are acyclic by now). */
+static bool entry_shows_image(const Entry *e) {
+        for (;;) {
+                if (e->type == ENTRY_IMAGE)
+                        return true;
+                if (e->type != ENTRY_BIND)
+                        return false;
+                if (e->source.kind == SOURCE_IMAGE)
+                        return true;
+                if (e->source.kind != SOURCE_ENTRY)
+                        return false;
+                e = e->source.ref;
+        }
+}
+
 static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
         const Entry *e = pl->entries[i];
         int r;
@@ -424,8 +440,7 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
                 r = needs(e, &e->source.loc, pl->ctx->have_image, "an image");
                 if (r < 0)
                         return r;
-                if (!(op->flags & ENTRY_RW))
-                        op->flags |= ENTRY_RO;
+                op->flags |= ENTRY_RO; /* rw is refused when parsing */
                 if (e->source.kind == SOURCE_NONE) {
                         op->source = (PlanPath){BASE_IMAGE, strdup("/")};
                         return op->source.path ? 0 : log_oom();
@@ -433,6 +448,11 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
                 return resolve_source(pl, e, &op->source, &op->source_op);
         case ENTRY_BIND:
                 op->kind = OP_BIND;
+                if (entry_shows_image(e)) {
+                        if (op->flags & ENTRY_RW)
+                                return profile_error_rw_on_image(&e->rw_loc);
+                        op->flags |= ENTRY_RO;
+                }
                 return resolve_source(pl, e, &op->source, &op->source_op);
         case ENTRY_OVERLAY:
                 op->kind = OP_OVERLAY;

@@ -402,6 +402,12 @@ static int option_wrong_type(const Line *l, unsigned col, const char *name, Entr
                           streq(name, "copy") ? "" : "=", entry_type_to_string(t));
 }
 
+int profile_error_rw_on_image(const Location *at) {
+        return log_syntax(at->file, at->line, at->col,
+                          "option 'rw' would write into the shared image, which is always "
+                          "read-only: use an overlay with upper= for a writable view");
+}
+
 /* An overlay's size= limits its tmpfs upper layer; an upper on disk has
  * none to limit. */
 static int size_needs_tmpfs_upper(const Line *l, unsigned col) {
@@ -440,6 +446,15 @@ static int option_parse(const Line *l, unsigned col, char *opt, const Profile *p
         if ((streq(opt, "ro") && (e->flags & ENTRY_RW)) ||
             (streq(opt, "rw") && (e->flags & ENTRY_RO)))
                 return log_syntax(l->file, l->line, col, "options 'ro' and 'rw' conflict");
+        if (streq(opt, "rw")) {
+                e->rw_loc = (Location){l->file, l->line, col};
+                /* Every instance of the image, and its content-addressed
+                 * objects, would see the writes. @ENTRY chains are checked
+                 * when planning (plan_entry_shows_image()). */
+                if (e->type == ENTRY_IMAGE ||
+                    (e->type == ENTRY_BIND && e->source.kind == SOURCE_IMAGE))
+                        return profile_error_rw_on_image(&e->rw_loc);
+        }
         e->flags |= option_table[i].flag;
 
         if (streq(opt, "size")) {

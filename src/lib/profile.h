@@ -106,6 +106,7 @@ typedef struct Entry {
         Location loc;                  /* of the name */
         Location target_loc;
         char *target_raw; /* TARGET as written (see Source.raw) */
+        Location rw_loc;  /* of the rw option, when given */
 } Entry;
 
 typedef struct Profile {
@@ -159,6 +160,9 @@ int profile_default_search_path(const char *profile_path, char ***ret);
 char *profile_name_from_path(const char *path);
 
 const char *entry_type_to_string(EntryType t);
+/* Logs, at the rw option, that it was given on an entry that shows the image,
+ * which is never writable. Returns -EINVAL. */
+int profile_error_rw_on_image(const Location *at);
 /* "name" for main-profile entries, "file:name" for others. */
 int entry_qualified_name(const Entry *e, char **ret);
 

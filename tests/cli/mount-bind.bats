@@ -142,3 +142,75 @@ EOP
         ! has_opt "$D/srv" ro
         "$GOLDROOT" umount "$D"
 }
+
+@test "image: a bind of image:PATH is read-only without being told, and rw on it is refused" {
+        cat >"$T/p.profile" <<EOP
+root  bind   $T/data     /     rw
+etc   bind   image:/etc  /etc  create
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        run touch "$D/etc/x"
+        [[ "$output" == *"Read-only file system"* ]]
+        run sh -c "echo changed >'$D/etc/hostname'"
+        [ "$status" -ne 0 ]
+        has_opt "$D/etc" ro
+        "$GOLDROOT" umount "$D"
+        [ "$(cat "$T/img/etc/hostname")" = gold ]
+        [ ! -e "$T/img/etc/x" ]
+
+        # rw on the image, on a bind of it, or through a bind of an image
+        # entry: the profile is refused before anything is mounted.
+        printf 'root image - / rw\n' >"$T/a.profile"
+        printf 'root bind %s / ro\netc bind image:/etc /etc rw\n' "$T/data" >"$T/b.profile"
+        printf 'root image - / ro\netc bind @root/etc /srv rw\n' >"$T/c.profile"
+        for p in a b c; do
+                run "$GOLDROOT" mount --profile "$T/$p.profile" --image "$T/img" "$D"
+                [ "$status" -eq 2 ]
+                [ "${#lines[@]}" -eq 1 ]
+                [[ "${lines[0]}" == "goldroot: $T/$p.profile:"*": option 'rw' would write into the shared image, which is always read-only: use an overlay with upper= for a writable view" ]]
+                [ "$(mounts_under "$D")" -eq 0 ]
+        done
+}
+
+@test "bind rw of a read-only mount: the bind is writable, as mount -o bind,rw makes it" {
+        # An entry mounted ro, bound again rw.
+        cat >"$T/p.profile" <<EOP
+root  bind   $T/data  /     rw
+t     tmpfs  -        -     ro
+x     bind   @t       /x    rw,create
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        touch "$D/x/new"
+        has_opt "$D/x" rw
+        "$GOLDROOT" umount "$D"
+
+        # A read-only bind on the host, bound rw: the writes reach it.
+        mkdir -p "$T/ro-src"
+        mount --bind "$T/ro-src" "$T/ro-src"
+        mount -o remount,bind,ro "$T/ro-src"
+        cat >"$T/q.profile" <<EOP
+root  bind   $T/data    /     rw
+y     bind   $T/ro-src  /y    rw,create
+EOP
+        "$GOLDROOT" mount --profile "$T/q.profile" "$D"
+        touch "$D/y/through"
+        [ -e "$T/ro-src/through" ]
+        has_opt "$T/ro-src" ro
+        "$GOLDROOT" umount "$D"
+        umount "$T/ro-src"
+}
+
+@test "bind rw of a read-only file system is an error, not a quiet read-only mount" {
+        mkfs.erofs --quiet "$T/e.img" "$T/img" >/dev/null
+        cat >"$T/p.profile" <<EOP
+root  bind   $T/data   /     rw
+l     loop   $T/e.img  -
+z     bind   @l        /z    rw,create
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount entry 'z' (bind on /z): cannot bind @l:/ read-write: Read-only file system" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        [ -z "$(loops_of "$T/e.img")" ]
+}

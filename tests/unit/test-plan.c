@@ -226,6 +226,22 @@ static void test_cycle_in_shared_profile(void **state) {
         expect_plan_error("m bind xcyc:p /m\n", &full_ctx, msg);
 }
 
+/* ---- the image stays read-only ---- */
+
+static void test_rw_bind_of_image_entry(void **state) {
+        expect_plan_error("root image - / ro\nx bind @root/etc /x rw\n", &full_ctx,
+                          "t.profile:2:21: option 'rw' would write into the shared image, which "
+                          "is always read-only: use an overlay with upper= for a writable view");
+}
+
+/* Through two binds, rw would still reach the image's tree. */
+static void test_rw_bind_of_image_chain(void **state) {
+        expect_plan_error("lib bind image:/lib -\nx bind @lib /x\ny bind @x/z /y create,rw\n",
+                          &full_ctx,
+                          "t.profile:3:25: option 'rw' would write into the shared image, which "
+                          "is always read-only: use an overlay with upper= for a writable view");
+}
+
 /* ---- placeholders ---- */
 
 static void test_placeholders_expanded(void **state) {
@@ -308,7 +324,10 @@ static void test_host_only_without_image_or_state(void **state) {
 static void test_op_resolution(void **state) {
         _cleanup_(profile_set_freep) ProfileSet *s =
                 load("root image - /\n"
-                     "usr image image:/usr /usr rw\n"
+                     "usr image image:/usr /usr\n"
+                     "lib bind image:/lib /lib\n"
+                     "libx bind @lib/x86_64-linux-gnu /libx\n"
+                     "dpkgrw bind @etc/dpkg /etc/dpkg rw\n"
                      "etc overlay image:/etc /etc upper=state:etc\n"
                      "opt overlay /srv/opt /opt upper=/srv/up/opt\n"
                      "vol overlay image:/var /var upper=tmpfs\n"
@@ -326,7 +345,12 @@ static void test_op_resolution(void **state) {
         assert_int_equal(op->target.base, BASE_ROOT);
         op = op_named(p, "usr");
         assert_string_equal(op->source.path, "/usr");
-        assert_false(op->flags & ENTRY_RO);
+        assert_true(op->flags & ENTRY_RO);
+        /* Binds that show the image are read-only without being told; a bind
+         * of an overlay is not. */
+        assert_true(op_named(p, "lib")->flags & ENTRY_RO);
+        assert_true(op_named(p, "libx")->flags & ENTRY_RO);
+        assert_false(op_named(p, "dpkgrw")->flags & ENTRY_RO);
         op = op_named(p, "etc");
         assert_int_equal(op->kind, OP_OVERLAY);
         assert_int_equal(op->upper.base, BASE_STATE);
@@ -555,6 +579,8 @@ int main(void) {
                 T(test_needs_state),
                 T(test_host_only_without_image_or_state),
                 T(test_op_resolution),
+                T(test_rw_bind_of_image_entry),
+                T(test_rw_bind_of_image_chain),
                 T(test_plan_print),
                 T(test_plan_print_dot),
                 T(test_aside_order_and_resolution),

@@ -131,13 +131,13 @@ static void test_every_type(void **state) {
 
 static void test_image_sources(void **state) {
         _cleanup_(profile_set_freep) ProfileSet *s = load_ok("root image - /\n"
-                                                             "usr image image:usr/ /usr rw\n");
+                                                             "usr image image:usr/ /usr ro\n");
         const Entry *root = profile_set_find(s, "root"), *usr = profile_set_find(s, "usr");
 
         assert_int_equal(root->source.kind, SOURCE_NONE);
         assert_int_equal(usr->source.kind, SOURCE_IMAGE);
         assert_string_equal(usr->source.path, "/usr");
-        assert_true(usr->flags & ENTRY_RW);
+        assert_true(usr->flags & ENTRY_RO);
 }
 
 static void test_bind_source_forms(void **state) {
@@ -424,6 +424,19 @@ static void test_mode_on_overlay(void **state) {
         expect_error("x overlay /a /t upper=tmpfs,mode=0755\n",
                      "t.profile:1:29: option 'mode=' is only valid for tmpfs entries, not "
                      "overlay");
+}
+
+/* Writes would reach every instance of the image and its shared objects. */
+static void test_rw_on_image(void **state) {
+        expect_error("root image - / rw\n",
+                     "t.profile:1:16: option 'rw' would write into the shared image, which is "
+                     "always read-only: use an overlay with upper= for a writable view");
+}
+
+static void test_rw_on_image_bind(void **state) {
+        expect_error("etc bind image:/etc /etc nosuid,rw\n",
+                     "t.profile:1:33: option 'rw' would write into the shared image, which is "
+                     "always read-only: use an overlay with upper= for a writable view");
 }
 
 static void test_rw_on_loop(void **state) {
@@ -847,6 +860,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 T(test_every_type),
                 T(test_image_sources),
+                T(test_rw_on_image),
+                T(test_rw_on_image_bind),
                 T(test_bind_source_forms),
                 T(test_dev_sources),
                 T(test_loop_and_overlay_sources),
