@@ -688,20 +688,27 @@ static int probe_fail(Apply *a, int r, const char *what, const char *expected) {
 static const char *const loop_fstypes[] = {"erofs", "squashfs", "ext4", "ext3", "ext2", NULL};
 
 static int apply_loop(Apply *a, const MountOp *op) {
-        _cleanup_close_ int file = -EBADF, loop = -EBADF, mfd = -EBADF, target = -EBADF;
+        _cleanup_close_ int path = -EBADF, file = -EBADF, loop = -EBADF, mfd = -EBADF,
+                            target = -EBADF;
         _cleanup_free_ char *type = NULL;
-        char devname[LOOPDEV_NAME_MAX];
+        char devname[LOOPDEV_NAME_MAX], buf[FD_PATH_MAX];
         const char *ktype;
         struct stat st;
         int r;
 
-        r = open_source(a, op, O_RDONLY, false, &file);
-        if (r < 0 || file < 0)
+        /* O_PATH first: opening a FIFO (or a device) for reading could block
+         * forever, with the runtime lock held. Only a regular file is reopened. */
+        r = open_source(a, op, O_PATH, false, &path);
+        if (r < 0 || path < 0)
                 return r;
-        if (fstat(file, &st) < 0)
+        if (fstat(path, &st) < 0)
                 return fail(a, errno, "cannot stat the image file");
         if (!S_ISREG(st.st_mode))
                 return fail(a, EINVAL, "%s%s is not a regular file", prefix_of(a, op, &op->source),
+                            op->source.path);
+        file = open(fd_path(path, buf), O_RDONLY | O_CLOEXEC);
+        if (file < 0)
+                return fail(a, errno, "cannot open %s%s", prefix_of(a, op, &op->source),
                             op->source.path);
 
         /* Probe the file itself, so an unusable image never gets a device;
