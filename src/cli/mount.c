@@ -122,7 +122,8 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         PlanContext ctx = {};
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hqv", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":hqv", options, NULL)) >= 0) {
                 if (cli_global_option(c, g))
                         continue;
                 switch (c) {
@@ -145,7 +146,7 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
                         state = optarg;
                         break;
                 default:
-                        return cli_usage_error("mount", "see 'goldroot mount --help'");
+                        return cli_option_error("mount", c, argv);
                 }
         }
         if (!profile) {
@@ -198,7 +199,8 @@ int verb_umount(int argc, char **argv, GlobalOptions *g) {
         _cleanup_free_ char *dir = NULL;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hqv", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":hqv", options, NULL)) >= 0) {
                 if (cli_global_option(c, g))
                         continue;
                 switch (c) {
@@ -210,7 +212,7 @@ int verb_umount(int argc, char **argv, GlobalOptions *g) {
                                "mounts.\n" CLI_HELP_GLOBALS);
                         return 0;
                 default:
-                        return cli_usage_error("umount", "see 'goldroot umount --help'");
+                        return cli_option_error("umount", c, argv);
                 }
         }
         if (argc - optind != 1)

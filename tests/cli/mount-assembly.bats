@@ -101,3 +101,21 @@ EOP
         run "$GOLDROOT" mount --bogus "$D"
         [ "$status" -eq 2 ]
 }
+
+@test "mount and umount: an unknown or incomplete option is one line naming it" {
+        run "$GOLDROOT" mount --bogus "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: unknown option '--bogus'; see 'goldroot mount --help'" ]
+        run "$GOLDROOT" mount --profile
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: option '--profile' needs a value; see 'goldroot mount --help'" ]
+        run "$GOLDROOT" mount -qx "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: unknown option '-x'; see 'goldroot mount --help'" ]
+        run "$GOLDROOT" umount -x "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: umount: unknown option '-x'; see 'goldroot umount --help'" ]
+        run "$GOLDROOT" umount --json=yes "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: umount: option '--json' takes no value; see 'goldroot umount --help'" ]
+}
