@@ -298,6 +298,48 @@ static bool assembly_live(const Record *rec, int dirfd) {
         return false;
 }
 
+static bool record_has_mount_id(const Record *rec, uint64_t id) {
+        char want[32];
+
+        snprintf(want, sizeof want, "%" PRIu64 " ", id);
+        for (size_t i = 0; rec->keys && rec->keys[i]; i++)
+                if (streq(rec->keys[i], "mount") && startswith(rec->values[i], want))
+                        return true;
+        return false;
+}
+
+/* A recorded mount that is still there, while its path now leads into a
+ * mount the record does not name, is covered by someone else's mount (on
+ * its path or on a parent). Detaching around it would either miss ours or
+ * take theirs along, so nothing is touched: -EBUSY, logged. */
+static int assembly_check_covered(const Record *rec, int dirfd, const char *dir) {
+        for (size_t i = 0; rec->keys && rec->keys[i]; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                const char *v = rec->values[i], *sp;
+                uint64_t want, have;
+                int r;
+
+                if (!streq(rec->keys[i], "mount") || !(sp = strchr(v, ' ')))
+                        continue;
+                want = strtoull(v, NULL, 10);
+                fd = openat_in_root_nofollow(dirfd, path_relative(sp + 1), O_PATH, 0);
+                if (fd < 0 || mount_id_at(fd, "", &have) < 0)
+                        continue; /* the teardown says what it cannot resolve */
+                if (have == want || record_has_mount_id(rec, have))
+                        continue;
+                r = mount_id_exists(want);
+                if (r < 0)
+                        return log_error_errno(r, "umount %s: cannot look up the mount on %s: %m",
+                                               dir, sp + 1);
+                if (r > 0)
+                        return log_error_errno(EBUSY,
+                                               "umount %s: %s is covered by a mount goldroot did "
+                                               "not make (unmount that first)",
+                                               dir, sp + 1);
+        }
+        return 0;
+}
+
 /* Takes down a recorded assembly, last step first. dirfd may be -EBADF when
  * dir is gone; then only shared references are dropped. */
 static int assembly_teardown(const Record *rec, int dirfd, const char *dir) {
@@ -305,6 +347,12 @@ static int assembly_teardown(const Record *rec, int dirfd, const char *dir) {
         bool has_root = record_get(rec, "root");
         size_t n = strv_length(rec->keys);
         int ret = 0, r;
+
+        if (dirfd >= 0) {
+                r = assembly_check_covered(rec, dirfd, dir);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = n; i-- > 0;) {
                 const char *k = rec->keys[i], *v = rec->values[i], *sp;

@@ -119,3 +119,35 @@ EOP
         [ "$status" -eq 2 ]
         [ "$output" = "goldroot: umount: option '--json' takes no value; see 'goldroot umount --help'" ]
 }
+
+@test "umount refuses, and keeps the record, while a foreign mount covers the assembly" {
+        printf 't  tmpfs  -  /a\n' >"$T/a.profile"
+        mkdir "$D/a"
+        "$GOLDROOT" mount --profile "$T/a.profile" "$D"
+        echo ours >"$D/a/mark"
+        mount -t tmpfs foreign "$D/a"
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: umount $D: /a is covered by a mount goldroot did not make (unmount that first)" ]
+        [ "$(mounts_at "$D/a")" -eq 2 ]
+        # Once the foreign mount is gone, the kept record takes ours down.
+        umount "$D/a"
+        [ "$(cat "$D/a/mark")" = ours ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "umount refuses while a foreign mount covers the directory itself" {
+        printf 't  tmpfs  -  /a\n' >"$T/a.profile"
+        mkdir "$D/a"
+        "$GOLDROOT" mount --profile "$T/a.profile" "$D"
+        mount -t tmpfs foreign "$D"
+        mkdir "$D/a"
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: umount $D: /a is covered by a mount goldroot did not make (unmount that first)" ]
+        umount "$D"
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
