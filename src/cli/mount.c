@@ -48,6 +48,64 @@ static int canonical_dir(const char *verb, const char *dir, char **ret) {
         return 0;
 }
 
+/* DIR when it is gone (umount after rm -rf): absolute, "." and ".." taken
+ * lexically, and its longest existing ancestor canonical, so that it names
+ * what canonical_dir() gave when DIR was assembled. */
+static int missing_dir(const char *arg, char **ret) {
+        _cleanup_free_ char *cwd = NULL, *abs = NULL, *norm = NULL, *real = NULL;
+        const char *s;
+        char *o, *tail;
+
+        if (!path_is_absolute(arg)) {
+                cwd = getcwd(NULL, 0);
+                if (!cwd)
+                        return -errno;
+        }
+        abs = cwd ? path_join(cwd, arg) : strdup(arg);
+        norm = abs ? malloc(strlen(abs) + 2) : NULL;
+        if (!norm)
+                return -ENOMEM;
+        o = norm;
+        for (s = abs; *s;) {
+                size_t n;
+
+                s += strspn(s, "/");
+                n = strcspn(s, "/");
+                if (n == 0 || (n == 1 && s[0] == '.')) {
+                        s += n;
+                        continue;
+                }
+                if (n == 2 && s[0] == '.' && s[1] == '.') {
+                        while (o > norm && *--o != '/')
+                                ;
+                } else {
+                        *o++ = '/';
+                        memcpy(o, s, n);
+                        o += n;
+                }
+                s += n;
+        }
+        *o = 0;
+        /* Back to the longest ancestor that exists; what follows it is kept. */
+        for (tail = o;;) {
+                char c = *tail;
+
+                *tail = 0;
+                real = realpath(isempty(norm) ? "/" : norm, NULL);
+                *tail = c;
+                if (real)
+                        break;
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+                if (tail == norm)
+                        return -ENOENT;
+                while (tail > norm && *--tail != '/')
+                        ;
+        }
+        *ret = path_join(real, tail);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int open_tree_dir(const char *what, const char *path, int *ret_fd) {
         int fd;
 
@@ -217,9 +275,17 @@ int verb_umount(int argc, char **argv, GlobalOptions *g) {
         }
         if (argc - optind != 1)
                 return cli_usage_error("umount", "expected one DIR");
-        r = canonical_dir("umount", argv[optind], &dir);
-        if (r < 0)
-                return r;
+        /* A removed DIR may still hold shared references: its record is
+         * found by the path it had. */
+        if (access(argv[optind], F_OK) < 0 && errno == ENOENT) {
+                r = missing_dir(argv[optind], &dir);
+                if (r < 0)
+                        return log_error_errno(r, "umount %s: %m", argv[optind]);
+        } else {
+                r = canonical_dir("umount", argv[optind], &dir);
+                if (r < 0)
+                        return r;
+        }
         r = assembly_umount(dir);
         return error_is_bad_input(r) ? -EIO : r;
 }

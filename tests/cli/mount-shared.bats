@@ -68,3 +68,27 @@ EOP
         [ "$(mounts_at "$T/share/logs")" -eq 0 ]
         [ "$(mounts_under "$T/a")" -eq 0 ]
 }
+
+@test "shared: umount of a removed DIR gives back its shared references" {
+        mkdir -p "$T/real/x" "$T/real/y"
+        ln -s real "$T/link"
+        "$GOLDROOT" mount --profile "$T/web.profile" "$T/real/x"
+        "$GOLDROOT" mount --profile "$T/web.profile" "$T/link/y"
+        [ "$(mounts_at "$T/share/logs")" -eq 1 ]
+        # Taken down behind goldroot's back, then removed.
+        umount "$T/real/x/log" "$T/real/y/log"
+        rm -rf "$T/real/x" "$T/real/y"
+
+        run "$GOLDROOT" umount "$T/real/x"
+        [ "$status" -eq 0 ]
+        [ "$output" = "goldroot: umount $T/real/x: No such file or directory; dropping its shared references only" ]
+        [ "$(mounts_at "$T/share/logs")" -eq 1 ]
+        # Relative, through the symlink and with a "..": the same record.
+        cd "$T/real"
+        run "$GOLDROOT" umount ../link/./z/../y/
+        [ "$status" -eq 0 ]
+        [ "$(mounts_at "$T/share/logs")" -eq 0 ]
+        run "$GOLDROOT" umount "$T/real/y"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: umount $T/real/y: not assembled by goldroot" ]
+}
