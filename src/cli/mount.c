@@ -106,6 +106,13 @@ static int missing_dir(const char *arg, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+static bool has_control(const char *s) {
+        for (; s && *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
 static int open_tree_dir(const char *what, const char *path, int *ret_fd) {
         int fd;
 
@@ -214,6 +221,12 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         }
         if (argc - optind != 1)
                 return cli_usage_error("mount", "expected one DIR after the options");
+        /* Their values end in paths, and paths in the line-based record: a
+         * newline would split it into lines umount cannot read back. */
+        if (has_control(name))
+                return cli_usage_error("mount", "--name must not contain control characters");
+        if (has_control(hostname))
+                return cli_usage_error("mount", "--hostname must not contain control characters");
 
         r = canonical_dir("mount", argv[optind], &dir);
         if (r < 0)

@@ -391,6 +391,12 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
         assert(path_is_absolute(dir));
         if (strpbrk(dir, "\n\r"))
                 return log_error_errno(EINVAL, "mount %s: bad directory name", dir);
+        /* The record is one "KEY VALUE" line per mount. */
+        for (size_t i = 0; i < plan->n_ops; i++)
+                if (plan->ops[i].target.path && strpbrk(plan->ops[i].target.path, "\n\r"))
+                        return log_error_errno(
+                                EINVAL, "mount %s: the target of entry '%s' has a line break", dir,
+                                plan->ops[i].entry);
         r = sha256_hex(dir, id);
         if (r < 0)
                 return log_error_errno(r, "mount %s: cannot hash the directory name: %m", dir);

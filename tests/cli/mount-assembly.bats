@@ -151,3 +151,17 @@ EOP
         "$GOLDROOT" umount "$D"
         [ "$(mounts_under "$D")" -eq 0 ]
 }
+
+@test "mount refuses control characters in --name and --hostname, which end in the record" {
+        mkdir -p "$T/srcdir"
+        printf 'b  bind   %s  /d/%%n  rw,create\nc  tmpfs  -  /d/%%h/tmp\n' "$T/srcdir" >"$T/nl.profile"
+        run "$GOLDROOT" mount --profile "$T/nl.profile" --name $'a\nb' "$D"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount: --name must not contain control characters" ]
+        run "$GOLDROOT" mount --profile "$T/nl.profile" --hostname $'h\rx' "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: --hostname must not contain control characters" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        [ ! -e "$D/d" ]
+}
