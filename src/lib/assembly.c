@@ -147,7 +147,29 @@ static bool shared_record_live(const Record *rec, const char *target) {
         return streq(want, have);
 }
 
-int shared_ref_is_mounted(const char *target) {
+/* Whether the live mount that rec describes was made by another shared entry
+ * than entry of profile: -EEXIST, with that entry's name in *ret_other. Records
+ * without a profile (older ones) are compared by the entry's name alone. */
+static int shared_record_other(const Record *rec, const char *entry, const char *profile,
+                               char **ret_other) {
+        const char *e = record_get(rec, "entry"), *p = record_get(rec, "profile");
+        int r;
+
+        if (!entry || (streq_ptr(e, entry) && (!p || !profile || streq(p, profile))))
+                return 0;
+        if (ret_other) {
+                if (streq_ptr(e, entry))
+                        r = asprintf_safe(ret_other, "'%s' of %s", e, p);
+                else
+                        r = asprintf_safe(ret_other, "'%s'", e ?: "-");
+                if (r < 0)
+                        return r;
+        }
+        return -EEXIST;
+}
+
+int shared_ref_is_mounted(const char *target, const char *entry, const char *profile,
+                          char **ret_other) {
         _cleanup_close_ int dir = -EBADF;
         _cleanup_(record_done) Record rec = {};
         char name[65];
@@ -161,10 +183,13 @@ int shared_ref_is_mounted(const char *target) {
                 return 0;
         if (r < 0)
                 return r;
-        return shared_record_live(&rec, target);
+        if (!shared_record_live(&rec, target))
+                return 0;
+        r = shared_record_other(&rec, entry, profile, ret_other);
+        return r < 0 ? r : 1;
 }
 
-int shared_ref_add(const char *target, const char *entry, const char *holder) {
+int shared_ref_add(const char *target, const char *entry, const char *profile, const char *holder) {
         _cleanup_close_ int dir = -EBADF;
         _cleanup_(record_done) Record old = {}, rec = {};
         char name[65], id[32];
@@ -181,11 +206,17 @@ int shared_ref_add(const char *target, const char *entry, const char *holder) {
         r = record_read(dir, name, &old);
         if (r < 0 && r != -ENOENT)
                 return r;
+        /* Holders of a mount that is gone (a stale record) hold nothing. */
+        if (streq_ptr(record_get(&old, "mount-id"), id)) {
+                r = shared_record_other(&old, entry, profile, NULL);
+                if (r < 0)
+                        return r;
+        }
         if ((r = record_add(&rec, "target", target)) < 0 ||
             (r = record_add(&rec, "entry", entry ?: "-")) < 0 ||
+            (profile && (r = record_add(&rec, "profile", profile)) < 0) ||
             (r = record_add(&rec, "mount-id", id)) < 0)
                 return r;
-        /* Holders of a mount that is gone (a stale record) hold nothing. */
         if (streq_ptr(record_get(&old, "mount-id"), id))
                 for (size_t i = 0; old.keys && old.keys[i]; i++)
                         if (streq(old.keys[i], "holder") && !streq(old.values[i], holder) &&

@@ -19,10 +19,15 @@
 int assembly_lock(int *ret_fd);
 
 /* Shared mounts; the caller holds the runtime lock. */
-/* 1 if a record exists for target and target is still a mount point. */
-int shared_ref_is_mounted(const char *target);
-/* Adds holder (once) to target's record, creating the record. */
-int shared_ref_add(const char *target, const char *entry, const char *holder);
+/* 1 if a record exists for target and target is still the mount it recorded.
+ * A shared entry is its profile file (canonical) and its qualified name: if
+ * entry is given and another entry made that mount, -EEXIST, and *ret_other
+ * (if not NULL) says which one. */
+int shared_ref_is_mounted(const char *target, const char *entry, const char *profile,
+                          char **ret_other);
+/* Adds holder (once) to target's record, creating the record; -EEXIST if the
+ * mount on target is another entry's. */
+int shared_ref_add(const char *target, const char *entry, const char *profile, const char *holder);
 /* Removes holder; the last holder unmounts target and removes the record. */
 int shared_ref_release(const char *target, const char *holder);
 

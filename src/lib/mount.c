@@ -814,7 +814,8 @@ static bool aside_needed(Apply *a, size_t i) {
                 if (u->source.base != BASE_ENTRY || u->source_op != i || !wanted(a->trees, u))
                         continue;
                 if (u->aside ? aside_needed(a, j)
-                             : !u->shared || shared_ref_is_mounted(u->target.path) <= 0)
+                             : !u->shared ||
+                                       shared_ref_is_mounted(u->target.path, NULL, NULL, NULL) <= 0)
                         return true;
         }
         return false;
@@ -823,6 +824,7 @@ static bool aside_needed(Apply *a, size_t i) {
 /* A shared op is mounted once on the host; later users only take a
  * reference. The caller holds the runtime lock. */
 static int apply_shared(Apply *a, const MountOp *op) {
+        _cleanup_free_ char *profile = NULL, *other = NULL;
         size_t before = a->undo->n_steps;
         UndoStep *s;
         int r;
@@ -832,7 +834,17 @@ static int apply_shared(Apply *a, const MountOp *op) {
         if (op->aside)
                 return aside_needed(a, a->cur) ? apply_one(a, op) : 0;
 
-        r = shared_ref_is_mounted(op->target.path);
+        /* Another profile's entry of the same name is another entry. */
+        if (op->spec && op->spec->profile->path) {
+                profile = realpath(op->spec->profile->path, NULL);
+                if (!profile && errno == ENOMEM)
+                        return fail(a, ENOMEM, "out of memory");
+        }
+        r = shared_ref_is_mounted(op->target.path, op->entry, profile, &other);
+        if (r == -EEXIST)
+                return fail(a, EEXIST,
+                            "the host target is already held by a different shared entry, %s",
+                            other);
         if (r < 0)
                 return fail(a, r, "cannot read the shared mount record");
         if (r == 0) {
@@ -842,7 +854,7 @@ static int apply_shared(Apply *a, const MountOp *op) {
                 if (a->undo->n_steps == before) /* optional and missing */
                         return 0;
         }
-        r = shared_ref_add(op->target.path, op->entry, a->trees->holder);
+        r = shared_ref_add(op->target.path, op->entry, profile, a->trees->holder);
         if (r < 0)
                 return fail(a, r, "cannot record the shared reference");
         /* From here on the mount belongs to the reference count: the mount
