@@ -134,8 +134,9 @@ static int mount_instance(GlobalOptions *g, const char *name, const char *dir_ar
         _cleanup_(instance_freep) Instance *inst = NULL;
         _cleanup_(profile_set_freep) ProfileSet *set = NULL;
         _cleanup_(plan_freep) Plan *plan = NULL;
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = NULL, *key = NULL;
         _cleanup_close_ int image_fd = -EBADF, state_fd = -EBADF;
+        InstanceStatus st;
         int r;
 
         r = canonical_dir("mount", dir_arg, &dir);
@@ -147,6 +148,21 @@ static int mount_instance(GlobalOptions *g, const char *name, const char *dir_ar
         r = instance_open(s, name, &inst);
         if (r < 0)
                 return r;
+        /* Held until the assembly is recorded: start and the other commands
+         * that use the state take it, then look for the record. */
+        r = instance_lock(inst, "mount", false);
+        if (r < 0)
+                return r;
+        r = instance_status(inst, &st);
+        if (r < 0)
+                return r;
+        if (st.state == INSTANCE_RUNNING)
+                return log_error_errno(EBUSY,
+                                       "mount %s: the instance is running (pid %d): stop it first",
+                                       name, (int)st.runner.pid);
+        r = assembly_instance_key(inst->dir_fd, &key);
+        if (r < 0)
+                return log_error_errno(r, "mount %s: %m", name);
         r = instance_plan(inst, &set, &plan);
         if (r < 0)
                 return r;
@@ -156,7 +172,7 @@ static int mount_instance(GlobalOptions *g, const char *name, const char *dir_ar
         state_fd = openat(inst->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (state_fd < 0)
                 return log_error_errno(errno, "mount %s: cannot open its state: %m", name);
-        r = assembly_mount(plan, dir, image_fd, state_fd);
+        r = assembly_mount(plan, dir, image_fd, state_fd, key);
         return error_is_bad_input(r) ? -EIO : r;
 }
 
@@ -253,7 +269,7 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
 
-        r = assembly_mount(plan, dir, image_fd, state_fd);
+        r = assembly_mount(plan, dir, image_fd, state_fd, NULL);
         /* What the kernel refuses while mounting is an operational failure
          * (exit 1), even when its errno is EINVAL; the profile was valid. */
         if (error_is_bad_input(r))

@@ -13,6 +13,7 @@
 #include "sha256.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/file.h>
@@ -409,7 +410,90 @@ static int assembly_teardown(const Record *rec, int dirfd, const char *dir) {
         return ret;
 }
 
-int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd) {
+int assembly_instance_key(int instance_dir_fd, char **ret) {
+        char buf[FD_PATH_MAX];
+        _cleanup_free_ char *p = NULL;
+
+        assert(ret);
+        p = realpath(fd_path(instance_dir_fd, buf), NULL);
+        if (!p)
+                return -errno;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* The live assembly of instance (its key), if any: 1 with its DIR. The
+ * caller holds the runtime lock. */
+/* Is the record named name under adir a live assembly of instance? */
+static int record_is_instance(int adir, const char *name, const char *instance, char **ret_dir) {
+        _cleanup_(record_done) Record rec = {};
+        _cleanup_close_ int fd = -EBADF;
+        const char *dir;
+
+        if (strlen(name) != 64 || record_read(adir, name, &rec) < 0 ||
+            !streq_ptr(record_get(&rec, "instance"), instance) || !(dir = record_get(&rec, "dir")))
+                return 0;
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || !assembly_live(&rec, fd))
+                return 0;
+        *ret_dir = strdup(dir);
+        return *ret_dir ? 1 : -ENOMEM;
+}
+
+/* The live assembly of instance (its key), if any: 1 with its DIR. The
+ * caller holds the runtime lock. */
+static int assembly_find_instance(int adir, const char *instance, char **ret_dir) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        r = opendir_at(adir, ".", &d);
+        if (r < 0)
+                return r;
+        while ((errno = 0, de = readdir(d)))
+                if (de->d_name[0] != '.' && strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        r = errno > 0 ? -errno : 0;
+        closedir(d);
+        for (size_t i = 0; r >= 0 && names && names[i]; i++) {
+                r = record_is_instance(adir, names[i], instance, ret_dir);
+                if (r != 0)
+                        return r;
+        }
+        return r;
+}
+
+int assembly_check_instance(int instance_dir_fd, const char *verb, const char *name) {
+        _cleanup_close_ int lock = -EBADF, adir = -EBADF;
+        _cleanup_free_ char *key = NULL, *dir = NULL;
+        int r;
+
+        r = assembly_instance_key(instance_dir_fd, &key);
+        if (r < 0)
+                return log_error_errno(r, "%s %s: %m", verb, name);
+        r = assembly_lock(&lock);
+        if (r < 0)
+                return r;
+        r = runtime_subdir("assemblies", &adir);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s/assemblies: %m", runtime_dir());
+        r = assembly_find_instance(adir, key, &dir);
+        if (r < 0)
+                return log_error_errno(r, "%s %s: cannot read the assembly records: %m", verb,
+                                       name);
+        if (r > 0)
+                return log_error_errno(EBUSY,
+                                       "%s %s: the instance is assembled on %s by goldroot mount "
+                                       "(goldroot umount it first)",
+                                       verb, name, dir);
+        return 0;
+}
+
+int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd,
+                   const char *instance) {
         _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
         _cleanup_close_ int lock = -EBADF, adir = -EBADF, dirfd = -EBADF;
         _cleanup_(record_done) Record old = {}, rec = {};
@@ -441,6 +525,22 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
         if (dirfd < 0)
                 return log_error_errno(errno, "mount %s: %m", dir);
 
+        /* Two overlays on one upper is undefined behaviour: an instance is
+         * assembled once. */
+        if (instance) {
+                _cleanup_free_ char *other = NULL;
+
+                r = assembly_find_instance(adir, instance, &other);
+                if (r < 0)
+                        return log_error_errno(r, "mount %s: cannot read the assembly records: %m",
+                                               dir);
+                if (r > 0)
+                        return log_error_errno(EBUSY,
+                                               "mount %s: the instance is already assembled on %s "
+                                               "(goldroot umount it first)",
+                                               dir, other);
+        }
+
         r = record_read(adir, id, &old);
         if (r >= 0) {
                 if (assembly_live(&old, dirfd))
@@ -465,7 +565,8 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
         if (r < 0)
                 return r;
 
-        if ((r = record_add(&rec, "dir", dir)) < 0 || (r = record_add(&rec, "holder", id)) < 0)
+        if ((r = record_add(&rec, "dir", dir)) < 0 || (r = record_add(&rec, "holder", id)) < 0 ||
+            (instance && (r = record_add(&rec, "instance", instance)) < 0))
                 goto fail;
         for (size_t i = 0; i < undo->n_steps; i++) {
                 const UndoStep *s = &undo->steps[i];

@@ -33,8 +33,18 @@ int shared_ref_release(const char *target, const char *holder);
 
 /* Applies plan onto the directory dir (an absolute, canonical host path) and
  * records the assembly. Fails with -EBUSY if dir is already assembled; a
- * record of an assembly that is no longer mounted is cleaned up first. */
-int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd);
+ * record of an assembly that is no longer mounted is cleaned up first.
+ * instance, if not NULL, is the key of the instance assembled
+ * (assembly_instance_key()): -EBUSY if it is assembled elsewhere. The caller
+ * holds the instance's lock. */
+int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd,
+                   const char *instance);
+/* An instance's key in the records: the canonical path of its directory. */
+int assembly_instance_key(int instance_dir_fd, char **ret);
+/* -EBUSY (logged "VERB NAME: the instance is assembled on DIR ...") while
+ * goldroot mount has the instance with directory instance_dir_fd assembled
+ * on the host. The caller holds the instance's lock, which mount takes too. */
+int assembly_check_instance(int instance_dir_fd, const char *verb, const char *name);
 /* Takes down what assembly_mount() made on dir, in reverse order: -ENOENT
  * (logged) if goldroot did not assemble dir. */
 int assembly_umount(const char *dir);
