@@ -47,3 +47,33 @@ EOP
         [ "$status" -eq 1 ]
         [[ "$output" == *"not assembled by goldroot"* ]]
 }
+
+@test "failure after an overlay: its upper and work directories, and what the kernel made in them, are gone" {
+        mkdir -p "$D/o" "$T/st/kept" "$T/img/etc/sub"
+        echo x >"$T/img/etc/hostname"
+        cat >"$T/p.profile" <<EOP
+ov   overlay  image:/etc      /o    upper=state:up
+bad  loop     /etc/hostname   /o/x
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/st" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        # Only what was there before.
+        [ "$(cd "$T/st" && find . | sort | tr '\n' ' ')" = ". ./kept " ]
+}
+
+@test "failure after an overlay: a work directory that was there before keeps its contents" {
+        mkdir -p "$D/o" "$T/st/.work/ov/mine" "$T/img/etc"
+        echo x >"$T/img/etc/hostname"
+        echo note >"$T/st/.work/ov/note"
+        cat >"$T/p.profile" <<EOP
+ov   overlay  image:/etc      /o    upper=state:up
+bad  loop     /etc/hostname   /o/x
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/st" "$D"
+        [ "$status" -eq 1 ]
+        [ -d "$T/st/.work/ov/mine" ]
+        [ "$(cat "$T/st/.work/ov/note")" = note ]
+        [ ! -e "$T/st/up" ]
+}
