@@ -422,8 +422,6 @@ int assembly_instance_key(int instance_dir_fd, char **ret) {
         return 0;
 }
 
-/* The live assembly of instance (its key), if any: 1 with its DIR. The
- * caller holds the runtime lock. */
 /* Is the record named name under adir a live assembly of instance? */
 static int record_is_instance(int adir, const char *name, const char *instance, char **ret_dir) {
         _cleanup_(record_done) Record rec = {};
@@ -440,8 +438,7 @@ static int record_is_instance(int adir, const char *name, const char *instance, 
         return *ret_dir ? 1 : -ENOMEM;
 }
 
-/* The live assembly of instance (its key), if any: 1 with its DIR. The
- * caller holds the runtime lock. */
+/* The live assembly of instance (its key), if any: 1 with its DIR. */
 static int assembly_find_instance(int adir, const char *instance, char **ret_dir) {
         _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
@@ -467,19 +464,24 @@ static int assembly_find_instance(int adir, const char *instance, char **ret_dir
 }
 
 int assembly_check_instance(int instance_dir_fd, const char *verb, const char *name) {
-        _cleanup_close_ int lock = -EBADF, adir = -EBADF;
-        _cleanup_free_ char *key = NULL, *dir = NULL;
+        _cleanup_close_ int adir = -EBADF;
+        _cleanup_free_ char *key = NULL, *dir = NULL, *p = NULL;
         int r;
 
         r = assembly_instance_key(instance_dir_fd, &key);
         if (r < 0)
                 return log_error_errno(r, "%s %s: %m", verb, name);
-        r = assembly_lock(&lock);
-        if (r < 0)
-                return r;
-        r = runtime_subdir("assemblies", &adir);
-        if (r < 0)
-                return log_error_errno(r, "cannot create %s/assemblies: %m", runtime_dir());
+        /* No runtime lock: records are replaced atomically, and mount NAME
+         * writes the record under the instance's lock, which the caller
+         * holds. Without a records directory nothing was ever assembled. */
+        p = path_join(runtime_dir(), "assemblies");
+        if (!p)
+                return log_oom();
+        adir = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (adir < 0 && errno == ENOENT)
+                return 0;
+        if (adir < 0)
+                return log_error_errno(errno, "%s %s: cannot open %s: %m", verb, name, p);
         r = assembly_find_instance(adir, key, &dir);
         if (r < 0)
                 return log_error_errno(r, "%s %s: cannot read the assembly records: %m", verb,

@@ -43,7 +43,8 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
 int assembly_instance_key(int instance_dir_fd, char **ret);
 /* -EBUSY (logged "VERB NAME: the instance is assembled on DIR ...") while
  * goldroot mount has the instance with directory instance_dir_fd assembled
- * on the host. The caller holds the instance's lock, which mount takes too. */
+ * on the host. The caller holds the instance's lock, which mount takes too;
+ * the runtime lock is not taken. */
 int assembly_check_instance(int instance_dir_fd, const char *verb, const char *name);
 /* Takes down what assembly_mount() made on dir, in reverse order: -ENOENT
  * (logged) if goldroot did not assemble dir. */
