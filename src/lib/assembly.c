@@ -372,6 +372,31 @@ static int assembly_check_covered(const Record *rec, int dirfd, const char *dir)
         return 0;
 }
 
+/* A shared mount that an interrupted mount attached at target (with mount
+ * id id, idlen characters) before it took its reference: unless the shared
+ * record counts references on it, nobody else knows it, so it goes. */
+static int shared_orphan_detach(const char *target, const char *id, size_t idlen) {
+        _cleanup_(record_done) Record rec = {};
+        _cleanup_close_ int dir = -EBADF, fd = -EBADF;
+        char name[65], have[32], buf[FD_PATH_MAX];
+        const char *counted;
+        uint64_t mnt;
+
+        if (shared_record(target, &dir, name) >= 0 && record_read(dir, name, &rec) >= 0 &&
+            (counted = record_get(&rec, "mount-id")) && strlen(counted) == idlen &&
+            strncmp(counted, id, idlen) == 0)
+                return 0;
+        fd = open(target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || is_mount_point_at(fd, "") <= 0 || mount_id_at(fd, "", &mnt) < 0)
+                return 0;
+        snprintf(have, sizeof have, "%" PRIu64, mnt);
+        if (strlen(have) != idlen || strncmp(have, id, idlen) != 0)
+                return 0;
+        if (umount2(fd_path(fd, buf), MNT_DETACH) < 0)
+                return log_error_errno(errno, "cannot unmount shared %s: %m", target);
+        return 0;
+}
+
 /* Takes down a recorded assembly, last step first. dirfd may be -EBADF when
  * dir is gone; then only shared references are dropped. */
 static int assembly_teardown(const Record *rec, int dirfd, const char *dir) {
@@ -391,6 +416,9 @@ static int assembly_teardown(const Record *rec, int dirfd, const char *dir) {
 
                 if (streq(k, "shared") && holder) {
                         r = shared_ref_release(v, holder);
+                        ret = ret ?: r;
+                } else if (streq(k, "shared-mount") && (sp = strchr(v, ' '))) {
+                        r = shared_orphan_detach(sp + 1, v, sp - v);
                         ret = ret ?: r;
                 } else if (streq(k, "mount") && dirfd >= 0 && (sp = strchr(v, ' '))) {
                         _cleanup_free_ char *id = strndup(v, sp - v);
@@ -494,12 +522,49 @@ int assembly_check_instance(int instance_dir_fd, const char *verb, const char *n
         return 0;
 }
 
+/* The record of an assembly being made: written before the first mount and
+ * again before each mount and shared reference (MountTrees.journal), so that
+ * what a killed `goldroot mount` made is on record for the next umount or
+ * mount of the directory. */
+typedef struct Journal {
+        int adir;
+        const char *name;
+        Record rec;
+        bool root;
+} Journal;
+
+static int journal_step(void *userdata, PathBase base, const char *path, int mnt_fd) {
+        Journal *j = userdata;
+        _cleanup_free_ char *v = NULL;
+        uint64_t mnt;
+        int r;
+
+        if (mnt_fd < 0)
+                r = record_add(&j->rec, "shared", path);
+        else {
+                /* A detached mount keeps its id when it is attached. */
+                r = mount_id_at(mnt_fd, "", &mnt);
+                if (r >= 0)
+                        r = asprintf_safe(&v, "%" PRIu64 " %s", mnt, path);
+                if (r >= 0)
+                        r = record_add(&j->rec, base == BASE_HOST ? "shared-mount" : "mount", v);
+                if (r >= 0 && base != BASE_HOST && streq(path, "/") && !j->root) {
+                        j->root = true;
+                        r = record_add(&j->rec, "root", "/");
+                }
+        }
+        if (r < 0)
+                return r;
+        return record_write(j->adir, j->name, &j->rec);
+}
+
 int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd,
                    const char *instance) {
         _cleanup_(mount_undo_freep) MountUndo *undo = NULL;
         _cleanup_close_ int lock = -EBADF, adir = -EBADF, dirfd = -EBADF;
         _cleanup_(record_done) Record old = {}, rec = {};
         MountTrees trees = MOUNT_TREES_INIT;
+        Journal journal = {};
         bool root = false;
         char id[65];
         int r;
@@ -527,6 +592,28 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
         if (dirfd < 0)
                 return log_error_errno(errno, "mount %s: %m", dir);
 
+        r = record_read(adir, id, &old);
+        if (r >= 0 && record_get(&old, "incomplete")) {
+                /* We hold the lock its writer held: that run was killed. */
+                log_info("%s: taking down what an interrupted goldroot mount made", dir);
+                r = assembly_teardown(&old, dirfd, dir);
+                if (r < 0)
+                        return r;
+                if (unlinkat(adir, id, 0) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "cannot remove a stale record: %m");
+        } else if (r >= 0) {
+                if (assembly_live(&old, dirfd))
+                        return log_error_errno(EBUSY,
+                                               "mount %s: already assembled by goldroot "
+                                               "(goldroot umount it first)",
+                                               dir);
+                log_info("%s: cleaning up the record of an assembly that is gone", dir);
+                (void)assembly_teardown(&old, -EBADF, dir);
+                if (unlinkat(adir, id, 0) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "cannot remove a stale record: %m");
+        } else if (r != -ENOENT)
+                return log_error_errno(r, "cannot read the record of %s: %m", dir);
+
         /* Two overlays on one upper is undefined behaviour: an instance is
          * assembled once. */
         if (instance) {
@@ -543,19 +630,16 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
                                                dir, other);
         }
 
-        r = record_read(adir, id, &old);
-        if (r >= 0) {
-                if (assembly_live(&old, dirfd))
-                        return log_error_errno(EBUSY,
-                                               "mount %s: already assembled by goldroot "
-                                               "(goldroot umount it first)",
-                                               dir);
-                log_info("%s: cleaning up the record of an assembly that is gone", dir);
-                (void)assembly_teardown(&old, -EBADF, dir);
-                if (unlinkat(adir, id, 0) < 0 && errno != ENOENT)
-                        return log_error_errno(errno, "cannot remove a stale record: %m");
-        } else if (r != -ENOENT)
-                return log_error_errno(r, "cannot read the record of %s: %m", dir);
+        journal.adir = adir;
+        journal.name = id;
+        if ((r = record_add(&journal.rec, "incomplete", "yes")) < 0 ||
+            (r = record_add(&journal.rec, "dir", dir)) < 0 ||
+            (r = record_add(&journal.rec, "holder", id)) < 0 ||
+            (instance && (r = record_add(&journal.rec, "instance", instance)) < 0) ||
+            (r = record_write(adir, id, &journal.rec)) < 0) {
+                record_done(&journal.rec);
+                return log_error_errno(r, "mount %s: cannot record the assembly: %m", dir);
+        }
 
         trees.image_fd = image_fd;
         trees.state_fd = state_fd;
@@ -563,9 +647,15 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
         trees.root_path = dir;
         trees.holder = id;
         trees.lock_fd = lock;
+        trees.journal = journal_step;
+        trees.journal_data = &journal;
         r = mount_apply(plan, &trees, &undo);
-        if (r < 0)
+        record_done(&journal.rec);
+        if (r < 0) {
+                /* Undone: nothing of it is left to record. */
+                (void)unlinkat(adir, id, 0);
                 return r;
+        }
 
         if ((r = record_add(&rec, "dir", dir)) < 0 || (r = record_add(&rec, "holder", id)) < 0 ||
             (instance && (r = record_add(&rec, "instance", instance)) < 0))
@@ -598,7 +688,8 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
         return 0;
 fail:
         log_error_errno(r, "mount %s: cannot record the assembly: %m", dir);
-        (void)mount_undo_run(undo, lock);
+        if (mount_undo_run(undo, lock) >= 0)
+                (void)unlinkat(adir, id, 0);
         return r;
 }
 

@@ -5,8 +5,10 @@
  *
  * Everything lives under runtime_dir(): `lock` (one flock for every change),
  * `assemblies/<sha256 of DIR>` (what was mounted on DIR, in order, and the
- * shared references taken) and `shared/<sha256 of TARGET>` (a shared mount's
- * holders: the last one to let go unmounts it).
+ * shared references taken; written before the first mount and marked
+ * incomplete until the assembly is whole, so a killed run leaves a record)
+ * and `shared/<sha256 of TARGET>` (a shared mount's holders: the last one to
+ * let go unmounts it).
  */
 #pragma once
 

@@ -299,12 +299,21 @@ static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
         char buf[FD_PATH_MAX];
         int r;
 
+        if (a->trees->journal) {
+                r = a->trees->journal(a->trees->journal_data, op->target.base, op->target.path,
+                                      mfd);
+                if (r < 0) {
+                        safe_close(mfd);
+                        return fail(a, r, "cannot record the mount");
+                }
+        }
         if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
             0) {
                 r = -errno;
                 safe_close(mfd);
                 return fail(a, r, "cannot attach the mount");
         }
+        crash_point("mount-after-attach");
         r = undo_push(a->undo, UNDO_UNMOUNT, op->target.base, op->target.path, mfd);
         if (r < 0) {
                 (void)umount2(fd_path(mfd, buf), MNT_DETACH);
@@ -853,6 +862,11 @@ static int apply_shared(Apply *a, const MountOp *op) {
                         return r;
                 if (a->undo->n_steps == before) /* optional and missing */
                         return 0;
+        }
+        if (a->trees->journal) {
+                r = a->trees->journal(a->trees->journal_data, BASE_HOST, op->target.path, -EBADF);
+                if (r < 0)
+                        return fail(a, r, "cannot record the shared reference");
         }
         r = shared_ref_add(op->target.path, op->entry, profile, a->trees->holder);
         if (r < 0)

@@ -77,3 +77,42 @@ EOP
         [ "$(cat "$T/st/.work/ov/note")" = note ]
         [ ! -e "$T/st/up" ]
 }
+
+@test "a mount killed half way (crash point after the first mount): umount takes down what it made" {
+        mkdir -p "$D/a" "$D/b"
+        printf 'a  tmpfs  -  /a\nb  tmpfs  -  /b\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 137 ]
+        [ "$(mounts_at "$D/a")" -eq 1 ]
+        [ "$(mounts_at "$D/b")" -eq 0 ]
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        run "$GOLDROOT" umount "$D"
+        [[ "$output" == *"not assembled by goldroot"* ]]
+}
+
+@test "a mount killed half way: the next mount on DIR takes down the leftovers first" {
+        mkdir -p "$D/a" "$D/b"
+        printf 'a  tmpfs  -  /a\nb  tmpfs  -  /b\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 137 ]
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$(mounts_at "$D/a")" -eq 1 ]
+        [ "$(mounts_at "$D/b")" -eq 1 ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "a mount killed right after attaching a shared mount: umount takes that down too" {
+        mkdir -p "$D"
+        printf 'area  tmpfs  -  %s/share/logs\n' "$T" >"$T/logs.profile"
+        printf 'log  bind  logs:area/%%n  /log  rw,create\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 137 ]
+        [ "$(mounts_at "$T/share/logs")" -eq 1 ]
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_at "$T/share/logs")" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
