@@ -62,6 +62,13 @@ static inline int cli_usage_length(const char *help) {
 int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);
 #define cli_usage_error(...) ERRNO_RESULT((cli_usage_error)(__VA_ARGS__))
 
+/* An option getopt_long() refused (c is '?' or ':', with ':' leading the
+ * optstring and opterr = 0, so that getopt says nothing itself): logs
+ * "goldroot: <verb>: unknown option '--x'; see 'goldroot <verb> --help'" (or
+ * "needs a value", "takes no value") and returns -EINVAL. verb may be NULL. */
+int cli_option_error(const char *verb, int c, char **argv);
+#define cli_option_error(...) ERRNO_RESULT((cli_option_error)(__VA_ARGS__))
+
 /* The global options are accepted after the verb too, so that
  * `goldroot image ls --json` works like `goldroot --json image ls`. Put
  * CLI_GLOBAL_LONGOPTIONS in each verb's option table and "qv" in its short

@@ -4,6 +4,7 @@
  * library. The identity options are shared with `run` (instance-cli.h).
  */
 #include "cli.h"
+#include "assembly.h"
 #include "instance-cli.h"
 #include "instance.h"
 #include "json.h"
@@ -376,6 +377,10 @@ int verb_rm(int argc, char **argv, GlobalOptions *g) {
                                                "rm %s: the instance is running: stop it "
                                                "first or use --force",
                                                inst->name);
+                /* Not even with --force: its state is an assembly's layer. */
+                r = assembly_check_instance(inst->dir_fd, "rm", inst->name);
+                if (r < 0)
+                        return r;
                 /* Also the teardown of an instance that exited by itself. */
                 r = instance_stop(inst, 10, NULL);
                 if (r < 0)

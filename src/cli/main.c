@@ -67,6 +67,37 @@ int(cli_usage_error)(const char *verb, const char *fmt, ...) {
         return log_error_errno(EINVAL, "%s: %s", verb, buf);
 }
 
+/* What getopt_long() stumbled on, named as the user typed it: optopt is 0
+ * for an unknown long option and the option's value for one whose argument
+ * is missing or not allowed; a short option may sit inside a cluster, where
+ * argv[optind - 1] is not it. */
+static void bad_option(int c, char **argv, char *buf, size_t size, bool *ret_value) {
+        const char *arg = optind > 1 ? argv[optind - 1] : "";
+        bool is_long = startswith(arg, "--");
+
+        *ret_value = c == ':' || (optopt != 0 && is_long && strchr(arg, '='));
+        if (optopt > 0 && optopt < 0x100 && !(is_long && (c == ':' || strchr(arg, '='))))
+                snprintf(buf, size, "-%c", optopt);
+        else
+                snprintf(buf, size, "%.*s", (int)strcspn(arg, "="), arg);
+}
+
+int(cli_option_error)(const char *verb, int c, char **argv) {
+        char opt[256], msg[320];
+        bool value;
+
+        bad_option(c, argv, opt, sizeof opt, &value);
+        if (!value)
+                snprintf(msg, sizeof msg, "unknown option '%s'", opt);
+        else if (c == ':')
+                snprintf(msg, sizeof msg, "option '%s' needs a value", opt);
+        else
+                snprintf(msg, sizeof msg, "option '%s' takes no value", opt);
+        if (!verb)
+                return log_error_errno(EINVAL, "%s; see 'goldroot --help'", msg);
+        return log_error_errno(EINVAL, "%s: %s; see 'goldroot %s --help'", verb, msg, verb);
+}
+
 bool cli_global_option(int c, GlobalOptions *g) {
         switch (c) {
         case ARG_GLOBAL_STORE:
@@ -108,8 +139,10 @@ int main(int argc, char **argv) {
         env = getenv("GOLDROOT_STORE");
         g.store = isempty(env) ? "/var/lib/goldroot" : env;
 
-        /* '+': stop at the verb; its own options are its business. */
-        while ((c = getopt_long(argc, argv, "+hqv", options, NULL)) >= 0) {
+        /* '+': stop at the verb; its own options are its business. ':' (and
+         * opterr = 0): one error line, ours. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:hqv", options, NULL)) >= 0) {
                 if (cli_global_option(c, &g))
                         continue;
                 switch (c) {
@@ -120,7 +153,7 @@ int main(int argc, char **argv) {
                         printf("goldroot %s\n", GOLDROOT_VERSION);
                         return 0;
                 default:
-                        fprintf(stderr, "goldroot: bad usage: see 'goldroot --help'\n");
+                        (void)cli_option_error(NULL, c, argv);
                         return 2;
                 }
         }

@@ -48,6 +48,71 @@ static int canonical_dir(const char *verb, const char *dir, char **ret) {
         return 0;
 }
 
+/* DIR when it is gone (umount after rm -rf): absolute, "." and ".." taken
+ * lexically, and its longest existing ancestor canonical, so that it names
+ * what canonical_dir() gave when DIR was assembled. */
+static int missing_dir(const char *arg, char **ret) {
+        _cleanup_free_ char *cwd = NULL, *abs = NULL, *norm = NULL, *real = NULL;
+        const char *s;
+        char *o, *tail;
+
+        if (!path_is_absolute(arg)) {
+                cwd = getcwd(NULL, 0);
+                if (!cwd)
+                        return -errno;
+        }
+        abs = cwd ? path_join(cwd, arg) : strdup(arg);
+        norm = abs ? malloc(strlen(abs) + 2) : NULL;
+        if (!norm)
+                return -ENOMEM;
+        o = norm;
+        for (s = abs; *s;) {
+                size_t n;
+
+                s += strspn(s, "/");
+                n = strcspn(s, "/");
+                if (n == 0 || (n == 1 && s[0] == '.')) {
+                        s += n;
+                        continue;
+                }
+                if (n == 2 && s[0] == '.' && s[1] == '.') {
+                        while (o > norm && *--o != '/')
+                                ;
+                } else {
+                        *o++ = '/';
+                        memcpy(o, s, n);
+                        o += n;
+                }
+                s += n;
+        }
+        *o = 0;
+        /* Back to the longest ancestor that exists; what follows it is kept. */
+        for (tail = o;;) {
+                char c = *tail;
+
+                *tail = 0;
+                real = realpath(isempty(norm) ? "/" : norm, NULL);
+                *tail = c;
+                if (real)
+                        break;
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+                if (tail == norm)
+                        return -ENOENT;
+                while (tail > norm && *--tail != '/')
+                        ;
+        }
+        *ret = path_join(real, tail);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool has_control(const char *s) {
+        for (; s && *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
 static int open_tree_dir(const char *what, const char *path, int *ret_fd) {
         int fd;
 
@@ -69,8 +134,9 @@ static int mount_instance(GlobalOptions *g, const char *name, const char *dir_ar
         _cleanup_(instance_freep) Instance *inst = NULL;
         _cleanup_(profile_set_freep) ProfileSet *set = NULL;
         _cleanup_(plan_freep) Plan *plan = NULL;
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = NULL, *key = NULL;
         _cleanup_close_ int image_fd = -EBADF, state_fd = -EBADF;
+        InstanceStatus st;
         int r;
 
         r = canonical_dir("mount", dir_arg, &dir);
@@ -82,6 +148,21 @@ static int mount_instance(GlobalOptions *g, const char *name, const char *dir_ar
         r = instance_open(s, name, &inst);
         if (r < 0)
                 return r;
+        /* Held until the assembly is recorded: start and the other commands
+         * that use the state take it, then look for the record. */
+        r = instance_lock(inst, "mount", false);
+        if (r < 0)
+                return r;
+        r = instance_status(inst, &st);
+        if (r < 0)
+                return r;
+        if (st.state == INSTANCE_RUNNING)
+                return log_error_errno(EBUSY,
+                                       "mount %s: the instance is running (pid %d): stop it first",
+                                       name, (int)st.runner.pid);
+        r = assembly_instance_key(inst->dir_fd, &key);
+        if (r < 0)
+                return log_error_errno(r, "mount %s: %m", name);
         r = instance_plan(inst, &set, &plan);
         if (r < 0)
                 return r;
@@ -91,7 +172,7 @@ static int mount_instance(GlobalOptions *g, const char *name, const char *dir_ar
         state_fd = openat(inst->dir_fd, "state", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (state_fd < 0)
                 return log_error_errno(errno, "mount %s: cannot open its state: %m", name);
-        r = assembly_mount(plan, dir, image_fd, state_fd);
+        r = assembly_mount(plan, dir, image_fd, state_fd, key);
         return error_is_bad_input(r) ? -EIO : r;
 }
 
@@ -122,7 +203,8 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         PlanContext ctx = {};
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hqv", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":hqv", options, NULL)) >= 0) {
                 if (cli_global_option(c, g))
                         continue;
                 switch (c) {
@@ -145,7 +227,7 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
                         state = optarg;
                         break;
                 default:
-                        return cli_usage_error("mount", "see 'goldroot mount --help'");
+                        return cli_option_error("mount", c, argv);
                 }
         }
         if (!profile) {
@@ -155,6 +237,12 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         }
         if (argc - optind != 1)
                 return cli_usage_error("mount", "expected one DIR after the options");
+        /* Their values end in paths, and paths in the line-based record: a
+         * newline would split it into lines umount cannot read back. */
+        if (has_control(name))
+                return cli_usage_error("mount", "--name must not contain control characters");
+        if (has_control(hostname))
+                return cli_usage_error("mount", "--hostname must not contain control characters");
 
         r = canonical_dir("mount", argv[optind], &dir);
         if (r < 0)
@@ -181,7 +269,7 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
 
-        r = assembly_mount(plan, dir, image_fd, state_fd);
+        r = assembly_mount(plan, dir, image_fd, state_fd, NULL);
         /* What the kernel refuses while mounting is an operational failure
          * (exit 1), even when its errno is EINVAL; the profile was valid. */
         if (error_is_bad_input(r))
@@ -198,7 +286,8 @@ int verb_umount(int argc, char **argv, GlobalOptions *g) {
         _cleanup_free_ char *dir = NULL;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hqv", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":hqv", options, NULL)) >= 0) {
                 if (cli_global_option(c, g))
                         continue;
                 switch (c) {
@@ -210,14 +299,22 @@ int verb_umount(int argc, char **argv, GlobalOptions *g) {
                                "mounts.\n" CLI_HELP_GLOBALS);
                         return 0;
                 default:
-                        return cli_usage_error("umount", "see 'goldroot umount --help'");
+                        return cli_option_error("umount", c, argv);
                 }
         }
         if (argc - optind != 1)
                 return cli_usage_error("umount", "expected one DIR");
-        r = canonical_dir("umount", argv[optind], &dir);
-        if (r < 0)
-                return r;
+        /* A removed DIR may still hold shared references: its record is
+         * found by the path it had. */
+        if (access(argv[optind], F_OK) < 0 && errno == ENOENT) {
+                r = missing_dir(argv[optind], &dir);
+                if (r < 0)
+                        return log_error_errno(r, "umount %s: %m", argv[optind]);
+        } else {
+                r = canonical_dir("umount", argv[optind], &dir);
+                if (r < 0)
+                        return r;
+        }
         r = assembly_umount(dir);
         return error_is_bad_input(r) ? -EIO : r;
 }

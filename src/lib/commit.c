@@ -4,6 +4,7 @@
  * the parent image.
  */
 #include "commit.h"
+#include "assembly.h"
 #include "fsutil.h"
 #include "layers.h"
 #include "store-derive.h"
@@ -138,6 +139,9 @@ int commit_instance(Store *s, Instance *i, const char *name, const char *tag, Pr
                                        "commit %s: the instance is running: stop it first (a "
                                        "commit freezes a stopped instance)",
                                        i->name);
+        r = assembly_check_instance(i->dir_fd, "commit", i->name);
+        if (r < 0)
+                return r;
         state = openat(i->dir_fd, "state", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (state < 0)
                 return log_error_errno(errno, "commit %s: cannot open its state: %m", i->name);

@@ -650,6 +650,40 @@ int mount_id_at(int dirfd, const char *path, uint64_t *ret) {
         return 0;
 }
 
+#ifndef __NR_statmount
+#define __NR_statmount 457
+#endif
+
+int mount_id_exists(uint64_t id) {
+        /* struct mnt_id_req (version 0) and a buffer for struct statmount
+         * without strings: only whether the kernel finds the id matters. */
+        struct {
+                uint32_t size, spare;
+                uint64_t mnt_id, param;
+        } req = {.size = 24, .mnt_id = id, .param = 0x2 /* STATMOUNT_MNT_BASIC */};
+        uint64_t buf[128] = {};
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        /* EOVERFLOW: found, with more to say than the buffer holds. */
+        if (syscall(__NR_statmount, &req, buf, sizeof buf, 0) >= 0 || errno == EOVERFLOW)
+                return 1;
+        if (errno == ENOENT)
+                return 0;
+        if (errno != ENOSYS)
+                return -errno;
+        /* Before Linux 6.8 mount_id_at() gives the classic id, which
+         * mountinfo's first field is. */
+        f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0)
+                if (strtoull(line, NULL, 10) == id)
+                        return 1;
+        return 0;
+}
+
 int opendir_at(int dirfd, const char *path, DIR **ret) {
         DIR *d;
         int fd;

@@ -80,6 +80,9 @@ int is_mount_point_at(int dirfd, const char *path);
  * never-reused 64-bit id where the kernel has it (Linux 6.8), else the classic
  * one. Does not follow a final symlink. */
 int mount_id_at(int dirfd, const char *path, uint64_t *ret);
+/* 1 if the mount with id (as mount_id_at() gives it) is still in this mount
+ * namespace, wherever it is and whatever covers it; 0 if it is gone. */
+int mount_id_exists(uint64_t id);
 
 /* A DIR stream over path (relative to dirfd, not following a last symlink),
  * on an fd of its own: dirfd stays usable. */

@@ -466,7 +466,7 @@ static int check_not_running(Instance *i, const char *verb) {
         if (st.state == INSTANCE_RUNNING)
                 return log_error_errno(EBUSY, "%s %s: the instance is running (pid %d)", verb,
                                        i->name, (int)st.runner.pid);
-        return 0;
+        return assembly_check_instance(i->dir_fd, verb, i->name);
 }
 
 int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {

@@ -11,6 +11,7 @@
 #include "mount.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 
@@ -71,6 +72,44 @@ static int undo_remove(const UndoStep *s) {
         return 0;
 }
 
+/* Removes the empty directories under dirfd (depth first, never following a
+ * symlink, at most depth levels down); anything else stays. */
+static void remove_empty_dirs(int dirfd, unsigned depth) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+
+        if (depth == 0 || opendir_at(dirfd, ".", &d) < 0)
+                return;
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+                    strv_extend(&names, de->d_name) < 0)
+                        break;
+        closedir(d);
+        for (size_t i = 0; names && names[i]; i++) {
+                _cleanup_close_ int sub =
+                        openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                if (sub < 0)
+                        continue;
+                remove_empty_dirs(sub, depth - 1);
+                (void)unlinkat(dirfd, names[i], AT_REMOVEDIR);
+        }
+}
+
+/* A directory this run made that is not empty any more: the kernel fills an
+ * overlay's work directory ("work", "index"). Those are empty once the overlay
+ * is gone, so the empty directories inside go; a file keeps it. */
+static int undo_rmdir_filled(const UndoStep *s) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat_in_root(s->fd, path_relative(s->path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;
+        remove_empty_dirs(fd, 4);
+        return undo_remove(s);
+}
+
 static int undo_step(MountUndo *u, UndoStep *s) {
         char buf[FD_PATH_MAX];
         int r = 0;
@@ -88,6 +127,8 @@ static int undo_step(MountUndo *u, UndoStep *s) {
         case UNDO_RMDIR:
         case UNDO_UNLINK:
                 r = undo_remove(s);
+                if (r == -ENOTEMPTY && s->kind == UNDO_RMDIR)
+                        r = undo_rmdir_filled(s);
                 if (r < 0 && r != -ENOTEMPTY && r != -EBUSY)
                         log_warning_errno(r, "cannot remove %s%s: %m", mount_base_prefix[s->base],
                                           s->path);

@@ -300,12 +300,21 @@ static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
         char buf[FD_PATH_MAX];
         int r;
 
+        if (a->trees->journal) {
+                r = a->trees->journal(a->trees->journal_data, op->target.base, op->target.path,
+                                      mfd);
+                if (r < 0) {
+                        safe_close(mfd);
+                        return fail(a, r, "cannot record the mount");
+                }
+        }
         if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
             0) {
                 r = -errno;
                 safe_close(mfd);
                 return fail(a, r, "cannot attach the mount");
         }
+        crash_point("mount-after-attach");
         r = undo_push(a->undo, UNDO_UNMOUNT, op->target.base, op->target.path, mfd);
         if (r < 0) {
                 (void)umount2(fd_path(mfd, buf), MNT_DETACH);
@@ -718,20 +727,27 @@ static int probe_fail(Apply *a, int r, const char *what, const char *expected) {
 static const char *const loop_fstypes[] = {"erofs", "squashfs", "ext4", "ext3", "ext2", NULL};
 
 static int apply_loop(Apply *a, const MountOp *op) {
-        _cleanup_close_ int file = -EBADF, loop = -EBADF, mfd = -EBADF, target = -EBADF;
+        _cleanup_close_ int path = -EBADF, file = -EBADF, loop = -EBADF, mfd = -EBADF,
+                            target = -EBADF;
         _cleanup_free_ char *type = NULL;
-        char devname[LOOPDEV_NAME_MAX];
+        char devname[LOOPDEV_NAME_MAX], buf[FD_PATH_MAX];
         const char *ktype;
         struct stat st;
         int r;
 
-        r = open_source(a, op, O_RDONLY, false, &file);
-        if (r < 0 || file < 0)
+        /* O_PATH first: opening a FIFO (or a device) for reading could block
+         * forever, with the runtime lock held. Only a regular file is reopened. */
+        r = open_source(a, op, O_PATH, false, &path);
+        if (r < 0 || path < 0)
                 return r;
-        if (fstat(file, &st) < 0)
+        if (fstat(path, &st) < 0)
                 return fail(a, errno, "cannot stat the image file");
         if (!S_ISREG(st.st_mode))
                 return fail(a, EINVAL, "%s%s is not a regular file", prefix_of(a, op, &op->source),
+                            op->source.path);
+        file = open(fd_path(path, buf), O_RDONLY | O_CLOEXEC);
+        if (file < 0)
+                return fail(a, errno, "cannot open %s%s", prefix_of(a, op, &op->source),
                             op->source.path);
 
         /* Probe the file itself, so an unusable image never gets a device;
@@ -837,7 +853,8 @@ static bool aside_needed(Apply *a, size_t i) {
                 if (u->source.base != BASE_ENTRY || u->source_op != i || !wanted(a->trees, u))
                         continue;
                 if (u->aside ? aside_needed(a, j)
-                             : !u->shared || shared_ref_is_mounted(u->target.path) <= 0)
+                             : !u->shared ||
+                                       shared_ref_is_mounted(u->target.path, NULL, NULL, NULL) <= 0)
                         return true;
         }
         return false;
@@ -846,6 +863,7 @@ static bool aside_needed(Apply *a, size_t i) {
 /* A shared op is mounted once on the host; later users only take a
  * reference. The caller holds the runtime lock. */
 static int apply_shared(Apply *a, const MountOp *op) {
+        _cleanup_free_ char *profile = NULL, *other = NULL;
         size_t before = a->undo->n_steps;
         UndoStep *s;
         int r;
@@ -855,7 +873,17 @@ static int apply_shared(Apply *a, const MountOp *op) {
         if (op->aside)
                 return aside_needed(a, a->cur) ? apply_one(a, op) : 0;
 
-        r = shared_ref_is_mounted(op->target.path);
+        /* Another profile's entry of the same name is another entry. */
+        if (op->spec && op->spec->profile->path) {
+                profile = realpath(op->spec->profile->path, NULL);
+                if (!profile && errno == ENOMEM)
+                        return fail(a, ENOMEM, "out of memory");
+        }
+        r = shared_ref_is_mounted(op->target.path, op->entry, profile, &other);
+        if (r == -EEXIST)
+                return fail(a, EEXIST,
+                            "the host target is already held by a different shared entry, %s",
+                            other);
         if (r < 0)
                 return fail(a, r, "cannot read the shared mount record");
         if (r == 0) {
@@ -865,7 +893,12 @@ static int apply_shared(Apply *a, const MountOp *op) {
                 if (a->undo->n_steps == before) /* optional and missing */
                         return 0;
         }
-        r = shared_ref_add(op->target.path, op->entry, a->trees->holder);
+        if (a->trees->journal) {
+                r = a->trees->journal(a->trees->journal_data, BASE_HOST, op->target.path, -EBADF);
+                if (r < 0)
+                        return fail(a, r, "cannot record the shared reference");
+        }
+        r = shared_ref_add(op->target.path, op->entry, profile, a->trees->holder);
         if (r < 0)
                 return fail(a, r, "cannot record the shared reference");
         /* From here on the mount belongs to the reference count: the mount

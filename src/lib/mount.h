@@ -38,6 +38,13 @@ typedef struct MountTrees {
          * shared ops. */
         int lock_fd;
         MountSharedMode shared;
+        /* If set, told of each mount before it is attached (mnt_fd: the mount,
+         * not attached yet, at path under base) and of each shared reference
+         * before it is taken (base HOST, mnt_fd -EBADF), so that the caller
+         * can journal them: a run killed half way then leaves a record of all
+         * it made. A negative return fails the apply. */
+        int (*journal)(void *userdata, PathBase base, const char *path, int mnt_fd);
+        void *journal_data;
 } MountTrees;
 
 #define MOUNT_TREES_INIT                                                                           \

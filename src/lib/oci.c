@@ -18,6 +18,7 @@
  */
 #include "oci.h"
 
+#include "assembly.h"
 #include "fsutil.h"
 #include "json.h"
 #include "plan.h"
@@ -572,6 +573,9 @@ static int bundle_write(Store *s, Instance *i, const char *dir, char *const *arg
         if (st.state == INSTANCE_RUNNING)
                 return log_error_errno(EBUSY, "oci-bundle %s: the instance is running (pid %d)",
                                        i->name, (int)st.runner.pid);
+        r = assembly_check_instance(i->dir_fd, "oci-bundle", i->name);
+        if (r < 0)
+                return r;
         r = instance_plan(i, &set, &plan);
         if (r < 0)
                 return r;

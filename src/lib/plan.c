@@ -153,7 +153,32 @@ static int expand_path(const Planner *pl, const char *path, const char *raw, con
         return r < 0 ? log_oom() : 0;
 }
 
+/* Shared entries of different profiles meet on the host: one target cannot
+ * be two entries' mounts. */
+static int check_host_target(const Planner *pl, StrMap *host, size_t i) {
+        _cleanup_free_ char *name = NULL, *first = NULL;
+        const Entry *e = pl->entries[i], *x;
+        size_t j;
+        int r;
+
+        r = strmap_put(host, pl->targets[i], i, &j);
+        if (r < 0)
+                return log_oom();
+        if (r == 0)
+                return 0;
+        x = pl->entries[j];
+        if (x->profile == e->profile)
+                return 0;
+        if (entry_qualified_name(e, &name) < 0 || entry_qualified_name(x, &first) < 0)
+                return log_oom();
+        return log_syntax(e->target_loc.file, e->target_loc.line, e->target_loc.col,
+                          "host target '%s' of shared entry '%s' is also the host target of "
+                          "'%s' at %s:%u",
+                          pl->targets[i], name, first, x->loc.file, x->loc.line);
+}
+
 static int expand_targets(Planner *pl) {
+        _cleanup_(strmap_done) StrMap host = {};
         int r;
 
         for (size_t i = 0; i < pl->n_entries; i++) {
@@ -175,6 +200,8 @@ static int expand_targets(Planner *pl) {
 
                         if (!pl->targets[i])
                                 continue;
+                        if (p > 0 && (r = check_host_target(pl, &host, i)) < 0)
+                                return r;
                         r = strmap_put(&pl->target_map[p], pl->targets[i], i, &j);
                         if (r < 0)
                                 return log_oom();

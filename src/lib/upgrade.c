@@ -4,6 +4,7 @@
  * merge engine and the catalog (see upgrade.h for the protocol).
  */
 #include "upgrade.h"
+#include "assembly.h"
 #include "fsutil.h"
 #include "image-tree.h"
 #include "layers.h"
@@ -241,7 +242,7 @@ static int check_stopped(Instance *i, const char *verb, bool *ret_running) {
         if (st.state == INSTANCE_BUSY)
                 return log_error_errno(EBUSY, "%s %s: the instance is busy (a foreground run?)",
                                        verb, i->name);
-        return 0;
+        return assembly_check_instance(i->dir_fd, verb, i->name);
 }
 
 /* The state's top-level entries that are no layer's (the personalization

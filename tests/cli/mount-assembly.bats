@@ -101,3 +101,67 @@ EOP
         run "$GOLDROOT" mount --bogus "$D"
         [ "$status" -eq 2 ]
 }
+
+@test "mount and umount: an unknown or incomplete option is one line naming it" {
+        run "$GOLDROOT" mount --bogus "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: unknown option '--bogus'; see 'goldroot mount --help'" ]
+        run "$GOLDROOT" mount --profile
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: option '--profile' needs a value; see 'goldroot mount --help'" ]
+        run "$GOLDROOT" mount -qx "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: unknown option '-x'; see 'goldroot mount --help'" ]
+        run "$GOLDROOT" umount -x "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: umount: unknown option '-x'; see 'goldroot umount --help'" ]
+        run "$GOLDROOT" umount --json=yes "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: umount: option '--json' takes no value; see 'goldroot umount --help'" ]
+}
+
+@test "umount refuses, and keeps the record, while a foreign mount covers the assembly" {
+        printf 't  tmpfs  -  /a\n' >"$T/a.profile"
+        mkdir "$D/a"
+        "$GOLDROOT" mount --profile "$T/a.profile" "$D"
+        echo ours >"$D/a/mark"
+        mount -t tmpfs foreign "$D/a"
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: umount $D: /a is covered by a mount goldroot did not make (unmount that first)" ]
+        [ "$(mounts_at "$D/a")" -eq 2 ]
+        # Once the foreign mount is gone, the kept record takes ours down.
+        umount "$D/a"
+        [ "$(cat "$D/a/mark")" = ours ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "umount refuses while a foreign mount covers the directory itself" {
+        printf 't  tmpfs  -  /a\n' >"$T/a.profile"
+        mkdir "$D/a"
+        "$GOLDROOT" mount --profile "$T/a.profile" "$D"
+        mount -t tmpfs foreign "$D"
+        mkdir "$D/a"
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: umount $D: /a is covered by a mount goldroot did not make (unmount that first)" ]
+        umount "$D"
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "mount refuses control characters in --name and --hostname, which end in the record" {
+        mkdir -p "$T/srcdir"
+        printf 'b  bind   %s  /d/%%n  rw,create\nc  tmpfs  -  /d/%%h/tmp\n' "$T/srcdir" >"$T/nl.profile"
+        run "$GOLDROOT" mount --profile "$T/nl.profile" --name $'a\nb' "$D"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount: --name must not contain control characters" ]
+        run "$GOLDROOT" mount --profile "$T/nl.profile" --hostname $'h\rx' "$D"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: mount: --hostname must not contain control characters" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        [ ! -e "$D/d" ]
+}

@@ -47,3 +47,72 @@ EOP
         [ "$status" -eq 1 ]
         [[ "$output" == *"not assembled by goldroot"* ]]
 }
+
+@test "failure after an overlay: its upper and work directories, and what the kernel made in them, are gone" {
+        mkdir -p "$D/o" "$T/st/kept" "$T/img/etc/sub"
+        echo x >"$T/img/etc/hostname"
+        cat >"$T/p.profile" <<EOP
+ov   overlay  image:/etc      /o    upper=state:up
+bad  loop     /etc/hostname   /o/x
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/st" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        # Only what was there before.
+        [ "$(cd "$T/st" && find . | sort | tr '\n' ' ')" = ". ./kept " ]
+}
+
+@test "failure after an overlay: a work directory that was there before keeps its contents" {
+        mkdir -p "$D/o" "$T/st/.work/ov/mine" "$T/img/etc"
+        echo x >"$T/img/etc/hostname"
+        echo note >"$T/st/.work/ov/note"
+        cat >"$T/p.profile" <<EOP
+ov   overlay  image:/etc      /o    upper=state:up
+bad  loop     /etc/hostname   /o/x
+EOP
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/st" "$D"
+        [ "$status" -eq 1 ]
+        [ -d "$T/st/.work/ov/mine" ]
+        [ "$(cat "$T/st/.work/ov/note")" = note ]
+        [ ! -e "$T/st/up" ]
+}
+
+@test "a mount killed half way (crash point after the first mount): umount takes down what it made" {
+        mkdir -p "$D/a" "$D/b"
+        printf 'a  tmpfs  -  /a\nb  tmpfs  -  /b\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 137 ]
+        [ "$(mounts_at "$D/a")" -eq 1 ]
+        [ "$(mounts_at "$D/b")" -eq 0 ]
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        run "$GOLDROOT" umount "$D"
+        [[ "$output" == *"not assembled by goldroot"* ]]
+}
+
+@test "a mount killed half way: the next mount on DIR takes down the leftovers first" {
+        mkdir -p "$D/a" "$D/b"
+        printf 'a  tmpfs  -  /a\nb  tmpfs  -  /b\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 137 ]
+        "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$(mounts_at "$D/a")" -eq 1 ]
+        [ "$(mounts_at "$D/b")" -eq 1 ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
+
+@test "a mount killed right after attaching a shared mount: umount takes that down too" {
+        mkdir -p "$D"
+        printf 'area  tmpfs  -  %s/share/logs\n' "$T" >"$T/logs.profile"
+        printf 'log  bind  logs:area/%%n  /log  rw,create\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 137 ]
+        [ "$(mounts_at "$T/share/logs")" -eq 1 ]
+        run "$GOLDROOT" umount "$D"
+        [ "$status" -eq 0 ]
+        [ "$(mounts_at "$T/share/logs")" -eq 0 ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+}

@@ -72,3 +72,22 @@ EOP
         [[ "${lines[0]}" == "goldroot: mount entry 'opt' (loop on /opt): no file system found"* ]]
         [ -z "$(loops_of "$T/blank.img")" ]
 }
+
+@test "loop: a FIFO source is refused at once, before it is opened for reading" {
+        mkfifo "$T/fifo"
+        mkdir "$D/a"
+        cat >"$T/p.profile" <<EOP
+a    tmpfs  -         /a
+opt  loop   $T/fifo  /opt
+EOP
+        # timeout: opening a FIFO for reading blocks until a writer comes.
+        run timeout 60 "$GOLDROOT" mount --profile "$T/p.profile" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount entry 'opt' (loop on /opt): $T/fifo is not a regular file: Invalid argument" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        # The runtime lock was let go: another assembly goes through.
+        printf 'a tmpfs - /a\n' >"$T/ok.profile"
+        timeout 60 "$GOLDROOT" mount --profile "$T/ok.profile" "$D"
+        "$GOLDROOT" umount "$D"
+}
