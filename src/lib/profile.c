@@ -16,6 +16,16 @@
 /* Profiles are small; anything bigger is a mistake, not a profile. */
 #define PROFILE_SIZE_MAX (16u << 20)
 
+/* An include line: the profile it splices into, the realpath of the file and
+ * where the line is, so that a second include of one file into one profile is
+ * blamed on that line. */
+typedef struct Included {
+        const Profile *profile;
+        char *real;
+        const char *file;
+        unsigned line;
+} Included;
+
 typedef struct Loader {
         ProfileSet *set;
         const char *string_file; /* the name of a profile given as text: no directory */
@@ -24,6 +34,8 @@ typedef struct Loader {
         const char **stack_real;
         const char **stack_file;
         size_t n_stack;
+        Included *included; /* every include line read so far */
+        size_t n_included;
 } Loader;
 
 static int parse_text(Loader *l, Profile *p, const char *file, const char *real, const char *text,
@@ -204,6 +216,30 @@ static int include_cycle(const Loader *l, const Line *line, size_t from, const c
                           chain, path);
 }
 
+/* An include splices a file's entries in; a second one would define them all
+ * again, so it is refused at its own line rather than at the first duplicate
+ * name, which lies in the included file. */
+static int include_record(Loader *l, const Profile *p, const Line *line, const char *real) {
+        Included *t;
+
+        for (size_t i = 0; i < l->n_included; i++)
+                if (l->included[i].profile == p && streq(l->included[i].real, real))
+                        return log_syntax(line->file, line->line, line->fields[1].col,
+                                          "'%.*s' is already included at %s:%u",
+                                          (int)line->fields[1].len, line->fields[1].s,
+                                          l->included[i].file, l->included[i].line);
+        t = realloc(l->included, sizeof(*t) * (l->n_included + 1));
+        if (!t)
+                return log_oom();
+        l->included = t;
+        t[l->n_included] = (Included){
+                .profile = p, .real = strdup(real), .file = line->file, .line = line->line};
+        if (!t[l->n_included].real)
+                return log_oom();
+        l->n_included++;
+        return 0;
+}
+
 static int include_parse(Loader *l, Profile *p, const Line *line) {
         const Field *f = line->fields;
         _cleanup_free_ char *name = NULL, *dir = NULL, *path = NULL, *real = NULL, *text = NULL;
@@ -235,6 +271,9 @@ static int include_parse(Loader *l, Profile *p, const Line *line) {
         for (size_t i = 0; i < l->n_stack; i++)
                 if (streq_ptr(l->stack_real[i], real))
                         return include_cycle(l, line, i, path);
+        r = include_record(l, p, line, real);
+        if (r < 0)
+                return r;
         r = read_file_at(AT_FDCWD, real, &text, &len, PROFILE_SIZE_MAX);
         if (r < 0)
                 return log_error_errno(r, "%s:%u:%u: cannot read included profile '%s': %m",
@@ -457,6 +496,9 @@ static void loader_done(Loader *l) {
         free(l->realpaths);
         free(l->stack_real);
         free(l->stack_file);
+        for (size_t i = 0; i < l->n_included; i++)
+                free(l->included[i].real);
+        free(l->included);
 }
 
 static int load(const char *path, const char *text, size_t len, char *const *search_path,

@@ -161,3 +161,11 @@ PROFILE
         [ "$status" -eq 0 ]
         [[ "$output" == *"-> /local"* ]]
 }
+
+@test "including a file twice is an error at the second include line, exit 2" {
+        printf 'tmp tmpfs - /tmp\n' >"$P/common.profile"
+        printf 'root image - /\ninclude common\ninclude common\n' >"$P/twice.profile"
+        run "$GOLDROOT" plan --profile "$P/twice.profile"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: $P/twice.profile:3:9: 'common' is already included at $P/twice.profile:2" ]
+}

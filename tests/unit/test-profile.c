@@ -637,6 +637,18 @@ static void test_duplicate_across_include(void **state) {
                                            "(first defined at @/dup-a.profile:1)");
 }
 
+/* The second include of a file is the error, not the duplicate names it would
+ * bring in (which pointed into the included file itself). */
+static void test_include_twice(void **state) {
+        expect_error("include common\nx tmpfs - /x\ninclude common\n",
+                     "t.profile:3:9: 'common' is already included at t.profile:1");
+        teardown(state);
+        setup(state);
+        /* Through another file (web includes common), and by another name. */
+        expect_error("include web\ninclude common.profile\n",
+                     "t.profile:2:9: 'common.profile' is already included at @/web.profile:2");
+}
+
 /* ---- references ---- */
 
 static void test_unknown_profile(void **state) {
@@ -908,6 +920,7 @@ int main(void) {
                 T(test_missing_include),
                 T(test_include_cycle),
                 T(test_duplicate_across_include),
+                T(test_include_twice),
                 T(test_unknown_profile),
                 T(test_unknown_entry),
                 T(test_unknown_after),
