@@ -11,7 +11,7 @@
  * 10,000 entries plans in well under a second.
  */
 #include "json.h"
-#include "plan.h"
+#include "plan-internal.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -469,6 +469,16 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
         }
 }
 
+static int check_uppers(const Planner *pl) {
+        _cleanup_free_ const MountOp **ops = calloc(pl->n_nodes + 1, sizeof(MountOp *));
+
+        if (!ops)
+                return log_oom();
+        for (size_t k = 0; k < pl->n_nodes; k++)
+                ops[k] = &pl->nodes[k].op;
+        return plan_check_uppers(ops, pl->n_nodes);
+}
+
 /* Called when no node is ready: every unplaced node waits for another unplaced
  * one, so walking "first unplaced dependency" from any of them must loop. */
 static int report_cycle(const Planner *pl) {
@@ -654,6 +664,9 @@ int plan_build(const ProfileSet *set, const PlanContext *ctx, Plan **ret) {
                 if (r < 0)
                         return r;
         }
+        r = check_uppers(&pl);
+        if (r < 0)
+                return r;
         r = order(&pl, seq);
         if (r < 0)
                 return r;
