@@ -378,7 +378,22 @@ static int resolve_ref(Loader *l, size_t pi, bool is_source, const char *file, c
                 return log_error_errno(errno, "%s:%u:%u: cannot resolve profile '%s': %m",
                                        loc->file, loc->line, loc->col, path);
 
-        for (size_t k = 0; k < s->n_profiles; k++)
+        /* A file the main profile includes is part of it: its entries are the
+         * main profile's, as entries of the main file itself are. (A shared
+         * profile's includes cannot be told apart so: whether it is loaded yet
+         * depends on the order of the references.) */
+        for (size_t i = 0; i < l->n_included; i++)
+                if (l->included[i].profile == s->profiles[0] && streq(l->included[i].real, real)) {
+                        if (pi != 0 || is_source)
+                                return log_syntax(loc->file, loc->line, loc->col,
+                                                  "'%s' is included in the profile being "
+                                                  "planned (at %s:%u): its entries cannot be "
+                                                  "shared",
+                                                  file, l->included[i].file, l->included[i].line);
+                        target = s->profiles[0];
+                        break;
+                }
+        for (size_t k = 0; k < s->n_profiles && !target; k++)
                 if (streq_ptr(l->realpaths[k], real)) {
                         /* The main profile's entries belong to one instance; they cannot be
                          * shared. Only its own after= may name it this way. */

@@ -169,3 +169,17 @@ PROFILE
         [ "$status" -eq 2 ]
         [ "$output" = "goldroot: $P/twice.profile:3:9: 'common' is already included at $P/twice.profile:2" ]
 }
+
+@test "FILE:ENTRY naming a file the profile includes is an error at the reference, exit 2" {
+        printf 't tmpfs - /run/gr-inc size=1M\n' >"$P/common2.profile"
+        printf 'r tmpfs - /\ninclude common2\nlog bind common2:t /var/log\n' >"$P/inc2.profile"
+        run "$GOLDROOT" plan --profile "$P/inc2.profile"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: $P/inc2.profile:3:10: 'common2' is included in the profile being planned (at $P/inc2.profile:2): its entries cannot be shared" ]
+        # after= only orders: it may name the included entry so.
+        printf 'r tmpfs - /\ninclude common2\nlog tmpfs - /var/log after=common2:t\n' >"$P/inc2.profile"
+        run "$GOLDROOT" plan --profile "$P/inc2.profile"
+        [ "$status" -eq 0 ]
+        [ "${#lines[@]}" -eq 3 ]
+        [[ "$output" != *shared* ]]
+}

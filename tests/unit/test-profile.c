@@ -688,6 +688,28 @@ static void test_main_self_reference(void **state) {
                                              "being planned: its entries cannot be shared");
 }
 
+/* A file the main profile includes is part of it: as FILE:ENTRY it would be
+ * loaded again as a shared profile, its entries mounted twice. */
+static void test_main_included_reference(void **state) {
+        expect_error("include common\nx bind common:root /x\n",
+                     "t.profile:2:8: 'common' is included in the profile being planned (at "
+                     "t.profile:1): its entries cannot be shared");
+        teardown(state);
+        setup(state);
+        expect_error("include common\nx bind refs-common:c /x\n",
+                     "@/refs-common.profile:2:20: 'common' is included in the profile being "
+                     "planned (at t.profile:1): its entries cannot be shared");
+}
+
+/* after= only orders, so it may name an entry of an included file that way. */
+static void test_main_included_after(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s =
+                load_ok("include common\nx tmpfs - /x after=common:root\n");
+
+        assert_int_equal(s->n_profiles, 1);
+        assert_ptr_equal(profile_set_find(s, "x")->after[0].ref, profile_set_find(s, "root"));
+}
+
 static void test_qualified_name(void **state) {
         _cleanup_(profile_set_freep) ProfileSet *s = load_ok("x bind logs:share /x\n");
         _cleanup_free_ char *a = NULL, *b = NULL;
@@ -928,6 +950,8 @@ int main(void) {
                 T(test_shared_placeholder),
                 T(test_shared_state_source),
                 T(test_main_self_reference),
+                T(test_main_included_reference),
+                T(test_main_included_after),
                 T(test_qualified_name),
                 T(test_aside_and_entry_sources),
                 T(test_aside_targets_never_collide),
