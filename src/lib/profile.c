@@ -642,6 +642,34 @@ int profile_default_search_path(const char *profile_path, char ***ret) {
         return 0;
 }
 
+int profile_find(const char *arg, char **ret) {
+        _cleanup_strv_free_ char **search = NULL;
+        int r;
+
+        assert(arg);
+        assert(ret);
+        if (strchr(arg, '/') || is_regular(arg)) {
+                *ret = strdup(arg);
+                return *ret ? 0 : log_oom();
+        }
+        /* The current directory stands for the directory of the file that
+         * names it, as for an include. */
+        r = try_candidate(NULL, arg, ret);
+        if (r != -ENOENT)
+                return r < 0 ? log_oom() : 0;
+        if (profile_default_search_path(NULL, &search) < 0)
+                return log_oom();
+        for (char **d = search; *d; d++) {
+                r = try_candidate(*d, arg, ret);
+                if (r != -ENOENT)
+                        return r < 0 ? log_oom() : 0;
+        }
+        return log_error_errno(ENOENT,
+                               "cannot find profile '%s': no such file here or on the profile "
+                               "search path",
+                               arg);
+}
+
 int entry_qualified_name(const Entry *e, char **ret) {
         assert(e);
         assert(ret);

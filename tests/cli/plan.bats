@@ -183,3 +183,37 @@ PROFILE
         [ "${#lines[@]}" -eq 3 ]
         [[ "$output" != *shared* ]]
 }
+
+@test "--profile NAME is looked up on the search path; a path or an existing file is used as it is" {
+        # The built-in ro, from anywhere.
+        cd /
+        run "$GOLDROOT" plan --profile ro
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"etc"*"bind"*"@rw:/etc"*"-> /etc"* ]]
+        # %n defaults to the profile's name, as for a file.
+        mkdir -p "$BATS_TEST_TMPDIR/site"
+        printf 'a tmpfs - /srv/%%n\n' >"$BATS_TEST_TMPDIR/site/site1.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile site1
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ ^1\ +a\ +tmpfs\ +tmpfs\ +-\>\ /srv/site1\ +rw$ ]]
+        # The current directory comes first, as a file's own directory does.
+        mkdir -p "$BATS_TEST_TMPDIR/here"
+        cd "$BATS_TEST_TMPDIR/here"
+        printf 'here tmpfs - /here\n' >site1.profile
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile site1
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"-> /here"* ]]
+        # An existing file without the suffix is that file.
+        printf 'plain tmpfs - /plain\n' >ro
+        run "$GOLDROOT" plan --profile ro
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ ^1\ +plain\ +tmpfs ]]
+        # A name found nowhere: exit 1, one line.
+        run "$GOLDROOT" plan --profile nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: cannot find profile 'nosuch': no such file here or on the profile search path" ]
+        # A path is never looked up.
+        run "$GOLDROOT" plan --profile ./nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: cannot read profile './nosuch': No such file or directory" ]
+}
