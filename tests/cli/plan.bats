@@ -62,7 +62,7 @@ PROFILE
         run "$GOLDROOT" plan --profile "$P/web.profile" --dot
         [ "$status" -eq 0 ]
         [[ "$output" == "digraph goldroot {"* ]]
-        [[ "$output" == *'subgraph "cluster_logs"'* ]]
+        [[ "$output" == *'subgraph "cluster_1_logs"'* ]]
         [[ "$output" == *'[label="nest"]'* ]]
         [[ "$output" == *'[label="ref"]'* ]]
         "$GOLDROOT" plan --profile "$P/web.profile" --dot | dot -Tsvg >"$BATS_TEST_TMPDIR/g.svg"
@@ -216,4 +216,31 @@ PROFILE
         run "$GOLDROOT" plan --profile ./nosuch
         [ "$status" -eq 1 ]
         [ "$output" = "goldroot: cannot read profile './nosuch': No such file or directory" ]
+}
+
+@test "two shared profiles of the same name are two clusters in --dot and told apart in the plan" {
+        mkdir -p "$P/d1/sub"
+        printf 'cc tmpfs - /srv/c1\n' >"$P/d1/c.profile"
+        printf 'cc tmpfs - /srv/c2\n' >"$P/d1/sub/c.profile"
+        # A reference in an included file looks beside that file first.
+        printf 'y bind c:cc /y\n' >"$P/d1/sub/inc.profile"
+        printf 'x tmpfs - /srv/x\n' >"$P/d1/b.profile"
+        printf 'a bind c:cc /a\nb bind b:x /b\ninclude sub/inc\n' >"$P/d1/main2.profile"
+        run "$GOLDROOT" plan --profile "$P/d1/main2.profile" --dot
+        [ "$status" -eq 0 ]
+        ids=$(grep -o 'subgraph "[^"]*"' <<<"$output" | sort)
+        [ "$(wc -l <<<"$ids")" -eq 3 ]
+        [ "$(uniq <<<"$ids" | wc -l)" -eq 3 ]
+        # The labels stay the profiles' names.
+        [ "$(grep -c 'label="c";' <<<"$output")" -eq 2 ]
+        "$GOLDROOT" plan --profile "$P/d1/main2.profile" --dot | dot -Tplain >"$BATS_TEST_TMPDIR/g.txt"
+        [ "$(grep -c '^node' "$BATS_TEST_TMPDIR/g.txt")" -eq 6 ]
+        # The text plan names the two by their files; names that are not
+        # ambiguous stay short.
+        run "$GOLDROOT" plan --profile "$P/d1/main2.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *" $P/d1/c.profile:cc "*"-> host:/srv/c1"* ]]
+        [[ "$output" == *" $P/d1/sub/c.profile:cc "*"-> host:/srv/c2"* ]]
+        [[ "$output" == *" b:x "* ]]
+        [[ "$output" != *" c:cc "* ]]
 }
