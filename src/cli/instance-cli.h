@@ -52,7 +52,8 @@ enum {
 /* The --help lines of the options create and run share (all but --image). */
 #define CREATE_OPTIONS_HELP                                                                        \
         "  --mode MODE          ro (the default), rw or volatile\n"                                \
-        "  --profile FILE       a profile file instead of the mode's built-in one\n"               \
+        "  --profile FILE       a profile (a file, or a name on the profile search path)\n"        \
+        "                       instead of the mode's built-in one\n"                              \
         "  --hostname H         the hostname (default: NAME)\n"                                    \
         "  --ip ADDR/PREFIX     the instance's address\n"                                          \
         "  --gateway ADDR       its default route\n"                                               \

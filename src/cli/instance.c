@@ -140,10 +140,14 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
                                                        name, key);
         }
         if (o->profile) {
-                id->profile = realpath(o->profile, NULL);
+                _cleanup_free_ char *file = NULL;
+
+                r = profile_find(o->profile, &file);
+                if (r < 0)
+                        return r;
+                id->profile = realpath(file, NULL);
                 if (!id->profile)
-                        return log_error_errno(errno, "%s %s: --profile %s: %m", verb, name,
-                                               o->profile);
+                        return log_error_errno(errno, "%s %s: --profile %s: %m", verb, name, file);
                 r = check_profile(verb, name, id->profile);
                 if (r < 0)
                         return r;

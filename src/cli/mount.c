@@ -24,7 +24,7 @@ static void mount_help(FILE *out) {
                      "directory DIR.\n"
                      "\n"
                      "Options:\n"
-                     "  --profile FILE  the profile to apply\n"
+                     "  --profile FILE  the profile: a file, or a name on the profile search path\n"
                      "  --name N        %%n in the profile (default: DIR's basename)\n"
                      "  --hostname H    %%h in the profile (default: the name)\n"
                      "  --image DIR     the tree that image: sources refer to\n"
@@ -198,7 +198,7 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(profile_set_freep) ProfileSet *set = NULL;
         _cleanup_(plan_freep) Plan *plan = NULL;
         _cleanup_strv_free_ char **search = NULL;
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = NULL, *file = NULL;
         _cleanup_close_ int image_fd = -EBADF, state_fd = -EBADF;
         PlanContext ctx = {};
         int c, r;
@@ -254,10 +254,13 @@ int verb_mount(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
 
-        r = profile_default_search_path(profile, &search);
+        r = profile_find(profile, &file);
+        if (r < 0)
+                return r;
+        r = profile_default_search_path(file, &search);
         if (r < 0)
                 return log_error_errno(r, "mount: cannot build the profile search path: %m");
-        r = profile_set_load(profile, search, &set);
+        r = profile_set_load(file, search, &set);
         if (r < 0)
                 return r;
 

@@ -21,7 +21,7 @@ static void plan_help(FILE *out) {
                 "mounted.\n"
                 "\n"
                 "Options:\n"
-                "  --profile FILE  plan this profile file (looked up like an include)\n"
+                "  --profile FILE  the profile: a file, or a name on the profile search path\n"
                 "  --dot           print the dependency graph in Graphviz dot syntax\n"
                 "  --json          a JSON array (docs/json/plan.schema.json)\n"
                 "  --name N        %%n (default: the profile's name)\n"
@@ -81,7 +81,7 @@ int verb_plan(int argc, char **argv, GlobalOptions *g) {
         _cleanup_strv_free_ char **search_path = NULL;
         _cleanup_(profile_set_freep) ProfileSet *set = NULL;
         _cleanup_(plan_freep) Plan *plan = NULL;
-        _cleanup_free_ char *default_name = NULL;
+        _cleanup_free_ char *default_name = NULL, *file = NULL;
         bool dot = false;
         PlanContext ctx;
         int c, r;
@@ -140,6 +140,10 @@ int verb_plan(int argc, char **argv, GlobalOptions *g) {
         if (isempty(profile))
                 return cli_usage_error("plan", "--profile needs a file name");
 
+        r = profile_find(profile, &file);
+        if (r < 0)
+                return r;
+        profile = file;
         if (!name) {
                 default_name = profile_name_from_path(profile);
                 if (!default_name)

@@ -11,7 +11,7 @@
  * 10,000 entries plans in well under a second.
  */
 #include "json.h"
-#include "plan.h"
+#include "plan-internal.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -516,6 +516,16 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
         }
 }
 
+static int check_uppers(const Planner *pl) {
+        _cleanup_free_ const MountOp **ops = calloc(pl->n_nodes + 1, sizeof(MountOp *));
+
+        if (!ops)
+                return log_oom();
+        for (size_t k = 0; k < pl->n_nodes; k++)
+                ops[k] = &pl->nodes[k].op;
+        return plan_check_uppers(ops, pl->n_nodes);
+}
+
 /* Called when no node is ready: every unplaced node waits for another unplaced
  * one, so walking "first unplaced dependency" from any of them must loop. */
 static int report_cycle(const Planner *pl) {
@@ -701,6 +711,9 @@ int plan_build(const ProfileSet *set, const PlanContext *ctx, Plan **ret) {
                 if (r < 0)
                         return r;
         }
+        r = check_uppers(&pl);
+        if (r < 0)
+                return r;
         r = order(&pl, seq);
         if (r < 0)
                 return r;
@@ -792,49 +805,80 @@ static char *op_flags_string(const MountOp *op) {
         return TAKE_PTR(buf);
 }
 
+/* The names of the shared profiles that come from more than one file in the
+ * plan (d1/c.profile and d1/sub/c.profile): "c:cc" alone would not say which. */
+static int ambiguous_profiles(const Plan *p, StrMap *ret) {
+        StrMap first = {}; /* profile name -> the first op of a profile of that name */
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_ops && r >= 0; i++) {
+                const Profile *prof = p->ops[i].spec->profile;
+                size_t k;
+
+                if (!p->ops[i].shared)
+                        continue;
+                r = strmap_put(&first, prof->name, i, &k);
+                if (r == 1 && p->ops[k].spec->profile != prof)
+                        r = strmap_put(ret, prof->name, 0, NULL);
+        }
+        strmap_done(&first);
+        return r < 0 ? r : 0;
+}
+
+/* The entry as plan_print shows it: its qualified name, or for a shared
+ * profile whose name is ambiguous, the profile's file and the entry. */
+static char *op_display_name(const MountOp *op, const StrMap *ambiguous) {
+        if (op->shared && strmap_get(ambiguous, op->spec->profile->name, NULL))
+                return strjoin(op->spec->profile->path, ":", op->spec->name);
+        return strdup(op->entry);
+}
+
 /* Not a leak: the out: loop frees every cols[i]; gcc 12 does not follow a loop over a symbolic
  * count. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 void plan_print(const Plan *p, FILE *out) {
         size_t w_entry = 0, w_kind = 0, w_source = 0, w_target = 0, w_index;
+        StrMap ambiguous = {};
         char idx[32];
 
         assert(p);
         assert(out);
         w_index = snprintf(idx, sizeof idx, "%zu", p->n_ops);
-        char **cols = calloc(p->n_ops * 3 + 1, sizeof(char *));
-        if (!cols) {
+        char **cols = calloc(p->n_ops * 4 + 1, sizeof(char *));
+        if (!cols || ambiguous_profiles(p, &ambiguous) < 0) {
                 log_oom();
-                return;
+                goto out;
         }
         for (size_t i = 0; i < p->n_ops; i++) {
                 const MountOp *op = &p->ops[i];
 
-                cols[3 * i] = op_source_string(p, op);
-                cols[3 * i + 1] = op_target_string(op);
-                cols[3 * i + 2] = op_flags_string(op);
-                if (!cols[3 * i] || !cols[3 * i + 1] || !cols[3 * i + 2]) {
+                cols[4 * i] = op_source_string(p, op);
+                cols[4 * i + 1] = op_target_string(op);
+                cols[4 * i + 2] = op_flags_string(op);
+                cols[4 * i + 3] = op_display_name(op, &ambiguous);
+                if (!cols[4 * i] || !cols[4 * i + 1] || !cols[4 * i + 2] || !cols[4 * i + 3]) {
                         log_oom();
                         goto out;
                 }
-                w_entry = MAX(w_entry, strlen(op->entry));
+                w_entry = MAX(w_entry, strlen(cols[4 * i + 3]));
                 /* The planner builds every op, never with an unknown kind. */
                 const char *kind = op_kind_to_string(op->kind);
                 assert(kind);
                 w_kind = MAX(w_kind, strlen(kind));
-                w_source = MAX(w_source, strlen(cols[3 * i]));
-                w_target = MAX(w_target, strlen(cols[3 * i + 1]));
+                w_source = MAX(w_source, strlen(cols[4 * i]));
+                w_target = MAX(w_target, strlen(cols[4 * i + 1]));
         }
         for (size_t i = 0; i < p->n_ops; i++)
                 fprintf(out, "%*zu  %-*s  %-*s  %-*s  -> %-*s  %s\n", (int)w_index, i + 1,
-                        (int)w_entry, p->ops[i].entry, (int)w_kind,
-                        op_kind_to_string(p->ops[i].kind), (int)w_source, cols[3 * i],
-                        (int)w_target, cols[3 * i + 1], cols[3 * i + 2]);
+                        (int)w_entry, cols[4 * i + 3], (int)w_kind,
+                        op_kind_to_string(p->ops[i].kind), (int)w_source, cols[4 * i],
+                        (int)w_target, cols[4 * i + 1], cols[4 * i + 2]);
 out:
-        for (size_t i = 0; i < p->n_ops * 3; i++)
+        for (size_t i = 0; cols && i < p->n_ops * 4; i++)
                 free(cols[i]);
         free(cols);
+        strmap_done(&ambiguous);
 }
 #pragma GCC diagnostic pop
 
@@ -912,6 +956,7 @@ static void dot_node(FILE *out, const Plan *p, size_t i, const char *indent) {
 
 void plan_print_dot(const Plan *p, FILE *out) {
         static const char *const kind_names[] = {"ref", "nest", "after"};
+        size_t n_clusters = 0;
 
         assert(p);
         assert(out);
@@ -922,7 +967,9 @@ void plan_print_dot(const Plan *p, FILE *out) {
         for (size_t i = 0; i < p->n_ops; i++)
                 if (!p->ops[i].shared)
                         dot_node(out, p, i, "        ");
-        /* One cluster per shared profile, in the order the plan meets them. */
+        /* One cluster per shared profile, in the order the plan meets them. The
+         * id is numbered: two profiles of one name (from two directories)
+         * would otherwise be one cluster to Graphviz. */
         for (size_t i = 0; i < p->n_ops; i++) {
                 const Profile *prof = p->ops[i].spec->profile;
                 bool seen = false;
@@ -935,7 +982,8 @@ void plan_print_dot(const Plan *p, FILE *out) {
                                 seen = true;
                 if (seen)
                         continue;
-                id = strjoin("cluster_", prof->name);
+                /* Out of memory, id is NULL and the cluster is drawn as "cluster". */
+                (void)asprintf_safe(&id, "cluster_%zu_%s", ++n_clusters, prof->name);
                 fputs("        subgraph ", out);
                 dot_string(out, id ? id : "cluster");
                 fputs(" {\n                label=", out);

@@ -16,6 +16,16 @@
 /* Profiles are small; anything bigger is a mistake, not a profile. */
 #define PROFILE_SIZE_MAX (16u << 20)
 
+/* An include line: the profile it splices into, the realpath of the file and
+ * where the line is, so that a second include of one file into one profile is
+ * blamed on that line. */
+typedef struct Included {
+        const Profile *profile;
+        char *real;
+        const char *file;
+        unsigned line;
+} Included;
+
 typedef struct Loader {
         ProfileSet *set;
         const char *string_file; /* the name of a profile given as text: no directory */
@@ -24,6 +34,8 @@ typedef struct Loader {
         const char **stack_real;
         const char **stack_file;
         size_t n_stack;
+        Included *included; /* every include line read so far */
+        size_t n_included;
 } Loader;
 
 static int parse_text(Loader *l, Profile *p, const char *file, const char *real, const char *text,
@@ -204,6 +216,30 @@ static int include_cycle(const Loader *l, const Line *line, size_t from, const c
                           chain, path);
 }
 
+/* An include splices a file's entries in; a second one would define them all
+ * again, so it is refused at its own line rather than at the first duplicate
+ * name, which lies in the included file. */
+static int include_record(Loader *l, const Profile *p, const Line *line, const char *real) {
+        Included *t;
+
+        for (size_t i = 0; i < l->n_included; i++)
+                if (l->included[i].profile == p && streq(l->included[i].real, real))
+                        return log_syntax(line->file, line->line, line->fields[1].col,
+                                          "'%.*s' is already included at %s:%u",
+                                          (int)line->fields[1].len, line->fields[1].s,
+                                          l->included[i].file, l->included[i].line);
+        t = realloc(l->included, sizeof(*t) * (l->n_included + 1));
+        if (!t)
+                return log_oom();
+        l->included = t;
+        t[l->n_included] = (Included){
+                .profile = p, .real = strdup(real), .file = line->file, .line = line->line};
+        if (!t[l->n_included].real)
+                return log_oom();
+        l->n_included++;
+        return 0;
+}
+
 static int include_parse(Loader *l, Profile *p, const Line *line) {
         const Field *f = line->fields;
         _cleanup_free_ char *name = NULL, *dir = NULL, *path = NULL, *real = NULL, *text = NULL;
@@ -235,6 +271,9 @@ static int include_parse(Loader *l, Profile *p, const Line *line) {
         for (size_t i = 0; i < l->n_stack; i++)
                 if (streq_ptr(l->stack_real[i], real))
                         return include_cycle(l, line, i, path);
+        r = include_record(l, p, line, real);
+        if (r < 0)
+                return r;
         r = read_file_at(AT_FDCWD, real, &text, &len, PROFILE_SIZE_MAX);
         if (r < 0)
                 return log_error_errno(r, "%s:%u:%u: cannot read included profile '%s': %m",
@@ -339,7 +378,22 @@ static int resolve_ref(Loader *l, size_t pi, bool is_source, const char *file, c
                 return log_error_errno(errno, "%s:%u:%u: cannot resolve profile '%s': %m",
                                        loc->file, loc->line, loc->col, path);
 
-        for (size_t k = 0; k < s->n_profiles; k++)
+        /* A file the main profile includes is part of it: its entries are the
+         * main profile's, as entries of the main file itself are. (A shared
+         * profile's includes cannot be told apart so: whether it is loaded yet
+         * depends on the order of the references.) */
+        for (size_t i = 0; i < l->n_included; i++)
+                if (l->included[i].profile == s->profiles[0] && streq(l->included[i].real, real)) {
+                        if (pi != 0 || is_source)
+                                return log_syntax(loc->file, loc->line, loc->col,
+                                                  "'%s' is included in the profile being "
+                                                  "planned (at %s:%u): its entries cannot be "
+                                                  "shared",
+                                                  file, l->included[i].file, l->included[i].line);
+                        target = s->profiles[0];
+                        break;
+                }
+        for (size_t k = 0; k < s->n_profiles && !target; k++)
                 if (streq_ptr(l->realpaths[k], real)) {
                         /* The main profile's entries belong to one instance; they cannot be
                          * shared. Only its own after= may name it this way. */
@@ -457,6 +511,9 @@ static void loader_done(Loader *l) {
         free(l->realpaths);
         free(l->stack_real);
         free(l->stack_file);
+        for (size_t i = 0; i < l->n_included; i++)
+                free(l->included[i].real);
+        free(l->included);
 }
 
 static int load(const char *path, const char *text, size_t len, char *const *search_path,
@@ -583,6 +640,34 @@ int profile_default_search_path(const char *profile_path, char ***ret) {
                 return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int profile_find(const char *arg, char **ret) {
+        _cleanup_strv_free_ char **search = NULL;
+        int r;
+
+        assert(arg);
+        assert(ret);
+        if (strchr(arg, '/') || is_regular(arg)) {
+                *ret = strdup(arg);
+                return *ret ? 0 : log_oom();
+        }
+        /* The current directory stands for the directory of the file that
+         * names it, as for an include. */
+        r = try_candidate(NULL, arg, ret);
+        if (r != -ENOENT)
+                return r < 0 ? log_oom() : 0;
+        if (profile_default_search_path(NULL, &search) < 0)
+                return log_oom();
+        for (char **d = search; *d; d++) {
+                r = try_candidate(*d, arg, ret);
+                if (r != -ENOENT)
+                        return r < 0 ? log_oom() : 0;
+        }
+        return log_error_errno(ENOENT,
+                               "cannot find profile '%s': no such file here or on the profile "
+                               "search path",
+                               arg);
 }
 
 int entry_qualified_name(const Entry *e, char **ret) {

@@ -156,6 +156,12 @@ const char *profile_get_setting(const Profile *p, const char *key);
  * $GOLDROOT_PROFILE_DIR or /etc/goldroot/profiles, then the built-in profiles. */
 int profile_default_search_path(const char *profile_path, char ***ret);
 
+/* The file a --profile argument names: arg itself if it holds a '/' or is an
+ * existing file; otherwise a name, looked up as NAME then NAME.profile in the
+ * current directory and then along profile_default_search_path(NULL). Logs and
+ * returns -ENOENT when there is none. */
+int profile_find(const char *arg, char **ret);
+
 /* "web" for ".../web.profile": the name FILE:ENTRY references match. */
 char *profile_name_from_path(const char *path);
 

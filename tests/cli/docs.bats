@@ -28,3 +28,13 @@ PROFILES=$BATS_TEST_DIRNAME/../../profiles
         grep -q '!\[.*\](docs/ro-profile.png)' "$BATS_TEST_DIRNAME/../../README.md"
         grep -q 'make docs' "$BATS_TEST_DIRNAME/../../README.md"
 }
+
+# goldroot-profile(5) shows the built-in ro profile "as it has it": the
+# example is the profile's lines without its comments and blank lines, byte
+# for byte, so a change to one without the other fails here.
+@test "goldroot-profile(5) shows the built-in ro profile as it is" {
+        page=$(sed -n '/as the built-in \*ro\* profile has it/,$p' "$DOCS/goldroot-profile.5.scd" |
+                sed -n '/^```$/,/^```$/p' | sed '1d;$d' | sed '/^```$/,$d')
+        [ -n "$page" ]
+        diff <(printf '%s\n' "$page") <(grep -vE '^[[:space:]]*(#|$)' "$PROFILES/ro.profile")
+}

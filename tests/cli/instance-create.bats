@@ -103,6 +103,19 @@ teardown() {
         [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
 }
 
+@test "create --profile NAME records the file found on the search path" {
+        mkdir -p "$BATS_TEST_TMPDIR/site" "$BATS_TEST_TMPDIR/elsewhere"
+        printf 'root image - / ro\n' >"$BATS_TEST_TMPDIR/site/bare.profile"
+        cd "$BATS_TEST_TMPDIR/elsewhere"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" "$GOLDROOT" create web1 --image bb:1 --profile bare
+        grep -qx "profile=$BATS_TEST_TMPDIR/site/bare.profile" "$GOLDROOT_STORE/instances/web1/identity"
+        "$GOLDROOT" create web2 --image bb:1 --profile rw
+        grep -qx "profile=.*/rw.profile" "$GOLDROOT_STORE/instances/web2/identity"
+        run "$GOLDROOT" create web3 --image bb:1 --profile nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: cannot find profile 'nosuch': no such file here or on the profile search path" ]
+}
+
 @test "create: an existing name fails and is left untouched" {
         "$GOLDROOT" create web1 --image bb:1 --hostname first
         local before

@@ -112,3 +112,21 @@ EOP
         [ -e "$T/state$T/outside/planted" ]
         "$GOLDROOT" umount "$D"
 }
+
+@test "overlay: an upper over the work directories, or shared with another overlay, is a profile error" {
+        # state:/ and state:.work hold the entry's own work directory
+        # (state:/.work/o): the kernel would refuse the mount with EINVAL.
+        for upper in state:/ state:.work state:.work/o; do
+                printf 'o  overlay  image:/  /o  upper=%s\n' "$upper" >"$T/p.profile"
+                run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: $T/p.profile:1:32: upper= '$upper' overlaps state:/.work, which is reserved for the overlays' work directories (this entry's is state:/.work/o)" ]
+        done
+        [ "$(mounts_under "$D")" -eq 0 ]
+        # Two overlays on one upper: undefined behaviour in the kernel.
+        printf 'etc  overlay  image:/etc  /etc  upper=state:up\nvar  overlay  image:/var  /var  upper=state:up\n' >"$T/p.profile"
+        run "$GOLDROOT" plan --profile "$T/p.profile"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: $T/p.profile:2:39: upper= 'state:up': its upper layer state:/up is also the upper layer of 'etc' ($T/p.profile:1); overlays cannot share directories" ]
+        [ ! -e "$T/state/up" ]
+}

@@ -57,3 +57,12 @@ EOP
         [ "$(mounts_under "$D")" -eq 0 ]
         [ ! -e "$T/img/etc/new" ]
 }
+
+@test "mount --profile NAME finds the profile on the search path" {
+        mkdir -p "$T/site" "$T/elsewhere"
+        printf 'tmp  tmpfs  -  /tmp  size=1M\n' >"$T/site/small.profile"
+        cd "$T/elsewhere"
+        GOLDROOT_PROFILE_DIR="$T/site" "$GOLDROOT" mount --profile small "$D"
+        [ "$(mount_fstype "$D/tmp")" = tmpfs ]
+        "$GOLDROOT" umount "$D"
+}

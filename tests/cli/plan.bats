@@ -62,7 +62,7 @@ PROFILE
         run "$GOLDROOT" plan --profile "$P/web.profile" --dot
         [ "$status" -eq 0 ]
         [[ "$output" == "digraph goldroot {"* ]]
-        [[ "$output" == *'subgraph "cluster_logs"'* ]]
+        [[ "$output" == *'subgraph "cluster_1_logs"'* ]]
         [[ "$output" == *'[label="nest"]'* ]]
         [[ "$output" == *'[label="ref"]'* ]]
         "$GOLDROOT" plan --profile "$P/web.profile" --dot | dot -Tsvg >"$BATS_TEST_TMPDIR/g.svg"
@@ -160,4 +160,87 @@ PROFILE
         GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile "$BATS_TEST_TMPDIR/p/main.profile"
         [ "$status" -eq 0 ]
         [[ "$output" == *"-> /local"* ]]
+}
+
+@test "including a file twice is an error at the second include line, exit 2" {
+        printf 'tmp tmpfs - /tmp\n' >"$P/common.profile"
+        printf 'root image - /\ninclude common\ninclude common\n' >"$P/twice.profile"
+        run "$GOLDROOT" plan --profile "$P/twice.profile"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: $P/twice.profile:3:9: 'common' is already included at $P/twice.profile:2" ]
+}
+
+@test "FILE:ENTRY naming a file the profile includes is an error at the reference, exit 2" {
+        printf 't tmpfs - /run/gr-inc size=1M\n' >"$P/common2.profile"
+        printf 'r tmpfs - /\ninclude common2\nlog bind common2:t /var/log\n' >"$P/inc2.profile"
+        run "$GOLDROOT" plan --profile "$P/inc2.profile"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: $P/inc2.profile:3:10: 'common2' is included in the profile being planned (at $P/inc2.profile:2): its entries cannot be shared" ]
+        # after= only orders: it may name the included entry so.
+        printf 'r tmpfs - /\ninclude common2\nlog tmpfs - /var/log after=common2:t\n' >"$P/inc2.profile"
+        run "$GOLDROOT" plan --profile "$P/inc2.profile"
+        [ "$status" -eq 0 ]
+        [ "${#lines[@]}" -eq 3 ]
+        [[ "$output" != *shared* ]]
+}
+
+@test "--profile NAME is looked up on the search path; a path or an existing file is used as it is" {
+        # The built-in ro, from anywhere.
+        cd /
+        run "$GOLDROOT" plan --profile ro
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"etc"*"bind"*"@rw:/etc"*"-> /etc"* ]]
+        # %n defaults to the profile's name, as for a file.
+        mkdir -p "$BATS_TEST_TMPDIR/site"
+        printf 'a tmpfs - /srv/%%n\n' >"$BATS_TEST_TMPDIR/site/site1.profile"
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile site1
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ ^1\ +a\ +tmpfs\ +tmpfs\ +-\>\ /srv/site1\ +rw$ ]]
+        # The current directory comes first, as a file's own directory does.
+        mkdir -p "$BATS_TEST_TMPDIR/here"
+        cd "$BATS_TEST_TMPDIR/here"
+        printf 'here tmpfs - /here\n' >site1.profile
+        GOLDROOT_PROFILE_DIR="$BATS_TEST_TMPDIR/site" run "$GOLDROOT" plan --profile site1
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"-> /here"* ]]
+        # An existing file without the suffix is that file.
+        printf 'plain tmpfs - /plain\n' >ro
+        run "$GOLDROOT" plan --profile ro
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ ^1\ +plain\ +tmpfs ]]
+        # A name found nowhere: exit 1, one line.
+        run "$GOLDROOT" plan --profile nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: cannot find profile 'nosuch': no such file here or on the profile search path" ]
+        # A path is never looked up.
+        run "$GOLDROOT" plan --profile ./nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: cannot read profile './nosuch': No such file or directory" ]
+}
+
+@test "two shared profiles of the same name are two clusters in --dot and told apart in the plan" {
+        mkdir -p "$P/d1/sub"
+        printf 'cc tmpfs - /srv/c1\n' >"$P/d1/c.profile"
+        printf 'cc tmpfs - /srv/c2\n' >"$P/d1/sub/c.profile"
+        # A reference in an included file looks beside that file first.
+        printf 'y bind c:cc /y\n' >"$P/d1/sub/inc.profile"
+        printf 'x tmpfs - /srv/x\n' >"$P/d1/b.profile"
+        printf 'a bind c:cc /a\nb bind b:x /b\ninclude sub/inc\n' >"$P/d1/main2.profile"
+        run "$GOLDROOT" plan --profile "$P/d1/main2.profile" --dot
+        [ "$status" -eq 0 ]
+        ids=$(grep -o 'subgraph "[^"]*"' <<<"$output" | sort)
+        [ "$(wc -l <<<"$ids")" -eq 3 ]
+        [ "$(uniq <<<"$ids" | wc -l)" -eq 3 ]
+        # The labels stay the profiles' names.
+        [ "$(grep -c 'label="c";' <<<"$output")" -eq 2 ]
+        "$GOLDROOT" plan --profile "$P/d1/main2.profile" --dot | dot -Tplain >"$BATS_TEST_TMPDIR/g.txt"
+        [ "$(grep -c '^node' "$BATS_TEST_TMPDIR/g.txt")" -eq 6 ]
+        # The text plan names the two by their files; names that are not
+        # ambiguous stay short.
+        run "$GOLDROOT" plan --profile "$P/d1/main2.profile"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *" $P/d1/c.profile:cc "*"-> host:/srv/c1"* ]]
+        [[ "$output" == *" $P/d1/sub/c.profile:cc "*"-> host:/srv/c2"* ]]
+        [[ "$output" == *" b:x "* ]]
+        [[ "$output" != *" c:cc "* ]]
 }

@@ -422,7 +422,7 @@ static void test_plan_print_dot(void **state) {
         fclose(f);
         assert_non_null(strstr(buf, "digraph goldroot {\n"));
         assert_non_null(strstr(buf, "n0 [label=\"root\\nimage\\n/\"];\n"));
-        assert_non_null(strstr(buf, "subgraph \"cluster_logs\" {\n"));
+        assert_non_null(strstr(buf, "subgraph \"cluster_1_logs\" {\n"));
         assert_non_null(strstr(buf, "n2 [label=\"logs:share\\nbind\\n/srv/goldroot-share\"];\n"));
         assert_non_null(strstr(buf, "n1 -> n2 [label=\"ref\"];\n"));
         assert_non_null(strstr(buf, "n0 -> n3 [label=\"nest\"];\n"));

@@ -650,6 +650,18 @@ static void test_duplicate_across_include(void **state) {
                                            "(first defined at @/dup-a.profile:1)");
 }
 
+/* The second include of a file is the error, not the duplicate names it would
+ * bring in (which pointed into the included file itself). */
+static void test_include_twice(void **state) {
+        expect_error("include common\nx tmpfs - /x\ninclude common\n",
+                     "t.profile:3:9: 'common' is already included at t.profile:1");
+        teardown(state);
+        setup(state);
+        /* Through another file (web includes common), and by another name. */
+        expect_error("include web\ninclude common.profile\n",
+                     "t.profile:2:9: 'common.profile' is already included at @/web.profile:2");
+}
+
 /* ---- references ---- */
 
 static void test_unknown_profile(void **state) {
@@ -687,6 +699,28 @@ static void test_shared_state_source(void **state) {
 static void test_main_self_reference(void **state) {
         expect_file_error("selfref.profile", "@/selfref.profile:1:20: 'selfref' is the profile "
                                              "being planned: its entries cannot be shared");
+}
+
+/* A file the main profile includes is part of it: as FILE:ENTRY it would be
+ * loaded again as a shared profile, its entries mounted twice. */
+static void test_main_included_reference(void **state) {
+        expect_error("include common\nx bind common:root /x\n",
+                     "t.profile:2:8: 'common' is included in the profile being planned (at "
+                     "t.profile:1): its entries cannot be shared");
+        teardown(state);
+        setup(state);
+        expect_error("include common\nx bind refs-common:c /x\n",
+                     "@/refs-common.profile:2:20: 'common' is included in the profile being "
+                     "planned (at t.profile:1): its entries cannot be shared");
+}
+
+/* after= only orders, so it may name an entry of an included file that way. */
+static void test_main_included_after(void **state) {
+        _cleanup_(profile_set_freep) ProfileSet *s =
+                load_ok("include common\nx tmpfs - /x after=common:root\n");
+
+        assert_int_equal(s->n_profiles, 1);
+        assert_ptr_equal(profile_set_find(s, "x")->after[0].ref, profile_set_find(s, "root"));
 }
 
 static void test_qualified_name(void **state) {
@@ -923,6 +957,7 @@ int main(void) {
                 T(test_missing_include),
                 T(test_include_cycle),
                 T(test_duplicate_across_include),
+                T(test_include_twice),
                 T(test_unknown_profile),
                 T(test_unknown_entry),
                 T(test_unknown_after),
@@ -930,6 +965,8 @@ int main(void) {
                 T(test_shared_placeholder),
                 T(test_shared_state_source),
                 T(test_main_self_reference),
+                T(test_main_included_reference),
+                T(test_main_included_after),
                 T(test_qualified_name),
                 T(test_aside_and_entry_sources),
                 T(test_aside_targets_never_collide),
