@@ -303,9 +303,7 @@ int verb_create(int argc, char **argv, GlobalOptions *g) {
         r = store_open(g->store, STORE_SHARED, &s);
         if (r < 0)
                 return r;
-        r = store_resolve(s, o.image, id);
-        if (r == -ENOENT)
-                return log_error_errno(ENOENT, "create %s: no image %s", argv[i], o.image);
+        r = store_resolve(s, o.image, id); /* logs a missing image */
         if (r < 0)
                 return r;
         if (n == 1)

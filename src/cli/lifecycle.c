@@ -355,9 +355,7 @@ static int select_instances(Store *s, const UpgradeArgs *a, char **names, char *
                                 return log_oom();
                 }
         } else if (a->from) {
-                r = store_resolve(s, a->from, id);
-                if (r == -ENOENT)
-                        return log_error_errno(ENOENT, "upgrade: no image %s", a->from);
+                r = store_resolve(s, a->from, id); /* logs a missing image */
                 if (r < 0)
                         return r;
                 r = catalog_image_links(store_catalog(s), id, &l);
@@ -560,9 +558,7 @@ int verb_upgrade(int argc, char **argv, GlobalOptions *g) {
         if (a.prune)
                 return prune_backups(g, s, names);
 
-        r = store_resolve(s, a.to, to);
-        if (r == -ENOENT)
-                return log_error_errno(ENOENT, "upgrade: no image %s", a.to);
+        r = store_resolve(s, a.to, to); /* logs a missing image */
         if (r < 0)
                 return r;
         r = upgrade_cache_new(s, &cache);

@@ -98,9 +98,7 @@ int image_prep_command(int argc, char **argv, GlobalOptions *g) {
         r = store_open(g->store, STORE_SHARED, &s);
         if (r < 0)
                 return r;
-        r = store_resolve(s, argv[i], id);
-        if (r == -ENOENT)
-                return log_error_errno(ENOENT, "image prep: no image %s", argv[i]);
+        r = store_resolve(s, argv[i], id); /* logs a missing image */
         if (r < 0)
                 return r;
         r = image_prep(s, id, mask, name, tag, &res);

@@ -128,9 +128,7 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
          * --rm, whose instance has no catalog row to link it. */
         r = store_open(g->store, STORE_SHARED, &s);
         if (r >= 0)
-                r = store_resolve(s, argv[i], id);
-        if (r == -ENOENT)
-                r = log_error_errno(ENOENT, "run: no image %s", argv[i]);
+                r = store_resolve(s, argv[i], id); /* logs a missing image */
         if (r >= 0 && a.rm) {
                 Identity *ident = NULL;
 

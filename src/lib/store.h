@@ -59,8 +59,9 @@ int store_objects_fd(Store *s);
 bool image_name_is_valid(const char *s); /* also used for tags */
 /* Splits "NAME:TAG"; -EINVAL (logged) if malformed. */
 int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag);
-/* Resolves a reference to a full image id. Logs and returns -EINVAL for a
- * malformed or ambiguous reference, -ENOENT for an unknown one. */
+/* Resolves a reference to a full image id. Logs every failure, so callers add
+ * no second line: -EINVAL for a malformed or ambiguous reference, -ENOENT for
+ * an unknown one. */
 int store_resolve(Store *s, const char *ref, char ret_id[static DIGEST_HEX_SIZE]);
 
 /* images/ID (O_DIRECTORY). */

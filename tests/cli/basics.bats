@@ -43,3 +43,21 @@ load ../lib/common
         [ "$status" -eq 0 ]
         [[ "$output" == "goldroot "* ]]
 }
+
+@test "an unknown image is one line, exit 1, for every command that takes one" {
+        mkdir -p "$BATS_TEST_TMPDIR/tree/etc"
+        "$GOLDROOT" image import base:1 "$BATS_TEST_TMPDIR/tree" >/dev/null
+        "$GOLDROOT" create c1 --image base:1
+        for cmd in "create c2 --image nosuch:1" "run --rm nosuch:1 -- true" \
+                "run nosuch:1 -- true" "image prep nosuch:1 p:1" "image inspect nosuch:1" \
+                "upgrade c1 --to nosuch:1" "upgrade --all --to nosuch:1" \
+                "upgrade --from nosuch:1 --to base:1" "create c3 --image deadbeef"; do
+                # shellcheck disable=SC2086
+                run "$GOLDROOT" $cmd
+                echo "$cmd: $output"
+                [ "$status" -eq 1 ]
+                [ "${#lines[@]}" -eq 1 ]
+                [[ "${lines[0]}" == "goldroot: image "*": no such image" ]]
+        done
+        [ "$("$GOLDROOT" ls -q)" = c1 ]
+}
