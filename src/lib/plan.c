@@ -425,9 +425,10 @@ static int resolve_upper(const Planner *pl, const Entry *e, MountOp *op) {
 }
 
 /* Whether e mounts a view of the image itself: an image entry, or a bind of
- * image:PATH or of such an entry (@ENTRY chains are acyclic by now). */
-static bool entry_shows_image(const Entry *e) {
-        for (;;) {
+ * image:PATH or of such an entry. An @ENTRY cycle is reported later, when the
+ * order is built, so the walk stops after one step per entry. */
+static bool entry_shows_image(const Planner *pl, const Entry *e) {
+        for (size_t steps = 0; steps <= pl->n_entries; steps++) {
                 if (e->type == ENTRY_IMAGE)
                         return true;
                 if (e->type != ENTRY_BIND)
@@ -438,6 +439,7 @@ static bool entry_shows_image(const Entry *e) {
                         return false;
                 e = e->source.ref;
         }
+        return false;
 }
 
 static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
@@ -475,7 +477,7 @@ static int resolve_op(const Planner *pl, size_t i, MountOp *op) {
                 return resolve_source(pl, e, &op->source, &op->source_op);
         case ENTRY_BIND:
                 op->kind = OP_BIND;
-                if (entry_shows_image(e)) {
+                if (entry_shows_image(pl, e)) {
                         if (op->flags & ENTRY_RW)
                                 return profile_error_rw_on_image(&e->rw_loc);
                         op->flags |= ENTRY_RO;

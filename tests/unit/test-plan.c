@@ -238,7 +238,7 @@ static void test_rw_bind_of_image_entry(void **state) {
 static void test_rw_bind_of_image_chain(void **state) {
         expect_plan_error("lib bind image:/lib -\nx bind @lib /x\ny bind @x/z /y create,rw\n",
                           &full_ctx,
-                          "t.profile:3:25: option 'rw' would write into the shared image, which "
+                          "t.profile:3:23: option 'rw' would write into the shared image, which "
                           "is always read-only: use an overlay with upper= for a writable view");
 }
 
