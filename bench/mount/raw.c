@@ -25,7 +25,9 @@ static void attach(int mfd, int rootfd, const char *rel, const char *root) {
         if (move_mount(mfd, "", rootfd, rel, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 die("move_mount %s", rel);
         close(mfd);
-        snprintf(targets[targets_n++], sizeof targets[0], "%s/%s", root, rel);
+        if (snprintf(targets[targets_n++], sizeof targets[0], "%s/%s", root, rel) >=
+            (int)sizeof targets[0])
+                die("target %s/%s is too long", root, rel);
 }
 
 static void bind(int rootfd, const char *root, const char *src, const char *rel, bool ro) {
