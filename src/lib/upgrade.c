@@ -354,13 +354,21 @@ out:
 
 struct UpgradePending {
         Instance *inst; /* borrowed */
+        Store *store;   /* borrowed */
         Catalog *cat;
         int64_t op; /* journal row; 0 once ended */
         char *to;
         char *fresh, *backup;
-        bool running;
-        bool restart;
+        bool stopped; /* stopped for --restart and not started again yet */
 };
+
+/* --restart stopped it: start it again, on whatever image the catalog
+ * links, so that a failed upgrade does not leave it down. */
+static void restart_stopped(Store *s, Instance *i) {
+        int r = instance_start(s, i, &(InstanceRunOptions){});
+        if (r < 0)
+                log_warning_errno(r, "upgrade %s: cannot start it again: %m", i->name);
+}
 
 UpgradePending *upgrade_pending_free(UpgradePending *p) {
         if (!p)
@@ -375,6 +383,8 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
         /* Before its commit: nothing published, the row goes. */
         if (p->op > 0)
                 oplog_abandon(p->cat, p->op);
+        if (p->stopped)
+                restart_stopped(p->store, p->inst);
         free(p->to);
         free(p->fresh);
         free(p->backup);
@@ -382,36 +392,16 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
         return NULL;
 }
 
-int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
-                    UpgradeResult *ret_result, MergeReport **ret_report,
-                    UpgradePending **ret_pending) {
+static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_id,
+                                   const UpgradeOptions *o, bool stopped, UpgradeResult *ret_result,
+                                   MergeReport **ret_report, UpgradePending **ret_pending) {
         _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
         _cleanup_(merge_report_freep) MergeReport *report = NULL;
         _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
         _cleanup_close_ int oldfd = -EBADF;
         const MergeTree *base, *theirs;
         char token[MACHINE_ID_LEN + 1];
-        bool running;
         int r;
-
-        assert(i->lock_fd >= 0);
-        *ret_report = NULL;
-        *ret_pending = NULL;
-        r = upgrade_recover(c->store, i);
-        if (r < 0)
-                return r;
-        if (streq(i->row->image, to_id)) {
-                *ret_result = UPGRADE_CURRENT;
-                return 0;
-        }
-        r = check_stopped(i, "upgrade", &running);
-        if (r < 0)
-                return r;
-        if (running && !o->restart && !o->dry_run)
-                return log_error_errno(EBUSY,
-                                       "upgrade %s: the instance is running: stop it first, or "
-                                       "use --restart",
-                                       i->name);
 
         oldfd = openat(i->dir_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (oldfd < 0)
@@ -442,8 +432,8 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         if (!p)
                 return log_oom();
         p->inst = i;
+        p->store = c->store;
         p->cat = store_catalog(c->store);
-        p->running = running;
         p->to = strdup(to_id);
         p->backup = strjoin(BACKUP_PREFIX, token);
         if (!p->to || !p->backup)
@@ -463,8 +453,47 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         crash_point("upgrade-after-build");
         *ret_result = UPGRADE_DONE;
         *ret_report = TAKE_PTR(report);
+        p->stopped = stopped;
         *ret_pending = TAKE_PTR(p);
         return 0;
+}
+
+int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                    UpgradeResult *ret_result, MergeReport **ret_report,
+                    UpgradePending **ret_pending) {
+        bool running, stopped = false;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        *ret_report = NULL;
+        *ret_pending = NULL;
+        r = upgrade_recover(c->store, i);
+        if (r < 0)
+                return r;
+        if (streq(i->row->image, to_id)) {
+                *ret_result = UPGRADE_CURRENT;
+                return 0;
+        }
+        r = check_stopped(i, "upgrade", &running);
+        if (r < 0)
+                return r;
+        if (running && !o->restart && !o->dry_run)
+                return log_error_errno(EBUSY,
+                                       "upgrade %s: the instance is running: stop it first, or "
+                                       "use --restart",
+                                       i->name);
+        /* The state is read only once nothing writes it any more: what the
+         * instance writes until it stops must reach the new state too. */
+        if (running && !o->dry_run) {
+                r = instance_stop(i, 10, NULL);
+                if (r < 0)
+                        return r;
+                stopped = true;
+        }
+        r = upgrade_prepare_stopped(c, i, to_id, o, stopped, ret_result, ret_report, ret_pending);
+        if (stopped && (r < 0 || !*ret_pending))
+                restart_stopped(c->store, i);
+        return r;
 }
 
 int upgrade_sync(Store *s) {
@@ -485,11 +514,6 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
         int r;
 
         crash_point("upgrade-before-commit");
-        if (p->running) {
-                r = instance_stop(i, 10, NULL);
-                if (r < 0)
-                        return r;
-        }
         snprintf(from, sizeof from, "%s", i->row->image);
         r = catalog_begin(cat);
         if (r < 0)
@@ -527,7 +551,8 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
         r = oplog_end(cat, op);
         if (r < 0)
                 return r;
-        if (p->running) {
+        if (p->stopped) {
+                p->stopped = false;
                 r = instance_start(s, i, &(InstanceRunOptions){});
                 if (r < 0)
                         return log_error_errno(r,

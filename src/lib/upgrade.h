@@ -42,7 +42,7 @@ int upgrade_cache_tree(UpgradeCache *c, const char *id, const MergeTree **ret);
 typedef struct UpgradeOptions {
         MergePolicy policy;
         bool dry_run;
-        bool restart; /* stop a running instance, start it again on the new image */
+        bool restart; /* stop a running instance before reading its state, start it again */
 } UpgradeOptions;
 
 typedef enum UpgradeResult {

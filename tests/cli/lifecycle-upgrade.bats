@@ -123,6 +123,32 @@ teardown() {
         [ "$output" = "goldroot: rollback web: the instance is running: stop it first" ]
 }
 
+@test "upgrade --restart stops the instance before it reads the state: nothing written is lost" {
+        "$GOLDROOT" create web --image bb:1
+        # What the instance writes as it stops must reach the new state.
+        "$GOLDROOT" start web -- /bin/sh -c \
+                'trap "echo bye >/etc/bye; exit 0" TERM; while :; do sleep 1 & wait; done'
+        run "$GOLDROOT" upgrade web --to bb:2 --restart
+        [ "$status" -eq 0 ]
+        [ "$(cat "$(lc_upper web)/etc/bye")" = bye ]
+        [ "$(in_instance web cat /etc/bye)" = bye ]
+        [ "$(in_instance web cat /usr/bin/hello)" = v2 ]
+        "$GOLDROOT" stop --timeout 0 web
+}
+
+@test "upgrade --restart: a blocked upgrade starts the instance again on the old image" {
+        lc_variant 3 'rm etc/hosts; mkdir etc/hosts; echo x >etc/hosts/a'
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo mine >>/etc/hosts'
+        "$GOLDROOT" start web
+        run "$GOLDROOT" upgrade web --to bb:3 --restart
+        [ "$status" -eq 1 ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        "$GOLDROOT" status web | grep -q running
+        in_instance web grep -q mine /etc/hosts
+        "$GOLDROOT" stop --timeout 0 web
+}
+
 @test "upgrade: a type conflict is reported before any change; exit 1" {
         lc_variant 3 'rm etc/hosts; mkdir etc/hosts; echo x >etc/hosts/a'
         "$GOLDROOT" create web --image bb:1
