@@ -89,6 +89,29 @@ teardown() {
         ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
 }
 
+@test "upgrade: a backup no row names is never deleted: a dry run leaves it, an upgrade sets it aside" {
+        "$GOLDROOT" create web --image bb:1
+        stray=$GOLDROOT_STORE/instances/web/backup.0123456789abcdef0123456789abcdef
+        mkdir -p "$stray/root/etc"
+        echo precious >"$stray/root/etc/x"
+        run "$GOLDROOT" upgrade web --to bb:2 --dry-run
+        [ "$status" -eq 0 ]
+        [ "$(cat "$stray/root/etc/x")" = precious ]
+        run "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"instance web: backup.0123456789abcdef0123456789abcdef, which no backup row names, moved to lost+found/web-backup.0123456789abcdef0123456789abcdef."* ]]
+        [ ! -e "$stray" ]
+        [ "$(cat "$GOLDROOT_STORE"/lost+found/web-backup.0123456789abcdef0123456789abcdef.*/root/etc/x)" = precious ]
+        # The backup an upgrade replaces is dropped, not set aside.
+        lc_variant 3 'echo v3 >usr/bin/hello'
+        "$GOLDROOT" upgrade web --to bb:3 >/dev/null
+        [ "$(ls "$GOLDROOT_STORE"/lost+found | wc -l)" -eq 1 ]
+        [ "$(ls -d "$GOLDROOT_STORE"/instances/web/backup.* | wc -l)" -eq 1 ]
+        "$GOLDROOT" upgrade --prune-backups web >/dev/null
+        [ "$(ls "$GOLDROOT_STORE"/lost+found | wc -l)" -eq 1 ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+}
+
 @test "rollback restores the image link and the exact state; a second one is an error" {
         "$GOLDROOT" create web --image bb:1
         lc_sh web 'echo local >/etc/motd; rm /etc/issue; mkfifo /etc/fifo; ln -s /nowhere /etc/dangling2'
