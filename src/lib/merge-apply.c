@@ -249,13 +249,11 @@ static int apply_entry(const MergeReport *rep, const MergeEntry *e, int oldlayer
                         return oldp;
         }
         if (pass == 2) {
-                side = strjoin(name, e->side == SIDE_GOLDNEW ? ".goldnew" : ".goldsave");
+                /* The planner chose a name nothing else in the new layer has:
+                 * whatever was there is never overwritten. */
+                side = strdup(strrchr(e->side_path, '/') + 1);
                 if (!side)
                         return -ENOMEM;
-                /* A .goldnew from an earlier upgrade is replaced by this one. */
-                r = rm_rf_at(newp, side);
-                if (r < 0)
-                        return r;
                 if (e->side == SIDE_GOLDNEW)
                         return write_theirs(&rep->theirs, e->path, newp, side, false);
                 return copy_ours(oldp, name, newp, side);

@@ -255,6 +255,8 @@ static int walk_layer(Walker *w) {
 typedef struct Planner {
         MergeReport *report;
         size_t cap;
+        /* Earlier .goldnew files that a new one replaces (see set_side()). */
+        char **replaced;
 } Planner;
 
 static int push_entry(Walker *w, const Item *it, size_t *ret) {
@@ -294,10 +296,88 @@ static void set_outcome(MergeEntry *e, MergeOutcome o, const char *reason, int a
         e->action = action;
 }
 
-static int set_side(MergeEntry *e, int side) {
+/* Whether ours' entry name (beside it) is what an earlier upgrade wrote as
+ * its .goldnew and nobody touched since: theirs of then, which is base now,
+ * content and metadata. Such a file holds no local data. 1, 0 or -errno. */
+static int is_stale_goldnew(Walker *w, Item *it, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        MergeNode n;
+        struct stat st;
+        int r;
+
+        if (it->n[BASE].type != MERGE_NODE_REG && it->n[BASE].type != MERGE_NODE_LNK)
+                return 0;
+        fd = openat(it->parentfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        r = merge_node_from_fd(fd, &st, &n, NULL);
+        if (r < 0)
+                return r;
+        if (!meta_equal(&n, &it->n[BASE]) || n.size != it->n[BASE].size)
+                return 0;
+        r = item_digest(w, it, BASE);
+        if (r < 0)
+                return r;
+        if (n.type == MERGE_NODE_REG) {
+                _cleanup_close_ int data =
+                        openat(it->parentfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                r = data < 0 ? -errno : merge_content_digest_fd(data, n.digest);
+                if (r < 0)
+                        return r;
+        }
+        return streq(n.digest, it->n[BASE].digest);
+}
+
+/* The name of the file written beside a conflict: PATH.goldnew or
+ * PATH.goldsave, unless ours or theirs has something there; then the first
+ * free PATH.goldnew.N or PATH.goldsave.N. What ours has there is local data
+ * (an earlier .goldsave, a directory of that name, ...) and is kept as it is;
+ * only an earlier .goldnew that still holds the old image's version is
+ * replaced. Decided here, so that a dry run reports the same name. */
+static int set_side(Walker *w, Item *it, MergeEntry *e, int side) {
+        Planner *p = w->userdata;
+        const char *suffix = side == SIDE_GOLDNEW ? ".goldnew" : ".goldsave";
+        int r;
+
+        assert(it->parentfd >= 0 && it->name);
         e->side = side;
-        e->side_path = strjoin(e->path, side == SIDE_GOLDNEW ? ".goldnew" : ".goldsave");
-        return e->side_path ? 0 : log_oom();
+        for (unsigned k = 0;; k++) {
+                _cleanup_free_ char *name = NULL, *path = NULL;
+                MergeNode t;
+                struct stat st;
+
+                if ((k == 0 ? asprintf_safe(&name, "%s%s", it->name, suffix)
+                            : asprintf_safe(&name, "%s%s.%u", it->name, suffix, k)) < 0)
+                        return log_oom();
+                path = strjoin(it->path, name + strlen(it->name));
+                if (!path)
+                        return log_oom();
+                r = merge_tree_lookup(w->theirs, path, &t);
+                if (r < 0)
+                        return log_error_errno(r, "failed to look up %s in the new image: %m",
+                                               path);
+                if (t.type != MERGE_NODE_ABSENT)
+                        continue;
+                if (fstatat(it->parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT)
+                                return log_error_errno(
+                                        errno, "failed to inspect %s in the instance state: %m",
+                                        path);
+                } else {
+                        if (side != SIDE_GOLDNEW)
+                                continue;
+                        r = is_stale_goldnew(w, it, name);
+                        if (r < 0)
+                                return log_error_errno(
+                                        r, "failed to inspect %s in the instance state: %m", path);
+                        if (r == 0)
+                                continue;
+                        if (strv_extend(&p->replaced, path) < 0)
+                                return log_oom();
+                }
+                e->side_path = TAKE_PTR(path);
+                return 0;
+        }
 }
 
 static int read_tree_file(const MergeTree *t, const char *path, char **ret, size_t *ret_len) {
@@ -377,7 +457,7 @@ static int plan_both_changed(Walker *w, Item *it, MergeEntry *e, MergePolicy pol
         if (tt == MERGE_NODE_ABSENT) {
                 if (policy == MERGE_POLICY_THEIRS) {
                         set_outcome(e, MERGE_CONFLICT_THEIRS, "removed in the image", ACTION_NONE);
-                        return dir ? 0 : set_side(e, SIDE_GOLDSAVE);
+                        return dir ? 0 : set_side(w, it, e, SIDE_GOLDSAVE);
                 }
                 set_outcome(e, MERGE_CONFLICT_LOCAL, "removed in the image", ACTION_OURS);
                 return 0;
@@ -391,17 +471,17 @@ static int plan_both_changed(Walker *w, Item *it, MergeEntry *e, MergePolicy pol
                         return 0;
                 }
                 set_outcome(e, MERGE_CONFLICT_LOCAL, e->reason, ACTION_OURS);
-                return set_side(e, SIDE_GOLDNEW);
+                return set_side(w, it, e, SIDE_GOLDNEW);
         }
         if (policy == MERGE_POLICY_THEIRS) {
                 /* Outside a replacing directory, dropping ours lets theirs show;
                  * a directory is written anyway, for its opaque marker. */
                 set_outcome(e, MERGE_CONFLICT_THEIRS, "changed in the image too",
                             it->replace || dir ? ACTION_THEIRS : ACTION_NONE);
-                return dir ? 0 : set_side(e, SIDE_GOLDSAVE);
+                return dir ? 0 : set_side(w, it, e, SIDE_GOLDSAVE);
         }
         set_outcome(e, MERGE_CONFLICT_LOCAL, "changed in the image too", ACTION_OURS);
-        return dir ? 0 : set_side(e, SIDE_GOLDNEW);
+        return dir ? 0 : set_side(w, it, e, SIDE_GOLDNEW);
 }
 
 static int plan_visit(Walker *w, Item *it) {
@@ -418,6 +498,11 @@ static int plan_visit(Walker *w, Item *it) {
                 return r;
         e = &p->report->entries[idx];
 
+        /* Visited after the conflict beside it ("a" sorts before "a.goldnew"). */
+        if (strv_contains(p->replaced, it->path)) {
+                set_outcome(e, MERGE_DROP, "the last upgrade's .goldnew, replaced", ACTION_NONE);
+                return 0;
+        }
         if (ot == MERGE_NODE_FIFO || ot == MERGE_NODE_SOCK || ot == MERGE_NODE_CHR ||
             ot == MERGE_NODE_BLK) {
                 r = node_equal(w, it, THEIRS, BASE);
@@ -539,7 +624,7 @@ int merge_plan(const MergeTree *base, const MergeTree *theirs, const MergeLayer 
                size_t n_layers, MergePolicy policy, MergeReport **ret) {
         _cleanup_(merge_report_freep) MergeReport *report = NULL;
         Planner p = {};
-        int r;
+        int r = 0;
 
         assert(base);
         assert(theirs);
@@ -566,8 +651,11 @@ int merge_plan(const MergeTree *base, const MergeTree *theirs, const MergeLayer 
                 };
                 r = walk_layer(&w);
                 if (r < 0)
-                        return r;
+                        break;
         }
+        strv_free(p.replaced);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < report->n_entries; i++) {
                 report->n_conflicts += merge_outcome_is_conflict(report->entries[i].outcome);
                 report->n_type_conflicts += report->entries[i].outcome == MERGE_TYPE_CONFLICT;

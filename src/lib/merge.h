@@ -31,6 +31,11 @@
  * - FIFOs, sockets and devices are carried over unless the new image changed
  *   the path to another type (a type conflict).
  * - Conflicts on directories only concern metadata: no .goldnew/.goldsave.
+ * - A .goldnew/.goldsave never overwrites anything: when ours or theirs has
+ *   something at PATH.goldnew (PATH.goldsave), the plan picks the first free
+ *   PATH.goldnew.N (PATH.goldsave.N), and the report names it. The exception
+ *   is an earlier .goldnew that still holds the old image's version of PATH
+ *   (what the last upgrade wrote, untouched): it is replaced ("drop").
  * - overlayfs's bookkeeping xattrs (trusted.overlay.origin, impure, ...) are
  *   neither compared nor copied; the opaque marker is rewritten explicitly. An
  *   entry with a redirect or metacopy xattr (data in the lower layer) makes the

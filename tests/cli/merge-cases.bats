@@ -194,6 +194,33 @@ upgrade_to() {
         lc_sh web 'tail -n1 /etc/hosts | grep -qx theirs && tail -n1 /etc/hosts.goldsave | grep -qx ours'
 }
 
+@test "theirs twice: the first .goldsave is kept, the second goes to a free name" {
+        lc_sh web 'echo local1 >>/etc/hosts'
+        lc_variant 2 'echo theirs2 >>etc/hosts'
+        lc_variant 3 'echo theirs2 >>etc/hosts; echo theirs3 >>etc/hosts'
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 0 ]
+        lc_sh web 'echo local2 >>/etc/hosts'
+        upgrade_to 3 --policy theirs
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"keep /etc/hosts.goldsave (local addition)"* ]]
+        [[ "$output" == *"conflict /etc/hosts: took theirs, local saved as /etc/hosts.goldsave.1"* ]]
+        lc_sh web 'tail -n1 /etc/hosts.goldsave | grep -qx local1 &&
+                tail -n1 /etc/hosts.goldsave.1 | grep -qx local2 && tail -n1 /etc/hosts | grep -qx theirs3'
+}
+
+@test "a local directory at PATH.goldnew is kept; the dry run and the upgrade name the same free name" {
+        lc_sh web 'echo ours >>/etc/hosts; mkdir /etc/hosts.goldnew; echo precious >/etc/hosts.goldnew/data'
+        lc_variant 2 'echo theirs >>etc/hosts'
+        upgrade_to 2 --dry-run
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /etc/hosts: kept local, theirs in /etc/hosts.goldnew.1"* ]]
+        upgrade_to 2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /etc/hosts: kept local, theirs in /etc/hosts.goldnew.1"* ]]
+        lc_sh web 'grep -qx precious /etc/hosts.goldnew/data && tail -n1 /etc/hosts.goldnew.1 | grep -qx theirs'
+}
+
 @test "merge: deleted locally but changed by the image: stays deleted, or restored by theirs" {
         lc_sh web 'rm /etc/issue'
         lc_variant 2 'echo "Welcome to v2" >etc/issue'

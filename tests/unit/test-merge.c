@@ -397,17 +397,83 @@ static void test_old_state_untouched(void **state) {
 
 static void test_stale_goldnew_replaced(void **state) {
         Fx *fx = *state;
+        const MergeEntry *e;
 
         put(fx->base_etc, "a", "base\n", 0644);
         put(fx->state, "a", "ours\n", 0644);
-        put(fx->state, "a.goldnew", "from the last upgrade\n", 0644);
+        /* What the last upgrade wrote: its theirs, the base of this one. */
+        put(fx->state, "a.goldnew", "base\n", 0644);
         put(fx->theirs_etc, "a", "theirs v3\n", 0644);
 
         plan(fx, MERGE_POLICY_KEEP_LOCAL);
-        expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        e = expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/a.goldnew");
+        assert_string_equal(expect(fx, "/etc/a.goldnew", MERGE_DROP)->reason,
+                            "the last upgrade's .goldnew, replaced");
         assert_int_equal(apply(fx), 0);
         assert_content(fx->new_, "a", "ours\n");
         assert_content(fx->new_, "a.goldnew", "theirs v3\n");
+}
+
+static void test_goldnew_never_overwrites_local_data(void **state) {
+        Fx *fx = *state;
+        const MergeEntry *e;
+        int v;
+
+        /* An earlier .goldnew edited since, a local directory and an image
+         * file at the names a conflict's .goldnew would take. */
+        put(fx->base_etc, "a", "base\n", 0644);
+        put(fx->state, "a", "ours\n", 0644);
+        put(fx->theirs_etc, "a", "theirs\n", 0644);
+        put(fx->state, "a.goldnew", "my notes\n", 0644);
+        put(fx->base_etc, "conf", "base\n", 0644);
+        put(fx->state, "conf", "ours\n", 0644);
+        put(fx->theirs_etc, "conf", "theirs\n", 0644);
+        put(fx->state, "conf.goldnew/data", "precious\n", 0600);
+        put(fx->base_etc, "img", "base\n", 0644);
+        put(fx->state, "img", "ours\n", 0644);
+        put(fx->theirs_etc, "img", "theirs\n", 0644);
+        put(fx->theirs_etc, "img.goldnew", "shipped\n", 0644);
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        e = expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/a.goldnew.1");
+        expect(fx, "/etc/a.goldnew", MERGE_KEEP);
+        e = expect(fx, "/etc/conf", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/conf.goldnew.1");
+        expect(fx, "/etc/conf.goldnew/data", MERGE_KEEP);
+        e = expect(fx, "/etc/img", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/img.goldnew.1");
+        assert_int_equal(apply(fx), 0);
+        v = view(fx, "theirs/etc", "new");
+        assert_content(v, "a.goldnew", "my notes\n");
+        assert_content(v, "a.goldnew.1", "theirs\n");
+        assert_content(v, "conf.goldnew/data", "precious\n");
+        assert_content(v, "conf.goldnew.1", "theirs\n");
+        assert_content(v, "img.goldnew", "shipped\n");
+        assert_content(v, "img.goldnew.1", "theirs\n");
+}
+
+static void test_goldsave_never_overwritten(void **state) {
+        Fx *fx = *state;
+        const MergeEntry *e;
+
+        /* The first upgrade with theirs saved local1; local2 came since. */
+        put(fx->base_etc, "conf", "v2\n", 0644);
+        put(fx->state, "conf", "v2\nlocal2\n", 0644);
+        put(fx->state, "conf.goldsave", "v1\nlocal1\n", 0644);
+        put(fx->state, "conf.goldsave.1", "older\n", 0644);
+        put(fx->theirs_etc, "conf", "v3\n", 0644);
+
+        plan(fx, MERGE_POLICY_THEIRS);
+        e = expect(fx, "/etc/conf", MERGE_CONFLICT_THEIRS);
+        assert_string_equal(e->side_path, "/etc/conf.goldsave.2");
+        assert_string_equal(expect(fx, "/etc/conf.goldsave", MERGE_KEEP)->reason, "local addition");
+        assert_int_equal(apply(fx), 0);
+        assert_content(fx->new_, "conf.goldsave", "v1\nlocal1\n");
+        assert_content(fx->new_, "conf.goldsave.1", "older\n");
+        assert_content(fx->new_, "conf.goldsave.2", "v2\nlocal2\n");
+        assert_false(exists(fx->new_, "conf"));
 }
 
 static const struct CMUnitTest tests[] = {
@@ -430,6 +496,8 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dir_metadata_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_state_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_goldnew_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_goldnew_never_overwrites_local_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_goldsave_never_overwritten, setup, teardown),
 };
 
 MERGE_TEST_MAIN(tests)
