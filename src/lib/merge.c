@@ -177,6 +177,38 @@ static int walk_child(Walker *w, Item *dir, const char *name, bool in_ours, bool
         return w->leave(w, &it, cookie, r > 0);
 }
 
+/* Merges the names of t's directory path into *l; both are sorted with
+ * strcmp, and so is the union, without duplicates. */
+static int list_union(const MergeTree *t, const char *path, char ***l) {
+        _cleanup_strv_free_ char **names = NULL, **out = NULL;
+        char **a = *l;
+        size_t i = 0, j = 0, n = 0;
+        int r;
+
+        r = t->list(t->userdata, path, &names);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        out = calloc(strv_length(a) + strv_length(names) + 1, sizeof *out);
+        if (!out)
+                return -ENOMEM;
+        /* Every name is moved or freed: the NULLs left behind end no strv early. */
+        while ((a && a[i]) || names[j]) {
+                int c = !(a && a[i]) ? 1 : !names[j] ? -1 : strcmp(a[i], names[j]);
+                char **from = c <= 0 ? &a[i++] : &names[j++];
+
+                if (c == 0) {
+                        free(names[j]);
+                        names[j++] = NULL;
+                }
+                out[n++] = TAKE_PTR(*from);
+        }
+        strv_free(*l);
+        *l = TAKE_PTR(out);
+        return 0;
+}
+
 static int walk_dir(Walker *w, Item *dir) {
         _cleanup_strv_free_ char **ours = NULL, **hidden = NULL;
         bool replace =
@@ -192,6 +224,13 @@ static int walk_dir(Walker *w, Item *dir) {
                 r = w->base->list(w->base->userdata, dir->path, &hidden);
                 if (r < 0 && r != -ENOENT)
                         return log_error_errno(r, "failed to list %s in the old image: %m",
+                                               dir->path);
+        }
+        /* What the new image adds here is hidden too, and must be reported. */
+        if (replace && w->theirs && dir->n[THEIRS].type == MERGE_NODE_DIR) {
+                r = list_union(w->theirs, dir->path, &hidden);
+                if (r < 0)
+                        return log_error_errno(r, "failed to list %s in the new image: %m",
                                                dir->path);
         }
         while (ours[i] || (hidden && hidden[j])) {
@@ -484,10 +523,138 @@ static int plan_both_changed(Walker *w, Item *it, MergeEntry *e, MergePolicy pol
         return dir ? 0 : set_side(w, it, e, SIDE_GOLDNEW);
 }
 
+/* Whether theirs added or changed anything below path, where base and theirs
+ * both have a directory (removals do not count: both sides agree on those).
+ * 1, 0 or -errno. */
+static int theirs_changed_below(Walker *w, const char *path) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = w->theirs->list(w->theirs->userdata, path, &names);
+        if (r < 0)
+                return log_error_errno(r, "failed to list %s in the new image: %m", path);
+        for (char **k = names; *k; k++) {
+                _cleanup_free_ char *child = path_join(path, *k);
+                MergeNode b, t;
+
+                if (!child)
+                        return log_oom();
+                r = merge_tree_lookup(w->base, child, &b);
+                if (r >= 0)
+                        r = merge_tree_lookup(w->theirs, child, &t);
+                if (r < 0)
+                        return log_error_errno(r, "failed to look up %s: %m", child);
+                if (!meta_equal(&b, &t))
+                        return 1;
+                if (t.type == MERGE_NODE_DIR) {
+                        r = theirs_changed_below(w, child);
+                        if (r != 0)
+                                return r;
+                        continue;
+                }
+                if (t.type == MERGE_NODE_REG && t.size != b.size)
+                        return 1;
+                r = merge_tree_digest(w->base, child, &b);
+                if (r >= 0)
+                        r = merge_tree_digest(w->theirs, child, &t);
+                if (r < 0)
+                        return log_error_errno(r, "failed to hash %s: %m", child);
+                if (!streq(b.digest, t.digest))
+                        return 1;
+        }
+        return 0;
+}
+
+/* Theirs unchanged against base, for a path ours does not walk into (a
+ * deletion, a hidden entry, a non-directory): a directory then changed if
+ * anything below it did. 1, 0 or -errno. */
+static int theirs_unchanged(Walker *w, Item *it) {
+        int r = node_equal(w, it, THEIRS, BASE);
+
+        if (r <= 0 || it->n[THEIRS].type != MERGE_NODE_DIR)
+                return r;
+        r = theirs_changed_below(w, it->path);
+        return r < 0 ? r : !r;
+}
+
+/* Lists what theirs added or changed below a directory that ours deleted or
+ * hides, each with outcome o (the directory's own conflict decides what is
+ * written; these entries only report). */
+static int report_below(Walker *w, const char *path, const char *rel, MergeOutcome o) {
+        Planner *p = w->userdata;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = w->theirs->list(w->theirs->userdata, path, &names);
+        if (r < 0)
+                return log_error_errno(r, "failed to list %s in the new image: %m", path);
+        for (char **k = names; *k; k++) {
+                _cleanup_free_ char *child = path_join(path, *k), *crel = path_join(rel, *k);
+                Item it = {.path = child, .rel = crel, .hidden = true};
+                size_t idx;
+                bool changed;
+
+                if (!child || !crel)
+                        return log_oom();
+                r = merge_tree_lookup(w->base, child, &it.n[BASE]);
+                if (r >= 0)
+                        r = merge_tree_lookup(w->theirs, child, &it.n[THEIRS]);
+                if (r < 0)
+                        return log_error_errno(r, "failed to look up %s: %m", child);
+                changed = it.n[BASE].type == MERGE_NODE_ABSENT;
+                if (!changed && it.n[THEIRS].type == MERGE_NODE_DIR)
+                        changed = !meta_equal(&it.n[BASE], &it.n[THEIRS]);
+                else if (!changed) {
+                        r = node_equal(w, &it, THEIRS, BASE);
+                        if (r < 0)
+                                return r;
+                        changed = !r;
+                }
+                if (changed) {
+                        r = push_entry(w, &it, &idx);
+                        if (r < 0)
+                                return r;
+                        set_outcome(&p->report->entries[idx], o,
+                                    it.n[BASE].type == MERGE_NODE_ABSENT ? "added in the image"
+                                                                         : "changed in the image",
+                                    ACTION_NONE);
+                }
+                if (it.n[THEIRS].type == MERGE_NODE_DIR) {
+                        r = report_below(w, child, crel, o);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Deleted locally (or hidden by a replacing directory) and changed or added
+ * by the image: a conflict. theirs restores it (outside a replacing directory
+ * dropping the whiteout is enough); else it stays deleted. Below a directory,
+ * every path the image added or changed is reported too. */
+static int plan_deleted_conflict(Walker *w, Item *it, MergeEntry *e, const char *reason) {
+        Planner *p = w->userdata;
+        int needed, r;
+
+        if (p->report->policy == MERGE_POLICY_THEIRS)
+                set_outcome(e, MERGE_RESTORED, reason,
+                            it->replace ? ACTION_THEIRS_TREE : ACTION_NONE);
+        else
+                set_outcome(e, MERGE_CONFLICT_DELETED, reason,
+                            it->whiteout ? ACTION_OURS : ACTION_NONE);
+        needed = e->action != ACTION_NONE;
+        if (it->n[THEIRS].type == MERGE_NODE_DIR) {
+                r = report_below(w, it->path, it->rel, e->outcome); /* moves e */
+                if (r < 0)
+                        return r;
+        }
+        return needed;
+}
+
 static int plan_visit(Walker *w, Item *it) {
         Planner *p = w->userdata;
         MergePolicy policy = p->report->policy;
-        MergeNodeType ot = it->n[OURS].type, tt = it->n[THEIRS].type;
+        MergeNodeType ot = it->n[OURS].type, bt = it->n[BASE].type, tt = it->n[THEIRS].type;
         bool deleted = it->whiteout || it->hidden;
         MergeEntry *e;
         size_t idx = 0;
@@ -505,7 +672,7 @@ static int plan_visit(Walker *w, Item *it) {
         }
         if (ot == MERGE_NODE_FIFO || ot == MERGE_NODE_SOCK || ot == MERGE_NODE_CHR ||
             ot == MERGE_NODE_BLK) {
-                r = node_equal(w, it, THEIRS, BASE);
+                r = theirs_unchanged(w, it);
                 if (r < 0)
                         return r;
                 if (tt != MERGE_NODE_ABSENT && tt != ot && !r)
@@ -515,6 +682,10 @@ static int plan_visit(Walker *w, Item *it) {
                         set_outcome(e, MERGE_CARRY, merge_node_type_to_string(ot), ACTION_OURS);
                 return 1;
         }
+        /* Below a replacing directory what the image adds stays hidden: the
+         * same conflict as a change to what it hides. */
+        if (it->hidden && bt == MERGE_NODE_ABSENT && tt != MERGE_NODE_ABSENT)
+                return plan_deleted_conflict(w, it, e, "added in the image, hidden locally");
 
         r = node_equal(w, it, OURS, BASE);
         if (r < 0)
@@ -528,7 +699,7 @@ static int plan_visit(Walker *w, Item *it) {
                 return e->action != ACTION_NONE;
         }
 
-        r = node_equal(w, it, THEIRS, BASE);
+        r = theirs_unchanged(w, it);
         if (r < 0)
                 return r;
         if (r) {
@@ -555,16 +726,8 @@ static int plan_visit(Walker *w, Item *it) {
                             ACTION_NONE);
                 return 0;
         }
-        if (deleted) {
-                if (policy == MERGE_POLICY_THEIRS)
-                        set_outcome(e, MERGE_RESTORED, "deleted locally, changed in the image",
-                                    it->replace ? ACTION_THEIRS_TREE : ACTION_NONE);
-                else
-                        set_outcome(e, MERGE_CONFLICT_DELETED,
-                                    "deleted locally, changed in the image",
-                                    it->whiteout ? ACTION_OURS : ACTION_NONE);
-                return e->action != ACTION_NONE;
-        }
+        if (deleted)
+                return plan_deleted_conflict(w, it, e, "deleted locally, changed in the image");
         r = plan_both_changed(w, it, e, policy);
         if (r < 0)
                 return r;

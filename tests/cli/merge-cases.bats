@@ -264,7 +264,38 @@ upgrade_to() {
         [ "$status" -eq 0 ]
         [[ "$output" == *"keep /home/user (replaces the image directory)"* ]]
         [[ "$output" == *"deleted /home/user/notes (stays deleted)"* ]]
+        [[ "$output" == *"conflict /home/user/new: added in the image, hidden locally; stays deleted"* ]]
         lc_sh web 'test "$(ls /home/user)" = only'
+        "$GOLDROOT" rollback web >/dev/null
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /home/user/new: added in the image, hidden locally; restored from the image"* ]]
+        lc_sh web 'test "$(ls /home/user | xargs)" = "new only"'
+}
+
+@test "merge: a deleted directory the image changed below is a conflict, restored by theirs" {
+        lc_sh web 'rm -rf /home/user'
+        lc_variant 2 'echo new >home/user/new'
+        upgrade_to 2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /home/user: deleted locally, changed in the image; stays deleted"* ]]
+        [[ "$output" == *"conflict /home/user/new: added in the image; stays deleted"* ]]
+        lc_sh web '! test -e /home/user'
+        "$GOLDROOT" rollback web >/dev/null
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /home/user: deleted locally, changed in the image; restored from the image"* ]]
+        lc_sh web 'grep -qx new /home/user/new && test -e /home/user/notes'
+}
+
+@test "merge: a directory replaced by a file, changed below by the image, is a type conflict" {
+        lc_sh web 'rm -rf /home/user && echo file >/home/user'
+        lc_variant 2 'echo new >home/user/new'
+        before=$(lc_snapshot "$(lc_state web)")
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"conflict /home/user: type conflict, local regular file, image directory (both changed, to different types)"* ]]
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
 }
 
 @test "merge: a symlink the image retargets shows through when unchanged locally" {

@@ -224,15 +224,69 @@ static void test_deleted_dir_stays_deleted(void **state) {
         Fx *fx = *state;
 
         put(fx->base_etc, "cron.d/a", "a\n", 0644);
+        put(fx->base_etc, "cron.d/old", "o\n", 0644);
         put(fx->theirs_etc, "cron.d/a", "a\n", 0644);
-        put(fx->theirs_etc, "cron.d/new-job", "b\n", 0644);
+        /* The image removing something below is no change to conflict with. */
         whiteout(fx->state, "cron.d");
 
-        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        plan(fx, MERGE_POLICY_THEIRS);
         expect(fx, "/etc/cron.d", MERGE_DELETED);
+        assert_int_equal(fx->report->n_conflicts, 0);
         assert_int_equal(apply(fx), 0);
         assert_true(is_whiteout(fx->new_, "cron.d"));
         assert_false(exists(view(fx, "theirs/etc", "new"), "cron.d"));
+}
+
+static void test_deleted_dir_changed_in_image_conflicts(void **state) {
+        Fx *fx = *state;
+        int v;
+
+        put(fx->base_etc, "cron.d/a", "a\n", 0644);
+        put(fx->base_etc, "cron.d/same", "s\n", 0644);
+        put(fx->theirs_etc, "cron.d/a", "a v2\n", 0644);
+        put(fx->theirs_etc, "cron.d/same", "s\n", 0644);
+        put(fx->theirs_etc, "cron.d/new/job", "b\n", 0644);
+        whiteout(fx->state, "cron.d");
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        assert_string_equal(expect(fx, "/etc/cron.d", MERGE_CONFLICT_DELETED)->reason,
+                            "deleted locally, changed in the image");
+        assert_string_equal(expect(fx, "/etc/cron.d/a", MERGE_CONFLICT_DELETED)->reason,
+                            "changed in the image");
+        assert_string_equal(expect(fx, "/etc/cron.d/new", MERGE_CONFLICT_DELETED)->reason,
+                            "added in the image");
+        expect(fx, "/etc/cron.d/new/job", MERGE_CONFLICT_DELETED);
+        assert_null(find(fx, "/etc/cron.d/same"));
+        assert_int_equal(apply(fx), 0);
+        assert_true(is_whiteout(fx->new_, "cron.d"));
+        assert_false(exists(view(fx, "theirs/etc", "new"), "cron.d"));
+        unview(fx);
+
+        /* theirs restores the image's directory, as it restores a file. */
+        assert_int_equal(rm_rf_at(fx->new_, "cron.d"), 0);
+        plan(fx, MERGE_POLICY_THEIRS);
+        expect(fx, "/etc/cron.d", MERGE_RESTORED);
+        expect(fx, "/etc/cron.d/new/job", MERGE_RESTORED);
+        assert_int_equal(apply(fx), 0);
+        v = view(fx, "theirs/etc", "new");
+        assert_content(v, "cron.d/a", "a v2\n");
+        assert_content(v, "cron.d/new/job", "b\n");
+}
+
+static void test_dir_replaced_by_file_is_a_type_conflict(void **state) {
+        Fx *fx = *state;
+
+        put(fx->base_etc, "d/a", "a\n", 0644);
+        put(fx->theirs_etc, "d/a", "a\n", 0644);
+        put(fx->state, "d", "a file now\n", 0644);
+        plan(fx, MERGE_POLICY_THEIRS);
+        expect(fx, "/etc/d", MERGE_KEEP);
+
+        /* Once the image changes something below, both changed the type. */
+        put(fx->theirs_etc, "d/new", "n\n", 0644);
+        plan(fx, MERGE_POLICY_THEIRS);
+        expect(fx, "/etc/d", MERGE_TYPE_CONFLICT);
+        assert_true(merge_report_blocked(fx->report));
 }
 
 static void test_new_image_files_appear_in_existing_dir(void **state) {
@@ -487,6 +541,10 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_policy_merge_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_dir_stays_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_dir_changed_in_image_conflicts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dir_replaced_by_file_is_a_type_conflict, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_new_image_files_appear_in_existing_dir, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_type_conflict_refused, setup, teardown),
