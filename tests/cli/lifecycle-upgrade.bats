@@ -112,6 +112,18 @@ teardown() {
         ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
 }
 
+@test "upgrade keeps a sparse file's holes" {
+        "$GOLDROOT" create web --image bb:1 --mode rw
+        mkdir -p "$(lc_upper web)/srv"
+        truncate -s 256M "$(lc_upper web)/srv/disk.img"
+        printf data | dd of="$(lc_upper web)/srv/disk.img" bs=1 seek=$((100 << 20)) conv=notrunc status=none
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        f=$(lc_upper web)/srv/disk.img
+        [ "$(stat -c %s "$f")" -eq $((256 << 20)) ]
+        [ "$(du -k "$f" | cut -f1)" -lt 1024 ]
+        [ "$(dd if="$f" bs=1 skip=$((100 << 20)) count=4 status=none)" = data ]
+}
+
 @test "rollback restores the image link and the exact state; a second one is an error" {
         "$GOLDROOT" create web --image bb:1
         lc_sh web 'echo local >/etc/motd; rm /etc/issue; mkfifo /etc/fifo; ln -s /nowhere /etc/dangling2'
