@@ -221,6 +221,18 @@ upgrade_to() {
         lc_sh web 'grep -qx precious /etc/hosts.goldnew/data && tail -n1 /etc/hosts.goldnew.1 | grep -qx theirs'
 }
 
+@test "merge: files the instance hardlinked together stay one file" {
+        lc_sh web 'echo shared >/etc/h1; ln /etc/h1 /etc/h2; mkdir /etc/sub; ln /etc/h1 /etc/sub/h3'
+        lc_variant 2 'echo v2 >usr/bin/hello'
+        upgrade_to 2
+        [ "$status" -eq 0 ]
+        u=$(lc_upper web)
+        [ "$(stat -c %i "$u/etc/h1")" = "$(stat -c %i "$u/etc/h2")" ]
+        [ "$(stat -c %i "$u/etc/h1")" = "$(stat -c %i "$u/etc/sub/h3")" ]
+        [ "$(stat -c %h "$u/etc/h1")" = 3 ]
+        lc_sh web 'echo changed >/etc/h1; grep -qx changed /etc/sub/h3'
+}
+
 @test "merge: deleted locally but changed by the image: stays deleted, or restored by theirs" {
         lc_sh web 'rm /etc/issue'
         lc_variant 2 'echo "Welcome to v2" >etc/issue'

@@ -449,6 +449,43 @@ static void test_old_state_untouched(void **state) {
         }
 }
 
+static void test_hardlinks_kept(void **state) {
+        Fx *fx = *state;
+        struct stat h1, h2, h3, o1, solo;
+
+        /* h1, sub/h2 and h3 are one inode in the state. h3 is a conflict
+         * with the image, but keep-local keeps ours there too: all three
+         * names keep ours, so they stay one inode. */
+        put(fx->state, "h1", "shared\n", 0640);
+        assert_int_equal(mkdirat(fx->state, "sub", 0755), 0);
+        assert_int_equal(linkat(fx->state, "h1", fx->state, "sub/h2", 0), 0);
+        put(fx->state, "solo", "alone\n", 0644);
+        put(fx->base_etc, "h3", "base\n", 0644);
+        put(fx->theirs_etc, "h3", "theirs\n", 0644);
+        assert_int_equal(linkat(fx->state, "h1", fx->state, "h3", 0), 0);
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        expect(fx, "/etc/h1", MERGE_KEEP);
+        expect(fx, "/etc/sub/h2", MERGE_KEEP);
+        expect(fx, "/etc/h3", MERGE_CONFLICT_LOCAL);
+        assert_int_equal(apply(fx), 0);
+        assert_int_equal(fstatat(fx->new_, "h1", &h1, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->new_, "sub/h2", &h2, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->new_, "h3", &h3, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->new_, "solo", &solo, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->state, "h1", &o1, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(h1.st_ino == h2.st_ino);
+        assert_true(h1.st_ino == h3.st_ino);
+        assert_int_equal(h1.st_nlink, 3);
+        assert_int_equal(solo.st_nlink, 1);
+        assert_int_equal(h1.st_mode & 07777, 0640);
+        /* The new group is its own inode: the backup is not shared. */
+        assert_true(h1.st_ino != o1.st_ino);
+        assert_int_equal(o1.st_nlink, 3);
+        assert_content(fx->new_, "sub/h2", "shared\n");
+        assert_content(fx->new_, "h3.goldnew", "theirs\n");
+}
+
 static void test_stale_goldnew_replaced(void **state) {
         Fx *fx = *state;
         const MergeEntry *e;
@@ -554,6 +591,7 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dir_metadata_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_state_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_goldnew_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hardlinks_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_goldnew_never_overwrites_local_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_goldsave_never_overwritten, setup, teardown),
 };
