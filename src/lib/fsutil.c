@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/param.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -404,36 +405,108 @@ int write_all(int fd, const void *data, size_t n) {
         return 0;
 }
 
-int copy_fd_data(int src, int dst) {
-        loff_t off_in = 0;
+/* Copies len bytes at src offset *in to dst offset *out, advancing both:
+ * copy_file_range where it works, else pread and pwrite. */
+static int copy_range(int src, loff_t *in, int dst, loff_t *out, uint64_t len) {
+        bool plain = false;
 
-        /* A reflink shares the extents copy-on-write where the file system can. */
-        if (ioctl(dst, FICLONE, src) >= 0)
-                return 0;
-        for (;;) {
-                ssize_t n = copy_file_range(src, &off_in, dst, NULL, 1u << 30, 0);
-                if (n == 0)
-                        return 0;
-                if (n > 0)
-                        continue;
-                if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
-                        return -errno;
-                break;
-        }
-        for (;;) {
+        while (len > 0) {
                 char buf[65536];
-                ssize_t n = pread(src, buf, sizeof buf, off_in);
-                int r;
+                ssize_t n, k;
 
+                if (!plain) {
+                        n = copy_file_range(src, in, dst, out, MIN(len, (uint64_t)1 << 30), 0);
+                        if (n > 0) {
+                                len -= n;
+                                continue;
+                        }
+                        if (n == 0)
+                                return 0; /* the file shrank */
+                        if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP &&
+                            errno != ENOSYS)
+                                return -errno;
+                        plain = true;
+                }
+                n = pread(src, buf, MIN(len, sizeof buf), *in);
                 if (n < 0)
                         return -errno;
                 if (n == 0)
                         return 0;
-                off_in += n;
-                r = write_all(dst, buf, n);
+                for (ssize_t w = 0; w < n; w += k) {
+                        k = pwrite(dst, buf + w, n - w, *out + w);
+                        if (k < 0)
+                                return -errno;
+                }
+                *in += n;
+                *out += n;
+                len -= n;
+        }
+        return 0;
+}
+
+/* Copies src's data extents to dst at base + their offset; a hole stays a
+ * hole (a sparse disk image would otherwise take its whole size). */
+static int copy_extents(int src, int dst, loff_t base, loff_t size) {
+        loff_t in = 0, out;
+        int r;
+
+        for (;;) {
+                loff_t data = lseek(src, in, SEEK_DATA), hole;
+
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole up to the end */
+                if (data < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+                        data = in; /* no hole detection: all of it is data */
+                        hole = size;
+                } else if (data < 0)
+                        return -errno;
+                else {
+                        hole = lseek(src, data, SEEK_HOLE);
+                        if (hole < 0)
+                                return -errno;
+                }
+                if (hole <= data)
+                        break;
+                in = data;
+                out = base + data;
+                r = copy_range(src, &in, dst, &out, hole - data);
                 if (r < 0)
                         return r;
+                if (in < hole)
+                        break; /* the file shrank */
         }
+        return 0;
+}
+
+int copy_fd_data(int src, int dst) {
+        loff_t base, size, pos;
+        struct stat st;
+        int r;
+
+        /* A reflink shares the extents copy-on-write where the file system can. */
+        if (ioctl(dst, FICLONE, src) >= 0)
+                return 0;
+        if (fstat(src, &st) < 0)
+                return -errno;
+        size = st.st_size;
+        base = lseek(dst, 0, SEEK_CUR);
+        pos = lseek(src, 0, SEEK_CUR); /* SEEK_DATA moves it; it is put back */
+        if (base < 0 || pos < 0)
+                return -errno;
+        r = copy_extents(src, dst, base, size);
+        if (lseek(src, pos, SEEK_SET) < 0 && r >= 0)
+                r = -errno;
+        if (r < 0)
+                return r;
+        /* A trailing hole: only the size says where the file ends. */
+        if (fstat(dst, &st) < 0)
+                return -errno;
+        if (st.st_size < base + size && ftruncate(dst, base + size) < 0)
+                return -errno;
+        /* As a plain copy would, leave dst's position after the data. */
+        if (lseek(dst, MAX(base + size, st.st_size), SEEK_SET) < 0)
+                return -errno;
+        return 0;
 }
 
 int copy_file_at(int src_dirfd, const char *src_name, int dst_dirfd, const char *dst_name) {

@@ -44,7 +44,9 @@ int rm_rf_at(int dirfd, const char *name);
  * times and xattrs. Existing entries in dst are replaced. */
 int copy_tree_contents_at(int src_dirfd, int dst_dirfd);
 /* Copies src's whole content (from offset 0) to dst's current position: a
- * reflink where the file system can, else copy_file_range, else read/write. */
+ * reflink where the file system can, else each data extent (SEEK_DATA,
+ * SEEK_HOLE) with copy_file_range, else pread/pwrite, so that holes stay
+ * holes; dst then ends at src's size and its position after the data. */
 int copy_fd_data(int src, int dst);
 /* write(2) until all of data is written. */
 int write_all(int fd, const void *data, size_t n);

@@ -3,10 +3,12 @@
  * merge-apply: writes a merge plan into new, empty layer directories.
  *
  * The old layers are the rollback backup, so they are only read: every kept
- * file is copied (never hardlinked, a later write through the hardlink would
- * change the backup), with owner, mode, times and xattrs, whiteouts and opaque
- * markers included. overlayfs's bookkeeping xattrs (origin, impure, ...) are
- * not copied: they name inodes of the old lower layer, not of the new image.
+ * file is copied (never hardlinked to the old one, a later write through the
+ * hardlink would change the backup), with owner, mode, times and xattrs,
+ * whiteouts and opaque markers included. Names the state hardlinked together
+ * stay one inode wherever ours is kept: each is linked to the first one's
+ * copy. overlayfs's bookkeeping xattrs (origin, impure, ...) are not copied:
+ * they name inodes of the old lower layer, not of the new image.
  *
  * Three passes: entries in walk order (a directory is created before its
  * contents), then the .goldnew/.goldsave files, then directory metadata in
@@ -229,8 +231,70 @@ static int split_rel(const char *rel, char **ret_parent, const char **ret_name) 
         return *ret_parent ? 0 : -ENOMEM;
 }
 
-static int apply_entry(const MergeReport *rep, const MergeEntry *e, int oldlayer, int newlayer,
-                       int pass) {
+/* The state's hardlink groups: the first copy of each old inode that has
+ * more names, so that the others are linked to it rather than copied. */
+typedef struct Copied {
+        dev_t dev;
+        ino_t ino;
+        size_t layer;
+        char *rel; /* in the new layer */
+} Copied;
+
+typedef struct Links {
+        Copied *v;
+        size_t n;
+} Links;
+
+static void links_done(Links *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].rel);
+        free(l->v);
+}
+
+/* A kept regular file that shares its inode with a name copied before is
+ * linked to that copy (the old state is left alone: the new copy is the new
+ * state's own inode). 1 if linked, 0 if it is to be copied (and is
+ * remembered when it has other names), or -errno. */
+static int link_ours(Links *l, const MergeEntry *e, const int *newlayers, int oldp,
+                     const char *name, int newp) {
+        _cleanup_free_ char *parent = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *first;
+        struct stat st;
+        Copied *c;
+
+        if (fstatat(oldp, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_nlink < 2)
+                return 0;
+        for (size_t i = 0; i < l->n; i++) {
+                c = &l->v[i];
+                if (c->dev != st.st_dev || c->ino != st.st_ino)
+                        continue;
+                if (split_rel(c->rel, &parent, &first) < 0)
+                        return -ENOMEM;
+                fd = openat_in_root_nofollow(newlayers[c->layer], parent, O_PATH | O_DIRECTORY, 0);
+                if (fd < 0)
+                        return fd;
+                if (linkat(fd, first, newp, name, 0) < 0)
+                        return -errno;
+                return 1;
+        }
+        c = realloc(l->v, (l->n + 1) * sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        l->v = c;
+        c[l->n] = (Copied){
+                .dev = st.st_dev, .ino = st.st_ino, .layer = e->layer, .rel = strdup(e->rel)};
+        if (!c[l->n].rel)
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
+static int apply_entry(const MergeReport *rep, const MergeEntry *e, int oldlayer,
+                       const int *newlayers, Links *links, int pass) {
+        int newlayer = newlayers[e->layer];
         _cleanup_free_ char *parent = NULL, *side = NULL;
         _cleanup_close_ int oldp = -EBADF, newp = -EBADF;
         const char *name;
@@ -249,19 +313,20 @@ static int apply_entry(const MergeReport *rep, const MergeEntry *e, int oldlayer
                         return oldp;
         }
         if (pass == 2) {
-                side = strjoin(name, e->side == SIDE_GOLDNEW ? ".goldnew" : ".goldsave");
+                /* The planner chose a name nothing else in the new layer has:
+                 * whatever was there is never overwritten. */
+                side = strdup(strrchr(e->side_path, '/') + 1);
                 if (!side)
                         return -ENOMEM;
-                /* A .goldnew from an earlier upgrade is replaced by this one. */
-                r = rm_rf_at(newp, side);
-                if (r < 0)
-                        return r;
                 if (e->side == SIDE_GOLDNEW)
                         return write_theirs(&rep->theirs, e->path, newp, side, false);
                 return copy_ours(oldp, name, newp, side);
         }
         switch (e->action) {
         case ACTION_OURS:
+                r = link_ours(links, e, newlayers, oldp, name, newp);
+                if (r != 0)
+                        return r < 0 ? r : 0;
                 return copy_ours(oldp, name, newp, name);
         case ACTION_THEIRS:
                 return write_theirs(&rep->theirs, e->path, newp, name, false);
@@ -315,6 +380,7 @@ static bool entry_is_dir(const MergeEntry *e) {
 
 int merge_apply(const MergeReport *report, const MergeLayer *layers, size_t n_layers,
                 const int *new_layer_dirfds) {
+        _cleanup_(links_done) Links links = {};
         int r;
 
         assert(report);
@@ -348,8 +414,8 @@ int merge_apply(const MergeReport *report, const MergeLayer *layers, size_t n_la
                                 continue; /* a layer's root exists; its metadata comes last */
                         if (pass == 1 ? e->action == ACTION_NONE : e->side == SIDE_NONE)
                                 continue;
-                        r = apply_entry(report, e, layers[e->layer].dirfd,
-                                        new_layer_dirfds[e->layer], pass);
+                        r = apply_entry(report, e, layers[e->layer].dirfd, new_layer_dirfds, &links,
+                                        pass);
                         if (r < 0)
                                 return log_error_errno(r,
                                                        "failed to write %s into the new state: %m",

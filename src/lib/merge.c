@@ -177,6 +177,38 @@ static int walk_child(Walker *w, Item *dir, const char *name, bool in_ours, bool
         return w->leave(w, &it, cookie, r > 0);
 }
 
+/* Merges the names of t's directory path into *l; both are sorted with
+ * strcmp, and so is the union, without duplicates. */
+static int list_union(const MergeTree *t, const char *path, char ***l) {
+        _cleanup_strv_free_ char **names = NULL, **out = NULL;
+        char **a = *l;
+        size_t i = 0, j = 0, n = 0;
+        int r;
+
+        r = t->list(t->userdata, path, &names);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        out = calloc(strv_length(a) + strv_length(names) + 1, sizeof *out);
+        if (!out)
+                return -ENOMEM;
+        /* Every name is moved or freed: the NULLs left behind end no strv early. */
+        while ((a && a[i]) || names[j]) {
+                int c = !(a && a[i]) ? 1 : !names[j] ? -1 : strcmp(a[i], names[j]);
+                char **from = c <= 0 ? &a[i++] : &names[j++];
+
+                if (c == 0) {
+                        free(names[j]);
+                        names[j++] = NULL;
+                }
+                out[n++] = TAKE_PTR(*from);
+        }
+        strv_free(*l);
+        *l = TAKE_PTR(out);
+        return 0;
+}
+
 static int walk_dir(Walker *w, Item *dir) {
         _cleanup_strv_free_ char **ours = NULL, **hidden = NULL;
         bool replace =
@@ -192,6 +224,13 @@ static int walk_dir(Walker *w, Item *dir) {
                 r = w->base->list(w->base->userdata, dir->path, &hidden);
                 if (r < 0 && r != -ENOENT)
                         return log_error_errno(r, "failed to list %s in the old image: %m",
+                                               dir->path);
+        }
+        /* What the new image adds here is hidden too, and must be reported. */
+        if (replace && w->theirs && dir->n[THEIRS].type == MERGE_NODE_DIR) {
+                r = list_union(w->theirs, dir->path, &hidden);
+                if (r < 0)
+                        return log_error_errno(r, "failed to list %s in the new image: %m",
                                                dir->path);
         }
         while (ours[i] || (hidden && hidden[j])) {
@@ -255,6 +294,8 @@ static int walk_layer(Walker *w) {
 typedef struct Planner {
         MergeReport *report;
         size_t cap;
+        /* Earlier .goldnew files that a new one replaces (see set_side()). */
+        char **replaced;
 } Planner;
 
 static int push_entry(Walker *w, const Item *it, size_t *ret) {
@@ -294,10 +335,88 @@ static void set_outcome(MergeEntry *e, MergeOutcome o, const char *reason, int a
         e->action = action;
 }
 
-static int set_side(MergeEntry *e, int side) {
+/* Whether ours' entry name (beside it) is what an earlier upgrade wrote as
+ * its .goldnew and nobody touched since: theirs of then, which is base now,
+ * content and metadata. Such a file holds no local data. 1, 0 or -errno. */
+static int is_stale_goldnew(Walker *w, Item *it, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        MergeNode n;
+        struct stat st;
+        int r;
+
+        if (it->n[BASE].type != MERGE_NODE_REG && it->n[BASE].type != MERGE_NODE_LNK)
+                return 0;
+        fd = openat(it->parentfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        r = merge_node_from_fd(fd, &st, &n, NULL);
+        if (r < 0)
+                return r;
+        if (!meta_equal(&n, &it->n[BASE]) || n.size != it->n[BASE].size)
+                return 0;
+        r = item_digest(w, it, BASE);
+        if (r < 0)
+                return r;
+        if (n.type == MERGE_NODE_REG) {
+                _cleanup_close_ int data =
+                        openat(it->parentfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                r = data < 0 ? -errno : merge_content_digest_fd(data, n.digest);
+                if (r < 0)
+                        return r;
+        }
+        return streq(n.digest, it->n[BASE].digest);
+}
+
+/* The name of the file written beside a conflict: PATH.goldnew or
+ * PATH.goldsave, unless ours or theirs has something there; then the first
+ * free PATH.goldnew.N or PATH.goldsave.N. What ours has there is local data
+ * (an earlier .goldsave, a directory of that name, ...) and is kept as it is;
+ * only an earlier .goldnew that still holds the old image's version is
+ * replaced. Decided here, so that a dry run reports the same name. */
+static int set_side(Walker *w, Item *it, MergeEntry *e, int side) {
+        Planner *p = w->userdata;
+        const char *suffix = side == SIDE_GOLDNEW ? ".goldnew" : ".goldsave";
+        int r;
+
+        assert(it->parentfd >= 0 && it->name);
         e->side = side;
-        e->side_path = strjoin(e->path, side == SIDE_GOLDNEW ? ".goldnew" : ".goldsave");
-        return e->side_path ? 0 : log_oom();
+        for (unsigned k = 0;; k++) {
+                _cleanup_free_ char *name = NULL, *path = NULL;
+                MergeNode t;
+                struct stat st;
+
+                if ((k == 0 ? asprintf_safe(&name, "%s%s", it->name, suffix)
+                            : asprintf_safe(&name, "%s%s.%u", it->name, suffix, k)) < 0)
+                        return log_oom();
+                path = strjoin(it->path, name + strlen(it->name));
+                if (!path)
+                        return log_oom();
+                r = merge_tree_lookup(w->theirs, path, &t);
+                if (r < 0)
+                        return log_error_errno(r, "failed to look up %s in the new image: %m",
+                                               path);
+                if (t.type != MERGE_NODE_ABSENT)
+                        continue;
+                if (fstatat(it->parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT)
+                                return log_error_errno(
+                                        errno, "failed to inspect %s in the instance state: %m",
+                                        path);
+                } else {
+                        if (side != SIDE_GOLDNEW)
+                                continue;
+                        r = is_stale_goldnew(w, it, name);
+                        if (r < 0)
+                                return log_error_errno(
+                                        r, "failed to inspect %s in the instance state: %m", path);
+                        if (r == 0)
+                                continue;
+                        if (strv_extend(&p->replaced, path) < 0)
+                                return log_oom();
+                }
+                e->side_path = TAKE_PTR(path);
+                return 0;
+        }
 }
 
 static int read_tree_file(const MergeTree *t, const char *path, char **ret, size_t *ret_len) {
@@ -377,7 +496,7 @@ static int plan_both_changed(Walker *w, Item *it, MergeEntry *e, MergePolicy pol
         if (tt == MERGE_NODE_ABSENT) {
                 if (policy == MERGE_POLICY_THEIRS) {
                         set_outcome(e, MERGE_CONFLICT_THEIRS, "removed in the image", ACTION_NONE);
-                        return dir ? 0 : set_side(e, SIDE_GOLDSAVE);
+                        return dir ? 0 : set_side(w, it, e, SIDE_GOLDSAVE);
                 }
                 set_outcome(e, MERGE_CONFLICT_LOCAL, "removed in the image", ACTION_OURS);
                 return 0;
@@ -391,23 +510,151 @@ static int plan_both_changed(Walker *w, Item *it, MergeEntry *e, MergePolicy pol
                         return 0;
                 }
                 set_outcome(e, MERGE_CONFLICT_LOCAL, e->reason, ACTION_OURS);
-                return set_side(e, SIDE_GOLDNEW);
+                return set_side(w, it, e, SIDE_GOLDNEW);
         }
         if (policy == MERGE_POLICY_THEIRS) {
                 /* Outside a replacing directory, dropping ours lets theirs show;
                  * a directory is written anyway, for its opaque marker. */
                 set_outcome(e, MERGE_CONFLICT_THEIRS, "changed in the image too",
                             it->replace || dir ? ACTION_THEIRS : ACTION_NONE);
-                return dir ? 0 : set_side(e, SIDE_GOLDSAVE);
+                return dir ? 0 : set_side(w, it, e, SIDE_GOLDSAVE);
         }
         set_outcome(e, MERGE_CONFLICT_LOCAL, "changed in the image too", ACTION_OURS);
-        return dir ? 0 : set_side(e, SIDE_GOLDNEW);
+        return dir ? 0 : set_side(w, it, e, SIDE_GOLDNEW);
+}
+
+/* Whether theirs added or changed anything below path, where base and theirs
+ * both have a directory (removals do not count: both sides agree on those).
+ * 1, 0 or -errno. */
+static int theirs_changed_below(Walker *w, const char *path) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = w->theirs->list(w->theirs->userdata, path, &names);
+        if (r < 0)
+                return log_error_errno(r, "failed to list %s in the new image: %m", path);
+        for (char **k = names; *k; k++) {
+                _cleanup_free_ char *child = path_join(path, *k);
+                MergeNode b, t;
+
+                if (!child)
+                        return log_oom();
+                r = merge_tree_lookup(w->base, child, &b);
+                if (r >= 0)
+                        r = merge_tree_lookup(w->theirs, child, &t);
+                if (r < 0)
+                        return log_error_errno(r, "failed to look up %s: %m", child);
+                if (!meta_equal(&b, &t))
+                        return 1;
+                if (t.type == MERGE_NODE_DIR) {
+                        r = theirs_changed_below(w, child);
+                        if (r != 0)
+                                return r;
+                        continue;
+                }
+                if (t.type == MERGE_NODE_REG && t.size != b.size)
+                        return 1;
+                r = merge_tree_digest(w->base, child, &b);
+                if (r >= 0)
+                        r = merge_tree_digest(w->theirs, child, &t);
+                if (r < 0)
+                        return log_error_errno(r, "failed to hash %s: %m", child);
+                if (!streq(b.digest, t.digest))
+                        return 1;
+        }
+        return 0;
+}
+
+/* Theirs unchanged against base, for a path ours does not walk into (a
+ * deletion, a hidden entry, a non-directory): a directory then changed if
+ * anything below it did. 1, 0 or -errno. */
+static int theirs_unchanged(Walker *w, Item *it) {
+        int r = node_equal(w, it, THEIRS, BASE);
+
+        if (r <= 0 || it->n[THEIRS].type != MERGE_NODE_DIR)
+                return r;
+        r = theirs_changed_below(w, it->path);
+        return r < 0 ? r : !r;
+}
+
+/* Lists what theirs added or changed below a directory that ours deleted or
+ * hides, each with outcome o (the directory's own conflict decides what is
+ * written; these entries only report). */
+static int report_below(Walker *w, const char *path, const char *rel, MergeOutcome o) {
+        Planner *p = w->userdata;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = w->theirs->list(w->theirs->userdata, path, &names);
+        if (r < 0)
+                return log_error_errno(r, "failed to list %s in the new image: %m", path);
+        for (char **k = names; *k; k++) {
+                _cleanup_free_ char *child = path_join(path, *k), *crel = path_join(rel, *k);
+                Item it = {.path = child, .rel = crel, .hidden = true};
+                size_t idx;
+                bool changed;
+
+                if (!child || !crel)
+                        return log_oom();
+                r = merge_tree_lookup(w->base, child, &it.n[BASE]);
+                if (r >= 0)
+                        r = merge_tree_lookup(w->theirs, child, &it.n[THEIRS]);
+                if (r < 0)
+                        return log_error_errno(r, "failed to look up %s: %m", child);
+                changed = it.n[BASE].type == MERGE_NODE_ABSENT;
+                if (!changed && it.n[THEIRS].type == MERGE_NODE_DIR)
+                        changed = !meta_equal(&it.n[BASE], &it.n[THEIRS]);
+                else if (!changed) {
+                        r = node_equal(w, &it, THEIRS, BASE);
+                        if (r < 0)
+                                return r;
+                        changed = !r;
+                }
+                if (changed) {
+                        r = push_entry(w, &it, &idx);
+                        if (r < 0)
+                                return r;
+                        set_outcome(&p->report->entries[idx], o,
+                                    it.n[BASE].type == MERGE_NODE_ABSENT ? "added in the image"
+                                                                         : "changed in the image",
+                                    ACTION_NONE);
+                }
+                if (it.n[THEIRS].type == MERGE_NODE_DIR) {
+                        r = report_below(w, child, crel, o);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Deleted locally (or hidden by a replacing directory) and changed or added
+ * by the image: a conflict. theirs restores it (outside a replacing directory
+ * dropping the whiteout is enough); else it stays deleted. Below a directory,
+ * every path the image added or changed is reported too. */
+static int plan_deleted_conflict(Walker *w, Item *it, MergeEntry *e, const char *reason) {
+        Planner *p = w->userdata;
+        int needed, r;
+
+        if (p->report->policy == MERGE_POLICY_THEIRS)
+                set_outcome(e, MERGE_RESTORED, reason,
+                            it->replace ? ACTION_THEIRS_TREE : ACTION_NONE);
+        else
+                set_outcome(e, MERGE_CONFLICT_DELETED, reason,
+                            it->whiteout ? ACTION_OURS : ACTION_NONE);
+        needed = e->action != ACTION_NONE;
+        if (it->n[THEIRS].type == MERGE_NODE_DIR) {
+                r = report_below(w, it->path, it->rel, e->outcome); /* moves e */
+                if (r < 0)
+                        return r;
+        }
+        return needed;
 }
 
 static int plan_visit(Walker *w, Item *it) {
         Planner *p = w->userdata;
         MergePolicy policy = p->report->policy;
-        MergeNodeType ot = it->n[OURS].type, tt = it->n[THEIRS].type;
+        MergeNodeType ot = it->n[OURS].type, bt = it->n[BASE].type, tt = it->n[THEIRS].type;
         bool deleted = it->whiteout || it->hidden;
         MergeEntry *e;
         size_t idx = 0;
@@ -418,9 +665,14 @@ static int plan_visit(Walker *w, Item *it) {
                 return r;
         e = &p->report->entries[idx];
 
+        /* Visited after the conflict beside it ("a" sorts before "a.goldnew"). */
+        if (strv_contains(p->replaced, it->path)) {
+                set_outcome(e, MERGE_DROP, "the last upgrade's .goldnew, replaced", ACTION_NONE);
+                return 0;
+        }
         if (ot == MERGE_NODE_FIFO || ot == MERGE_NODE_SOCK || ot == MERGE_NODE_CHR ||
             ot == MERGE_NODE_BLK) {
-                r = node_equal(w, it, THEIRS, BASE);
+                r = theirs_unchanged(w, it);
                 if (r < 0)
                         return r;
                 if (tt != MERGE_NODE_ABSENT && tt != ot && !r)
@@ -430,6 +682,10 @@ static int plan_visit(Walker *w, Item *it) {
                         set_outcome(e, MERGE_CARRY, merge_node_type_to_string(ot), ACTION_OURS);
                 return 1;
         }
+        /* Below a replacing directory what the image adds stays hidden: the
+         * same conflict as a change to what it hides. */
+        if (it->hidden && bt == MERGE_NODE_ABSENT && tt != MERGE_NODE_ABSENT)
+                return plan_deleted_conflict(w, it, e, "added in the image, hidden locally");
 
         r = node_equal(w, it, OURS, BASE);
         if (r < 0)
@@ -443,7 +699,7 @@ static int plan_visit(Walker *w, Item *it) {
                 return e->action != ACTION_NONE;
         }
 
-        r = node_equal(w, it, THEIRS, BASE);
+        r = theirs_unchanged(w, it);
         if (r < 0)
                 return r;
         if (r) {
@@ -470,16 +726,8 @@ static int plan_visit(Walker *w, Item *it) {
                             ACTION_NONE);
                 return 0;
         }
-        if (deleted) {
-                if (policy == MERGE_POLICY_THEIRS)
-                        set_outcome(e, MERGE_RESTORED, "deleted locally, changed in the image",
-                                    it->replace ? ACTION_THEIRS_TREE : ACTION_NONE);
-                else
-                        set_outcome(e, MERGE_CONFLICT_DELETED,
-                                    "deleted locally, changed in the image",
-                                    it->whiteout ? ACTION_OURS : ACTION_NONE);
-                return e->action != ACTION_NONE;
-        }
+        if (deleted)
+                return plan_deleted_conflict(w, it, e, "deleted locally, changed in the image");
         r = plan_both_changed(w, it, e, policy);
         if (r < 0)
                 return r;
@@ -539,7 +787,7 @@ int merge_plan(const MergeTree *base, const MergeTree *theirs, const MergeLayer 
                size_t n_layers, MergePolicy policy, MergeReport **ret) {
         _cleanup_(merge_report_freep) MergeReport *report = NULL;
         Planner p = {};
-        int r;
+        int r = 0;
 
         assert(base);
         assert(theirs);
@@ -566,8 +814,11 @@ int merge_plan(const MergeTree *base, const MergeTree *theirs, const MergeLayer 
                 };
                 r = walk_layer(&w);
                 if (r < 0)
-                        return r;
+                        break;
         }
+        strv_free(p.replaced);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < report->n_entries; i++) {
                 report->n_conflicts += merge_outcome_is_conflict(report->entries[i].outcome);
                 report->n_type_conflicts += report->entries[i].outcome == MERGE_TYPE_CONFLICT;

@@ -16,21 +16,33 @@
  *
  * Where §5 leaves room, these are the rules:
  * - "Unchanged" means same type, mode, owner, xattrs and content (a link's
- *   target, a device's numbers); times never count. A directory has no content:
- *   only its metadata is compared, so image files appearing in a directory the
- *   state copied up simply show through.
+ *   target, a device's numbers); times never count. A directory the state
+ *   holds has no content: only its metadata is compared, so image files
+ *   appearing in a directory the state copied up simply show through. A
+ *   directory the state deleted, hides or replaced by a non-directory is
+ *   changed by the new image if anything below it was added or changed
+ *   (removals do not count): deleted or hidden, that is a conflict like a
+ *   deleted file's ("conflict-deleted", or "restored" under `theirs`, which
+ *   brings back the image's whole directory), with every path the image
+ *   added or changed below it reported too; replaced, a type conflict.
  * - An opaque directory (and the root of a MERGE_LAYER_BIND layer) replaces the
  *   image's directory. It is kept, marker included, under every policy. The
  *   image entries it hides are reported as deletions (and a conflict if the new
- *   image changed them; `theirs` restores them by copying them in); entries the
- *   new image adds below it stay hidden. Below such a directory nothing shows
- *   through, so "drop ours" writes theirs' version instead.
+ *   image changed them; `theirs` restores them by copying them in); an entry
+ *   the new image adds below it is a conflict of the same kind (reported;
+ *   hidden, or copied in under `theirs`). Below such a directory nothing
+ *   shows through, so "drop ours" writes theirs' version instead.
  * - A directory kept only because it holds kept entries gets theirs' metadata;
  *   if the new image removed it, ours ("directory removed by the image holds
  *   local files"); if the new image put a non-directory there, a type conflict.
  * - FIFOs, sockets and devices are carried over unless the new image changed
  *   the path to another type (a type conflict).
  * - Conflicts on directories only concern metadata: no .goldnew/.goldsave.
+ * - A .goldnew/.goldsave never overwrites anything: when ours or theirs has
+ *   something at PATH.goldnew (PATH.goldsave), the plan picks the first free
+ *   PATH.goldnew.N (PATH.goldsave.N), and the report names it. The exception
+ *   is an earlier .goldnew that still holds the old image's version of PATH
+ *   (what the last upgrade wrote, untouched): it is replaced ("drop").
  * - overlayfs's bookkeeping xattrs (trusted.overlay.origin, impure, ...) are
  *   neither compared nor copied; the opaque marker is rewritten explicitly. An
  *   entry with a redirect or metacopy xattr (data in the lower layer) makes the

@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define STATE_DIR "state"
 #define BACKUP_PREFIX "backup."
 #define UPGRADE_PREFIX ".upgrade."
 #define ROLLBACK_PREFIX ".rollback."
+#define LOST_FOUND "lost+found"
 
 typedef struct CachedImage {
         char id[DIGEST_HEX_SIZE];
@@ -120,10 +122,40 @@ static int move(Instance *i, const char *verb, const char *from, const char *to)
         return 0;
 }
 
-/* Deletes leftovers that no backup row names: .upgrade.* (a crash before the
- * commit), .rollback.* (the state a finished rollback replaced) and backup.*
- * other than keep. */
-static int remove_leftovers(Instance *i, const char *keep) {
+/* Moves instances/NAME/name to STORE/lost+found/NAME-name.TIMESTAMP, the
+ * way fsck --repair does: never deletes. */
+static int to_lost_found(Store *s, Instance *i, const char *name, char **ret_dest) {
+        _cleanup_close_ int lfd = -EBADF;
+        _cleanup_free_ char *dest = NULL;
+
+        if (mkdirat(store_dirfd(s), LOST_FOUND, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        lfd = openat(store_dirfd(s), LOST_FOUND, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (lfd < 0)
+                return -errno;
+        for (unsigned n = 0;; n++) {
+                free(dest);
+                if ((n == 0 ? asprintf_safe(&dest, "%s-%s.%lld", i->name, name,
+                                            (long long)time(NULL))
+                            : asprintf_safe(&dest, "%s-%s.%lld.%u", i->name, name,
+                                            (long long)time(NULL), n)) < 0)
+                        return -ENOMEM;
+                if (renameat2(i->dir_fd, name, lfd, dest, RENAME_NOREPLACE) >= 0)
+                        break;
+                if (errno != EEXIST || n > 100)
+                        return -errno;
+        }
+        *ret_dest = TAKE_PTR(dest);
+        return 0;
+}
+
+/* Clears the leftovers that no backup row names. .upgrade.* (a crash before
+ * the commit: built from the state, which is intact) and .rollback.* (the
+ * state a finished rollback replaced) are deleted, and so is drop, a backup
+ * this operation gave up. Any other backup.* but keep may be the only copy
+ * of a state (how it came to be unnamed is unknown), so it goes to
+ * lost+found/, as fsck --repair moves it. */
+static int remove_leftovers(Store *s, Instance *i, const char *keep, const char *drop) {
         _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
         DIR *d;
@@ -142,7 +174,23 @@ static int remove_leftovers(Instance *i, const char *keep) {
                 }
         closedir(d);
         for (size_t k = 0; names && names[k]; k++) {
-                int q = rm_rf_at(i->dir_fd, names[k]);
+                _cleanup_free_ char *dest = NULL;
+                int q;
+
+                if (startswith(names[k], BACKUP_PREFIX) && !streq_ptr(names[k], drop)) {
+                        q = to_lost_found(s, i, names[k], &dest);
+                        if (q < 0)
+                                r = log_warning_errno(q,
+                                                      "instance %s: cannot move %s, which no "
+                                                      "backup row names, to " LOST_FOUND "/: %m",
+                                                      i->name, names[k]);
+                        else
+                                log_warning("instance %s: %s, which no backup row names, moved "
+                                            "to " LOST_FOUND "/%s",
+                                            i->name, names[k], dest);
+                        continue;
+                }
+                q = rm_rf_at(i->dir_fd, names[k]);
                 if (q < 0)
                         r = log_warning_errno(q, "instance %s: cannot delete %s: %m", i->name,
                                               names[k]);
@@ -177,7 +225,7 @@ static int finish_rollback(Store *s, Instance *i, const BackupRow *b) {
         if (r < 0 && r != -ENOENT)
                 return r;
         crash_point("rollback-after-backup-row");
-        return remove_leftovers(i, NULL);
+        return remove_leftovers(s, i, NULL, NULL);
 }
 
 /* After a committed upgrade: state becomes backup.T, .upgrade.T the state. */
@@ -212,7 +260,7 @@ int upgrade_recover(Store *s, Instance *i) {
 
         r = catalog_get_backup(store_catalog(s), i->name, &b);
         if (r == -ENOENT)
-                return remove_leftovers(i, NULL);
+                return remove_leftovers(s, i, NULL, NULL);
         if (r < 0)
                 return r;
         if (streq(b->phase, "rollback"))
@@ -226,9 +274,9 @@ int upgrade_recover(Store *s, Instance *i) {
                 r = catalog_remove_backup(store_catalog(s), i->name);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                return remove_leftovers(i, NULL);
+                return remove_leftovers(s, i, NULL, NULL);
         }
-        return remove_leftovers(i, b->dir);
+        return remove_leftovers(s, i, b->dir, NULL);
 }
 
 static int check_stopped(Instance *i, const char *verb, bool *ret_running) {
@@ -354,13 +402,21 @@ out:
 
 struct UpgradePending {
         Instance *inst; /* borrowed */
+        Store *store;   /* borrowed */
         Catalog *cat;
         int64_t op; /* journal row; 0 once ended */
         char *to;
         char *fresh, *backup;
-        bool running;
-        bool restart;
+        bool stopped; /* stopped for --restart and not started again yet */
 };
+
+/* --restart stopped it: start it again, on whatever image the catalog
+ * links, so that a failed upgrade does not leave it down. */
+static void restart_stopped(Store *s, Instance *i) {
+        int r = instance_start(s, i, &(InstanceRunOptions){});
+        if (r < 0)
+                log_warning_errno(r, "upgrade %s: cannot start it again: %m", i->name);
+}
 
 UpgradePending *upgrade_pending_free(UpgradePending *p) {
         if (!p)
@@ -375,6 +431,8 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
         /* Before its commit: nothing published, the row goes. */
         if (p->op > 0)
                 oplog_abandon(p->cat, p->op);
+        if (p->stopped)
+                restart_stopped(p->store, p->inst);
         free(p->to);
         free(p->fresh);
         free(p->backup);
@@ -382,36 +440,16 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
         return NULL;
 }
 
-int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
-                    UpgradeResult *ret_result, MergeReport **ret_report,
-                    UpgradePending **ret_pending) {
+static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_id,
+                                   const UpgradeOptions *o, bool stopped, UpgradeResult *ret_result,
+                                   MergeReport **ret_report, UpgradePending **ret_pending) {
         _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
         _cleanup_(merge_report_freep) MergeReport *report = NULL;
         _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
         _cleanup_close_ int oldfd = -EBADF;
         const MergeTree *base, *theirs;
         char token[MACHINE_ID_LEN + 1];
-        bool running;
         int r;
-
-        assert(i->lock_fd >= 0);
-        *ret_report = NULL;
-        *ret_pending = NULL;
-        r = upgrade_recover(c->store, i);
-        if (r < 0)
-                return r;
-        if (streq(i->row->image, to_id)) {
-                *ret_result = UPGRADE_CURRENT;
-                return 0;
-        }
-        r = check_stopped(i, "upgrade", &running);
-        if (r < 0)
-                return r;
-        if (running && !o->restart && !o->dry_run)
-                return log_error_errno(EBUSY,
-                                       "upgrade %s: the instance is running: stop it first, or "
-                                       "use --restart",
-                                       i->name);
 
         oldfd = openat(i->dir_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (oldfd < 0)
@@ -442,8 +480,8 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         if (!p)
                 return log_oom();
         p->inst = i;
+        p->store = c->store;
         p->cat = store_catalog(c->store);
-        p->running = running;
         p->to = strdup(to_id);
         p->backup = strjoin(BACKUP_PREFIX, token);
         if (!p->to || !p->backup)
@@ -463,8 +501,49 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
         crash_point("upgrade-after-build");
         *ret_result = UPGRADE_DONE;
         *ret_report = TAKE_PTR(report);
+        p->stopped = stopped;
         *ret_pending = TAKE_PTR(p);
         return 0;
+}
+
+int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                    UpgradeResult *ret_result, MergeReport **ret_report,
+                    UpgradePending **ret_pending) {
+        bool running, stopped = false;
+        int r;
+
+        assert(i->lock_fd >= 0);
+        *ret_report = NULL;
+        *ret_pending = NULL;
+        /* A dry run changes nothing, not even leftovers: opening the store
+         * has finished any journaled upgrade or rollback already. */
+        r = o->dry_run ? 0 : upgrade_recover(c->store, i);
+        if (r < 0)
+                return r;
+        if (streq(i->row->image, to_id)) {
+                *ret_result = UPGRADE_CURRENT;
+                return 0;
+        }
+        r = check_stopped(i, "upgrade", &running);
+        if (r < 0)
+                return r;
+        if (running && !o->restart && !o->dry_run)
+                return log_error_errno(EBUSY,
+                                       "upgrade %s: the instance is running: stop it first, or "
+                                       "use --restart",
+                                       i->name);
+        /* The state is read only once nothing writes it any more: what the
+         * instance writes until it stops must reach the new state too. */
+        if (running && !o->dry_run) {
+                r = instance_stop(i, 10, NULL);
+                if (r < 0)
+                        return r;
+                stopped = true;
+        }
+        r = upgrade_prepare_stopped(c, i, to_id, o, stopped, ret_result, ret_report, ret_pending);
+        if (stopped && (r < 0 || !*ret_pending))
+                restart_stopped(c->store, i);
+        return r;
 }
 
 int upgrade_sync(Store *s) {
@@ -477,6 +556,7 @@ int upgrade_sync(Store *s) {
 }
 
 int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
+        _cleanup_(backup_row_freep) BackupRow *old = NULL;
         Instance *i = p->inst;
         Store *s = c->store;
         Catalog *cat = store_catalog(s);
@@ -485,12 +565,11 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
         int r;
 
         crash_point("upgrade-before-commit");
-        if (p->running) {
-                r = instance_stop(i, 10, NULL);
-                if (r < 0)
-                        return r;
-        }
         snprintf(from, sizeof from, "%s", i->row->image);
+        /* The backup this upgrade replaces, deleted once it is done. */
+        r = catalog_get_backup(cat, i->name, &old);
+        if (r < 0 && r != -ENOENT)
+                return r;
         r = catalog_begin(cat);
         if (r < 0)
                 return r;
@@ -520,14 +599,15 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
                 if (r < 0)
                         return r;
         }
-        r = remove_leftovers(i, p->backup);
+        r = remove_leftovers(s, i, p->backup, old ? old->dir : NULL);
         if (r < 0)
                 log_warning_errno(r, "upgrade %s: old backups are left behind: %m", i->name);
         crash_point("upgrade-after-cleanup");
         r = oplog_end(cat, op);
         if (r < 0)
                 return r;
-        if (p->running) {
+        if (p->stopped) {
+                p->stopped = false;
                 r = instance_start(s, i, &(InstanceRunOptions){});
                 if (r < 0)
                         return log_error_errno(r,
@@ -643,7 +723,7 @@ int backup_prune(Store *s, Instance *i) {
         r = catalog_remove_backup(store_catalog(s), i->name);
         if (r < 0 && r != -ENOENT)
                 return r;
-        r = remove_leftovers(i, NULL);
+        r = remove_leftovers(s, i, NULL, b->dir);
         if (r < 0)
                 return r;
         return 1;

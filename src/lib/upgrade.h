@@ -19,7 +19,10 @@
  *
  * The catalog is the journal: upgrade_recover() finishes whatever a crash
  * interrupted after a commit (the renames) and deletes what a crash left
- * before one (.upgrade.* directories, backups no row names).
+ * before one (.upgrade.* directories). A backup.* that no row names may hold
+ * the only copy of a state: it is moved to STORE/lost+found/, as fsck
+ * --repair does, never deleted; only the backup an upgrade replaces or a
+ * prune drops is deleted. A dry run recovers nothing.
  */
 #pragma once
 
@@ -42,7 +45,7 @@ int upgrade_cache_tree(UpgradeCache *c, const char *id, const MergeTree **ret);
 typedef struct UpgradeOptions {
         MergePolicy policy;
         bool dry_run;
-        bool restart; /* stop a running instance, start it again on the new image */
+        bool restart; /* stop a running instance before reading its state, start it again */
 } UpgradeOptions;
 
 typedef enum UpgradeResult {

@@ -55,6 +55,21 @@ image_root() {
         [ "$(in_instance test1 cat /etc/hostname)" = test1 ]
 }
 
+@test "commit keeps a sparse file's holes" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        mkdir -p "$(lc_upper maint)/opt"
+        truncate -s 256M "$(lc_upper maint)/opt/disk.img"
+        printf data | dd of="$(lc_upper maint)/opt/disk.img" bs=1 seek=$((100 << 20)) conv=notrunc status=none
+        "$GOLDROOT" commit maint bb:2 >/dev/null
+        f=$(image_root bb:2)/opt/disk.img
+        [ "$(stat -c %s "$f")" -eq $((256 << 20)) ]
+        [ "$(dd if="$f" bs=1 skip=$((100 << 20)) count=4 status=none)" = data ]
+        # The store's object (the image mount does not show its blocks).
+        obj=$(find "$GOLDROOT_STORE/objects" -type f -size +100M)
+        [ "$(wc -l <<<"$obj")" -eq 1 ]
+        [ "$(du -k "$obj" | cut -f1)" -lt 1024 ]
+}
+
 @test "commit links the parent's unchanged files to the same objects" {
         "$GOLDROOT" create maint --image bb:1 --mode rw
         lc_sh maint 'echo patched >/usr/bin/hello'

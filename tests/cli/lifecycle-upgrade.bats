@@ -89,6 +89,41 @@ teardown() {
         ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
 }
 
+@test "upgrade: a backup no row names is never deleted: a dry run leaves it, an upgrade sets it aside" {
+        "$GOLDROOT" create web --image bb:1
+        stray=$GOLDROOT_STORE/instances/web/backup.0123456789abcdef0123456789abcdef
+        mkdir -p "$stray/root/etc"
+        echo precious >"$stray/root/etc/x"
+        run "$GOLDROOT" upgrade web --to bb:2 --dry-run
+        [ "$status" -eq 0 ]
+        [ "$(cat "$stray/root/etc/x")" = precious ]
+        run "$GOLDROOT" upgrade web --to bb:2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"instance web: backup.0123456789abcdef0123456789abcdef, which no backup row names, moved to lost+found/web-backup.0123456789abcdef0123456789abcdef."* ]]
+        [ ! -e "$stray" ]
+        [ "$(cat "$GOLDROOT_STORE"/lost+found/web-backup.0123456789abcdef0123456789abcdef.*/root/etc/x)" = precious ]
+        # The backup an upgrade replaces is dropped, not set aside.
+        lc_variant 3 'echo v3 >usr/bin/hello'
+        "$GOLDROOT" upgrade web --to bb:3 >/dev/null
+        [ "$(ls "$GOLDROOT_STORE"/lost+found | wc -l)" -eq 1 ]
+        [ "$(ls -d "$GOLDROOT_STORE"/instances/web/backup.* | wc -l)" -eq 1 ]
+        "$GOLDROOT" upgrade --prune-backups web >/dev/null
+        [ "$(ls "$GOLDROOT_STORE"/lost+found | wc -l)" -eq 1 ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+}
+
+@test "upgrade keeps a sparse file's holes" {
+        "$GOLDROOT" create web --image bb:1 --mode rw
+        mkdir -p "$(lc_upper web)/srv"
+        truncate -s 256M "$(lc_upper web)/srv/disk.img"
+        printf data | dd of="$(lc_upper web)/srv/disk.img" bs=1 seek=$((100 << 20)) conv=notrunc status=none
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        f=$(lc_upper web)/srv/disk.img
+        [ "$(stat -c %s "$f")" -eq $((256 << 20)) ]
+        [ "$(du -k "$f" | cut -f1)" -lt 1024 ]
+        [ "$(dd if="$f" bs=1 skip=$((100 << 20)) count=4 status=none)" = data ]
+}
+
 @test "rollback restores the image link and the exact state; a second one is an error" {
         "$GOLDROOT" create web --image bb:1
         lc_sh web 'echo local >/etc/motd; rm /etc/issue; mkfifo /etc/fifo; ln -s /nowhere /etc/dangling2'
@@ -121,6 +156,32 @@ teardown() {
         run "$GOLDROOT" rollback web
         [ "$status" -eq 1 ]
         [ "$output" = "goldroot: rollback web: the instance is running: stop it first" ]
+}
+
+@test "upgrade --restart stops the instance before it reads the state: nothing written is lost" {
+        "$GOLDROOT" create web --image bb:1
+        # What the instance writes as it stops must reach the new state.
+        "$GOLDROOT" start web -- /bin/sh -c \
+                'trap "echo bye >/etc/bye; exit 0" TERM; while :; do sleep 1 & wait; done'
+        run "$GOLDROOT" upgrade web --to bb:2 --restart
+        [ "$status" -eq 0 ]
+        [ "$(cat "$(lc_upper web)/etc/bye")" = bye ]
+        [ "$(in_instance web cat /etc/bye)" = bye ]
+        [ "$(in_instance web cat /usr/bin/hello)" = v2 ]
+        "$GOLDROOT" stop --timeout 0 web
+}
+
+@test "upgrade --restart: a blocked upgrade starts the instance again on the old image" {
+        lc_variant 3 'rm etc/hosts; mkdir etc/hosts; echo x >etc/hosts/a'
+        "$GOLDROOT" create web --image bb:1
+        lc_sh web 'echo mine >>/etc/hosts'
+        "$GOLDROOT" start web
+        run "$GOLDROOT" upgrade web --to bb:3 --restart
+        [ "$status" -eq 1 ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        "$GOLDROOT" status web | grep -q running
+        in_instance web grep -q mine /etc/hosts
+        "$GOLDROOT" stop --timeout 0 web
 }
 
 @test "upgrade: a type conflict is reported before any change; exit 1" {

@@ -194,6 +194,45 @@ upgrade_to() {
         lc_sh web 'tail -n1 /etc/hosts | grep -qx theirs && tail -n1 /etc/hosts.goldsave | grep -qx ours'
 }
 
+@test "theirs twice: the first .goldsave is kept, the second goes to a free name" {
+        lc_sh web 'echo local1 >>/etc/hosts'
+        lc_variant 2 'echo theirs2 >>etc/hosts'
+        lc_variant 3 'echo theirs2 >>etc/hosts; echo theirs3 >>etc/hosts'
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 0 ]
+        lc_sh web 'echo local2 >>/etc/hosts'
+        upgrade_to 3 --policy theirs
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"keep /etc/hosts.goldsave (local addition)"* ]]
+        [[ "$output" == *"conflict /etc/hosts: took theirs, local saved as /etc/hosts.goldsave.1"* ]]
+        lc_sh web 'tail -n1 /etc/hosts.goldsave | grep -qx local1 &&
+                tail -n1 /etc/hosts.goldsave.1 | grep -qx local2 && tail -n1 /etc/hosts | grep -qx theirs3'
+}
+
+@test "a local directory at PATH.goldnew is kept; the dry run and the upgrade name the same free name" {
+        lc_sh web 'echo ours >>/etc/hosts; mkdir /etc/hosts.goldnew; echo precious >/etc/hosts.goldnew/data'
+        lc_variant 2 'echo theirs >>etc/hosts'
+        upgrade_to 2 --dry-run
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /etc/hosts: kept local, theirs in /etc/hosts.goldnew.1"* ]]
+        upgrade_to 2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /etc/hosts: kept local, theirs in /etc/hosts.goldnew.1"* ]]
+        lc_sh web 'grep -qx precious /etc/hosts.goldnew/data && tail -n1 /etc/hosts.goldnew.1 | grep -qx theirs'
+}
+
+@test "merge: files the instance hardlinked together stay one file" {
+        lc_sh web 'echo shared >/etc/h1; ln /etc/h1 /etc/h2; mkdir /etc/sub; ln /etc/h1 /etc/sub/h3'
+        lc_variant 2 'echo v2 >usr/bin/hello'
+        upgrade_to 2
+        [ "$status" -eq 0 ]
+        u=$(lc_upper web)
+        [ "$(stat -c %i "$u/etc/h1")" = "$(stat -c %i "$u/etc/h2")" ]
+        [ "$(stat -c %i "$u/etc/h1")" = "$(stat -c %i "$u/etc/sub/h3")" ]
+        [ "$(stat -c %h "$u/etc/h1")" = 3 ]
+        lc_sh web 'echo changed >/etc/h1; grep -qx changed /etc/sub/h3'
+}
+
 @test "merge: deleted locally but changed by the image: stays deleted, or restored by theirs" {
         lc_sh web 'rm /etc/issue'
         lc_variant 2 'echo "Welcome to v2" >etc/issue'
@@ -237,7 +276,38 @@ upgrade_to() {
         [ "$status" -eq 0 ]
         [[ "$output" == *"keep /home/user (replaces the image directory)"* ]]
         [[ "$output" == *"deleted /home/user/notes (stays deleted)"* ]]
+        [[ "$output" == *"conflict /home/user/new: added in the image, hidden locally; stays deleted"* ]]
         lc_sh web 'test "$(ls /home/user)" = only'
+        "$GOLDROOT" rollback web >/dev/null
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /home/user/new: added in the image, hidden locally; restored from the image"* ]]
+        lc_sh web 'test "$(ls /home/user | xargs)" = "new only"'
+}
+
+@test "merge: a deleted directory the image changed below is a conflict, restored by theirs" {
+        lc_sh web 'rm -rf /home/user'
+        lc_variant 2 'echo new >home/user/new'
+        upgrade_to 2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /home/user: deleted locally, changed in the image; stays deleted"* ]]
+        [[ "$output" == *"conflict /home/user/new: added in the image; stays deleted"* ]]
+        lc_sh web '! test -e /home/user'
+        "$GOLDROOT" rollback web >/dev/null
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"conflict /home/user: deleted locally, changed in the image; restored from the image"* ]]
+        lc_sh web 'grep -qx new /home/user/new && test -e /home/user/notes'
+}
+
+@test "merge: a directory replaced by a file, changed below by the image, is a type conflict" {
+        lc_sh web 'rm -rf /home/user && echo file >/home/user'
+        lc_variant 2 'echo new >home/user/new'
+        before=$(lc_snapshot "$(lc_state web)")
+        upgrade_to 2 --policy theirs
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"conflict /home/user: type conflict, local regular file, image directory (both changed, to different types)"* ]]
+        [ "$(lc_snapshot "$(lc_state web)")" = "$before" ]
 }
 
 @test "merge: a symlink the image retargets shows through when unchanged locally" {

@@ -120,6 +120,8 @@ static void test_opaque_dir(void **state) {
         put(fx->theirs_etc, "d/kept", "k\n", 0644);
         put(fx->theirs_etc, "d/changed", "2\n", 0644);
         put(fx->theirs_etc, "d/brand-new", "n\n", 0644);
+        put(fx->base_etc, "d/sub/x", "1\n", 0644);
+        put(fx->theirs_etc, "d/sub/x", "2\n", 0644);
         mkdir_at(fx->state, "d", 0755);
         set_opaque(fx->state, "d");
         put(fx->state, "d/mine", "m\n", 0644);
@@ -131,7 +133,12 @@ static void test_opaque_dir(void **state) {
         expect(fx, "/etc/d/kept", MERGE_DELETED);
         expect(fx, "/etc/d/changed", MERGE_CONFLICT_DELETED);
         expect(fx, "/etc/d/removed", MERGE_DROP);
-        assert_null(find(fx, "/etc/d/brand-new"));
+        /* What the image adds is hidden too: a conflict, reported. */
+        assert_string_equal(expect(fx, "/etc/d/brand-new", MERGE_CONFLICT_DELETED)->reason,
+                            "added in the image, hidden locally");
+        expect(fx, "/etc/d/sub", MERGE_CONFLICT_DELETED);
+        assert_string_equal(expect(fx, "/etc/d/sub/x", MERGE_CONFLICT_DELETED)->reason,
+                            "changed in the image");
         assert_int_equal(apply(fx), 0);
         assert_true(is_opaque(fx->new_, "d"));
         v = view(fx, "theirs/etc", "new");
@@ -145,11 +152,15 @@ static void test_opaque_dir(void **state) {
         assert_int_equal(rm_rf_at(fx->new_, "d"), 0);
         plan(fx, MERGE_POLICY_THEIRS);
         expect(fx, "/etc/d/changed", MERGE_RESTORED);
+        expect(fx, "/etc/d/brand-new", MERGE_RESTORED);
+        expect(fx, "/etc/d/sub", MERGE_RESTORED);
         assert_int_equal(apply(fx), 0);
         assert_true(is_opaque(fx->new_, "d"));
         assert_content(fx->new_, "d/changed", "2\n");
         v = view(fx, "theirs/etc", "new");
         assert_content(v, "d/changed", "2\n");
+        assert_content(v, "d/brand-new", "n\n");
+        assert_content(v, "d/sub/x", "2\n");
         assert_false(exists(v, "d/kept"));
 }
 
@@ -177,7 +188,7 @@ static void test_bind_layer_replaces(void **state) {
         expect(fx, "/srv/www/index.html", MERGE_DROP);
         expect(fx, "/srv/www/old.html", MERGE_DELETED);
         expect(fx, "/srv/data/db", MERGE_KEEP);
-        assert_null(find(fx, "/srv/www/extra.html"));
+        expect(fx, "/srv/www/extra.html", MERGE_CONFLICT_DELETED);
         assert_int_equal(merge_apply(fx->report, &bind, 1, &fx->new_), 0);
         /* Nothing shows through a bind: the unchanged copy becomes the image's. */
         assert_content(fx->new_, "www/index.html", "v2\n");

@@ -224,15 +224,69 @@ static void test_deleted_dir_stays_deleted(void **state) {
         Fx *fx = *state;
 
         put(fx->base_etc, "cron.d/a", "a\n", 0644);
+        put(fx->base_etc, "cron.d/old", "o\n", 0644);
         put(fx->theirs_etc, "cron.d/a", "a\n", 0644);
-        put(fx->theirs_etc, "cron.d/new-job", "b\n", 0644);
+        /* The image removing something below is no change to conflict with. */
         whiteout(fx->state, "cron.d");
 
-        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        plan(fx, MERGE_POLICY_THEIRS);
         expect(fx, "/etc/cron.d", MERGE_DELETED);
+        assert_int_equal(fx->report->n_conflicts, 0);
         assert_int_equal(apply(fx), 0);
         assert_true(is_whiteout(fx->new_, "cron.d"));
         assert_false(exists(view(fx, "theirs/etc", "new"), "cron.d"));
+}
+
+static void test_deleted_dir_changed_in_image_conflicts(void **state) {
+        Fx *fx = *state;
+        int v;
+
+        put(fx->base_etc, "cron.d/a", "a\n", 0644);
+        put(fx->base_etc, "cron.d/same", "s\n", 0644);
+        put(fx->theirs_etc, "cron.d/a", "a v2\n", 0644);
+        put(fx->theirs_etc, "cron.d/same", "s\n", 0644);
+        put(fx->theirs_etc, "cron.d/new/job", "b\n", 0644);
+        whiteout(fx->state, "cron.d");
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        assert_string_equal(expect(fx, "/etc/cron.d", MERGE_CONFLICT_DELETED)->reason,
+                            "deleted locally, changed in the image");
+        assert_string_equal(expect(fx, "/etc/cron.d/a", MERGE_CONFLICT_DELETED)->reason,
+                            "changed in the image");
+        assert_string_equal(expect(fx, "/etc/cron.d/new", MERGE_CONFLICT_DELETED)->reason,
+                            "added in the image");
+        expect(fx, "/etc/cron.d/new/job", MERGE_CONFLICT_DELETED);
+        assert_null(find(fx, "/etc/cron.d/same"));
+        assert_int_equal(apply(fx), 0);
+        assert_true(is_whiteout(fx->new_, "cron.d"));
+        assert_false(exists(view(fx, "theirs/etc", "new"), "cron.d"));
+        unview(fx);
+
+        /* theirs restores the image's directory, as it restores a file. */
+        assert_int_equal(rm_rf_at(fx->new_, "cron.d"), 0);
+        plan(fx, MERGE_POLICY_THEIRS);
+        expect(fx, "/etc/cron.d", MERGE_RESTORED);
+        expect(fx, "/etc/cron.d/new/job", MERGE_RESTORED);
+        assert_int_equal(apply(fx), 0);
+        v = view(fx, "theirs/etc", "new");
+        assert_content(v, "cron.d/a", "a v2\n");
+        assert_content(v, "cron.d/new/job", "b\n");
+}
+
+static void test_dir_replaced_by_file_is_a_type_conflict(void **state) {
+        Fx *fx = *state;
+
+        put(fx->base_etc, "d/a", "a\n", 0644);
+        put(fx->theirs_etc, "d/a", "a\n", 0644);
+        put(fx->state, "d", "a file now\n", 0644);
+        plan(fx, MERGE_POLICY_THEIRS);
+        expect(fx, "/etc/d", MERGE_KEEP);
+
+        /* Once the image changes something below, both changed the type. */
+        put(fx->theirs_etc, "d/new", "n\n", 0644);
+        plan(fx, MERGE_POLICY_THEIRS);
+        expect(fx, "/etc/d", MERGE_TYPE_CONFLICT);
+        assert_true(merge_report_blocked(fx->report));
 }
 
 static void test_new_image_files_appear_in_existing_dir(void **state) {
@@ -395,19 +449,122 @@ static void test_old_state_untouched(void **state) {
         }
 }
 
+static void test_hardlinks_kept(void **state) {
+        Fx *fx = *state;
+        struct stat h1, h2, h3, o1, solo;
+
+        /* h1, sub/h2 and h3 are one inode in the state. h3 is a conflict
+         * with the image, but keep-local keeps ours there too: all three
+         * names keep ours, so they stay one inode. */
+        put(fx->state, "h1", "shared\n", 0640);
+        assert_int_equal(mkdirat(fx->state, "sub", 0755), 0);
+        assert_int_equal(linkat(fx->state, "h1", fx->state, "sub/h2", 0), 0);
+        put(fx->state, "solo", "alone\n", 0644);
+        put(fx->base_etc, "h3", "base\n", 0644);
+        put(fx->theirs_etc, "h3", "theirs\n", 0644);
+        assert_int_equal(linkat(fx->state, "h1", fx->state, "h3", 0), 0);
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        expect(fx, "/etc/h1", MERGE_KEEP);
+        expect(fx, "/etc/sub/h2", MERGE_KEEP);
+        expect(fx, "/etc/h3", MERGE_CONFLICT_LOCAL);
+        assert_int_equal(apply(fx), 0);
+        assert_int_equal(fstatat(fx->new_, "h1", &h1, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->new_, "sub/h2", &h2, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->new_, "h3", &h3, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->new_, "solo", &solo, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(fx->state, "h1", &o1, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(h1.st_ino == h2.st_ino);
+        assert_true(h1.st_ino == h3.st_ino);
+        assert_int_equal(h1.st_nlink, 3);
+        assert_int_equal(solo.st_nlink, 1);
+        assert_int_equal(h1.st_mode & 07777, 0640);
+        /* The new group is its own inode: the backup is not shared. */
+        assert_true(h1.st_ino != o1.st_ino);
+        assert_int_equal(o1.st_nlink, 3);
+        assert_content(fx->new_, "sub/h2", "shared\n");
+        assert_content(fx->new_, "h3.goldnew", "theirs\n");
+}
+
 static void test_stale_goldnew_replaced(void **state) {
         Fx *fx = *state;
+        const MergeEntry *e;
 
         put(fx->base_etc, "a", "base\n", 0644);
         put(fx->state, "a", "ours\n", 0644);
-        put(fx->state, "a.goldnew", "from the last upgrade\n", 0644);
+        /* What the last upgrade wrote: its theirs, the base of this one. */
+        put(fx->state, "a.goldnew", "base\n", 0644);
         put(fx->theirs_etc, "a", "theirs v3\n", 0644);
 
         plan(fx, MERGE_POLICY_KEEP_LOCAL);
-        expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        e = expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/a.goldnew");
+        assert_string_equal(expect(fx, "/etc/a.goldnew", MERGE_DROP)->reason,
+                            "the last upgrade's .goldnew, replaced");
         assert_int_equal(apply(fx), 0);
         assert_content(fx->new_, "a", "ours\n");
         assert_content(fx->new_, "a.goldnew", "theirs v3\n");
+}
+
+static void test_goldnew_never_overwrites_local_data(void **state) {
+        Fx *fx = *state;
+        const MergeEntry *e;
+        int v;
+
+        /* An earlier .goldnew edited since, a local directory and an image
+         * file at the names a conflict's .goldnew would take. */
+        put(fx->base_etc, "a", "base\n", 0644);
+        put(fx->state, "a", "ours\n", 0644);
+        put(fx->theirs_etc, "a", "theirs\n", 0644);
+        put(fx->state, "a.goldnew", "my notes\n", 0644);
+        put(fx->base_etc, "conf", "base\n", 0644);
+        put(fx->state, "conf", "ours\n", 0644);
+        put(fx->theirs_etc, "conf", "theirs\n", 0644);
+        put(fx->state, "conf.goldnew/data", "precious\n", 0600);
+        put(fx->base_etc, "img", "base\n", 0644);
+        put(fx->state, "img", "ours\n", 0644);
+        put(fx->theirs_etc, "img", "theirs\n", 0644);
+        put(fx->theirs_etc, "img.goldnew", "shipped\n", 0644);
+
+        plan(fx, MERGE_POLICY_KEEP_LOCAL);
+        e = expect(fx, "/etc/a", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/a.goldnew.1");
+        expect(fx, "/etc/a.goldnew", MERGE_KEEP);
+        e = expect(fx, "/etc/conf", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/conf.goldnew.1");
+        expect(fx, "/etc/conf.goldnew/data", MERGE_KEEP);
+        e = expect(fx, "/etc/img", MERGE_CONFLICT_LOCAL);
+        assert_string_equal(e->side_path, "/etc/img.goldnew.1");
+        assert_int_equal(apply(fx), 0);
+        v = view(fx, "theirs/etc", "new");
+        assert_content(v, "a.goldnew", "my notes\n");
+        assert_content(v, "a.goldnew.1", "theirs\n");
+        assert_content(v, "conf.goldnew/data", "precious\n");
+        assert_content(v, "conf.goldnew.1", "theirs\n");
+        assert_content(v, "img.goldnew", "shipped\n");
+        assert_content(v, "img.goldnew.1", "theirs\n");
+}
+
+static void test_goldsave_never_overwritten(void **state) {
+        Fx *fx = *state;
+        const MergeEntry *e;
+
+        /* The first upgrade with theirs saved local1; local2 came since. */
+        put(fx->base_etc, "conf", "v2\n", 0644);
+        put(fx->state, "conf", "v2\nlocal2\n", 0644);
+        put(fx->state, "conf.goldsave", "v1\nlocal1\n", 0644);
+        put(fx->state, "conf.goldsave.1", "older\n", 0644);
+        put(fx->theirs_etc, "conf", "v3\n", 0644);
+
+        plan(fx, MERGE_POLICY_THEIRS);
+        e = expect(fx, "/etc/conf", MERGE_CONFLICT_THEIRS);
+        assert_string_equal(e->side_path, "/etc/conf.goldsave.2");
+        assert_string_equal(expect(fx, "/etc/conf.goldsave", MERGE_KEEP)->reason, "local addition");
+        assert_int_equal(apply(fx), 0);
+        assert_content(fx->new_, "conf.goldsave", "v1\nlocal1\n");
+        assert_content(fx->new_, "conf.goldsave.1", "older\n");
+        assert_content(fx->new_, "conf.goldsave.2", "v2\nlocal2\n");
+        assert_false(exists(fx->new_, "conf"));
 }
 
 static const struct CMUnitTest tests[] = {
@@ -421,6 +578,10 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_policy_merge_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_dir_stays_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_dir_changed_in_image_conflicts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dir_replaced_by_file_is_a_type_conflict, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_new_image_files_appear_in_existing_dir, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_type_conflict_refused, setup, teardown),
@@ -430,6 +591,9 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dir_metadata_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_state_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_goldnew_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hardlinks_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_goldnew_never_overwrites_local_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_goldsave_never_overwritten, setup, teardown),
 };
 
 MERGE_TEST_MAIN(tests)

@@ -315,6 +315,52 @@ static void test_copy_tree_and_atomic_write(void **state) {
         assert_int_equal(rm_rf_at(AT_FDCWD, dst), 0);
 }
 
+static void test_copy_keeps_holes(void **state) {
+        char dir[] = "/tmp/gr-sparse-XXXXXX";
+        _cleanup_close_ int d = -EBADF, in = -EBADF, out = -EBADF, out2 = -EBADF;
+        const off_t size = 64 << 20, at = 8 << 20;
+        char buf[4096], got[4096];
+        struct stat st;
+        (void)state;
+
+        assert_non_null(mkdtemp(dir));
+        d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(d >= 0);
+        /* 4 KiB of data at 8 MiB, in a 64 MiB file that ends in a hole. */
+        in = openat(d, "in", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(in >= 0);
+        memset(buf, 'x', sizeof buf);
+        assert_int_equal(pwrite(in, buf, sizeof buf, at), (ssize_t)sizeof buf);
+        assert_int_equal(ftruncate(in, size), 0);
+
+        out = openat(d, "out", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(out >= 0);
+        assert_int_equal(copy_fd_data(in, out), 0);
+        assert_int_equal(fstat(out, &st), 0);
+        assert_int_equal(st.st_size, size);
+        assert_true(st.st_blocks * 512 < 1 << 20);
+        assert_int_equal(lseek(out, 0, SEEK_CUR), size);
+        assert_int_equal(pread(out, got, sizeof got, at), (ssize_t)sizeof got);
+        assert_memory_equal(got, buf, sizeof buf);
+        assert_int_equal(pread(out, got, sizeof got, at - (off_t)sizeof got), (ssize_t)sizeof got);
+        memset(buf, 0, sizeof buf);
+        assert_memory_equal(got, buf, sizeof buf);
+
+        /* A file that is all data is copied whole. */
+        assert_int_equal(ftruncate(in, 0), 0);
+        memset(buf, 'y', sizeof buf);
+        assert_int_equal(pwrite(in, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+        out2 = openat(d, "out2", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(out2 >= 0);
+        assert_int_equal(copy_fd_data(in, out2), 0);
+        assert_int_equal(fstat(out2, &st), 0);
+        assert_int_equal(st.st_size, (off_t)sizeof buf);
+        assert_int_equal(pread(out2, got, sizeof got, 0), (ssize_t)sizeof got);
+        assert_memory_equal(got, buf, sizeof buf);
+
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
+}
+
 static void test_copy_xattrs(void **state) {
         char src[] = "/tmp/gr-xsrc-XXXXXX", dst[] = "/tmp/gr-xdst-XXXXXX";
         _cleanup_close_ int s = -EBADF, d = -EBADF, f = -EBADF;
@@ -378,6 +424,7 @@ int main(void) {
                 cmocka_unit_test(test_openat_in_root_stays_inside),
                 cmocka_unit_test(test_copy_tree_and_atomic_write),
                 cmocka_unit_test(test_copy_xattrs),
+                cmocka_unit_test(test_copy_keeps_holes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
