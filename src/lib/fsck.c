@@ -317,6 +317,28 @@ static int check_tree(Fsck *f, const char *id, const Manifest *m, int rootfd) {
         return 0;
 }
 
+/* The first delta format named every delta's links r.0, r.1, ... and
+ * redirected to /r.N, which overlayfs finds first in the base's tree or in
+ * another delta of the chain: such a delta can show another file's content.
+ * Made whole, it reads its objects by digest. */
+static int check_legacy_delta(Fsck *f, const char *id) {
+        _cleanup_free_ char *what = NULL;
+        bool fixed = false;
+        int r;
+
+        r = delta_is_legacy(f->s, id);
+        if (r <= 0)
+                return r == -ENOENT ? 0 : r;
+        if (f->o->repair)
+                fixed = store_flatten_image(f->s, id) >= 0;
+        if (asprintf_safe(&what, "image %.12s", id) < 0)
+                return log_oom();
+        return problem(f, fixed, what,
+                       "a delta of the first format (links r.N), whose files can show another "
+                       "file's content%s",
+                       fixed ? " (made whole)" : ": fsck --repair makes it whole");
+}
+
 static int check_images(Fsck *f) {
         _cleanup_strv_free_ char **names = NULL, **ids = NULL;
         int r;
@@ -341,6 +363,9 @@ static int check_images(Fsck *f) {
                                 return r;
                         continue;
                 }
+                r = check_legacy_delta(f, id);
+                if (r < 0)
+                        return r;
                 /* A delta image's manifest composes over its base's; its tree
                  * is the overlay of its chain. */
                 r = store_read_manifest(f->s, id, &m);

@@ -14,9 +14,9 @@
  *                          deleted path is a whiteout
  *   images/ID/manifest     the entries that differ from the base's
  *   images/ID/deleted      the base's entries that are gone (only if any)
- *   images/ID/r.N          a hardlink to each object the delta uses: gc's
+ *   images/ID/ID/N         a hardlink to each object the delta uses: gc's
  *                          link counting keeps them, and the redirects name
- *                          them
+ *                          them as /ID/N
  *
  * and the catalog records its base. Its tree is a read-only overlayfs made on
  * demand as a detached mount: the chain's delta layers top first, the base's
@@ -37,6 +37,17 @@
 #define DELTA_MAX_DEPTH 8
 #define DELTA_MAX_CHANGED_DIVISOR 4 /* at most 1/4 of the paths differ */
 #define CHAIN_MAX 64
+#define DELTA_REF_MAX (IMAGE_ID_LEN + 1 + 11) /* ID/N */
+
+int delta_is_legacy(Store *s, const char *id) {
+        _cleanup_free_ char *link = path_join(id, "r.0");
+
+        if (!link)
+                return -ENOMEM;
+        if (faccessat(s->images_fd, link, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
 
 static bool has_tree(Store *s, const char *id) {
         _cleanup_free_ char *root = path_join(id, "root");
@@ -280,8 +291,9 @@ typedef struct DeltaBuild {
         size_t n_changed;
         const ManifestEntry **deleted;
         size_t n_deleted;
-        void *refs; /* tsearch of DeltaRef: the objects linked as r.N */
+        void *refs; /* tsearch of DeltaRef: the objects linked as ID/N */
         unsigned n_refs;
+        const char *id; /* the image's: names the directory of the links */
 } DeltaBuild;
 
 static int delta_collect(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
@@ -351,14 +363,20 @@ static int ref_compare(const void *a, const void *b) {
         return memcmp(((const DeltaRef *)a)->digest, ((const DeltaRef *)b)->digest, DIGEST_SIZE);
 }
 
-/* The image's own link to an object, "r.N": the redirects name it, not
+/* The image's own link to an object, ID/N; its files redirect to /ID/N. Not
  * objects/XX/..., whose name can come to mean a fresh inode (the link-limit
- * replacement) that gc may later remove. Short names keep the erofs small. */
+ * replacement) that gc may later remove. overlayfs looks an absolute
+ * redirect up first in the lower layers under the file's (the base's tree as
+ * it shows), then in the data-only layers, top delta first, and the first
+ * match wins: the directory is named after this image's own id, which no
+ * other delta of a chain shares, and delta_prepare() makes sure the base
+ * shows no /ID. */
 /* Not a leak: tsearch() keeps ref in d->refs (freed by tdestroy); gcc 12 does not see a const key
  * retained. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
-static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char ret[static 16]) {
+static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE],
+                     char ret[static DELTA_REF_MAX]) {
         char opath[OBJECT_PATH_SIZE];
         DeltaRef *ref, **found;
 
@@ -373,11 +391,13 @@ static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char r
         }
         if (*found != ref) {
                 free(ref);
-                snprintf(ret, 16, "r.%u", (*found)->n);
+                snprintf(ret, DELTA_REF_MAX, "%s/%u", d->id, (*found)->n);
                 return 0;
         }
+        if (d->n_refs == 0 && mkdirat(d->b->staging_fd, d->id, 0700) < 0 && errno != EEXIST)
+                return -errno;
         ref->n = d->n_refs++;
-        snprintf(ret, 16, "r.%u", ref->n);
+        snprintf(ret, DELTA_REF_MAX, "%s/%u", d->id, ref->n);
         object_path(od, opath);
         if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, ret, 0) < 0)
                 return -errno;
@@ -387,7 +407,7 @@ static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char r
 
 static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         _cleanup_close_ int fd = -EBADF;
-        char name[16], redirect[20];
+        char name[DELTA_REF_MAX], redirect[DELTA_REF_MAX + 1];
         uint8_t od[DIGEST_SIZE];
         int r;
 
@@ -571,9 +591,27 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
                 return r;
         if (strv_length(chain) > DELTA_MAX_DEPTH)
                 return 0;
+        /* A delta of the old format reads wrong in some chains (fsck says
+         * so): nothing new is stacked on it. */
+        for (size_t i = 0; chain[i + 1]; i++) {
+                r = delta_is_legacy(s, chain[i]);
+                if (r < 0)
+                        return log_error_errno(r, "image %.12s: %m", chain[i]);
+                if (r > 0)
+                        return 0;
+        }
         r = delta_read_manifest(s, chain, &base_m);
         if (r < 0)
                 return r;
+        /* The redirects' /ID/N would find the base's own /ID first. */
+        {
+                _cleanup_free_ char *links = strjoin("/", id);
+                if (!links)
+                        return log_oom();
+                if (manifest_find(base_m, links))
+                        return 0;
+        }
+        d.id = id;
         r = manifest_diff(base_m, m, delta_collect, &d);
         if (r < 0)
                 return log_oom();

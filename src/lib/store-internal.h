@@ -113,6 +113,9 @@ int delta_read_manifest(Store *s, char **chain, Manifest **ret);
  * one rename, then forgets its base in the catalog. */
 int store_flatten_image(Store *s, const char *id);
 int delta_open_view(Store *s, char **chain, int *ret_fd);
+/* 1 if the delta links its objects as images/ID/r.N, the first format, whose
+ * redirects /r.N can find another delta's link or the base's own file. */
+int delta_is_legacy(Store *s, const char *id);
 /* At publish, after the objects are linked: stores the image as a delta if a
  * good base exists (returns 1 and the base; the staging tree is replaced by
  * the delta), else returns 0 and leaves the whole tree. */
