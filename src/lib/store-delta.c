@@ -415,6 +415,10 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
                     0600);
         if (fd < 0)
                 return builder_fail(d->b, -errno, e->path, "making a delta file");
+        /* The size before the metadata: truncating a file drops its
+         * security.capability (as writing to it would). */
+        if (e->size > 0 && ftruncate(fd, (off_t)e->size) < 0)
+                return builder_fail(d->b, -errno, e->path, "making a metacopy file");
         r = metadata_apply_fd(fd, e);
         if (r < 0)
                 return builder_fail(d->b, r, e->path, "setting delta metadata");
@@ -427,15 +431,9 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         if (r < 0)
                 return builder_fail(d->b, r, e->path, "referencing its object");
         snprintf(redirect, sizeof redirect, "/%s", name);
-        if (ftruncate(fd, (off_t)e->size) < 0 ||
-            fsetxattr(fd, "trusted.overlay.metacopy", "", 0, 0) < 0 ||
+        if (fsetxattr(fd, "trusted.overlay.metacopy", "", 0, 0) < 0 ||
             fsetxattr(fd, "trusted.overlay.redirect", redirect, strlen(redirect), 0) < 0)
                 return builder_fail(d->b, -errno, e->path, "making a metacopy file");
-        /* mtime last: ftruncate changed it. */
-        if (futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_OMIT},
-                                             {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}}) <
-            0)
-                return builder_fail(d->b, -errno, e->path, "setting delta metadata");
         return 0;
 }
 

@@ -372,3 +372,25 @@ first_format() {
         run "$GOLDROOT" fsck --full
         [ "$status" -eq 0 ]
 }
+
+@test "a delta keeps a file's security.capability: mounted and in the erofs export" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        echo "changed in v2" >"$W/src/f1"
+        setcap cap_net_raw+ep "$W/src/f1"
+        want=$(getfattr --absolute-names -n security.capability -e hex "$W/src/f1")
+        import app:v2 "$W/src"
+        [[ "$(stored_as app:v2)" == "delta over "* ]]
+        mkdir "$W/m"
+        "$GOLDROOT" image mount app:v2 "$W/m"
+        got=$(getfattr --absolute-names -n security.capability -e hex "$W/m/f1" 2>&1) || true
+        umount "$W/m"
+        [ "${got//$W\/m/$W\/src}" = "$want" ]
+        [ "$(image_file app:v2 /f1)" = "changed in v2" ]
+
+        "$GOLDROOT" image export --format erofs app:v2 "$W/v2.erofs"
+        mount -o ro,loop "$W/v2.erofs" "$W/m"
+        got=$(getfattr --absolute-names -n security.capability -e hex "$W/m/f1" 2>&1) || true
+        umount "$W/m"
+        [ "${got//$W\/m/$W\/src}" = "$want" ]
+}
