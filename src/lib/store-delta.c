@@ -49,6 +49,15 @@ int delta_is_legacy(Store *s, const char *id) {
         return errno == ENOENT ? 0 : -errno;
 }
 
+/* overlayfs reads a character device 0:0 in a lower layer as a whiteout: an
+ * image with one cannot be a delta's tree, nor its base's. */
+static bool has_whiteout_device(const Manifest *m) {
+        for (size_t i = 0; i < m->n; i++)
+                if (S_ISCHR(m->entries[i].mode) && m->entries[i].rdev == makedev(0, 0))
+                        return true;
+        return false;
+}
+
 static bool has_tree(Store *s, const char *id) {
         _cleanup_free_ char *root = path_join(id, "root");
         return root && faccessat(s->images_fd, root, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
@@ -584,6 +593,8 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
                 return log_oom();
         if (streq(cand, id))
                 return 0; /* the same image: publishing only moves the tag */
+        if (has_whiteout_device(m))
+                return 0;
         r = store_image_chain(s, cand, &chain);
         if (r < 0)
                 return r;
@@ -601,6 +612,8 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
         r = delta_read_manifest(s, chain, &base_m);
         if (r < 0)
                 return r;
+        if (has_whiteout_device(base_m))
+                return 0;
         /* The redirects' /ID/N would find the base's own /ID first. */
         {
                 _cleanup_free_ char *links = strjoin("/", id);

@@ -13,6 +13,7 @@ setup() {
 # A failed test may leave its image mount behind.
 teardown() {
         if mountpoint -q "$W/m" 2>/dev/null; then umount "$W/m"; fi
+        image_umount_all
 }
 
 import() {
@@ -393,4 +394,34 @@ first_format() {
         got=$(getfattr --absolute-names -n security.capability -e hex "$W/m/f1" 2>&1) || true
         umount "$W/m"
         [ "${got//$W\/m/$W\/src}" = "$want" ]
+}
+
+@test "an image with a character device 0:0 is stored whole, and is no delta's base" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        # Added in a version: overlayfs would read it as a whiteout.
+        mknod "$W/src/cdev00" c 0 0
+        echo "changed in v2" >"$W/src/f1"
+        import app:v2 "$W/src"
+        [ "$(image_file app:v2 /f1)" = "changed in v2" ]
+        m=$(image_mount app:v2)
+        [ "$(stat -c '%F %t:%T' "$m/cdev00")" = "character special file 0:0" ]
+        [ "$(stored_as app:v2)" = "whole tree" ]
+        # Inherited from the base.
+        echo "changed in v3" >"$W/src/f2"
+        import app:v3 "$W/src"
+        m=$(image_mount app:v3)
+        [ "$(stat -c '%F %t:%T' "$m/cdev00")" = "character special file 0:0" ]
+        [ "$(stored_as app:v3)" = "whole tree" ]
+        # Gone again, but the base has one: such an image is no delta's base
+        # (any lookup that reached the device would take it for a whiteout).
+        rm "$W/src/cdev00"
+        import app:v4 "$W/src"
+        [ "$(stored_as app:v4)" = "whole tree" ]
+        echo "changed in v5" >"$W/src/f3"
+        import app:v5 "$W/src"
+        [[ "$(stored_as app:v5)" == "delta over "* ]]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 0 ]
 }
