@@ -14,9 +14,9 @@
  *                          deleted path is a whiteout
  *   images/ID/manifest     the entries that differ from the base's
  *   images/ID/deleted      the base's entries that are gone (only if any)
- *   images/ID/ID/N         a hardlink to each object the delta uses: gc's
+ *   images/ID/TOKEN.N      a hardlink to each object the delta uses: gc's
  *                          link counting keeps them, and the redirects name
- *                          them as /ID/N
+ *                          them (TOKEN: the id's first 12 characters)
  *
  * and the catalog records its base. Its tree is a read-only overlayfs made on
  * demand as a detached mount: the chain's delta layers top first, the base's
@@ -37,7 +37,9 @@
 #define DELTA_MAX_DEPTH 8
 #define DELTA_MAX_CHANGED_DIVISOR 4 /* at most 1/4 of the paths differ */
 #define CHAIN_MAX 64
-#define DELTA_REF_MAX (IMAGE_ID_LEN + 1 + 11) /* ID/N */
+/* A delta's links are images/ID/TOKEN.N, TOKEN the id's first characters. */
+#define DELTA_TOKEN_LEN 12
+#define DELTA_REF_MAX (DELTA_TOKEN_LEN + 1 + 11)
 
 int delta_is_legacy(Store *s, const char *id) {
         _cleanup_free_ char *link = path_join(id, "r.0");
@@ -198,14 +200,11 @@ int delta_read_manifest(Store *s, char **chain, Manifest **ret) {
         return 0;
 }
 
-static int erofs_layer(Store *s, const char *id, int *ret_mnt) {
-        _cleanup_close_ int dir = -EBADF, file = -EBADF, fs = -EBADF;
+static int erofs_layer(int dir, int *ret_mnt) {
+        _cleanup_close_ int file = -EBADF, fs = -EBADF;
         char source[64];
-        int mnt, r;
+        int mnt;
 
-        r = store_open_image(s, id, &dir);
-        if (r < 0)
-                return r;
         file = openat(dir, "delta.erofs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (file < 0)
                 return -errno;
@@ -229,63 +228,79 @@ static void close_all(int (*fds)[DELTA_MAX_DEPTH + 1]) {
                 safe_close((*fds)[i]);
 }
 
-int delta_open_view(Store *s, char **chain, int *ret_fd) {
+/* The view of chain, with the delta in top_dir (a staging directory, not yet
+ * an image) over it if top_dir >= 0. */
+static int open_view(Store *s, int top_dir, char **chain, int *ret_fd) {
         _cleanup_close_ int ov = -EBADF, mnt = -EBADF, bottom = -EBADF;
         /* The detached erofs mounts must outlive the overlay's creation: the
          * kernel clones each layer then, and closing a detached mount's last
          * fd unmounts it. */
         _cleanup_(close_all) int layers[DELTA_MAX_DEPTH + 1];
-        size_t n = strv_length(chain);
+        _cleanup_(close_all) int dirs[DELTA_MAX_DEPTH + 1];
+        const char *ids[DELTA_MAX_DEPTH + 1];
+        size_t n = strv_length(chain), k = 0;
+        char what[32];
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(layers); i++)
-                layers[i] = -EBADF;
-        assert(n >= 2);
-        if (n - 1 > ELEMENTSOF(layers))
-                return log_error_errno(ELOOP, "image %.12s: its delta chain is too long", chain[0]);
+                layers[i] = dirs[i] = -EBADF;
+        assert(n >= 1 && (n >= 2 || top_dir >= 0));
+        if (top_dir >= 0)
+                snprintf(what, sizeof what, "the new delta");
+        else
+                snprintf(what, sizeof what, "image %.12s", chain[0]);
+        if (n - 1 + (top_dir >= 0) > ELEMENTSOF(layers))
+                return log_error_errno(ELOOP, "%s: its delta chain is too long", what);
+        if (top_dir >= 0) {
+                ids[k] = "the new delta";
+                dirs[k] = fcntl(top_dir, F_DUPFD_CLOEXEC, 3);
+                if (dirs[k++] < 0)
+                        return log_error_errno(errno, "%s: %m", what);
+        }
+        for (size_t i = 0; i + 1 < n; i++) {
+                ids[k] = chain[i];
+                r = store_open_image(s, chain[i], &dirs[k++]);
+                if (r < 0)
+                        return log_error_errno(r, "%s: opening %.12s: %m", what, chain[i]);
+        }
         ov = fsopen("overlay", FSOPEN_CLOEXEC);
         if (ov < 0)
-                return log_error_errno(errno, "image %.12s: overlayfs: %m", chain[0]);
-        for (size_t i = 0; i + 1 < n; i++) {
-                r = erofs_layer(s, chain[i], &layers[i]);
+                return log_error_errno(errno, "%s: overlayfs: %m", what);
+        for (size_t i = 0; i < k; i++) {
+                r = erofs_layer(dirs[i], &layers[i]);
                 if (r < 0)
-                        return log_error_errno(r, "image %.12s: mounting the delta of %.12s: %m",
-                                               chain[0], chain[i]);
+                        return log_error_errno(r, "%s: mounting the delta of %.12s: %m", what,
+                                               ids[i]);
                 if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, layers[i]) < 0)
-                        return log_error_errno(errno,
-                                               "image %.12s: stacking the delta of %.12s: %m",
-                                               chain[0], chain[i]);
+                        return log_error_errno(errno, "%s: stacking the delta of %.12s: %m", what,
+                                               ids[i]);
         }
         r = store_open_tree_dir(s, chain[n - 1], &bottom);
         if (r < 0)
-                return log_error_errno(r, "image %.12s: opening its base tree %.12s: %m", chain[0],
+                return log_error_errno(r, "%s: opening its base tree %.12s: %m", what,
                                        chain[n - 1]);
         if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, bottom) < 0)
-                return log_error_errno(errno, "image %.12s: assembling its tree: %m", chain[0]);
-        for (size_t i = 0; i + 1 < n; i++) {
-                _cleanup_close_ int dir = -EBADF;
-
-                r = store_open_image(s, chain[i], &dir);
-                if (r < 0)
-                        return log_error_errno(r, "image %.12s: opening %.12s: %m", chain[0],
-                                               chain[i]);
-                if (fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, dir) < 0)
-                        return log_error_errno(errno,
-                                               "image %.12s: adding the objects of %.12s: %m",
-                                               chain[0], chain[i]);
-        }
+                return log_error_errno(errno, "%s: assembling its tree: %m", what);
+        for (size_t i = 0; i < k; i++)
+                if (fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, dirs[i]) < 0)
+                        return log_error_errno(errno, "%s: adding the objects of %.12s: %m", what,
+                                               ids[i]);
         if (fsconfig(ov, FSCONFIG_SET_STRING, "metacopy", "on", 0) < 0 ||
             fsconfig(ov, FSCONFIG_SET_STRING, "redirect_dir", "follow", 0) < 0 ||
             fsconfig(ov, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return log_error_errno(errno, "image %.12s: assembling its tree: %m", chain[0]);
+                return log_error_errno(errno, "%s: assembling its tree: %m", what);
         mnt = fsmount(ov, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
         if (mnt < 0)
-                return log_error_errno(errno, "image %.12s: mounting its tree: %m", chain[0]);
+                return log_error_errno(errno, "%s: mounting its tree: %m", what);
         /* The fsmount fd itself (O_PATH), not a directory opened in it:
          * closing the last fd of a detached mount dissolves its anonymous
          * namespace, and then open_tree() can no longer clone it. */
         *ret_fd = TAKE_FD(mnt);
         return 0;
+}
+
+int delta_open_view(Store *s, char **chain, int *ret_fd) {
+        return open_view(s, -EBADF, chain, ret_fd);
 }
 
 /* Building a delta. */
@@ -300,9 +315,9 @@ typedef struct DeltaBuild {
         size_t n_changed;
         const ManifestEntry **deleted;
         size_t n_deleted;
-        void *refs; /* tsearch of DeltaRef: the objects linked as ID/N */
+        void *refs; /* tsearch of DeltaRef: the objects linked as TOKEN.N */
         unsigned n_refs;
-        const char *id; /* the image's: names the directory of the links */
+        char token[DELTA_TOKEN_LEN + 1]; /* names the links: TOKEN.N */
 } DeltaBuild;
 
 static int delta_collect(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
@@ -372,14 +387,13 @@ static int ref_compare(const void *a, const void *b) {
         return memcmp(((const DeltaRef *)a)->digest, ((const DeltaRef *)b)->digest, DIGEST_SIZE);
 }
 
-/* The image's own link to an object, ID/N; its files redirect to /ID/N. Not
- * objects/XX/..., whose name can come to mean a fresh inode (the link-limit
- * replacement) that gc may later remove. overlayfs looks an absolute
- * redirect up first in the lower layers under the file's (the base's tree as
- * it shows), then in the data-only layers, top delta first, and the first
- * match wins: the directory is named after this image's own id, which no
- * other delta of a chain shares, and delta_prepare() makes sure the base
- * shows no /ID. */
+/* The image's own link to an object, TOKEN.N; its files redirect to
+ * /TOKEN.N. Not objects/XX/..., whose name can come to mean a fresh inode
+ * (the link-limit replacement) that gc may later remove. overlayfs looks an
+ * absolute redirect up first in the lower layers under the file's (the
+ * base's tree as it shows), then in the data-only layers, top delta first,
+ * and the first match wins: delta_prepare() picks a TOKEN that no other
+ * delta of the chain has and that the base shows no /TOKEN.* for. */
 /* Not a leak: tsearch() keeps ref in d->refs (freed by tdestroy); gcc 12 does not see a const key
  * retained. */
 #pragma GCC diagnostic push
@@ -400,13 +414,11 @@ static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE],
         }
         if (*found != ref) {
                 free(ref);
-                snprintf(ret, DELTA_REF_MAX, "%s/%u", d->id, (*found)->n);
+                snprintf(ret, DELTA_REF_MAX, "%s.%u", d->token, (*found)->n);
                 return 0;
         }
-        if (d->n_refs == 0 && mkdirat(d->b->staging_fd, d->id, 0700) < 0 && errno != EEXIST)
-                return -errno;
         ref->n = d->n_refs++;
-        snprintf(ret, DELTA_REF_MAX, "%s/%u", d->id, ref->n);
+        snprintf(ret, DELTA_REF_MAX, "%s.%u", d->token, ref->n);
         object_path(od, opath);
         if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, ret, 0) < 0)
                 return -errno;
@@ -570,6 +582,22 @@ static int delta_verify(ImageBuilder *b, const char *base_id, Manifest *base_in,
         return 0;
 }
 
+/* No delta of the chain links TOKEN.N (the first format's r.N never match),
+ * and the base shows no /TOKEN.*, which the redirects would find first. */
+static bool token_is_free(char **chain, const Manifest *base_m, const char *token) {
+        size_t len = strlen(token);
+
+        for (size_t i = 0; chain[i]; i++)
+                if (strncmp(chain[i], token, len) == 0)
+                        return false;
+        for (size_t i = 0; i < base_m->n; i++) {
+                const char *p = base_m->entries[i].path;
+                if (p[0] == '/' && strncmp(p + 1, token, len) == 0 && p[len + 1] == '.')
+                        return false;
+        }
+        return true;
+}
+
 int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, const char *id,
                   char ret_base[static DIGEST_HEX_SIZE]) {
         _cleanup_(delta_build_done) DeltaBuild d = {.b = b, .m = m, .src_fd = -EBADF};
@@ -614,15 +642,11 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
                 return r;
         if (has_whiteout_device(base_m))
                 return 0;
-        /* The redirects' /ID/N would find the base's own /ID first. */
-        {
-                _cleanup_free_ char *links = strjoin("/", id);
-                if (!links)
-                        return log_oom();
-                if (manifest_find(base_m, links))
-                        return 0;
-        }
-        d.id = id;
+        /* Short names keep the erofs small (each file's redirect holds
+         * one); chains where they would be ambiguous are stored whole. */
+        snprintf(d.token, sizeof d.token, "%.*s", DELTA_TOKEN_LEN, id);
+        if (!token_is_free(chain, base_m, d.token))
+                return 0;
         r = manifest_diff(base_m, m, delta_collect, &d);
         if (r < 0)
                 return log_oom();
