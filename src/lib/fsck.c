@@ -339,6 +339,33 @@ static int check_legacy_delta(Fsck *f, const char *id) {
                        fixed ? " (made whole)" : ": fsck --repair makes it whole");
 }
 
+typedef struct BadFile {
+        Fsck *f;
+        const char *id;
+} BadFile;
+
+static int delta_bad_file(const char *path, const char *why, void *userdata) {
+        BadFile *b = userdata;
+        _cleanup_free_ char *what = NULL;
+
+        if (asprintf_safe(&what, "image %.12s: %s", b->id, path) < 0)
+                return log_oom();
+        return problem(b->f, false, what, "%s", why);
+}
+
+/* A whole tree's files are its objects' inodes, which --full hashes; a
+ * delta's are redirects that only reading them through the view checks. */
+static int check_delta_content(Fsck *f, const char *id, const Manifest *m, int root) {
+        _cleanup_strv_free_ char **chain = NULL;
+        int r;
+
+        r = store_image_chain(f->s, id, &chain);
+        if (r < 0 || !chain[1])
+                return r;
+        return delta_check_content(f->s, chain, NULL, 0, m, root, delta_bad_file,
+                                   &(BadFile){.f = f, .id = id});
+}
+
 static int check_images(Fsck *f) {
         _cleanup_strv_free_ char **names = NULL, **ids = NULL;
         int r;
@@ -391,6 +418,8 @@ static int check_images(Fsck *f) {
                         continue;
                 }
                 r = check_tree(f, id, m, root);
+                if (r >= 0 && f->o->full)
+                        r = check_delta_content(f, id, m, root);
                 if (r < 0)
                         return r;
         }

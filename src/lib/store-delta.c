@@ -598,6 +598,25 @@ static bool token_is_free(char **chain, const Manifest *base_m, const char *toke
         return true;
 }
 
+static int staged_bad(const char *path, const char *why, void *userdata) {
+        ImageBuilder *b = userdata;
+        return log_error_errno(EIO, "%s: reading back the delta: %s: %s", b->opts.what, path, why);
+}
+
+/* The new delta mounted over its base: every file the chain's deltas provide
+ * must read as the manifest says (a redirect can resolve to the wrong
+ * object while every manifest is right). */
+static int delta_read_back(ImageBuilder *b, char **chain, const DeltaBuild *d, const Manifest *m) {
+        _cleanup_close_ int view = -EBADF;
+        int r;
+
+        r = open_view(b->store, b->staging_fd, chain, &view);
+        if (r < 0)
+                return r;
+        return delta_check_content(b->store, chain, d->changed, d->n_changed, m, view, staged_bad,
+                                   b);
+}
+
 int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, const char *id,
                   char ret_base[static DIGEST_HEX_SIZE]) {
         _cleanup_(delta_build_done) DeltaBuild d = {.b = b, .m = m, .src_fd = -EBADF};
@@ -693,6 +712,8 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
         if (fchmodat(b->staging_fd, "delta.erofs", 0444, 0) < 0)
                 return log_error_errno(errno, "%s: making the delta: %m", b->opts.what);
         r = delta_verify(b, cand, TAKE_PTR(base_m), id);
+        if (r >= 0)
+                r = delta_read_back(b, chain, &d, m);
         if (r < 0)
                 return r;
         d.src_fd = safe_close(d.src_fd);

@@ -116,6 +116,14 @@ int delta_open_view(Store *s, char **chain, int *ret_fd);
 /* 1 if the delta links its objects as images/ID/r.N, the first format, whose
  * redirects /r.N can find another delta's link or the base's own file. */
 int delta_is_legacy(Store *s, const char *id);
+/* A delta's view (rootfd) against m, its manifest: every regular file that a
+ * delta of chain provides (and each of top, the changed entries of a delta
+ * not yet published over chain) is read and hashed; bad() is called for
+ * each that does not give its manifest entry's sha256 (a negative return
+ * stops). store-delta-check.c. */
+typedef int (*DeltaBadFile)(const char *path, const char *why, void *userdata);
+int delta_check_content(Store *s, char **chain, const ManifestEntry *const *top, size_t n_top,
+                        const Manifest *m, int rootfd, DeltaBadFile bad, void *userdata);
 /* At publish, after the objects are linked: stores the image as a delta if a
  * good base exists (returns 1 and the base; the staging tree is replaced by
  * the delta), else returns 0 and leaves the whole tree. */

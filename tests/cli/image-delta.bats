@@ -356,6 +356,11 @@ first_format() {
         import app:v4 "$W/src"
         [ "$(stored_as app:v4)" = "whole tree" ]
 
+        # --full reads the files through the view.
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: image ${id3:0:12}: /f1: its content through the delta is not the manifest's"* ]]
         run "$GOLDROOT" fsck
         echo "$output"
         [ "$status" -eq 1 ]
@@ -422,4 +427,28 @@ first_format() {
         run "$GOLDROOT" fsck --full
         echo "$output"
         [ "$status" -eq 0 ]
+}
+
+@test "a delta is read back through its view before it is published" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        echo "changed in v2" >"$W/src/f1"
+        import app:v2 "$W/src"
+        id2=$output
+        # Damage v2's link: its manifests are still right.
+        rm "$GOLDROOT_STORE/images/$id2/${id2:0:12}.0"
+        echo "changed in vX" >"$GOLDROOT_STORE/images/$id2/${id2:0:12}.0"
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: image ${id2:0:12}: /f1: its content through the delta is not the manifest's"* ]]
+
+        echo "changed in v3" >"$W/src/f2"
+        run "$GOLDROOT" image import app:v3 "$W/src"
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: import $W/src: reading back the delta: /f1: its content through the delta is not the manifest's" ]
+        run "$GOLDROOT" image ls -q
+        [ "${#lines[@]}" -eq 2 ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
 }
