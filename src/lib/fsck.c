@@ -197,9 +197,25 @@ static int check_staging(Fsck *f) {
 }
 #pragma GCC diagnostic pop
 
-/* One regular file of an image: its object must exist. */
-static int check_object_link(Fsck *f, const char *id, const ManifestEntry *e, int parentfd,
-                             const char *base) {
+static int object_digest_fd(int fd, uint8_t od[static DIGEST_SIZE]);
+
+/* A delta's file cannot be linked from its view (overlayfs, another file
+ * system): from the inode behind it, once it proves to be the object. */
+static bool relink_from_delta(Fsck *f, char **chain, const ManifestEntry *e,
+                              const uint8_t od[static DIGEST_SIZE], const char *opath) {
+        _cleanup_close_ int fd = -EBADF;
+        uint8_t got[DIGEST_SIZE];
+
+        if (delta_open_file_source(f->s, chain, e, &fd) < 0 || object_digest_fd(fd, got) < 0 ||
+            memcmp(got, od, DIGEST_SIZE) != 0)
+                return false;
+        return linkat(fd, "", f->s->objects_fd, opath, AT_EMPTY_PATH) >= 0;
+}
+
+/* One regular file of an image: its object must exist. chain is the image's
+ * (one element for a whole tree). */
+static int check_object_link(Fsck *f, const char *id, char **chain, const ManifestEntry *e,
+                             int parentfd, const char *base) {
         char opath[OBJECT_PATH_SIZE], sub[3];
         uint8_t od[DIGEST_SIZE];
         struct stat st;
@@ -217,12 +233,15 @@ static int check_object_link(Fsck *f, const char *id, const ManifestEntry *e, in
                 memcpy(sub, opath, 2);
                 sub[2] = 0;
                 (void)mkdirat(f->s->objects_fd, sub, 0700);
-                fixed = linkat(parentfd, base, f->s->objects_fd, opath, 0) >= 0;
+                fixed = chain[1] ? relink_from_delta(f, chain, e, od, opath)
+                                 : linkat(parentfd, base, f->s->objects_fd, opath, 0) >= 0;
         }
         if (asprintf_safe(&what, "image %.12s: %s", id, e->path) < 0)
                 return log_oom();
         return problem(f, fixed, what, "its object objects/%s is missing%s", opath,
-                       fixed ? " (linked again from the tree)" : "");
+                       !fixed     ? ""
+                       : chain[1] ? " (linked again from the delta)"
+                                  : " (linked again from the tree)");
 }
 
 static const char *type_name(mode_t m) {
@@ -248,7 +267,7 @@ static const char *type_name(mode_t m) {
 
 /* The tree against its manifest: every entry there, with its type, mode,
  * owner, size or target (the objects carry the content). */
-static int check_tree(Fsck *f, const char *id, const Manifest *m, int rootfd) {
+static int check_tree(Fsck *f, const char *id, char **chain, const Manifest *m, int rootfd) {
         _cleanup_free_ char *cur_dir = NULL;
         _cleanup_close_ int dirfd = -EBADF;
         int r;
@@ -301,7 +320,7 @@ static int check_tree(Fsck *f, const char *id, const Manifest *m, int rootfd) {
                         if (n < 0 || (target[n] = 0, !streq(target, e->target ?: "")))
                                 snprintf(why, sizeof why, "its target differs from the manifest");
                 } else if (S_ISREG(st.st_mode)) {
-                        r = check_object_link(f, id, e, dirfd, base);
+                        r = check_object_link(f, id, chain, e, dirfd, base);
                         if (r < 0)
                                 return r;
                 }
@@ -355,13 +374,7 @@ static int delta_bad_file(const char *path, const char *why, void *userdata) {
 
 /* A whole tree's files are its objects' inodes, which --full hashes; a
  * delta's are redirects that only reading them through the view checks. */
-static int check_delta_content(Fsck *f, const char *id, const Manifest *m, int root) {
-        _cleanup_strv_free_ char **chain = NULL;
-        int r;
-
-        r = store_image_chain(f->s, id, &chain);
-        if (r < 0 || !chain[1])
-                return r;
+static int check_delta_content(Fsck *f, const char *id, char **chain, const Manifest *m, int root) {
         return delta_check_content(f->s, chain, NULL, 0, m, root, delta_bad_file,
                                    &(BadFile){.f = f, .id = id});
 }
@@ -375,6 +388,7 @@ static int check_images(Fsck *f) {
                 return r;
         for (size_t k = 0; ids[k]; k++) {
                 _cleanup_(manifest_freep) Manifest *m = NULL;
+                _cleanup_strv_free_ char **chain = NULL;
                 _cleanup_close_ int root = -EBADF, dfd = -EBADF;
                 _cleanup_free_ char *what = NULL;
                 char mid[DIGEST_HEX_SIZE];
@@ -417,9 +431,16 @@ static int check_images(Fsck *f) {
                                 return r;
                         continue;
                 }
-                r = check_tree(f, id, m, root);
-                if (r >= 0 && f->o->full)
-                        r = check_delta_content(f, id, m, root);
+                r = store_image_chain(f->s, id, &chain);
+                if (r < 0) {
+                        r = problem(f, false, what, "cannot read its chain: %s", strerror(-r));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = check_tree(f, id, chain, m, root);
+                if (r >= 0 && f->o->full && chain[1])
+                        r = check_delta_content(f, id, chain, m, root);
                 if (r < 0)
                         return r;
         }
@@ -446,27 +467,20 @@ static int check_images(Fsck *f) {
         return 0;
 }
 
-/* An object's name against its content and metadata. */
-static int verify_object(int dirfd, const char *name, const char *sub, bool *ret_ok) {
-        _cleanup_close_ int fd = -EBADF;
+/* The object digest of the inode fd: its content and metadata. -EMEDIUMTYPE
+ * if it is not a regular file. */
+static int object_digest_fd(int fd, uint8_t od[static DIGEST_SIZE]) {
         ManifestEntry e = {};
-        uint8_t od[DIGEST_SIZE];
-        char hex[DIGEST_HEX_SIZE];
         _cleanup_(sha256_freep) Sha256 *ctx = NULL;
         struct stat st;
         uint8_t buf[65536];
         ssize_t n;
         int r;
 
-        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode)) {
-                *ret_ok = false;
-                return 0;
-        }
+        if (!S_ISREG(st.st_mode))
+                return -EMEDIUMTYPE;
         r = sha256_new(&ctx);
         if (r < 0)
                 return r;
@@ -486,6 +500,24 @@ static int verify_object(int dirfd, const char *name, const char *sub, bool *ret
                 return r;
         r = object_digest(&e, od);
         xattrs_free(e.xattrs, e.n_xattrs);
+        return r;
+}
+
+/* An object's name against its content and metadata. */
+static int verify_object(int dirfd, const char *name, const char *sub, bool *ret_ok) {
+        _cleanup_close_ int fd = -EBADF;
+        uint8_t od[DIGEST_SIZE];
+        char hex[DIGEST_HEX_SIZE];
+        int r;
+
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        r = object_digest_fd(fd, od);
+        if (r == -EMEDIUMTYPE) {
+                *ret_ok = false;
+                return 0;
+        }
         if (r < 0)
                 return r;
         digest_to_hex(od, hex);

@@ -99,3 +99,85 @@ int delta_check_content(Store *s, char **chain, const ManifestEntry *const *top,
                   (unsigned long long)bytes);
         return r == -ENOMEM ? log_oom() : r;
 }
+
+/* The number delta_ref() gave e's object: objects are numbered in the order
+ * of the changed entries, each at its first regular file. */
+static int link_number(const Manifest *changed, const ManifestEntry *e, unsigned *ret) {
+        _cleanup_free_ uint8_t(*seen)[DIGEST_SIZE] = NULL;
+        uint8_t want[DIGEST_SIZE];
+        unsigned n = 0;
+        int r;
+
+        r = object_digest(e, want);
+        if (r < 0)
+                return r;
+        seen = calloc(changed->n ?: 1, sizeof *seen);
+        if (!seen)
+                return -ENOMEM;
+        for (size_t i = 0; i < changed->n; i++) {
+                const ManifestEntry *c = &changed->entries[i];
+                uint8_t od[DIGEST_SIZE];
+                bool known = false;
+
+                if (!S_ISREG(c->mode) || c->size == 0)
+                        continue;
+                r = object_digest(c, od);
+                if (r < 0)
+                        return r;
+                for (unsigned k = 0; k < n && !known; k++)
+                        known = memcmp(seen[k], od, DIGEST_SIZE) == 0;
+                if (known)
+                        continue;
+                if (memcmp(od, want, DIGEST_SIZE) == 0) {
+                        *ret = n;
+                        return 0;
+                }
+                memcpy(seen[n++], od, DIGEST_SIZE);
+        }
+        return -ENOENT;
+}
+
+int delta_open_file_source(Store *s, char **chain, const ManifestEntry *e, int *ret_fd) {
+        _cleanup_close_ int tree = -EBADF;
+        size_t k;
+        int fd, r;
+
+        assert(s && chain && e && S_ISREG(e->mode) && ret_fd);
+        for (k = 0; chain[k] && chain[k + 1]; k++) {
+                _cleanup_(manifest_freep) Manifest *changed = NULL;
+                _cleanup_close_ int dir = -EBADF;
+                char name[DELTA_TOKEN_LEN + 1 + 12];
+                unsigned n;
+
+                r = store_open_image(s, chain[k], &dir);
+                if (r >= 0)
+                        r = manifest_read_at(dir, "manifest", &changed);
+                if (r < 0)
+                        return r;
+                if (!manifest_find(changed, e->path))
+                        continue; /* not changed here: from further down */
+                r = link_number(changed, e, &n);
+                if (r < 0)
+                        return r;
+                r = delta_is_legacy(s, chain[k]);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        snprintf(name, sizeof name, "r.%u", n);
+                else
+                        snprintf(name, sizeof name, "%.*s.%u", DELTA_TOKEN_LEN, chain[k], n);
+                fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                *ret_fd = fd;
+                return 0;
+        }
+        r = store_open_tree_dir(s, chain[k], &tree);
+        if (r < 0)
+                return r;
+        fd = openat_in_root_nofollow(tree, rel(e->path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}

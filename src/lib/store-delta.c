@@ -37,8 +37,6 @@
 #define DELTA_MAX_DEPTH 8
 #define DELTA_MAX_CHANGED_DIVISOR 4 /* at most 1/4 of the paths differ */
 #define CHAIN_MAX 64
-/* A delta's links are images/ID/TOKEN.N, TOKEN the id's first characters. */
-#define DELTA_TOKEN_LEN 12
 #define DELTA_REF_MAX (DELTA_TOKEN_LEN + 1 + 11)
 
 int delta_is_legacy(Store *s, const char *id) {
