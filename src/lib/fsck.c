@@ -199,23 +199,38 @@ static int check_staging(Fsck *f) {
 
 static int object_digest_fd(int fd, uint8_t od[static DIGEST_SIZE]);
 
-/* A delta's file cannot be linked from its view (overlayfs, another file
- * system): from the inode behind it, once it proves to be the object. */
-static bool relink_from_delta(Fsck *f, char **chain, const ManifestEntry *e,
-                              const uint8_t od[static DIGEST_SIZE], const char *opath) {
+/* The inode behind one of the image's regular files: the tree's own file,
+ * or for a delta (whose view is overlayfs, another file system) the delta's
+ * link or the bottom tree's file. */
+static int open_file_source(Fsck *f, char **chain, const ManifestEntry *e, int parentfd,
+                            const char *base, int *ret_fd) {
+        int fd;
+
+        if (chain[1])
+                return delta_open_file_source(f->s, chain, e, ret_fd);
+        fd = openat(parentfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Linked again only once its content and metadata prove to be the object. */
+static bool relink(Fsck *f, char **chain, const ManifestEntry *e, int parentfd, const char *base,
+                   const uint8_t od[static DIGEST_SIZE], const char *opath) {
         _cleanup_close_ int fd = -EBADF;
         uint8_t got[DIGEST_SIZE];
 
-        if (delta_open_file_source(f->s, chain, e, &fd) < 0 || object_digest_fd(fd, got) < 0 ||
-            memcmp(got, od, DIGEST_SIZE) != 0)
+        if (open_file_source(f, chain, e, parentfd, base, &fd) < 0 ||
+            object_digest_fd(fd, got) < 0 || memcmp(got, od, DIGEST_SIZE) != 0)
                 return false;
         return linkat(fd, "", f->s->objects_fd, opath, AT_EMPTY_PATH) >= 0;
 }
 
 /* One regular file of an image: its object must exist. chain is the image's
- * (one element for a whole tree). */
+ * (one element for a whole tree); tree_st the file as the tree shows it. */
 static int check_object_link(Fsck *f, const char *id, char **chain, const ManifestEntry *e,
-                             int parentfd, const char *base) {
+                             int parentfd, const char *base, const struct stat *tree_st) {
         char opath[OBJECT_PATH_SIZE], sub[3];
         uint8_t od[DIGEST_SIZE];
         struct stat st;
@@ -227,14 +242,36 @@ static int check_object_link(Fsck *f, const char *id, char **chain, const Manife
         if (r < 0)
                 return r;
         object_path(od, opath);
-        if (fstatat(f->s->objects_fd, opath, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode))
-                return 0;
+        if (fstatat(f->s->objects_fd, opath, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+            S_ISREG(st.st_mode)) {
+                _cleanup_close_ int fd = -EBADF;
+                uint8_t got[DIGEST_SIZE];
+
+                /* --full hashes the objects; a whole tree's file that is not
+                 * one of them (the link-limit replacement leaves older trees
+                 * their own inode) is hashed here. */
+                if (!f->o->full || chain[1] ||
+                    (tree_st->st_dev == st.st_dev && tree_st->st_ino == st.st_ino))
+                        return 0;
+                r = open_file_source(f, chain, e, parentfd, base, &fd);
+                if (r >= 0)
+                        r = object_digest_fd(fd, got);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r >= 0 && memcmp(got, od, DIGEST_SIZE) == 0)
+                        return 0;
+                if (asprintf_safe(&what, "image %.12s: %s", id, e->path) < 0)
+                        return log_oom();
+                return r < 0 ? problem(f, false, what, "cannot read it: %s", strerror(-r))
+                             : problem(f, false, what,
+                                       "its content or metadata is not its object's (objects/%s)",
+                                       opath);
+        }
         if (f->o->repair) {
                 memcpy(sub, opath, 2);
                 sub[2] = 0;
                 (void)mkdirat(f->s->objects_fd, sub, 0700);
-                fixed = chain[1] ? relink_from_delta(f, chain, e, od, opath)
-                                 : linkat(parentfd, base, f->s->objects_fd, opath, 0) >= 0;
+                fixed = relink(f, chain, e, parentfd, base, od, opath);
         }
         if (asprintf_safe(&what, "image %.12s: %s", id, e->path) < 0)
                 return log_oom();
@@ -320,7 +357,7 @@ static int check_tree(Fsck *f, const char *id, char **chain, const Manifest *m, 
                         if (n < 0 || (target[n] = 0, !streq(target, e->target ?: "")))
                                 snprintf(why, sizeof why, "its target differs from the manifest");
                 } else if (S_ISREG(st.st_mode)) {
-                        r = check_object_link(f, id, chain, e, dirfd, base);
+                        r = check_object_link(f, id, chain, e, dirfd, base, &st);
                         if (r < 0)
                                 return r;
                 }
