@@ -197,9 +197,40 @@ static int check_staging(Fsck *f) {
 }
 #pragma GCC diagnostic pop
 
-/* One regular file of an image: its object must exist. */
-static int check_object_link(Fsck *f, const char *id, const ManifestEntry *e, int parentfd,
-                             const char *base) {
+static int object_digest_fd(int fd, uint8_t od[static DIGEST_SIZE]);
+
+/* The inode behind one of the image's regular files: the tree's own file,
+ * or for a delta (whose view is overlayfs, another file system) the delta's
+ * link or the bottom tree's file. */
+static int open_file_source(Fsck *f, char **chain, const ManifestEntry *e, int parentfd,
+                            const char *base, int *ret_fd) {
+        int fd;
+
+        if (chain[1])
+                return delta_open_file_source(f->s, chain, e, ret_fd);
+        fd = openat(parentfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Linked again only once its content and metadata prove to be the object. */
+static bool relink(Fsck *f, char **chain, const ManifestEntry *e, int parentfd, const char *base,
+                   const uint8_t od[static DIGEST_SIZE], const char *opath) {
+        _cleanup_close_ int fd = -EBADF;
+        uint8_t got[DIGEST_SIZE];
+
+        if (open_file_source(f, chain, e, parentfd, base, &fd) < 0 ||
+            object_digest_fd(fd, got) < 0 || memcmp(got, od, DIGEST_SIZE) != 0)
+                return false;
+        return linkat(fd, "", f->s->objects_fd, opath, AT_EMPTY_PATH) >= 0;
+}
+
+/* One regular file of an image: its object must exist. chain is the image's
+ * (one element for a whole tree); tree_st the file as the tree shows it. */
+static int check_object_link(Fsck *f, const char *id, char **chain, const ManifestEntry *e,
+                             int parentfd, const char *base, const struct stat *tree_st) {
         char opath[OBJECT_PATH_SIZE], sub[3];
         uint8_t od[DIGEST_SIZE];
         struct stat st;
@@ -211,18 +242,43 @@ static int check_object_link(Fsck *f, const char *id, const ManifestEntry *e, in
         if (r < 0)
                 return r;
         object_path(od, opath);
-        if (fstatat(f->s->objects_fd, opath, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode))
-                return 0;
+        if (fstatat(f->s->objects_fd, opath, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+            S_ISREG(st.st_mode)) {
+                _cleanup_close_ int fd = -EBADF;
+                uint8_t got[DIGEST_SIZE];
+
+                /* --full hashes the objects; a whole tree's file that is not
+                 * one of them (the link-limit replacement leaves older trees
+                 * their own inode) is hashed here. */
+                if (!f->o->full || chain[1] ||
+                    (tree_st->st_dev == st.st_dev && tree_st->st_ino == st.st_ino))
+                        return 0;
+                r = open_file_source(f, chain, e, parentfd, base, &fd);
+                if (r >= 0)
+                        r = object_digest_fd(fd, got);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r >= 0 && memcmp(got, od, DIGEST_SIZE) == 0)
+                        return 0;
+                if (asprintf_safe(&what, "image %.12s: %s", id, e->path) < 0)
+                        return log_oom();
+                return r < 0 ? problem(f, false, what, "cannot read it: %s", strerror(-r))
+                             : problem(f, false, what,
+                                       "its content or metadata is not its object's (objects/%s)",
+                                       opath);
+        }
         if (f->o->repair) {
                 memcpy(sub, opath, 2);
                 sub[2] = 0;
                 (void)mkdirat(f->s->objects_fd, sub, 0700);
-                fixed = linkat(parentfd, base, f->s->objects_fd, opath, 0) >= 0;
+                fixed = relink(f, chain, e, parentfd, base, od, opath);
         }
         if (asprintf_safe(&what, "image %.12s: %s", id, e->path) < 0)
                 return log_oom();
         return problem(f, fixed, what, "its object objects/%s is missing%s", opath,
-                       fixed ? " (linked again from the tree)" : "");
+                       !fixed     ? ""
+                       : chain[1] ? " (linked again from the delta)"
+                                  : " (linked again from the tree)");
 }
 
 static const char *type_name(mode_t m) {
@@ -248,7 +304,7 @@ static const char *type_name(mode_t m) {
 
 /* The tree against its manifest: every entry there, with its type, mode,
  * owner, size or target (the objects carry the content). */
-static int check_tree(Fsck *f, const char *id, const Manifest *m, int rootfd) {
+static int check_tree(Fsck *f, const char *id, char **chain, const Manifest *m, int rootfd) {
         _cleanup_free_ char *cur_dir = NULL;
         _cleanup_close_ int dirfd = -EBADF;
         int r;
@@ -301,7 +357,7 @@ static int check_tree(Fsck *f, const char *id, const Manifest *m, int rootfd) {
                         if (n < 0 || (target[n] = 0, !streq(target, e->target ?: "")))
                                 snprintf(why, sizeof why, "its target differs from the manifest");
                 } else if (S_ISREG(st.st_mode)) {
-                        r = check_object_link(f, id, e, dirfd, base);
+                        r = check_object_link(f, id, chain, e, dirfd, base, &st);
                         if (r < 0)
                                 return r;
                 }
@@ -317,6 +373,49 @@ static int check_tree(Fsck *f, const char *id, const Manifest *m, int rootfd) {
         return 0;
 }
 
+/* The first delta format named every delta's links r.0, r.1, ... and
+ * redirected to /r.N, which overlayfs finds first in the base's tree or in
+ * another delta of the chain: such a delta can show another file's content.
+ * Made whole, it reads its objects by digest. */
+static int check_legacy_delta(Fsck *f, const char *id) {
+        _cleanup_free_ char *what = NULL;
+        bool fixed = false;
+        int r;
+
+        r = delta_is_legacy(f->s, id);
+        if (r <= 0)
+                return r == -ENOENT ? 0 : r;
+        if (f->o->repair)
+                fixed = store_flatten_image(f->s, id) >= 0;
+        if (asprintf_safe(&what, "image %.12s", id) < 0)
+                return log_oom();
+        return problem(f, fixed, what,
+                       "a delta of the first format (links r.N), whose files can show another "
+                       "file's content%s",
+                       fixed ? " (made whole)" : ": fsck --repair makes it whole");
+}
+
+typedef struct BadFile {
+        Fsck *f;
+        const char *id;
+} BadFile;
+
+static int delta_bad_file(const char *path, const char *why, void *userdata) {
+        BadFile *b = userdata;
+        _cleanup_free_ char *what = NULL;
+
+        if (asprintf_safe(&what, "image %.12s: %s", b->id, path) < 0)
+                return log_oom();
+        return problem(b->f, false, what, "%s", why);
+}
+
+/* A whole tree's files are its objects' inodes, which --full hashes; a
+ * delta's are redirects that only reading them through the view checks. */
+static int check_delta_content(Fsck *f, const char *id, char **chain, const Manifest *m, int root) {
+        return delta_check_content(f->s, chain, NULL, 0, m, root, delta_bad_file,
+                                   &(BadFile){.f = f, .id = id});
+}
+
 static int check_images(Fsck *f) {
         _cleanup_strv_free_ char **names = NULL, **ids = NULL;
         int r;
@@ -326,6 +425,7 @@ static int check_images(Fsck *f) {
                 return r;
         for (size_t k = 0; ids[k]; k++) {
                 _cleanup_(manifest_freep) Manifest *m = NULL;
+                _cleanup_strv_free_ char **chain = NULL;
                 _cleanup_close_ int root = -EBADF, dfd = -EBADF;
                 _cleanup_free_ char *what = NULL;
                 char mid[DIGEST_HEX_SIZE];
@@ -341,6 +441,9 @@ static int check_images(Fsck *f) {
                                 return r;
                         continue;
                 }
+                r = check_legacy_delta(f, id);
+                if (r < 0)
+                        return r;
                 /* A delta image's manifest composes over its base's; its tree
                  * is the overlay of its chain. */
                 r = store_read_manifest(f->s, id, &m);
@@ -365,7 +468,16 @@ static int check_images(Fsck *f) {
                                 return r;
                         continue;
                 }
-                r = check_tree(f, id, m, root);
+                r = store_image_chain(f->s, id, &chain);
+                if (r < 0) {
+                        r = problem(f, false, what, "cannot read its chain: %s", strerror(-r));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = check_tree(f, id, chain, m, root);
+                if (r >= 0 && f->o->full && chain[1])
+                        r = check_delta_content(f, id, chain, m, root);
                 if (r < 0)
                         return r;
         }
@@ -392,27 +504,20 @@ static int check_images(Fsck *f) {
         return 0;
 }
 
-/* An object's name against its content and metadata. */
-static int verify_object(int dirfd, const char *name, const char *sub, bool *ret_ok) {
-        _cleanup_close_ int fd = -EBADF;
+/* The object digest of the inode fd: its content and metadata. -EMEDIUMTYPE
+ * if it is not a regular file. */
+static int object_digest_fd(int fd, uint8_t od[static DIGEST_SIZE]) {
         ManifestEntry e = {};
-        uint8_t od[DIGEST_SIZE];
-        char hex[DIGEST_HEX_SIZE];
         _cleanup_(sha256_freep) Sha256 *ctx = NULL;
         struct stat st;
         uint8_t buf[65536];
         ssize_t n;
         int r;
 
-        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode)) {
-                *ret_ok = false;
-                return 0;
-        }
+        if (!S_ISREG(st.st_mode))
+                return -EMEDIUMTYPE;
         r = sha256_new(&ctx);
         if (r < 0)
                 return r;
@@ -432,6 +537,24 @@ static int verify_object(int dirfd, const char *name, const char *sub, bool *ret
                 return r;
         r = object_digest(&e, od);
         xattrs_free(e.xattrs, e.n_xattrs);
+        return r;
+}
+
+/* An object's name against its content and metadata. */
+static int verify_object(int dirfd, const char *name, const char *sub, bool *ret_ok) {
+        _cleanup_close_ int fd = -EBADF;
+        uint8_t od[DIGEST_SIZE];
+        char hex[DIGEST_HEX_SIZE];
+        int r;
+
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        r = object_digest_fd(fd, od);
+        if (r == -EMEDIUMTYPE) {
+                *ret_ok = false;
+                return 0;
+        }
         if (r < 0)
                 return r;
         digest_to_hex(od, hex);

@@ -14,9 +14,9 @@
  *                          deleted path is a whiteout
  *   images/ID/manifest     the entries that differ from the base's
  *   images/ID/deleted      the base's entries that are gone (only if any)
- *   images/ID/r.N          a hardlink to each object the delta uses: gc's
+ *   images/ID/TOKEN.N      a hardlink to each object the delta uses: gc's
  *                          link counting keeps them, and the redirects name
- *                          them
+ *                          them (TOKEN: the id's first 12 characters)
  *
  * and the catalog records its base. Its tree is a read-only overlayfs made on
  * demand as a detached mount: the chain's delta layers top first, the base's
@@ -37,6 +37,26 @@
 #define DELTA_MAX_DEPTH 8
 #define DELTA_MAX_CHANGED_DIVISOR 4 /* at most 1/4 of the paths differ */
 #define CHAIN_MAX 64
+#define DELTA_REF_MAX (DELTA_TOKEN_LEN + 1 + 11)
+
+int delta_is_legacy(Store *s, const char *id) {
+        _cleanup_free_ char *link = path_join(id, "r.0");
+
+        if (!link)
+                return -ENOMEM;
+        if (faccessat(s->images_fd, link, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
+
+/* overlayfs reads a character device 0:0 in a lower layer as a whiteout: an
+ * image with one cannot be a delta's tree, nor its base's. */
+static bool has_whiteout_device(const Manifest *m) {
+        for (size_t i = 0; i < m->n; i++)
+                if (S_ISCHR(m->entries[i].mode) && m->entries[i].rdev == makedev(0, 0))
+                        return true;
+        return false;
+}
 
 static bool has_tree(Store *s, const char *id) {
         _cleanup_free_ char *root = path_join(id, "root");
@@ -178,14 +198,11 @@ int delta_read_manifest(Store *s, char **chain, Manifest **ret) {
         return 0;
 }
 
-static int erofs_layer(Store *s, const char *id, int *ret_mnt) {
-        _cleanup_close_ int dir = -EBADF, file = -EBADF, fs = -EBADF;
+static int erofs_layer(int dir, int *ret_mnt) {
+        _cleanup_close_ int file = -EBADF, fs = -EBADF;
         char source[64];
-        int mnt, r;
+        int mnt;
 
-        r = store_open_image(s, id, &dir);
-        if (r < 0)
-                return r;
         file = openat(dir, "delta.erofs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (file < 0)
                 return -errno;
@@ -209,63 +226,79 @@ static void close_all(int (*fds)[DELTA_MAX_DEPTH + 1]) {
                 safe_close((*fds)[i]);
 }
 
-int delta_open_view(Store *s, char **chain, int *ret_fd) {
+/* The view of chain, with the delta in top_dir (a staging directory, not yet
+ * an image) over it if top_dir >= 0. */
+static int open_view(Store *s, int top_dir, char **chain, int *ret_fd) {
         _cleanup_close_ int ov = -EBADF, mnt = -EBADF, bottom = -EBADF;
         /* The detached erofs mounts must outlive the overlay's creation: the
          * kernel clones each layer then, and closing a detached mount's last
          * fd unmounts it. */
         _cleanup_(close_all) int layers[DELTA_MAX_DEPTH + 1];
-        size_t n = strv_length(chain);
+        _cleanup_(close_all) int dirs[DELTA_MAX_DEPTH + 1];
+        const char *ids[DELTA_MAX_DEPTH + 1];
+        size_t n = strv_length(chain), k = 0;
+        char what[32];
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(layers); i++)
-                layers[i] = -EBADF;
-        assert(n >= 2);
-        if (n - 1 > ELEMENTSOF(layers))
-                return log_error_errno(ELOOP, "image %.12s: its delta chain is too long", chain[0]);
+                layers[i] = dirs[i] = -EBADF;
+        assert(n >= 1 && (n >= 2 || top_dir >= 0));
+        if (top_dir >= 0)
+                snprintf(what, sizeof what, "the new delta");
+        else
+                snprintf(what, sizeof what, "image %.12s", chain[0]);
+        if (n - 1 + (top_dir >= 0) > ELEMENTSOF(layers))
+                return log_error_errno(ELOOP, "%s: its delta chain is too long", what);
+        if (top_dir >= 0) {
+                ids[k] = "the new delta";
+                dirs[k] = fcntl(top_dir, F_DUPFD_CLOEXEC, 3);
+                if (dirs[k++] < 0)
+                        return log_error_errno(errno, "%s: %m", what);
+        }
+        for (size_t i = 0; i + 1 < n; i++) {
+                ids[k] = chain[i];
+                r = store_open_image(s, chain[i], &dirs[k++]);
+                if (r < 0)
+                        return log_error_errno(r, "%s: opening %.12s: %m", what, chain[i]);
+        }
         ov = fsopen("overlay", FSOPEN_CLOEXEC);
         if (ov < 0)
-                return log_error_errno(errno, "image %.12s: overlayfs: %m", chain[0]);
-        for (size_t i = 0; i + 1 < n; i++) {
-                r = erofs_layer(s, chain[i], &layers[i]);
+                return log_error_errno(errno, "%s: overlayfs: %m", what);
+        for (size_t i = 0; i < k; i++) {
+                r = erofs_layer(dirs[i], &layers[i]);
                 if (r < 0)
-                        return log_error_errno(r, "image %.12s: mounting the delta of %.12s: %m",
-                                               chain[0], chain[i]);
+                        return log_error_errno(r, "%s: mounting the delta of %.12s: %m", what,
+                                               ids[i]);
                 if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, layers[i]) < 0)
-                        return log_error_errno(errno,
-                                               "image %.12s: stacking the delta of %.12s: %m",
-                                               chain[0], chain[i]);
+                        return log_error_errno(errno, "%s: stacking the delta of %.12s: %m", what,
+                                               ids[i]);
         }
         r = store_open_tree_dir(s, chain[n - 1], &bottom);
         if (r < 0)
-                return log_error_errno(r, "image %.12s: opening its base tree %.12s: %m", chain[0],
+                return log_error_errno(r, "%s: opening its base tree %.12s: %m", what,
                                        chain[n - 1]);
         if (fsconfig(ov, FSCONFIG_SET_FD, "lowerdir+", NULL, bottom) < 0)
-                return log_error_errno(errno, "image %.12s: assembling its tree: %m", chain[0]);
-        for (size_t i = 0; i + 1 < n; i++) {
-                _cleanup_close_ int dir = -EBADF;
-
-                r = store_open_image(s, chain[i], &dir);
-                if (r < 0)
-                        return log_error_errno(r, "image %.12s: opening %.12s: %m", chain[0],
-                                               chain[i]);
-                if (fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, dir) < 0)
-                        return log_error_errno(errno,
-                                               "image %.12s: adding the objects of %.12s: %m",
-                                               chain[0], chain[i]);
-        }
+                return log_error_errno(errno, "%s: assembling its tree: %m", what);
+        for (size_t i = 0; i < k; i++)
+                if (fsconfig(ov, FSCONFIG_SET_FD, "datadir+", NULL, dirs[i]) < 0)
+                        return log_error_errno(errno, "%s: adding the objects of %.12s: %m", what,
+                                               ids[i]);
         if (fsconfig(ov, FSCONFIG_SET_STRING, "metacopy", "on", 0) < 0 ||
             fsconfig(ov, FSCONFIG_SET_STRING, "redirect_dir", "follow", 0) < 0 ||
             fsconfig(ov, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return log_error_errno(errno, "image %.12s: assembling its tree: %m", chain[0]);
+                return log_error_errno(errno, "%s: assembling its tree: %m", what);
         mnt = fsmount(ov, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
         if (mnt < 0)
-                return log_error_errno(errno, "image %.12s: mounting its tree: %m", chain[0]);
+                return log_error_errno(errno, "%s: mounting its tree: %m", what);
         /* The fsmount fd itself (O_PATH), not a directory opened in it:
          * closing the last fd of a detached mount dissolves its anonymous
          * namespace, and then open_tree() can no longer clone it. */
         *ret_fd = TAKE_FD(mnt);
         return 0;
+}
+
+int delta_open_view(Store *s, char **chain, int *ret_fd) {
+        return open_view(s, -EBADF, chain, ret_fd);
 }
 
 /* Building a delta. */
@@ -280,8 +313,9 @@ typedef struct DeltaBuild {
         size_t n_changed;
         const ManifestEntry **deleted;
         size_t n_deleted;
-        void *refs; /* tsearch of DeltaRef: the objects linked as r.N */
+        void *refs; /* tsearch of DeltaRef: the objects linked as TOKEN.N */
         unsigned n_refs;
+        char token[DELTA_TOKEN_LEN + 1]; /* names the links: TOKEN.N */
 } DeltaBuild;
 
 static int delta_collect(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
@@ -351,14 +385,19 @@ static int ref_compare(const void *a, const void *b) {
         return memcmp(((const DeltaRef *)a)->digest, ((const DeltaRef *)b)->digest, DIGEST_SIZE);
 }
 
-/* The image's own link to an object, "r.N": the redirects name it, not
- * objects/XX/..., whose name can come to mean a fresh inode (the link-limit
- * replacement) that gc may later remove. Short names keep the erofs small. */
+/* The image's own link to an object, TOKEN.N; its files redirect to
+ * /TOKEN.N. Not objects/XX/..., whose name can come to mean a fresh inode
+ * (the link-limit replacement) that gc may later remove. overlayfs looks an
+ * absolute redirect up first in the lower layers under the file's (the
+ * base's tree as it shows), then in the data-only layers, top delta first,
+ * and the first match wins: delta_prepare() picks a TOKEN that no other
+ * delta of the chain has and that the base shows no /TOKEN.* for. */
 /* Not a leak: tsearch() keeps ref in d->refs (freed by tdestroy); gcc 12 does not see a const key
  * retained. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
-static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char ret[static 16]) {
+static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE],
+                     char ret[static DELTA_REF_MAX]) {
         char opath[OBJECT_PATH_SIZE];
         DeltaRef *ref, **found;
 
@@ -373,11 +412,11 @@ static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char r
         }
         if (*found != ref) {
                 free(ref);
-                snprintf(ret, 16, "r.%u", (*found)->n);
+                snprintf(ret, DELTA_REF_MAX, "%s.%u", d->token, (*found)->n);
                 return 0;
         }
         ref->n = d->n_refs++;
-        snprintf(ret, 16, "r.%u", ref->n);
+        snprintf(ret, DELTA_REF_MAX, "%s.%u", d->token, ref->n);
         object_path(od, opath);
         if (linkat(d->b->store->objects_fd, opath, d->b->staging_fd, ret, 0) < 0)
                 return -errno;
@@ -387,7 +426,7 @@ static int delta_ref(DeltaBuild *d, const uint8_t od[static DIGEST_SIZE], char r
 
 static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         _cleanup_close_ int fd = -EBADF;
-        char name[16], redirect[20];
+        char name[DELTA_REF_MAX], redirect[DELTA_REF_MAX + 1];
         uint8_t od[DIGEST_SIZE];
         int r;
 
@@ -395,6 +434,10 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
                     0600);
         if (fd < 0)
                 return builder_fail(d->b, -errno, e->path, "making a delta file");
+        /* The size before the metadata: truncating a file drops its
+         * security.capability (as writing to it would). */
+        if (e->size > 0 && ftruncate(fd, (off_t)e->size) < 0)
+                return builder_fail(d->b, -errno, e->path, "making a metacopy file");
         r = metadata_apply_fd(fd, e);
         if (r < 0)
                 return builder_fail(d->b, r, e->path, "setting delta metadata");
@@ -407,15 +450,9 @@ static int delta_file(DeltaBuild *d, const ManifestEntry *e) {
         if (r < 0)
                 return builder_fail(d->b, r, e->path, "referencing its object");
         snprintf(redirect, sizeof redirect, "/%s", name);
-        if (ftruncate(fd, (off_t)e->size) < 0 ||
-            fsetxattr(fd, "trusted.overlay.metacopy", "", 0, 0) < 0 ||
+        if (fsetxattr(fd, "trusted.overlay.metacopy", "", 0, 0) < 0 ||
             fsetxattr(fd, "trusted.overlay.redirect", redirect, strlen(redirect), 0) < 0)
                 return builder_fail(d->b, -errno, e->path, "making a metacopy file");
-        /* mtime last: ftruncate changed it. */
-        if (futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_OMIT},
-                                             {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}}) <
-            0)
-                return builder_fail(d->b, -errno, e->path, "setting delta metadata");
         return 0;
 }
 
@@ -543,6 +580,41 @@ static int delta_verify(ImageBuilder *b, const char *base_id, Manifest *base_in,
         return 0;
 }
 
+/* No delta of the chain links TOKEN.N (the first format's r.N never match),
+ * and the base shows no /TOKEN.*, which the redirects would find first. */
+static bool token_is_free(char **chain, const Manifest *base_m, const char *token) {
+        size_t len = strlen(token);
+
+        for (size_t i = 0; chain[i]; i++)
+                if (strncmp(chain[i], token, len) == 0)
+                        return false;
+        for (size_t i = 0; i < base_m->n; i++) {
+                const char *p = base_m->entries[i].path;
+                if (p[0] == '/' && strncmp(p + 1, token, len) == 0 && p[len + 1] == '.')
+                        return false;
+        }
+        return true;
+}
+
+static int staged_bad(const char *path, const char *why, void *userdata) {
+        ImageBuilder *b = userdata;
+        return log_error_errno(EIO, "%s: reading back the delta: %s: %s", b->opts.what, path, why);
+}
+
+/* The new delta mounted over its base: every file the chain's deltas provide
+ * must read as the manifest says (a redirect can resolve to the wrong
+ * object while every manifest is right). */
+static int delta_read_back(ImageBuilder *b, char **chain, const DeltaBuild *d, const Manifest *m) {
+        _cleanup_close_ int view = -EBADF;
+        int r;
+
+        r = open_view(b->store, b->staging_fd, chain, &view);
+        if (r < 0)
+                return r;
+        return delta_check_content(b->store, chain, d->changed, d->n_changed, m, view, staged_bad,
+                                   b);
+}
+
 int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, const char *id,
                   char ret_base[static DIGEST_HEX_SIZE]) {
         _cleanup_(delta_build_done) DeltaBuild d = {.b = b, .m = m, .src_fd = -EBADF};
@@ -566,14 +638,32 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
                 return log_oom();
         if (streq(cand, id))
                 return 0; /* the same image: publishing only moves the tag */
+        if (has_whiteout_device(m))
+                return 0;
         r = store_image_chain(s, cand, &chain);
         if (r < 0)
                 return r;
         if (strv_length(chain) > DELTA_MAX_DEPTH)
                 return 0;
+        /* A delta of the old format reads wrong in some chains (fsck says
+         * so): nothing new is stacked on it. */
+        for (size_t i = 0; chain[i + 1]; i++) {
+                r = delta_is_legacy(s, chain[i]);
+                if (r < 0)
+                        return log_error_errno(r, "image %.12s: %m", chain[i]);
+                if (r > 0)
+                        return 0;
+        }
         r = delta_read_manifest(s, chain, &base_m);
         if (r < 0)
                 return r;
+        if (has_whiteout_device(base_m))
+                return 0;
+        /* Short names keep the erofs small (each file's redirect holds
+         * one); chains where they would be ambiguous are stored whole. */
+        snprintf(d.token, sizeof d.token, "%.*s", DELTA_TOKEN_LEN, id);
+        if (!token_is_free(chain, base_m, d.token))
+                return 0;
         r = manifest_diff(base_m, m, delta_collect, &d);
         if (r < 0)
                 return log_oom();
@@ -620,6 +710,8 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
         if (fchmodat(b->staging_fd, "delta.erofs", 0444, 0) < 0)
                 return log_error_errno(errno, "%s: making the delta: %m", b->opts.what);
         r = delta_verify(b, cand, TAKE_PTR(base_m), id);
+        if (r >= 0)
+                r = delta_read_back(b, chain, &d, m);
         if (r < 0)
                 return r;
         d.src_fd = safe_close(d.src_fd);

@@ -103,6 +103,9 @@ int builder_fail(ImageBuilder *b, int r, const char *path, const char *why);
 int run_mkfs_erofs(const char *const *extra, const char *out, const char *src, int tree_fd,
                    const char *what);
 
+/* A delta's links are images/ID/TOKEN.N, TOKEN the id's first characters. */
+#define DELTA_TOKEN_LEN 12
+
 /* Deltas (store-delta.c). The chain of an image: itself, its base, the base's
  * base..., ending with a whole tree. */
 int store_image_chain(Store *s, const char *id, char ***ret);
@@ -113,6 +116,21 @@ int delta_read_manifest(Store *s, char **chain, Manifest **ret);
  * one rename, then forgets its base in the catalog. */
 int store_flatten_image(Store *s, const char *id);
 int delta_open_view(Store *s, char **chain, int *ret_fd);
+/* 1 if the delta links its objects as images/ID/r.N, the first format, whose
+ * redirects /r.N can find another delta's link or the base's own file. */
+int delta_is_legacy(Store *s, const char *id);
+/* A delta's view (rootfd) against m, its manifest: every regular file that a
+ * delta of chain provides (and each of top, the changed entries of a delta
+ * not yet published over chain) is read and hashed; bad() is called for
+ * each that does not give its manifest entry's sha256 (a negative return
+ * stops). store-delta-check.c. */
+typedef int (*DeltaBadFile)(const char *path, const char *why, void *userdata);
+int delta_check_content(Store *s, char **chain, const ManifestEntry *const *top, size_t n_top,
+                        const Manifest *m, int rootfd, DeltaBadFile bad, void *userdata);
+/* The real inode behind a regular file of the view of chain (a delta's link
+ * to its object, or the bottom tree's file), opened read-only: the view's
+ * own inode cannot be linked into objects/ (another file system). */
+int delta_open_file_source(Store *s, char **chain, const ManifestEntry *e, int *ret_fd);
 /* At publish, after the objects are linked: stores the image as a delta if a
  * good base exists (returns 1 and the base; the staging tree is replaced by
  * the delta), else returns 0 and leaves the whole tree. */

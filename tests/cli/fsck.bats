@@ -77,6 +77,58 @@ teardown() {
         [ "$status" -eq 0 ]
 }
 
+@test "fsck: a missing object of a delta's file is linked again from the delta" {
+        local src=$BATS_TEST_TMPDIR/src obj id2
+        mkdir "$src"
+        for i in $(seq 20); do echo "file $i" >"$src/f$i"; done
+        "$GOLDROOT" image import app:v1 "$src" >/dev/null
+        echo "changed in v2" >"$src/f1"
+        echo "changed in v2 too" >"$src/f2"
+        id2=$("$GOLDROOT" image import app:v2 "$src")
+        echo "changed in v3" >"$src/f3"
+        "$GOLDROOT" image import app:v3 "$src" >/dev/null
+        [[ "$("$GOLDROOT" image inspect app:v3)" == *"delta over ${id2:0:12}"* ]]
+        # The object behind v2's /f2, seen from v2 and from v3 over it.
+        obj=$(find "$GOLDROOT_STORE/objects" -samefile "$GOLDROOT_STORE/images/$id2/${id2:0:12}.1")
+        [ -n "$obj" ]
+        rm "$obj"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"image ${id2:0:12}: /f2: its object objects/${obj#"$GOLDROOT_STORE/objects/"} is missing"* ]]
+        run "$GOLDROOT" fsck --repair
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"/f2: its object"*"is missing (linked again from the delta)"* ]]
+        [ "$obj" -ef "$GOLDROOT_STORE/images/$id2/${id2:0:12}.1" ]
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 0 ]
+}
+
+@test "fsck --full: a whole tree's file that is not its object is read" {
+        local f b
+        f=$(find "$GOLDROOT_STORE"/images/*/root -type f -size +1 | head -1)
+        # The same size, mode and owner, one byte different, a fresh inode.
+        cp -p "$f" "$BATS_TEST_TMPDIR/x"
+        b=$(head -c1 "$f" | od -An -tu1 | tr -d ' ')
+        printf "\\$(printf %03o $(((b + 1) % 256)))" |
+                dd of="$BATS_TEST_TMPDIR/x" bs=1 count=1 conv=notrunc 2>/dev/null
+        ! cmp -s "$f" "$BATS_TEST_TMPDIR/x"
+        mv "$BATS_TEST_TMPDIR/x" "$f"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"/${f#*/root/}: its content or metadata is not its object's (objects/"* ]]
+        # Nor does --repair take it for the object once that is gone.
+        obj=$GOLDROOT_STORE/objects/$(sed -n "s|.*is not its object's (objects/\([^)]*\)).*|\1|p" <<<"$output")
+        rm "$obj"
+        run "$GOLDROOT" fsck --repair
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"/${f#*/root/}: its object objects/${obj#"$GOLDROOT_STORE/objects/"} is missing"* ]]
+        [ ! -e "$obj" ]
+}
+
 @test "fsck: upgrade leftovers and a backup whose directory is gone" {
         local v2=$BATS_TEST_TMPDIR/v2
         cp -a "$BATS_FILE_TMPDIR/bb" "$v2"

@@ -13,6 +13,7 @@ setup() {
 # A failed test may leave its image mount behind.
 teardown() {
         if mountpoint -q "$W/m" 2>/dev/null; then umount "$W/m"; fi
+        image_umount_all
 }
 
 import() {
@@ -260,4 +261,194 @@ make_v2() {
         [ "$status" -eq 1 ]
         [[ "$output" == "goldroot: image "*": cannot mount it on $W/file: Not a directory" ]]
         ! mountpoint -q "$W/m"
+}
+
+# Every fN of the image mounted from IMG reads "$2 N" unless listed in the
+# rest as fN=TEXT.
+files_read() {
+        local img=$1 dflt=$2 i want
+        shift 2
+        mkdir -p "$W/m"
+        "$GOLDROOT" image mount "$img" "$W/m"
+        for i in $(seq 20); do
+                want="$dflt $i"
+                for o in "$@"; do [ "${o%%=*}" = "f$i" ] && want=${o#*=}; done
+                [ "$(cat "$W/m/f$i")" = "$want" ] || { echo "$img f$i: $(cat "$W/m/f$i")"; umount "$W/m"; return 1; }
+        done
+        umount "$W/m"
+}
+
+@test "deltas over deltas read each file's own content: mounted, exported, run" {
+        busybox_rootfs "$W/src"
+        for i in $(seq 20); do echo "file $i" >"$W/src/f$i"; done
+        # A base file named as the first format named its links.
+        echo "not f1" >"$W/src/r.0"
+        import app:v1 "$W/src"
+        echo "changed in v2" >"$W/src/f1"
+        import app:v2 "$W/src"
+        echo "changed in v3" >"$W/src/f2"
+        import app:v3 "$W/src"
+        echo "changed in v4" >"$W/src/f3"
+        import app:v4 "$W/src"
+        [[ "$(stored_as app:v4)" == "delta over "* ]]
+        [[ "$(stored_as app:v3)" == "delta over "* ]]
+        [[ "$(stored_as app:v2)" == "delta over "* ]]
+
+        files_read app:v2 file "f1=changed in v2"
+        files_read app:v3 file "f1=changed in v2" "f2=changed in v3"
+        files_read app:v4 file "f1=changed in v2" "f2=changed in v3" "f3=changed in v4"
+        [ "$(image_file app:v4 /f1)" = "changed in v2" ]
+        [ "$(image_file app:v4 /f2)" = "changed in v3" ]
+        [ "$(image_file app:v3 /r.0)" = "not f1" ]
+        run "$GOLDROOT" run --rm app:v4 -- cat /f1 /f2 /f3 /f4
+        [ "$status" -eq 0 ]
+        [ "$output" = "$(printf 'changed in v2\nchanged in v3\nchanged in v4\nfile 4')" ]
+}
+
+@test "a base that shows a name of the delta's links gets a whole tree, not a delta" {
+        busybox_rootfs "$W/src"
+        for i in $(seq 20); do echo "file $i" >"$W/src/f$i"; done
+        cp -a "$W/src" "$W/v2"
+        echo "changed in v2" >"$W/v2/f1"
+        # v2's id, from a store of its own.
+        id2=$(GOLDROOT_STORE=$W/other "$GOLDROOT" image import x:1 "$W/v2")
+        echo "not f1" >"$W/src/${id2:0:12}.0"
+        import app:v1 "$W/src"
+        import app:v2 "$W/v2"
+        [ "$output" = "$id2" ]
+        [ "$(image_file app:v2 /f1)" = "changed in v2" ]
+        [ "$(stored_as app:v2)" = "whole tree" ]
+}
+
+# Rewrites delta image $1 into the first format: links images/ID/r.N (not
+# ID12.N) and redirects /r.N.
+first_format() {
+        local dir=$GOLDROOT_STORE/images/$1 f r l
+        rm -rf "$W/lx" && mkdir -p "$W/lx" "$W/lm"
+        mount -o ro,loop "$dir/delta.erofs" "$W/lm"
+        cp -a "$W/lm/." "$W/lx/"
+        umount "$W/lm"
+        find "$W/lx" -type f | while read -r f; do
+                r=$(getfattr --absolute-names -n trusted.overlay.redirect --only-values "$f" \
+                        2>/dev/null) || continue
+                setfattr -n trusted.overlay.redirect -v "/r.${r##*.}" "$f"
+        done
+        rm "$dir/delta.erofs"
+        mkfs.erofs --quiet -zlz4hc -Eztailpacking "$dir/delta.erofs" "$W/lx" >/dev/null
+        for l in "$dir/${1:0:12}".*; do mv "$l" "$dir/r.${l##*.}"; done
+}
+
+@test "fsck: deltas of the first format are reported and made whole by --repair" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        echo "changed in v2" >"$W/src/f1"
+        import app:v2 "$W/src"
+        id2=$output
+        echo "changed in v3" >"$W/src/f2"
+        import app:v3 "$W/src"
+        id3=$output
+        first_format "$id2"
+        first_format "$id3"
+        # What the first format did: v3's own r.0 answers v2's redirect.
+        [ "$(image_file app:v3 /f1)" = "changed in v3" ]
+        # Nothing new is stacked on such a delta.
+        echo "changed in v4" >"$W/src/f3"
+        import app:v4 "$W/src"
+        [ "$(stored_as app:v4)" = "whole tree" ]
+
+        # --full reads the files through the view.
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: image ${id3:0:12}: /f1: its content through the delta is not the manifest's"* ]]
+        run "$GOLDROOT" fsck
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"image ${id2:0:12}: a delta of the first format (links r.N), whose files can show another file's content: fsck --repair makes it whole"* ]]
+        [[ "$output" == *"image ${id3:0:12}: a delta of the first format"* ]]
+        run "$GOLDROOT" fsck --repair
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"image ${id3:0:12}: a delta of the first format"*"(made whole)"* ]]
+        [ "$(stored_as app:v2)" = "whole tree" ]
+        [ "$(stored_as app:v3)" = "whole tree" ]
+        files_read app:v3 file "f1=changed in v2" "f2=changed in v3"
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 0 ]
+}
+
+@test "a delta keeps a file's security.capability: mounted and in the erofs export" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        echo "changed in v2" >"$W/src/f1"
+        setcap cap_net_raw+ep "$W/src/f1"
+        want=$(getfattr --absolute-names -n security.capability -e hex "$W/src/f1")
+        import app:v2 "$W/src"
+        [[ "$(stored_as app:v2)" == "delta over "* ]]
+        mkdir "$W/m"
+        "$GOLDROOT" image mount app:v2 "$W/m"
+        got=$(getfattr --absolute-names -n security.capability -e hex "$W/m/f1" 2>&1) || true
+        umount "$W/m"
+        [ "${got//$W\/m/$W\/src}" = "$want" ]
+        [ "$(image_file app:v2 /f1)" = "changed in v2" ]
+
+        "$GOLDROOT" image export --format erofs app:v2 "$W/v2.erofs"
+        mount -o ro,loop "$W/v2.erofs" "$W/m"
+        got=$(getfattr --absolute-names -n security.capability -e hex "$W/m/f1" 2>&1) || true
+        umount "$W/m"
+        [ "${got//$W\/m/$W\/src}" = "$want" ]
+}
+
+@test "an image with a character device 0:0 is stored whole, and is no delta's base" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        # Added in a version: overlayfs would read it as a whiteout.
+        mknod "$W/src/cdev00" c 0 0
+        echo "changed in v2" >"$W/src/f1"
+        import app:v2 "$W/src"
+        [ "$(image_file app:v2 /f1)" = "changed in v2" ]
+        m=$(image_mount app:v2)
+        [ "$(stat -c '%F %t:%T' "$m/cdev00")" = "character special file 0:0" ]
+        [ "$(stored_as app:v2)" = "whole tree" ]
+        # Inherited from the base.
+        echo "changed in v3" >"$W/src/f2"
+        import app:v3 "$W/src"
+        m=$(image_mount app:v3)
+        [ "$(stat -c '%F %t:%T' "$m/cdev00")" = "character special file 0:0" ]
+        [ "$(stored_as app:v3)" = "whole tree" ]
+        # Gone again, but the base has one: such an image is no delta's base
+        # (any lookup that reached the device would take it for a whiteout).
+        rm "$W/src/cdev00"
+        import app:v4 "$W/src"
+        [ "$(stored_as app:v4)" = "whole tree" ]
+        echo "changed in v5" >"$W/src/f3"
+        import app:v5 "$W/src"
+        [[ "$(stored_as app:v5)" == "delta over "* ]]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 0 ]
+}
+
+@test "a delta is read back through its view before it is published" {
+        for i in $(seq 20); do mkdir -p "$W/src" && echo "file $i" >"$W/src/f$i"; done
+        import app:v1 "$W/src"
+        echo "changed in v2" >"$W/src/f1"
+        import app:v2 "$W/src"
+        id2=$output
+        # Damage v2's link: its manifests are still right.
+        rm "$GOLDROOT_STORE/images/$id2/${id2:0:12}.0"
+        echo "changed in vX" >"$GOLDROOT_STORE/images/$id2/${id2:0:12}.0"
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"goldroot: fsck: image ${id2:0:12}: /f1: its content through the delta is not the manifest's"* ]]
+
+        echo "changed in v3" >"$W/src/f2"
+        run "$GOLDROOT" image import app:v3 "$W/src"
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: import $W/src: reading back the delta: /f1: its content through the delta is not the manifest's" ]
+        run "$GOLDROOT" image ls -q
+        [ "${#lines[@]}" -eq 2 ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
 }

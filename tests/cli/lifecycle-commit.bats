@@ -155,3 +155,20 @@ image_root() {
         "$GOLDROOT" start web9 -- /bin/sleep 1000
         [ "$("$GOLDROOT" exec web9 -- cat /etc/motd)" = "served by web9 at 10.9.0.9, not 10.9.0.70" ]
 }
+
+@test "commit twice: each delta's files read their own content, in a run of the newest" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        lc_sh maint 'echo one >/a1'
+        "$GOLDROOT" commit maint bb:2
+        # The next version is committed from an instance of this one: a delta
+        # over a delta.
+        "$GOLDROOT" create maint2 --image bb:2 --mode rw
+        lc_sh maint2 'echo two >/a2'
+        "$GOLDROOT" commit maint2 bb:3
+        v2=$("$GOLDROOT" image inspect --json bb:2 | jq -r .id)
+        [[ "$("$GOLDROOT" image inspect bb:3)" == *"delta over ${v2:0:12}"* ]]
+        [[ "$("$GOLDROOT" image inspect bb:2)" == *"delta over "* ]]
+        run "$GOLDROOT" run --rm bb:3 -- cat /a1 /a2
+        [ "$status" -eq 0 ]
+        [ "$output" = "$(printf 'one\ntwo')" ]
+}
