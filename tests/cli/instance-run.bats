@@ -260,3 +260,21 @@ teardown() {
                 [ $(( 0x$bnd >> bit & 1 )) -eq 1 ]
         done
 }
+
+@test "isolation: the caller's environment and arguments are not in /proc/1 (start, exec)" {
+        "$GOLDROOT" create web1 --image bb:1
+        GR_SECRET_TOKEN=hunter2 "$GOLDROOT" start web1 -- sleep 1000
+        run in_instance web1 sh -c 'tr "\0" "\n" </proc/1/environ'
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        # The caller's "goldroot start web1 -- sleep 1000" is gone too.
+        [ "$(in_instance web1 sh -c 'tr -d "\0" </proc/1/cmdline')" = goldroot-init ]
+        [ "$(in_instance web1 cat /proc/1/comm)" = goldroot-init ]
+        # The command itself still has its arguments and the instance's
+        # environment.
+        run in_instance web1 sh -c 'tr "\0" " " </proc/2/cmdline'
+        [ "$output" = "sleep 1000 " ]
+        run in_instance web1 sh -c 'tr "\0" "\n" </proc/2/environ'
+        [[ "$output" == *PATH=/usr/local/sbin* ]]
+        [[ "$output" != *hunter2* ]]
+}
