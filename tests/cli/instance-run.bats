@@ -278,3 +278,35 @@ teardown() {
         [[ "$output" == *PATH=/usr/local/sbin* ]]
         [[ "$output" != *hunter2* ]]
 }
+
+@test "isolation: a symlink in the state at a writable bind's place is refused, not followed (ro)" {
+        local img
+        img=$(jq -r .root <<<"$("$GOLDROOT" image inspect --json bb:1)")
+        "$GOLDROOT" create ro1 --image bb:1
+        mkdir -p "$GOLDROOT_STORE/instances/ro1/state/root"
+        # /srv -> / would bind the whole overlay writable over / (or at /srv).
+        ln -s / "$GOLDROOT_STORE/instances/ro1/state/root/srv"
+        run "$GOLDROOT" start ro1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "goldroot: mount entry 'srv' (bind on /srv): @rw:/srv is a symlink in the instance's tree: "* ]]
+        run "$GOLDROOT" status --json ro1
+        [ "$(jq -r .state <<<"$output")" != running ]
+
+        # Elsewhere in the image (/usr): the same.
+        rm "$GOLDROOT_STORE/instances/ro1/state/root/srv"
+        ln -s usr "$GOLDROOT_STORE/instances/ro1/state/root/home"
+        run "$GOLDROOT" start ro1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"@rw:/home is a symlink in the instance's tree"* ]]
+
+        # Gone, the instance starts and / is read-only again.
+        rm "$GOLDROOT_STORE/instances/ro1/state/root/home"
+        "$GOLDROOT" start ro1 -- sleep 1000
+        run in_instance ro1 touch /usr/bin/EVIL
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        in_instance ro1 touch /srv/ok /home/ok
+        [ ! -e "$img/usr/bin/EVIL" ]
+        [ ! -e "$GOLDROOT_STORE/instances/ro1/state/root/usr/bin/EVIL" ]
+}
