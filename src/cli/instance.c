@@ -656,7 +656,7 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
         r = open_one(g, "personalize", argc, argv, i, STORE_SHARED, false, &s, &inst);
         if (r < 0)
                 return r;
-        r = instance_lock(inst, "personalize", true);
+        r = instance_lock_stopped(inst, "personalize");
         if (r < 0)
                 return r;
         r = instance_personalize(s, inst, a.again);

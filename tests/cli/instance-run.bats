@@ -127,6 +127,20 @@ teardown() {
         run "$GOLDROOT" exec fg -- cat /etc/hostname
         [ "$status" -eq 0 ]
         [ "$output" = fg ]
+        # Refused at once, as for a detached instance: not after the run's
+        # end (start then started it again).
+        local runpid
+        runpid=$(jq -r .pid <<<"$("$GOLDROOT" status --json fg)")
+        run timeout 20 "$GOLDROOT" start fg -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: start fg: the instance is running (pid $runpid)" ]
+        run timeout 20 "$GOLDROOT" personalize --again fg
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: personalize fg: the instance is running (pid $runpid)" ]
+        run timeout 20 "$GOLDROOT" oci-bundle fg "$BATS_TEST_TMPDIR/bundle"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: oci-bundle fg: the instance is running (pid $runpid)" ]
+        kill -0 "$pid"
 
         # stop does not wait for the run's end: it makes it, and the run
         # exits with the command's status.
