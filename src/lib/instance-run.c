@@ -382,8 +382,8 @@ static RunnerSpec base_spec(RunContext *c) {
 }
 
 /* Runs the personalization programs, each in a short-lived instance without
- * a network; the first one's setup does the file work. Their output goes to
- * the console log. */
+ * a network, recorded as the instance running; the first one's setup does the
+ * file work. Their output goes to the console log. */
 static int run_programs(RunContext *c, int run_fd, char ***programs) {
         _cleanup_close_ int log = -EBADF;
         int r;
@@ -399,6 +399,9 @@ static int run_programs(RunContext *c, int run_fd, char ***programs) {
                 spec.argv = programs[k];
                 spec.console_fd = log;
                 spec.net.mode = RUNNER_NET_NONE;
+                /* Running for status, exec and stop, which can end a hook
+                 * that hangs; the start that runs it holds the lock. */
+                spec.status_dirfd = run_fd;
                 r = runner_run(&spec);
                 if (r < 0)
                         return r;

@@ -175,6 +175,41 @@ echo attempt >>/var/attempts
         [ "$(in_instance web1 cat /var/attempts | wc -l)" -eq 2 ]
 }
 
+@test "personalize: stop and rm --force end a start that hangs in a hook; status shows it running" {
+        local d=$BATS_TEST_TMPDIR/hang
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$d/"
+        mkdir -p "$d/etc/goldroot/firstboot.d"
+        printf '#!/bin/sh\nexec sleep 4251.5\n' >"$d/etc/goldroot/firstboot.d/10-hang"
+        chmod 0755 "$d/etc/goldroot/firstboot.d/10-hang"
+        "$GOLDROOT" image import hang:1 "$d" >/dev/null
+        "$GOLDROOT" create hg --image hang:1
+        "$GOLDROOT" start hg -- sleep 1000 3>&- &
+        local pid=$! rc=0
+        wait_for_process 'sleep 4251.5'
+        wait_for_state hg running
+        run timeout 20 "$GOLDROOT" stop -t 0 hg
+        [ "$status" -eq 0 ]
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 1 ]
+        ! pgrep -f '^sleep 4251.5'
+        run "$GOLDROOT" status --json hg
+        [ "$(jq -r .state <<<"$output")" = stopped ]
+
+        "$GOLDROOT" start hg -- sleep 1000 3>&- &
+        pid=$!
+        wait_for_process 'sleep 4251.5'
+        wait_for_state hg running
+        run timeout 30 "$GOLDROOT" rm --force hg
+        [ "$status" -eq 0 ]
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 1 ]
+        ! pgrep -f '^sleep 4251.5'
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+}
+
 @test "personalize: a symlink planted at /etc/hostname is replaced, not followed" {
         local d=$BATS_TEST_TMPDIR/hostile
         mkdir -p "$d"
