@@ -35,12 +35,27 @@ static bool in_token(const char *text, size_t len, size_t i) {
                is_word(text[i + 1]);
 }
 
+static bool is_v6_char(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == ':';
+}
+
 bool token_is_whole(const char *text, size_t len, size_t pos, size_t n) {
+        /* An IPv6 address goes on past a ':' that a hex digit or another ':'
+         * follows on the far side: fd00::1 is not whole in fd00::1:5 nor in
+         * 2001:fd00::1 (but is in [fd00::1]:22 and "host:fd00::1"). */
+        bool v6;
+
         if (n == 0 || pos + n > len)
                 return false;
+        v6 = memchr(text + pos, ':', n);
         if (pos > 0 && in_token(text, len, pos - 1))
                 return false;
         if (pos + n < len && in_token(text, len, pos + n))
+                return false;
+        if (v6 && pos > 1 && text[pos - 1] == ':' && is_v6_char(text[pos - 2]))
+                return false;
+        if (v6 && pos + n + 1 < len && text[pos + n] == ':' && is_v6_char(text[pos + n + 1]))
                 return false;
         return true;
 }

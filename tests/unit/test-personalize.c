@@ -94,6 +94,18 @@ static void test_token_boundaries(void **state) {
                 {"Welcome to gold.\n", "gold", "web1", "Welcome to web1.\n", 1},
                 {"(gold)\tgold\n", "gold", "web1", "(web1)\tweb1\n", 2},
                 {"", "gold", "web1", NULL, 0},
+                {"10.0.0.1.5", "10.0.0.1", "X", NULL, 0},
+                /* IPv6: a ':' with a hex digit or ':' beyond it continues
+                 * the address. */
+                {"fd00::1", "fd00::1", "fd00::99", "fd00::99", 1},
+                {"fd00::1:5", "fd00::1", "fd00::99", NULL, 0},
+                {"fd00::1::", "fd00::1", "fd00::99", NULL, 0},
+                {"2001:fd00::1", "fd00::1", "fd00::99", NULL, 0},
+                {"fd00::10", "fd00::1", "fd00::99", NULL, 0},
+                {"fd00::1a", "fd00::1", "fd00::99", NULL, 0},
+                {"[fd00::1]:22 fd00::1/64", "fd00::1", "X", "[X]:22 X/64", 2},
+                {"host:fd00::1 fd00::1:", "fd00::1", "X", "host:X X:", 2},
+                {"fd00::1,fd00::1:5", "fd00::1", "X", "X,fd00::1:5", 1},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -113,6 +125,8 @@ static void test_token_boundaries(void **state) {
         }
         assert_true(token_is_whole("a 10.0.0.1 b", 12, 2, 8));
         assert_false(token_is_whole("a 10.0.0.12", 11, 2, 8));
+        assert_true(token_is_whole("a fd00::1 b", 11, 2, 7));
+        assert_false(token_is_whole("a fd00::1:5", 11, 2, 7));
 }
 
 static Identity *identity(void) {
