@@ -293,11 +293,13 @@ static int write_network(int root_fd, bool sync, const Identity *id) {
                 f = open_memstream(&buf, &size);
                 if (!f)
                         return log_oom();
+                /* inet is IPv4 only: ifupdown would hand an IPv6 address to
+                 * the IPv4 commands. */
                 fprintf(f,
                         "# written by goldroot personalize\n"
                         "auto lo\niface lo inet loopback\n\n"
-                        "auto eth0\niface eth0 inet static\n\taddress %s\n",
-                        id->ip);
+                        "auto eth0\niface eth0 %s static\n\taddress %s\n",
+                        strchr(id->ip, ':') ? "inet6" : "inet", id->ip);
                 if (id->gateway)
                         fprintf(f, "\tgateway %s\n", id->gateway);
                 if (id->dns) {

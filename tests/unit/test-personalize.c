@@ -172,10 +172,39 @@ static void test_files(void **state) {
         {
                 _cleanup_free_ char *ifs = get(f, "/etc/network/interfaces");
                 _cleanup_free_ char *nd = get(f, "/etc/systemd/network/80-goldroot-eth0.network");
-                assert_non_null(strstr(ifs, "\taddress 10.0.0.5/24\n\tgateway 10.0.0.254\n"));
+                assert_non_null(strstr(ifs, "iface eth0 inet static\n\taddress 10.0.0.5/24\n"
+                                            "\tgateway 10.0.0.254\n"));
                 assert_non_null(nd);
                 assert_non_null(strstr(nd, "Address=10.0.0.5/24\nGateway=10.0.0.254\nDNS="
                                            "10.0.0.53\n"));
+        }
+        identity_free(id);
+}
+
+/* An IPv6 address is configured as inet6 for ifupdown. */
+static void test_files_ipv6(void **state) {
+        Fixture *f = *state;
+        Identity *id = identity();
+        PersonalizeContext c = {.id = id};
+
+        free(id->ip);
+        free(id->gateway);
+        id->ip = strdup("fd00::99/64");
+        id->gateway = strdup("fd00::1");
+        put(f, "/etc/network/interfaces", "iface eth0 inet6 static\n  address fd00::1/64\n");
+        put(f, "/usr/lib/systemd/systemd-networkd", "");
+        chmod(f->root, 0755);
+
+        assert_int_equal(personalize_files(f->root_fd, &c), 0);
+        {
+                _cleanup_free_ char *ifs = get(f, "/etc/network/interfaces");
+                _cleanup_free_ char *nd = get(f, "/etc/systemd/network/80-goldroot-eth0.network");
+                assert_non_null(strstr(ifs, "auto eth0\niface eth0 inet6 static\n"
+                                            "\taddress fd00::99/64\n\tgateway fd00::1\n"));
+                assert_null(strstr(ifs, "iface eth0 inet static"));
+                assert_non_null(strstr(ifs, "iface lo inet loopback\n"));
+                assert_non_null(nd);
+                assert_non_null(strstr(nd, "[Network]\nAddress=fd00::99/64\nGateway=fd00::1\n"));
         }
         identity_free(id);
 }
@@ -282,6 +311,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_token_boundaries),
                 cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_files_ipv6, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_symlinks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_machine_id_rules, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_programs, setup, teardown),
