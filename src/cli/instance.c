@@ -127,6 +127,11 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
                                                "%s %s: bad --set '%s' (expected "
                                                "KEY=VALUE, KEY of letters, digits and '_')",
                                                verb, name, o->set[k]);
+                if (identity_key_is_reserved(key))
+                        return log_error_errno(EINVAL,
+                                               "%s %s: bad --set '%s': GOLDROOT_%s is reserved "
+                                               "(goldroot sets it itself)",
+                                               verb, name, key, key);
                 for (const char *p = o->set[k]; *p; p++)
                         if ((unsigned char)*p < 0x20 || *p == 0x7f)
                                 return log_error_errno(EINVAL,

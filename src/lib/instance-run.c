@@ -108,9 +108,20 @@ int instance_env(const Instance *i, char ***ret) {
                 if ((r = env_add(&env, "GOLDROOT_DNS", dns)) < 0)
                         return r;
         }
-        for (size_t k = 0; id->extra && id->extra[k]; k++)
+        for (size_t k = 0; id->extra && id->extra[k]; k++) {
+                /* Keys are at most 64 characters (identity_key_is_valid()). */
+                char key[65] = "";
+                size_t n = strcspn(id->extra[k], "=");
+
+                if (n < sizeof key)
+                        memcpy(key, id->extra[k], n);
+                /* An identity written before create refused these: the
+                 * built-in values win. */
+                if (identity_key_is_reserved(key))
+                        continue;
                 if (strv_consume(&env, strjoin("GOLDROOT_", id->extra[k])) < 0)
                         return -ENOMEM;
+        }
         *ret = TAKE_PTR(env);
         return 0;
 }

@@ -103,6 +103,31 @@ teardown() {
         [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
 }
 
+@test "create, run: --set of a variable goldroot sets itself is refused" {
+        local key
+        for key in NAME HOSTNAME IP GATEWAY DNS; do
+                run "$GOLDROOT" create web1 --image bb:1 --set "$key=evil"
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: create web1: bad --set '$key': GOLDROOT_$key is reserved (goldroot sets it itself)" ]
+                run "$GOLDROOT" run --rm --name r1 --set "$key=evil" bb:1 -- true
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: run r1: bad --set '$key': GOLDROOT_$key is reserved (goldroot sets it itself)" ]
+        done
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        # Others still work, and names differ in case.
+        run "$GOLDROOT" run --rm --name r1 --set ROLE=web --set name=x bb:1 -- sh -c 'echo $GOLDROOT_ROLE $GOLDROOT_name $GOLDROOT_NAME'
+        [ "$status" -eq 0 ]
+        [ "$output" = "web x r1" ]
+        # An identity written before: the built-in values win.
+        "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5/24
+        printf 'set.HOSTNAME=evil\nset.IP=1.2.3.4\n' >>"$GOLDROOT_STORE/instances/web1/identity"
+        "$GOLDROOT" start web1 -- sleep 1000
+        run "$GOLDROOT" exec web1 -- sh -c 'env | grep -c evil; echo $GOLDROOT_HOSTNAME $GOLDROOT_IP'
+        [ "${lines[0]}" = 0 ]
+        [ "${lines[1]}" = "web1 10.0.0.5/24" ]
+}
+
 @test "create --profile NAME records the file found on the search path" {
         mkdir -p "$BATS_TEST_TMPDIR/site" "$BATS_TEST_TMPDIR/elsewhere"
         printf 'root image - / ro\n' >"$BATS_TEST_TMPDIR/site/bare.profile"
