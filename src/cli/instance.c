@@ -79,6 +79,7 @@ static int check_profile(const char *verb, const char *name, const char *path) {
 
 int create_identity(const char *verb, const char *name, const CreateOptions *o, Identity **ret) {
         _cleanup_(identity_freep) Identity *id = NULL;
+        _cleanup_free_ char *text = NULL;
         char mid[MACHINE_ID_LEN + 1];
         int r;
 
@@ -176,6 +177,16 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
         id->machine_id = strdup(mid);
         if (!id->machine_id)
                 return log_oom();
+        /* Every later command reads the file with this bound: one larger
+         * would make the instance unusable. */
+        r = identity_format(id, &text);
+        if (r < 0)
+                return r;
+        if (strlen(text) > IDENTITY_MAX_SIZE)
+                return log_error_errno(EINVAL,
+                                       "%s %s: the identity would be larger than %u bytes (its "
+                                       "--set values are too long)",
+                                       verb, name, IDENTITY_MAX_SIZE);
         *ret = TAKE_PTR(id);
         return 0;
 }
@@ -520,6 +531,7 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
         InstanceRow **rows = NULL;
         Instance **runs = NULL;
         size_t n = 0, n_runs = 0, width = strlen("NAME");
+        bool broken = false;
         JsonWriter w;
         int i, r;
 
@@ -562,13 +574,18 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
         } else
                 printf("%-*s  %-8s  %7s  %-24s  %-8s  %s\n", (int)width, "NAME", "STATE", "PID",
                        "IMAGE", "MODE", "UPTIME");
-        /* The store's instances, then its named runs. */
+        /* The store's instances, then its named runs. One whose identity
+         * cannot be read (damaged, too large) is one line on stderr and is
+         * listed with what the catalog knows; the others are listed too. */
         for (size_t k = 0; k < n && r >= 0; k++) {
                 _cleanup_(instance_freep) Instance *inst = NULL;
 
-                r = instance_open(s, rows[k]->name, &inst);
-                if (r >= 0)
-                        r = ls_print(g, &w, s, inst, width);
+                if (instance_open(s, rows[k]->name, &inst) < 0) {
+                        broken = true;
+                        if (instance_open_for_removal(s, rows[k]->name, &inst) < 0)
+                                continue;
+                }
+                r = ls_print(g, &w, s, inst, width);
         }
         for (size_t k = 0; k < n_runs && r >= 0; k++)
                 r = ls_print(g, &w, s, runs[k], width);
@@ -577,6 +594,8 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
                 if (r >= 0)
                         r = json_finish(&w);
         }
+        if (r >= 0 && broken)
+                r = -EIO;
 finish:
         instance_row_list_free(rows, n);
         instance_list_free(runs, n_runs);
