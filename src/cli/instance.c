@@ -110,6 +110,11 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
                                        name, o->ip);
         if (o->gateway && !address_is_valid(o->gateway))
                 return log_error_errno(EINVAL, "%s %s: bad --gateway '%s'", verb, name, o->gateway);
+        /* Both are valid addresses: only IPv6 ones have a ':'. */
+        if (o->ip && o->gateway && !strchr(o->ip, ':') != !strchr(o->gateway, ':'))
+                return log_error_errno(EINVAL,
+                                       "%s %s: bad --gateway '%s': not of the family of --ip '%s'",
+                                       verb, name, o->gateway, o->ip);
         for (size_t k = 0; o->dns && o->dns[k]; k++)
                 if (!address_is_valid(o->dns[k]))
                         return log_error_errno(EINVAL, "%s %s: bad --dns '%s'", verb, name,

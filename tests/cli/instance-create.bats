@@ -85,6 +85,15 @@ teardown() {
         run "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5
         [ "$status" -eq 2 ]
         [ "$output" = "goldroot: create web1: bad --ip '10.0.0.5' (expected ADDR/PREFIX)" ]
+        run "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5/24 --gateway fd00::1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create web1: bad --gateway 'fd00::1': not of the family of --ip '10.0.0.5/24'" ]
+        run "$GOLDROOT" create web1 --image bb:1 --ip fd00::5/64 --gateway 10.0.0.1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create web1: bad --gateway '10.0.0.1': not of the family of --ip 'fd00::5/64'" ]
+        run "$GOLDROOT" run --rm --name r1 --ip 10.0.0.5/24 --gateway fd00::1 bb:1 -- true
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: run r1: bad --gateway 'fd00::1': not of the family of --ip '10.0.0.5/24'" ]
         run "$GOLDROOT" create web1 --image bb:1 --mode rx
         [ "$status" -eq 2 ]
         run "$GOLDROOT" create web1 --image bb:1 --net bridge:
