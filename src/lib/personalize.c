@@ -240,8 +240,10 @@ static int write_machine_id(int root_fd, bool sync, const Identity *id) {
         int r;
 
         r = read_in_root(root_fd, "/etc/machine-id", &old, &len);
+        /* systemd's first-boot marker, for systemd alone: any other init
+         * would keep it as the id of every instance. */
         if (r >= 0 && strncmp(old, "uninitialized", 13) == 0 &&
-            (len == 13 || (len == 14 && old[13] == '\n')))
+            (len == 13 || (len == 14 && old[13] == '\n')) && personalize_uses_systemd(root_fd))
                 return 0;
         if (r == -ENOENT && personalize_uses_systemd(root_fd))
                 return 0;

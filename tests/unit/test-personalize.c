@@ -251,10 +251,23 @@ static void test_machine_id_rules(void **state) {
         PersonalizeContext c = {.id = id};
         char uuid[37];
 
+        /* "uninitialized" without systemd: nothing else would replace it. */
+        put(f, "/etc/machine-id", "uninitialized\n");
+        assert_int_equal(personalize_files(f->root_fd, &c), 0);
+        expect_file(f, "/etc/machine-id", MID "\n");
+        put(f, "/etc/machine-id", "uninitialized");
+        assert_int_equal(personalize_files(f->root_fd, &c), 0);
+        expect_file(f, "/etc/machine-id", MID "\n");
+
         /* First-boot images keep their marker for systemd. */
+        put(f, "/usr/lib/systemd/systemd", "");
         put(f, "/etc/machine-id", "uninitialized\n");
         assert_int_equal(personalize_files(f->root_fd, &c), 0);
         expect_file(f, "/etc/machine-id", "uninitialized\n");
+        {
+                _cleanup_free_ char *p = path_join(f->root, "usr/lib/systemd/systemd");
+                assert_int_equal(unlink(p), 0);
+        }
 
         /* Empty: systemd would make a transient one; the instance's is stable. */
         put(f, "/etc/machine-id", "");
