@@ -6,6 +6,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
         instance_build_busybox
         local d=$BATS_FILE_TMPDIR/pers
@@ -208,6 +210,30 @@ echo attempt >>/var/attempts
         ! pgrep -f '^sleep 4251.5'
         run "$GOLDROOT" ls -q
         [ -z "$output" ]
+}
+
+@test "personalize: a foreground run's hooks write to its stderr; a failing one is named without a console log" {
+        local d=$BATS_TEST_TMPDIR/loud
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$d/"
+        mkdir -p "$d/etc/goldroot/firstboot.d"
+        printf '#!/bin/sh\necho hook out; echo hook err >&2; exit 5\n' >"$d/etc/goldroot/firstboot.d/10-loud"
+        chmod 0755 "$d/etc/goldroot/firstboot.d/10-loud"
+        "$GOLDROOT" image import loud:1 "$d" >/dev/null
+        run --separate-stderr "$GOLDROOT" run --rm --name r1 loud:1 -- echo never
+        [ "$status" -eq 1 ]
+        [ -z "$output" ]
+        [ "$stderr" = "$(printf 'hook out\nhook err\ngoldroot: personalize r1: /etc/goldroot/firstboot.d/10-loud failed with exit status 5')" ]
+        run --separate-stderr "$GOLDROOT" run --name fg1 loud:1 -- echo never
+        [ "$status" -eq 1 ]
+        [ -z "$output" ]
+        [ "$stderr" = "$(printf 'hook out\nhook err\ngoldroot: personalize fg1: /etc/goldroot/firstboot.d/10-loud failed with exit status 5')" ]
+        # A detached start's go to its console log, which the error names.
+        "$GOLDROOT" create web1 --image loud:1
+        run "$GOLDROOT" start web1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: personalize web1: /etc/goldroot/firstboot.d/10-loud failed with exit status 5 (see run/console.log)" ]
+        grep -qx 'hook err' "$GOLDROOT_STORE/instances/web1/run/console.log"
 }
 
 @test "personalize: a symlink planted at /etc/hostname is replaced, not followed" {
