@@ -79,6 +79,7 @@ static int check_profile(const char *verb, const char *name, const char *path) {
 
 int create_identity(const char *verb, const char *name, const CreateOptions *o, Identity **ret) {
         _cleanup_(identity_freep) Identity *id = NULL;
+        _cleanup_free_ char *text = NULL;
         char mid[MACHINE_ID_LEN + 1];
         int r;
 
@@ -109,6 +110,11 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
                                        name, o->ip);
         if (o->gateway && !address_is_valid(o->gateway))
                 return log_error_errno(EINVAL, "%s %s: bad --gateway '%s'", verb, name, o->gateway);
+        /* Both are valid addresses: only IPv6 ones have a ':'. */
+        if (o->ip && o->gateway && !strchr(o->ip, ':') != !strchr(o->gateway, ':'))
+                return log_error_errno(EINVAL,
+                                       "%s %s: bad --gateway '%s': not of the family of --ip '%s'",
+                                       verb, name, o->gateway, o->ip);
         for (size_t k = 0; o->dns && o->dns[k]; k++)
                 if (!address_is_valid(o->dns[k]))
                         return log_error_errno(EINVAL, "%s %s: bad --dns '%s'", verb, name,
@@ -127,6 +133,11 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
                                                "%s %s: bad --set '%s' (expected "
                                                "KEY=VALUE, KEY of letters, digits and '_')",
                                                verb, name, o->set[k]);
+                if (identity_key_is_reserved(key))
+                        return log_error_errno(EINVAL,
+                                               "%s %s: bad --set '%s': GOLDROOT_%s is reserved "
+                                               "(goldroot sets it itself)",
+                                               verb, name, key, key);
                 for (const char *p = o->set[k]; *p; p++)
                         if ((unsigned char)*p < 0x20 || *p == 0x7f)
                                 return log_error_errno(EINVAL,
@@ -171,6 +182,16 @@ int create_identity(const char *verb, const char *name, const CreateOptions *o, 
         id->machine_id = strdup(mid);
         if (!id->machine_id)
                 return log_oom();
+        /* Every later command reads the file with this bound: one larger
+         * would make the instance unusable. */
+        r = identity_format(id, &text);
+        if (r < 0)
+                return r;
+        if (strlen(text) > IDENTITY_MAX_SIZE)
+                return log_error_errno(EINVAL,
+                                       "%s %s: the identity would be larger than %u bytes (its "
+                                       "--set values are too long)",
+                                       verb, name, IDENTITY_MAX_SIZE);
         *ret = TAKE_PTR(id);
         return 0;
 }
@@ -515,6 +536,7 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
         InstanceRow **rows = NULL;
         Instance **runs = NULL;
         size_t n = 0, n_runs = 0, width = strlen("NAME");
+        bool broken = false;
         JsonWriter w;
         int i, r;
 
@@ -557,13 +579,18 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
         } else
                 printf("%-*s  %-8s  %7s  %-24s  %-8s  %s\n", (int)width, "NAME", "STATE", "PID",
                        "IMAGE", "MODE", "UPTIME");
-        /* The store's instances, then its named runs. */
+        /* The store's instances, then its named runs. One whose identity
+         * cannot be read (damaged, too large) is one line on stderr and is
+         * listed with what the catalog knows; the others are listed too. */
         for (size_t k = 0; k < n && r >= 0; k++) {
                 _cleanup_(instance_freep) Instance *inst = NULL;
 
-                r = instance_open(s, rows[k]->name, &inst);
-                if (r >= 0)
-                        r = ls_print(g, &w, s, inst, width);
+                if (instance_open(s, rows[k]->name, &inst) < 0) {
+                        broken = true;
+                        if (instance_open_for_removal(s, rows[k]->name, &inst) < 0)
+                                continue;
+                }
+                r = ls_print(g, &w, s, inst, width);
         }
         for (size_t k = 0; k < n_runs && r >= 0; k++)
                 r = ls_print(g, &w, s, runs[k], width);
@@ -572,6 +599,8 @@ int verb_ls(int argc, char **argv, GlobalOptions *g) {
                 if (r >= 0)
                         r = json_finish(&w);
         }
+        if (r >= 0 && broken)
+                r = -EIO;
 finish:
         instance_row_list_free(rows, n);
         instance_list_free(runs, n_runs);
@@ -656,7 +685,7 @@ int verb_personalize(int argc, char **argv, GlobalOptions *g) {
         r = open_one(g, "personalize", argc, argv, i, STORE_SHARED, false, &s, &inst);
         if (r < 0)
                 return r;
-        r = instance_lock(inst, "personalize", true);
+        r = instance_lock_stopped(inst, "personalize");
         if (r < 0)
                 return r;
         r = instance_personalize(s, inst, a.again);

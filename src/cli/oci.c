@@ -35,7 +35,7 @@ int verb_oci_bundle(int argc, char **argv, GlobalOptions *g) {
         r = cli_open_instance(g, "oci-bundle", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
-        r = instance_lock(inst, "oci-bundle", true);
+        r = instance_lock_stopped(inst, "oci-bundle");
         if (r < 0)
                 return r;
         return oci_bundle_write(s, inst, argv[i + 1], cmd);

@@ -37,7 +37,7 @@ int verb_start(int argc, char **argv, GlobalOptions *g) {
         r = cli_open_instance(g, "start", argv[i], STORE_SHARED, &s, &inst);
         if (r < 0)
                 return r;
-        r = instance_lock(inst, "start", true);
+        r = instance_lock_stopped(inst, "start");
         if (r < 0)
                 return r;
         r = instance_start(s, inst, &(InstanceRunOptions){.argv = cmd});

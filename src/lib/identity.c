@@ -111,6 +111,16 @@ bool identity_key_is_valid(const char *s) {
         return true;
 }
 
+bool identity_key_is_reserved(const char *s) {
+        /* instance_env()'s own GOLDROOT_* variables. */
+        static const char *const reserved[] = {"NAME", "HOSTNAME", "IP", "GATEWAY", "DNS"};
+
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (streq_ptr(s, reserved[i]))
+                        return true;
+        return false;
+}
+
 bool net_is_valid(const char *s) {
         const char *br;
 

@@ -54,6 +54,9 @@ bool machine_id_is_valid(const char *s);     /* 32 lowercase hex digits, not all
 bool identity_key_is_valid(const char *s);   /* --set KEY: [A-Za-z_][A-Za-z0-9_]*, <= 64 */
 bool net_is_valid(const char *s);            /* none, host, bridge:BR */
 bool mode_is_valid(const char *s);           /* ro, rw, volatile */
+/* A --set KEY that would shadow a variable goldroot sets itself
+ * ($GOLDROOT_NAME, _HOSTNAME, _IP, _GATEWAY, _DNS). */
+bool identity_key_is_reserved(const char *s);
 
 /* A fresh random machine id (getrandom). */
 int machine_id_generate(char ret[static MACHINE_ID_LEN + 1]);

@@ -108,9 +108,20 @@ int instance_env(const Instance *i, char ***ret) {
                 if ((r = env_add(&env, "GOLDROOT_DNS", dns)) < 0)
                         return r;
         }
-        for (size_t k = 0; id->extra && id->extra[k]; k++)
+        for (size_t k = 0; id->extra && id->extra[k]; k++) {
+                /* Keys are at most 64 characters (identity_key_is_valid()). */
+                char key[65] = "";
+                size_t n = strcspn(id->extra[k], "=");
+
+                if (n < sizeof key)
+                        memcpy(key, id->extra[k], n);
+                /* An identity written before create refused these: the
+                 * built-in values win. */
+                if (identity_key_is_reserved(key))
+                        continue;
                 if (strv_consume(&env, strjoin("GOLDROOT_", id->extra[k])) < 0)
                         return -ENOMEM;
+        }
         *ret = TAKE_PTR(env);
         return 0;
 }
@@ -382,14 +393,21 @@ static RunnerSpec base_spec(RunContext *c) {
 }
 
 /* Runs the personalization programs, each in a short-lived instance without
- * a network; the first one's setup does the file work. Their output goes to
- * the console log. */
-static int run_programs(RunContext *c, int run_fd, char ***programs) {
+ * a network, recorded as the instance running; the first one's setup does the
+ * file work. Their output goes to the console log, or for a foreground run to
+ * stderr. */
+static int run_programs(RunContext *c, int run_fd, char ***programs, bool foreground) {
         _cleanup_close_ int log = -EBADF;
         int r;
 
-        log = openat_in_root_nofollow(run_fd, INSTANCE_CONSOLE_LOG,
-                                      O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, 0640);
+        /* A foreground run's console is the terminal (and a run --rm's
+         * console log would go with it). stderr: the command's stdout is
+         * its own. */
+        log = foreground ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
+                         : openat_in_root_nofollow(run_fd, INSTANCE_CONSOLE_LOG,
+                                                   O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, 0640);
+        if (log < 0 && foreground)
+                return log_error_errno(errno, "instance %s: cannot take stderr: %m", c->inst->name);
         if (log < 0)
                 return log_error_errno(log, "instance %s: cannot open its console log: %m",
                                        c->inst->name);
@@ -399,15 +417,18 @@ static int run_programs(RunContext *c, int run_fd, char ***programs) {
                 spec.argv = programs[k];
                 spec.console_fd = log;
                 spec.net.mode = RUNNER_NET_NONE;
+                /* Running for status, exec and stop, which can end a hook
+                 * that hangs; the start that runs it holds the lock. */
+                spec.status_dirfd = run_fd;
                 r = runner_run(&spec);
                 if (r < 0)
                         return r;
                 c->personalize_files = false;
                 if (r != 0)
-                        return log_error_errno(EIO,
-                                               "personalize %s: %s failed with exit status %d "
-                                               "(see run/" INSTANCE_CONSOLE_LOG ")",
-                                               c->inst->name, programs[k][0], r);
+                        return log_error_errno(
+                                EIO, "personalize %s: %s failed with exit status %d%s",
+                                c->inst->name, programs[k][0], r,
+                                foreground ? "" : " (see run/" INSTANCE_CONSOLE_LOG ")");
         }
         return 0;
 }
@@ -569,7 +590,7 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
 
         c.personalize_files = personalize;
         if (programs && programs[0]) {
-                r = run_programs(&c, run, programs);
+                r = run_programs(&c, run, programs, o->foreground);
                 if (r < 0)
                         goto fail;
         }
@@ -645,7 +666,8 @@ int instance_personalize(Store *s, Instance *i, bool again) {
         r = take_shared(&c, run, &shared);
         if (r >= 0) {
                 c.personalize_files = true;
-                r = programs[0] ? run_programs(&c, run, programs) : files_in_private_namespace(&c);
+                r = programs[0] ? run_programs(&c, run, programs, false)
+                                : files_in_private_namespace(&c);
                 if (r >= 0)
                         r = marker_write(&c);
                 mount_undo_free(TAKE_PTR(shared));

@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -353,7 +354,9 @@ static bool instance_dir_is_current(int dirfd, const char *name) {
                a.st_ino == b.st_ino;
 }
 
-int instance_lock(Instance *i, const char *verb, bool wait) {
+/* instance_lock(); without wait, -EWOULDBLOCK (not logged) if another
+ * command holds the lock. */
+static int lock_take(Instance *i, const char *verb, bool wait) {
         int fd;
 
         assert(i);
@@ -369,10 +372,7 @@ int instance_lock(Instance *i, const char *verb, bool wait) {
                         continue;
                 safe_close(fd);
                 if (e == EWOULDBLOCK)
-                        return log_error_errno(EBUSY,
-                                               "%s %s: the instance is busy (another goldroot "
-                                               "command or a foreground run holds it)",
-                                               verb, i->name);
+                        return -EWOULDBLOCK;
                 return log_error_errno(e, "%s %s: cannot lock the instance: %m", verb, i->name);
         }
         /* An rm that held the lock before us has removed the instance since we
@@ -383,6 +383,39 @@ int instance_lock(Instance *i, const char *verb, bool wait) {
         }
         i->lock_fd = fd;
         return 0;
+}
+
+int instance_lock(Instance *i, const char *verb, bool wait) {
+        int r = lock_take(i, verb, wait);
+
+        if (r == -EWOULDBLOCK)
+                return log_error_errno(EBUSY,
+                                       "%s %s: the instance is busy (another goldroot command or "
+                                       "a foreground run holds it)",
+                                       verb, i->name);
+        return r;
+}
+
+int instance_lock_stopped(Instance *i, const char *verb) {
+        for (;;) {
+                InstanceStatus st;
+                int r;
+
+                r = lock_take(i, verb, false);
+                if (r != -EWOULDBLOCK)
+                        return r;
+                /* A foreground run holds the lock for as long as it runs:
+                 * waiting for it would only act once it is gone (start would
+                 * start it again). Another command holds it briefly (or
+                 * until it runs the instance, which then shows). */
+                r = instance_status(i, &st);
+                if (r < 0)
+                        return r;
+                if (st.state == INSTANCE_RUNNING)
+                        return log_error_errno(EBUSY, "%s %s: the instance is running (pid %d)",
+                                               verb, i->name, (int)st.runner.pid);
+                (void)poll(NULL, 0, 50);
+        }
 }
 
 int instance_open_run_dir(Instance *i, bool create, int *ret_fd) {

@@ -105,6 +105,10 @@ int instance_list(Store *s, InstanceRow ***ret, size_t *ret_n);
 /* flock on the instance's directory. wait: block until it is free, else
  * -EBUSY (logged) if another command holds it. */
 int instance_lock(Instance *i, const char *verb, bool wait);
+/* instance_lock() for a command that refuses a running instance: -EBUSY
+ * (logged, naming its pid) at once if it is running, a foreground run
+ * included; otherwise waits for the command that holds it. */
+int instance_lock_stopped(Instance *i, const char *verb);
 
 /* What the instance is doing now. */
 typedef enum InstanceState {

@@ -153,6 +153,21 @@ static int ref_root(const MountOp *op, const PlanPath *p, const char **ret_root,
         return 1;
 }
 
+/* A bind's source in a tree, or its target, may not be led by a symlink to the
+ * root of its tree, nor through one at all for create (mount-resolve.c). */
+static int bind_check(Apply *a, const MountOp *op, const PlanPath *p, int base, int fd) {
+        _cleanup_free_ char *link = NULL;
+        int r;
+
+        if (op->kind != OP_BIND || p->base == BASE_HOST || p->base == BASE_IMAGE)
+                return 0;
+        r = mount_bind_path_check(base, p->path, fd, op->flags & ENTRY_CREATE, &link);
+        if (r == -ELOOP)
+                return fail(a, r, "%s%s is a symlink in the instance's tree", prefix_of(a, op, p),
+                            link ?: p->path);
+        return r < 0 ? fail(a, r, "cannot resolve %s%s", prefix_of(a, op, p), p->path) : 0;
+}
+
 /* Opens a plan path with flags (O_PATH, O_RDONLY, ...). With mkdir, a missing
  * directory is created (mkdir -p, in-root) and the creation pushed for undo. */
 static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int flags, bool mkdir,
@@ -201,6 +216,11 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         }
         if (fd < 0)
                 return fail(a, fd, "cannot open %s%s", prefix_of(a, op, p), p->path);
+        r = bind_check(a, op, p, base, fd);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
         *ret_fd = fd;
         return 0;
 }
@@ -251,8 +271,12 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
 
         fd = openat_in_root(base, rel, O_PATH, 0);
         if (fd >= 0) {
-                *ret_fd = fd;
-                return 0;
+                r = bind_check(a, op, &op->target, base, fd);
+                if (r < 0)
+                        safe_close(fd);
+                else
+                        *ret_fd = fd;
+                return r;
         }
         if (fd != -ENOENT || !create)
                 return fail(a, fd, "cannot open mount point %s", op->target.path);
@@ -291,8 +315,12 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
         fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return fail(a, errno, "cannot open mount point %s", op->target.path);
-        *ret_fd = fd;
-        return 0;
+        r = bind_check(a, op, &op->target, base, fd);
+        if (r < 0)
+                safe_close(fd);
+        else
+                *ret_fd = fd;
+        return r;
 }
 
 /* Attaches the detached mount mfd (taken) onto target_fd and pushes it. */

@@ -35,12 +35,27 @@ static bool in_token(const char *text, size_t len, size_t i) {
                is_word(text[i + 1]);
 }
 
+static bool is_v6_char(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == ':';
+}
+
 bool token_is_whole(const char *text, size_t len, size_t pos, size_t n) {
+        /* An IPv6 address goes on past a ':' that a hex digit or another ':'
+         * follows on the far side: fd00::1 is not whole in fd00::1:5 nor in
+         * 2001:fd00::1 (but is in [fd00::1]:22 and "host:fd00::1"). */
+        bool v6;
+
         if (n == 0 || pos + n > len)
                 return false;
+        v6 = memchr(text + pos, ':', n);
         if (pos > 0 && in_token(text, len, pos - 1))
                 return false;
         if (pos + n < len && in_token(text, len, pos + n))
+                return false;
+        if (v6 && pos > 1 && text[pos - 1] == ':' && is_v6_char(text[pos - 2]))
+                return false;
+        if (v6 && pos + n + 1 < len && text[pos + n] == ':' && is_v6_char(text[pos + n + 1]))
                 return false;
         return true;
 }
@@ -225,8 +240,10 @@ static int write_machine_id(int root_fd, bool sync, const Identity *id) {
         int r;
 
         r = read_in_root(root_fd, "/etc/machine-id", &old, &len);
+        /* systemd's first-boot marker, for systemd alone: any other init
+         * would keep it as the id of every instance. */
         if (r >= 0 && strncmp(old, "uninitialized", 13) == 0 &&
-            (len == 13 || (len == 14 && old[13] == '\n')))
+            (len == 13 || (len == 14 && old[13] == '\n')) && personalize_uses_systemd(root_fd))
                 return 0;
         if (r == -ENOENT && personalize_uses_systemd(root_fd))
                 return 0;
@@ -278,11 +295,13 @@ static int write_network(int root_fd, bool sync, const Identity *id) {
                 f = open_memstream(&buf, &size);
                 if (!f)
                         return log_oom();
+                /* inet is IPv4 only: ifupdown would hand an IPv6 address to
+                 * the IPv4 commands. */
                 fprintf(f,
                         "# written by goldroot personalize\n"
                         "auto lo\niface lo inet loopback\n\n"
-                        "auto eth0\niface eth0 inet static\n\taddress %s\n",
-                        id->ip);
+                        "auto eth0\niface eth0 %s static\n\taddress %s\n",
+                        strchr(id->ip, ':') ? "inet6" : "inet", id->ip);
                 if (id->gateway)
                         fprintf(f, "\tgateway %s\n", id->gateway);
                 if (id->dns) {

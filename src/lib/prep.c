@@ -94,10 +94,17 @@ static int remove_files_below(Prep *p, const char *const *dirs, const char *cons
 
 static int op_machine_id(Prep *p) {
         const ManifestEntry *e = manifest_find(p->m, "/etc/machine-id");
-        int r;
+        int r = 0;
 
+        /* "uninitialized" is systemd's first-boot marker (machine-id(5));
+         * without systemd nothing would ever replace it, and an empty file
+         * is what "no id yet" is (goldroot's personalization fills it). */
         if (e && S_ISREG(e->mode)) {
-                r = act(p, e, "rewrite");
+                if (manifest_find(p->m, "/usr/lib/systemd/systemd") ||
+                    manifest_find(p->m, "/lib/systemd/systemd"))
+                        r = act(p, e, "rewrite");
+                else if (e->size > 0)
+                        r = act(p, e, "truncate");
                 if (r < 0)
                         return r;
         }
@@ -181,8 +188,8 @@ static int op_passwd_backups(Prep *p) {
 }
 
 static const PrepOp ops[] = {
-        {"machine-id", "/etc/machine-id set to \"uninitialized\" (systemd's first boot); "
-                       "/var/lib/dbus/machine-id removed"},
+        {"machine-id", "/etc/machine-id set to \"uninitialized\" (systemd's first boot), "
+                       "emptied in an image without systemd; /var/lib/dbus/machine-id removed"},
         {"ssh-host-keys", "/etc/ssh/ssh_host_* removed"},
         {"logs", "files below /var/log removed; wtmp, btmp, lastlog, faillog emptied"},
         {"dhcp-leases", "files below /var/lib/dhcp, /var/lib/dhclient, /var/lib/dhcpcd; "

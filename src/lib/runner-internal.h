@@ -61,6 +61,13 @@ pid_t runner_fork(uint64_t flags, int exit_signal, int *ret_pidfd);
 /* Closes every fd >= 3 but the ones listed (negative entries are ignored). */
 int close_all_fds_except(const int *keep, size_t n);
 
+/* In a fork of the caller that never execs (goldroot's PID 1): zeros the
+ * memory that /proc/PID/cmdline and /proc/PID/environ show, the caller's
+ * argument and environment strings, and writes name as the command line.
+ * Pointers into them (main's argv, environ) are dead afterwards; environ is
+ * left empty. 0 or -errno (not logged). */
+int runner_wipe_cmdline_environ(const char *name);
+
 /* SIG_DFL for every signal and an empty mask: what a command expects at exec. */
 void reset_signals(void);
 

@@ -370,6 +370,46 @@ static int pid_read_stat(pid_t pid, uint64_t *ret_start, bool *ret_zombie) {
         return 0;
 }
 
+/* Overwrites the strings behind this process's /proc/PID/cmdline and
+ * /proc/PID/environ (fields 48 to 51 of its stat: arg_start, arg_end,
+ * env_start, env_end) with zeros, and puts name at the start of the first. */
+int runner_wipe_cmdline_environ(const char *name) {
+        extern char **environ;
+        static char *empty_env[] = {NULL};
+        _cleanup_free_ char *stat = NULL;
+        unsigned long long v[4];
+        const char *p;
+        int r;
+
+        assert(name);
+        r = read_file_at(AT_FDCWD, "/proc/self/stat", &stat, NULL, 4096);
+        if (r < 0)
+                return r;
+        p = strrchr(stat, ')');
+        if (!p)
+                return -EBADMSG;
+        /* comm may hold spaces and parentheses; the fields start after the
+         * last ')'. arg_start is field 48, the 46th after it. */
+        for (int field = 2; field < 48; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EBADMSG;
+        }
+        if (sscanf(p + 1, "%llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) != 4 || v[1] < v[0] ||
+            v[3] < v[2] || v[0] == 0 || v[2] == 0)
+                return -EBADMSG;
+        memset((void *)(uintptr_t)v[2], 0, (size_t)(v[3] - v[2]));
+        memset((void *)(uintptr_t)v[0], 0, (size_t)(v[1] - v[0]));
+        if (v[1] > v[0]) {
+                size_t n = strlen(name), room = (size_t)(v[1] - v[0] - 1);
+
+                memcpy((void *)(uintptr_t)v[0], name, n < room ? n : room);
+        }
+        /* What environ pointed to is gone. */
+        environ = empty_env;
+        return 0;
+}
+
 int pid_get_starttime(pid_t pid, uint64_t *ret) {
         bool zombie;
 

@@ -323,6 +323,10 @@ static void noop_handler(int sig) {
 typedef struct CommandStart {
         const Child *c;
         LogCapture *cap;
+        /* Copies of the command and its environment: what they were copied
+         * from may lie in the caller's strings, which PID 1 wipes. */
+        char **argv;
+        char **env;
         int gate[2];
 } CommandStart;
 
@@ -336,7 +340,7 @@ static int command_main(void *userdata) {
                 ;
         safe_close(s->gate[0]);
         reset_signals();
-        r = runner_execute(s->c->spec->argv, s->c->env);
+        r = runner_execute(s->argv, s->env);
         runner_child_fail(s->c->sock, s->cap, r, "executing the command", 127);
 }
 
@@ -349,14 +353,14 @@ static int command_main(void *userdata) {
  * opens, the command only closes its copy of the gate's write end and waits
  * (system calls, errno their only trace), and PID 1 opens the gate as its
  * last act before it only waits for signals. Under valgrind, which aborts a
- * program that clones with CLONE_VM but without CLONE_THREAD and announces
- * itself in LD_PRELOAD, it is an ordinary fork. */
-static pid_t command_clone(CommandStart *s, char *stack, size_t stack_size, int *ret_pidfd) {
+ * program that clones with CLONE_VM but without CLONE_THREAD (it announces
+ * itself in LD_PRELOAD), it is an ordinary fork. */
+static pid_t command_clone(CommandStart *s, bool valgrind, char *stack, size_t stack_size,
+                           int *ret_pidfd) {
         int flags = CLONE_VM | (ret_pidfd ? CLONE_PIDFD : 0) | SIGCHLD;
-        const char *preload = getenv("LD_PRELOAD");
         pid_t pid;
 
-        if (!preload || !strstr(preload, "/vgpreload_"))
+        if (!valgrind)
                 return clone(command_main, stack + stack_size, flags, s, ret_pidfd);
         pid = runner_fork(ret_pidfd ? CLONE_PIDFD : 0, SIGCHLD, ret_pidfd);
         if (pid == 0)
@@ -374,7 +378,9 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
         /* PID 1 never returns from here: the frame outlives the command's
          * use of it. */
         _Alignas(16) char stack[COMMAND_STACK_SIZE];
-        int *gate = start.gate, cmd_pidfd = -EBADF;
+        int *gate = start.gate, cmd_pidfd = -EBADF, r;
+        const char *preload;
+        bool valgrind;
         sigset_t mask;
         pid_t cmd;
 
@@ -388,12 +394,31 @@ static _noreturn_ void pid1_run(const Child *c, LogCapture *cap) {
         /* Named before the command can look; its exec renames it. */
         (void)prctl(PR_SET_NAME, "goldroot-init");
 
+        /* PID 1 is a fork of the caller that never execs: its
+         * /proc/1/environ and /proc/1/cmdline would show the caller's
+         * environment (tokens, passwords) and arguments to the instance. */
+        preload = getenv("LD_PRELOAD");
+        valgrind = preload && strstr(preload, "/vgpreload_");
+        for (char *const *a = c->spec->argv; *a; a++)
+                if (strv_extend(&start.argv, *a) < 0)
+                        runner_child_fail(c->sock, cap, ENOMEM, "copying the command", 1);
+        for (char *const *e = c->env; e && *e; e++)
+                if (strv_extend(&start.env, *e) < 0)
+                        runner_child_fail(c->sock, cap, ENOMEM, "copying the environment", 1);
+        if (!start.env && !(start.env = calloc(1, sizeof(char *))))
+                runner_child_fail(c->sock, cap, ENOMEM, "copying the environment", 1);
+        /* Under valgrind, the strings the kernel shows are valgrind's own,
+         * outside the program's memory. */
+        r = valgrind ? 0 : runner_wipe_cmdline_environ("goldroot-init");
+        if (r < 0)
+                runner_child_fail(c->sock, cap, r, "hiding the caller's environment", 1);
+
         /* The command waits at the gate until PID 1 has dropped its end of
          * the socketpair, so nothing but 0, 1 and 2 is ever seen open in PID 1
          * from inside. */
         if (pipe2(gate, O_CLOEXEC) < 0)
                 runner_child_fail(c->sock, cap, errno, "creating a pipe", 1);
-        cmd = command_clone(&start, stack, sizeof stack, report ? &cmd_pidfd : NULL);
+        cmd = command_clone(&start, valgrind, stack, sizeof stack, report ? &cmd_pidfd : NULL);
         if (cmd < 0)
                 runner_child_fail(c->sock, cap, errno, "forking the command", 1);
         safe_close(gate[0]);

@@ -5,6 +5,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
         instance_build_busybox
 }
@@ -83,6 +85,15 @@ teardown() {
         run "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5
         [ "$status" -eq 2 ]
         [ "$output" = "goldroot: create web1: bad --ip '10.0.0.5' (expected ADDR/PREFIX)" ]
+        run "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5/24 --gateway fd00::1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create web1: bad --gateway 'fd00::1': not of the family of --ip '10.0.0.5/24'" ]
+        run "$GOLDROOT" create web1 --image bb:1 --ip fd00::5/64 --gateway 10.0.0.1
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create web1: bad --gateway '10.0.0.1': not of the family of --ip 'fd00::5/64'" ]
+        run "$GOLDROOT" run --rm --name r1 --ip 10.0.0.5/24 --gateway fd00::1 bb:1 -- true
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: run r1: bad --gateway 'fd00::1': not of the family of --ip '10.0.0.5/24'" ]
         run "$GOLDROOT" create web1 --image bb:1 --mode rx
         [ "$status" -eq 2 ]
         run "$GOLDROOT" create web1 --image bb:1 --net bridge:
@@ -101,6 +112,68 @@ teardown() {
         run "$GOLDROOT" ls -q
         [ -z "$output" ]
         [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+}
+
+@test "create, run: --set of a variable goldroot sets itself is refused" {
+        local key
+        for key in NAME HOSTNAME IP GATEWAY DNS; do
+                run "$GOLDROOT" create web1 --image bb:1 --set "$key=evil"
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: create web1: bad --set '$key': GOLDROOT_$key is reserved (goldroot sets it itself)" ]
+                run "$GOLDROOT" run --rm --name r1 --set "$key=evil" bb:1 -- true
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: run r1: bad --set '$key': GOLDROOT_$key is reserved (goldroot sets it itself)" ]
+        done
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        # Others still work, and names differ in case.
+        run "$GOLDROOT" run --rm --name r1 --set ROLE=web --set name=x bb:1 -- sh -c 'echo $GOLDROOT_ROLE $GOLDROOT_name $GOLDROOT_NAME'
+        [ "$status" -eq 0 ]
+        [ "$output" = "web x r1" ]
+        # An identity written before: the built-in values win.
+        "$GOLDROOT" create web1 --image bb:1 --ip 10.0.0.5/24
+        printf 'set.HOSTNAME=evil\nset.IP=1.2.3.4\n' >>"$GOLDROOT_STORE/instances/web1/identity"
+        "$GOLDROOT" start web1 -- sleep 1000
+        run "$GOLDROOT" exec web1 -- sh -c 'env | grep -c evil; echo $GOLDROOT_HOSTNAME $GOLDROOT_IP'
+        [ "${lines[0]}" = 0 ]
+        [ "${lines[1]}" = "web1 10.0.0.5/24" ]
+}
+
+@test "create, run: an identity over 64 KiB is refused; ls lists an instance whose identity it cannot read" {
+        local v
+        v=$(head -c 70000 /dev/zero | tr '\0' a)
+        run "$GOLDROOT" create big --image bb:1 --set "K=$v"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: create big: the identity would be larger than 65536 bytes (its --set values are too long)" ]
+        run "$GOLDROOT" run --rm --name big --set "K=$v" bb:1 -- true
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ ! -e "$GOLDROOT_STORE/instances/big" ]
+        # Just under the bound is fine.
+        "$GOLDROOT" create big --image bb:1 --set "K=${v:0:50000}"
+        "$GOLDROOT" status big >/dev/null
+
+        # One made too large behind goldroot's back: ls still lists every
+        # instance, it too, and says what is wrong with it.
+        "$GOLDROOT" create web1 --image bb:1
+        printf 'set.L=%s\n' "$v" >>"$GOLDROOT_STORE/instances/big/identity"
+        run --separate-stderr "$GOLDROOT" ls
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "goldroot: instance big: cannot read its identity: File too large" ]
+        [ "${#lines[@]}" -eq 3 ]
+        [[ "${lines[1]}" =~ ^big\ +stopped ]]
+        [[ "${lines[2]}" =~ ^web1\ +stopped ]]
+        run --separate-stderr "$GOLDROOT" ls --json
+        [ "$status" -eq 1 ]
+        [ "$(jq -c '[.[] | [.name, .hostname]]' <<<"$output")" = '[["big",null],["web1","web1"]]' ]
+        # A damaged one the same.
+        printf 'bogus\n' >"$GOLDROOT_STORE/instances/big/identity"
+        run --separate-stderr "$GOLDROOT" ls -q
+        [ "$output" = "$(printf 'big\nweb1')" ]
+        run --separate-stderr "$GOLDROOT" ls
+        [ "$status" -eq 1 ]
+        [[ "${lines[2]}" =~ ^web1\ +stopped ]]
+        "$GOLDROOT" rm big
 }
 
 @test "create --profile NAME records the file found on the search path" {

@@ -6,6 +6,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
         instance_build_busybox
         local d=$BATS_FILE_TMPDIR/pers
@@ -173,6 +175,65 @@ echo attempt >>/var/attempts
         "$GOLDROOT" stop web1
         "$GOLDROOT" start web1 -- sleep 1000
         [ "$(in_instance web1 cat /var/attempts | wc -l)" -eq 2 ]
+}
+
+@test "personalize: stop and rm --force end a start that hangs in a hook; status shows it running" {
+        local d=$BATS_TEST_TMPDIR/hang
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$d/"
+        mkdir -p "$d/etc/goldroot/firstboot.d"
+        printf '#!/bin/sh\nexec sleep 4251.5\n' >"$d/etc/goldroot/firstboot.d/10-hang"
+        chmod 0755 "$d/etc/goldroot/firstboot.d/10-hang"
+        "$GOLDROOT" image import hang:1 "$d" >/dev/null
+        "$GOLDROOT" create hg --image hang:1
+        "$GOLDROOT" start hg -- sleep 1000 3>&- &
+        local pid=$! rc=0
+        wait_for_process 'sleep 4251.5'
+        wait_for_state hg running
+        run timeout 20 "$GOLDROOT" stop -t 0 hg
+        [ "$status" -eq 0 ]
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 1 ]
+        ! pgrep -f '^sleep 4251.5'
+        run "$GOLDROOT" status --json hg
+        [ "$(jq -r .state <<<"$output")" = stopped ]
+
+        "$GOLDROOT" start hg -- sleep 1000 3>&- &
+        pid=$!
+        wait_for_process 'sleep 4251.5'
+        wait_for_state hg running
+        run timeout 30 "$GOLDROOT" rm --force hg
+        [ "$status" -eq 0 ]
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 1 ]
+        ! pgrep -f '^sleep 4251.5'
+        run "$GOLDROOT" ls -q
+        [ -z "$output" ]
+}
+
+@test "personalize: a foreground run's hooks write to its stderr; a failing one is named without a console log" {
+        local d=$BATS_TEST_TMPDIR/loud
+        mkdir -p "$d"
+        cp -a "$BATS_FILE_TMPDIR/bb/." "$d/"
+        mkdir -p "$d/etc/goldroot/firstboot.d"
+        printf '#!/bin/sh\necho hook out; echo hook err >&2; exit 5\n' >"$d/etc/goldroot/firstboot.d/10-loud"
+        chmod 0755 "$d/etc/goldroot/firstboot.d/10-loud"
+        "$GOLDROOT" image import loud:1 "$d" >/dev/null
+        run --separate-stderr "$GOLDROOT" run --rm --name r1 loud:1 -- echo never
+        [ "$status" -eq 1 ]
+        [ -z "$output" ]
+        [ "$stderr" = "$(printf 'hook out\nhook err\ngoldroot: personalize r1: /etc/goldroot/firstboot.d/10-loud failed with exit status 5')" ]
+        run --separate-stderr "$GOLDROOT" run --name fg1 loud:1 -- echo never
+        [ "$status" -eq 1 ]
+        [ -z "$output" ]
+        [ "$stderr" = "$(printf 'hook out\nhook err\ngoldroot: personalize fg1: /etc/goldroot/firstboot.d/10-loud failed with exit status 5')" ]
+        # A detached start's go to its console log, which the error names.
+        "$GOLDROOT" create web1 --image loud:1
+        run "$GOLDROOT" start web1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: personalize web1: /etc/goldroot/firstboot.d/10-loud failed with exit status 5 (see run/console.log)" ]
+        grep -qx 'hook err' "$GOLDROOT_STORE/instances/web1/run/console.log"
 }
 
 @test "personalize: a symlink planted at /etc/hostname is replaced, not followed" {

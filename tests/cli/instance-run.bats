@@ -127,6 +127,20 @@ teardown() {
         run "$GOLDROOT" exec fg -- cat /etc/hostname
         [ "$status" -eq 0 ]
         [ "$output" = fg ]
+        # Refused at once, as for a detached instance: not after the run's
+        # end (start then started it again).
+        local runpid
+        runpid=$(jq -r .pid <<<"$("$GOLDROOT" status --json fg)")
+        run timeout 20 "$GOLDROOT" start fg -- true
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: start fg: the instance is running (pid $runpid)" ]
+        run timeout 20 "$GOLDROOT" personalize --again fg
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: personalize fg: the instance is running (pid $runpid)" ]
+        run timeout 20 "$GOLDROOT" oci-bundle fg "$BATS_TEST_TMPDIR/bundle"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: oci-bundle fg: the instance is running (pid $runpid)" ]
+        kill -0 "$pid"
 
         # stop does not wait for the run's end: it makes it, and the run
         # exits with the command's status.
@@ -259,4 +273,54 @@ teardown() {
         for bit in 16 17 21 25 27; do
                 [ $(( 0x$bnd >> bit & 1 )) -eq 1 ]
         done
+}
+
+@test "isolation: the caller's environment and arguments are not in /proc/1 (start, exec)" {
+        "$GOLDROOT" create web1 --image bb:1
+        GR_SECRET_TOKEN=hunter2 "$GOLDROOT" start web1 -- sleep 1000
+        run in_instance web1 sh -c 'tr "\0" "\n" </proc/1/environ'
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        # The caller's "goldroot start web1 -- sleep 1000" is gone too.
+        [ "$(in_instance web1 sh -c 'tr -d "\0" </proc/1/cmdline')" = goldroot-init ]
+        [ "$(in_instance web1 cat /proc/1/comm)" = goldroot-init ]
+        # The command itself still has its arguments and the instance's
+        # environment.
+        run in_instance web1 sh -c 'tr "\0" " " </proc/2/cmdline'
+        [ "$output" = "sleep 1000 " ]
+        run in_instance web1 sh -c 'tr "\0" "\n" </proc/2/environ'
+        [[ "$output" == *PATH=/usr/local/sbin* ]]
+        [[ "$output" != *hunter2* ]]
+}
+
+@test "isolation: a symlink in the state at a writable bind's place is refused, not followed (ro)" {
+        local img
+        img=$(jq -r .root <<<"$("$GOLDROOT" image inspect --json bb:1)")
+        "$GOLDROOT" create ro1 --image bb:1
+        mkdir -p "$GOLDROOT_STORE/instances/ro1/state/root"
+        # /srv -> / would bind the whole overlay writable over / (or at /srv).
+        ln -s / "$GOLDROOT_STORE/instances/ro1/state/root/srv"
+        run "$GOLDROOT" start ro1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "goldroot: mount entry 'srv' (bind on /srv): @rw:/srv is a symlink in the instance's tree: "* ]]
+        run "$GOLDROOT" status --json ro1
+        [ "$(jq -r .state <<<"$output")" != running ]
+
+        # Elsewhere in the image (/usr): the same.
+        rm "$GOLDROOT_STORE/instances/ro1/state/root/srv"
+        ln -s usr "$GOLDROOT_STORE/instances/ro1/state/root/home"
+        run "$GOLDROOT" start ro1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"@rw:/home is a symlink in the instance's tree"* ]]
+
+        # Gone, the instance starts and / is read-only again.
+        rm "$GOLDROOT_STORE/instances/ro1/state/root/home"
+        "$GOLDROOT" start ro1 -- sleep 1000
+        run in_instance ro1 touch /usr/bin/EVIL
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        in_instance ro1 touch /srv/ok /home/ok
+        [ ! -e "$img/usr/bin/EVIL" ]
+        [ ! -e "$GOLDROOT_STORE/instances/ro1/state/root/usr/bin/EVIL" ]
 }

@@ -48,6 +48,15 @@ teardown() {
         [ -n "$a" ] && [ "$a" != "$b" ]
 }
 
+@test "run --rm: the caller's environment and arguments are not in /proc/1" {
+        run env GR_SECRET_TOKEN=hunter2 "$GOLDROOT" run --rm bb:1 -- sh -c '
+                tr "\0" "\n" </proc/1/environ; tr -d "\0" </proc/1/cmdline; echo; echo "self: $GR_SECRET_TOKEN"'
+        [ "$status" -eq 0 ]
+        [ "${#lines[@]}" -eq 2 ]
+        [ "${lines[0]}" = goldroot-init ]
+        [ "${lines[1]}" = "self: " ]
+}
+
 @test "run --rm: the name is unique among instances and running runs" {
         "$GOLDROOT" create keep --image bb:1
         run "$GOLDROOT" run --rm --name keep bb:1 -- true

@@ -94,6 +94,18 @@ static void test_token_boundaries(void **state) {
                 {"Welcome to gold.\n", "gold", "web1", "Welcome to web1.\n", 1},
                 {"(gold)\tgold\n", "gold", "web1", "(web1)\tweb1\n", 2},
                 {"", "gold", "web1", NULL, 0},
+                {"10.0.0.1.5", "10.0.0.1", "X", NULL, 0},
+                /* IPv6: a ':' with a hex digit or ':' beyond it continues
+                 * the address. */
+                {"fd00::1", "fd00::1", "fd00::99", "fd00::99", 1},
+                {"fd00::1:5", "fd00::1", "fd00::99", NULL, 0},
+                {"fd00::1::", "fd00::1", "fd00::99", NULL, 0},
+                {"2001:fd00::1", "fd00::1", "fd00::99", NULL, 0},
+                {"fd00::10", "fd00::1", "fd00::99", NULL, 0},
+                {"fd00::1a", "fd00::1", "fd00::99", NULL, 0},
+                {"[fd00::1]:22 fd00::1/64", "fd00::1", "X", "[X]:22 X/64", 2},
+                {"host:fd00::1 fd00::1:", "fd00::1", "X", "host:X X:", 2},
+                {"fd00::1,fd00::1:5", "fd00::1", "X", "X,fd00::1:5", 1},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -113,6 +125,8 @@ static void test_token_boundaries(void **state) {
         }
         assert_true(token_is_whole("a 10.0.0.1 b", 12, 2, 8));
         assert_false(token_is_whole("a 10.0.0.12", 11, 2, 8));
+        assert_true(token_is_whole("a fd00::1 b", 11, 2, 7));
+        assert_false(token_is_whole("a fd00::1:5", 11, 2, 7));
 }
 
 static Identity *identity(void) {
@@ -158,10 +172,39 @@ static void test_files(void **state) {
         {
                 _cleanup_free_ char *ifs = get(f, "/etc/network/interfaces");
                 _cleanup_free_ char *nd = get(f, "/etc/systemd/network/80-goldroot-eth0.network");
-                assert_non_null(strstr(ifs, "\taddress 10.0.0.5/24\n\tgateway 10.0.0.254\n"));
+                assert_non_null(strstr(ifs, "iface eth0 inet static\n\taddress 10.0.0.5/24\n"
+                                            "\tgateway 10.0.0.254\n"));
                 assert_non_null(nd);
                 assert_non_null(strstr(nd, "Address=10.0.0.5/24\nGateway=10.0.0.254\nDNS="
                                            "10.0.0.53\n"));
+        }
+        identity_free(id);
+}
+
+/* An IPv6 address is configured as inet6 for ifupdown. */
+static void test_files_ipv6(void **state) {
+        Fixture *f = *state;
+        Identity *id = identity();
+        PersonalizeContext c = {.id = id};
+
+        free(id->ip);
+        free(id->gateway);
+        id->ip = strdup("fd00::99/64");
+        id->gateway = strdup("fd00::1");
+        put(f, "/etc/network/interfaces", "iface eth0 inet6 static\n  address fd00::1/64\n");
+        put(f, "/usr/lib/systemd/systemd-networkd", "");
+        chmod(f->root, 0755);
+
+        assert_int_equal(personalize_files(f->root_fd, &c), 0);
+        {
+                _cleanup_free_ char *ifs = get(f, "/etc/network/interfaces");
+                _cleanup_free_ char *nd = get(f, "/etc/systemd/network/80-goldroot-eth0.network");
+                assert_non_null(strstr(ifs, "auto eth0\niface eth0 inet6 static\n"
+                                            "\taddress fd00::99/64\n\tgateway fd00::1\n"));
+                assert_null(strstr(ifs, "iface eth0 inet static"));
+                assert_non_null(strstr(ifs, "iface lo inet loopback\n"));
+                assert_non_null(nd);
+                assert_non_null(strstr(nd, "[Network]\nAddress=fd00::99/64\nGateway=fd00::1\n"));
         }
         identity_free(id);
 }
@@ -208,10 +251,23 @@ static void test_machine_id_rules(void **state) {
         PersonalizeContext c = {.id = id};
         char uuid[37];
 
+        /* "uninitialized" without systemd: nothing else would replace it. */
+        put(f, "/etc/machine-id", "uninitialized\n");
+        assert_int_equal(personalize_files(f->root_fd, &c), 0);
+        expect_file(f, "/etc/machine-id", MID "\n");
+        put(f, "/etc/machine-id", "uninitialized");
+        assert_int_equal(personalize_files(f->root_fd, &c), 0);
+        expect_file(f, "/etc/machine-id", MID "\n");
+
         /* First-boot images keep their marker for systemd. */
+        put(f, "/usr/lib/systemd/systemd", "");
         put(f, "/etc/machine-id", "uninitialized\n");
         assert_int_equal(personalize_files(f->root_fd, &c), 0);
         expect_file(f, "/etc/machine-id", "uninitialized\n");
+        {
+                _cleanup_free_ char *p = path_join(f->root, "usr/lib/systemd/systemd");
+                assert_int_equal(unlink(p), 0);
+        }
 
         /* Empty: systemd would make a transient one; the instance's is stable. */
         put(f, "/etc/machine-id", "");
@@ -268,6 +324,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_token_boundaries),
                 cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_files_ipv6, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_symlinks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_machine_id_rules, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_programs, setup, teardown),
