@@ -13,7 +13,6 @@
 #include "mount-internal.h"
 #include "assembly.h"
 #include "fsutil.h"
-#include "loopdev.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -22,22 +21,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-
-typedef struct Apply {
-        const Plan *plan;
-        const MountTrees *trees;
-        int root_fd; /* the assembly root: trees->root_fd, or the mount on "/" (borrowed) */
-        int host_fd; /* "/" of the host, opened on first use */
-        MountUndo *undo;
-        size_t cur; /* index of the op being applied */
-        /* Per op: its mount, for the @ENTRY sources of later ops. An aside op's
-         * is the only reference to its detached mount until something is
-         * cloned from it; all are closed when the apply is done. */
-        int *fds;
-        bool *keep;       /* an @ENTRY source refers to the op: keep a dup of its fd */
-        char prefix[160]; /* "@ENTRY:" for messages, see prefix_of() */
-        char why[768];    /* the failed step, for the one-line error */
-} Apply;
 
 static const char *const kind_names[_OP_KIND_MAX] = {
         [OP_BIND] = "bind", [OP_OVERLAY] = "overlay", [OP_TMPFS] = "tmpfs",
@@ -49,18 +32,14 @@ const char *const mount_base_prefix[_BASE_MAX] = {
         [BASE_ROOT] = "", [BASE_ENTRY] = "@",
 };
 
-/* What to print before p's path in a message: "image:", "@rw:" and so on. */
-static const char *prefix_of(Apply *a, const MountOp *op, const PlanPath *p) {
+const char *apply_prefix_of(Apply *a, const MountOp *op, const PlanPath *p) {
         if (p->base != BASE_ENTRY)
                 return mount_base_prefix[p->base];
         snprintf(a->prefix, sizeof a->prefix, "@%s:", a->plan->ops[op->source_op].spec->name);
         return a->prefix;
 }
 
-/* Records what failed and returns r, so a step can `return fail(a, r, ...)`;
- * mount_apply() turns it into the one logged line. */
-static int fail(Apply *a, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(Apply *a, int r, const char *fmt, ...) {
+int apply_fail(Apply *a, int r, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
@@ -121,14 +100,15 @@ static int entry_mount_fd(Apply *a, size_t idx, int *ret_tmp) {
         if (a->fds[idx] >= 0)
                 return a->fds[idx];
         if (ref->aside)
-                return fail(a, ENOENT, "entry '%s' (mounted aside) was not mounted", ref->entry);
+                return apply_fail(a, ENOENT, "entry '%s' (mounted aside) was not mounted",
+                                  ref->entry);
         base = tree_fd(a, ref->target.base);
         if (base < 0)
-                return fail(a, base, "cannot open the tree of entry '%s'", ref->entry);
+                return apply_fail(a, base, "cannot open the tree of entry '%s'", ref->entry);
         fd = openat_in_root(base, path_relative(ref->target.path), O_PATH | O_DIRECTORY, 0);
         if (fd < 0)
-                return fail(a, fd, "cannot open %s, the target of entry '%s'", ref->target.path,
-                            ref->entry);
+                return apply_fail(a, fd, "cannot open %s, the target of entry '%s'",
+                                  ref->target.path, ref->entry);
         *ret_tmp = fd;
         return fd;
 }
@@ -163,9 +143,10 @@ static int bind_check(Apply *a, const MountOp *op, const PlanPath *p, int base, 
                 return 0;
         r = mount_bind_path_check(base, p->path, fd, op->flags & ENTRY_CREATE, &link);
         if (r == -ELOOP)
-                return fail(a, r, "%s%s is a symlink in the instance's tree", prefix_of(a, op, p),
-                            link ?: p->path);
-        return r < 0 ? fail(a, r, "cannot resolve %s%s", prefix_of(a, op, p), p->path) : 0;
+                return apply_fail(a, r, "%s%s is a symlink in the instance's tree",
+                                  apply_prefix_of(a, op, p), link ?: p->path);
+        return r < 0 ? apply_fail(a, r, "cannot resolve %s%s", apply_prefix_of(a, op, p), p->path)
+                     : 0;
 }
 
 /* Opens a plan path with flags (O_PATH, O_RDONLY, ...). With mkdir, a missing
@@ -186,23 +167,23 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         } else if (p->base == BASE_HOST && ref_root(op, p, &refdir, &rest) > 0) {
                 ref_fd = open(refdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (ref_fd < 0)
-                        return fail(a, errno, "cannot open shared mount %s", refdir);
+                        return apply_fail(a, errno, "cannot open shared mount %s", refdir);
                 base = ref_fd;
         } else if (p->base == BASE_HOST && !mkdir) {
                 /* The administrator's own paths: followed like mount(8) would. */
                 fd = open(p->path, flags | O_CLOEXEC);
                 if (fd < 0)
-                        return fail(a, errno, "cannot open %s", p->path);
+                        return apply_fail(a, errno, "cannot open %s", p->path);
                 *ret_fd = fd;
                 return 0;
         } else {
                 base = tree_fd(a, p->base);
                 if (base == -ENXIO)
-                        return fail(a, ENXIO, "%s%s: no %s tree was given",
-                                    mount_base_prefix[p->base], p->path,
-                                    p->base == BASE_IMAGE ? "image" : "state");
+                        return apply_fail(a, ENXIO, "%s%s: no %s tree was given",
+                                          mount_base_prefix[p->base], p->path,
+                                          p->base == BASE_IMAGE ? "image" : "state");
                 if (base < 0)
-                        return fail(a, base, "cannot open /");
+                        return apply_fail(a, base, "cannot open /");
         }
 
         fd = openat_in_root(base, path_relative(rest), flags, 0);
@@ -211,11 +192,12 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
                 if (r >= 0)
                         r = undo_push_created(a->undo, p->base, base, created);
                 if (r < 0)
-                        return fail(a, r, "cannot create %s%s", prefix_of(a, op, p), p->path);
+                        return apply_fail(a, r, "cannot create %s%s", apply_prefix_of(a, op, p),
+                                          p->path);
                 fd = openat_in_root(base, path_relative(rest), flags, 0);
         }
         if (fd < 0)
-                return fail(a, fd, "cannot open %s%s", prefix_of(a, op, p), p->path);
+                return apply_fail(a, fd, "cannot open %s%s", apply_prefix_of(a, op, p), p->path);
         r = bind_check(a, op, p, base, fd);
         if (r < 0) {
                 safe_close(fd);
@@ -227,14 +209,14 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
 
 /* Opens an op's source; 0 with *ret_fd = -EBADF means "optional and missing:
  * skip the entry". */
-static int open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *ret_fd) {
+int apply_open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *ret_fd) {
         int r;
 
         *ret_fd = -EBADF;
         r = open_plan_path(a, op, &op->source, flags, mkdir, ret_fd);
         if (r == -ENOENT && (op->flags & ENTRY_OPTIONAL)) {
                 log_debug("mount entry '%s': %s%s does not exist, skipped (optional)", op->entry,
-                          prefix_of(a, op, &op->source), op->source.path);
+                          apply_prefix_of(a, op, &op->source), op->source.path);
                 a->why[0] = 0;
                 return 0;
         }
@@ -244,7 +226,7 @@ static int open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *
 /* Resolves the target in-root under the assembly (or on the host for a shared
  * op, where it is created like mkdir -p). With create, a missing mount point
  * is made: a directory, or an empty file when the source is not a directory. */
-static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_dir, int *ret_fd) {
+int apply_open_target(Apply *a, const MountOp *op, bool create, bool source_is_dir, int *ret_fd) {
         _cleanup_strv_free_ char **created = NULL;
         _cleanup_close_ int parent = -EBADF;
         _cleanup_free_ char *dir = NULL;
@@ -253,7 +235,7 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
 
         base = tree_fd(a, op->target.base);
         if (base < 0)
-                return fail(a, base, "cannot open the target's tree");
+                return apply_fail(a, base, "cannot open the target's tree");
 
         if (op->target.base == BASE_HOST) {
                 /* A shared mount's host directory: trusted, made on demand. */
@@ -263,7 +245,7 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
                 if (r < 0) {
                         if (fd >= 0)
                                 safe_close(fd);
-                        return fail(a, r, "cannot create mount point %s", op->target.path);
+                        return apply_fail(a, r, "cannot create mount point %s", op->target.path);
                 }
                 *ret_fd = fd;
                 return 0;
@@ -279,18 +261,18 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
                 return r;
         }
         if (fd != -ENOENT || !create)
-                return fail(a, fd, "cannot open mount point %s", op->target.path);
+                return apply_fail(a, fd, "cannot open mount point %s", op->target.path);
 
         slash = strrchr(rel, '/');
         name = slash ? slash + 1 : rel;
         dir = slash ? strndup(rel, slash - rel) : strdup("/");
         if (!dir)
-                return fail(a, ENOMEM, "out of memory");
+                return apply_fail(a, ENOMEM, "out of memory");
         r = mkdir_p_in_root(base, dir, 0755, &parent, &created);
         if (r >= 0)
                 r = undo_push_created(a->undo, op->target.base, base, created);
         if (r < 0)
-                return fail(a, r, "cannot create mount point %s", op->target.path);
+                return apply_fail(a, r, "cannot create mount point %s", op->target.path);
         if (source_is_dir)
                 r = mkdirat(parent, name, 0755) < 0 ? -errno : 0;
         else {
@@ -300,21 +282,22 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
                 safe_close(f);
         }
         if (r < 0)
-                return fail(a, r, "cannot create mount point %s", op->target.path);
+                return apply_fail(a, r, "cannot create mount point %s", op->target.path);
         {
                 int dupfd = fcntl(base, F_DUPFD_CLOEXEC, 3);
                 if (dupfd < 0)
-                        return fail(a, errno, "cannot create mount point %s", op->target.path);
+                        return apply_fail(a, errno, "cannot create mount point %s",
+                                          op->target.path);
                 r = undo_push(a->undo, source_is_dir ? UNDO_RMDIR : UNDO_UNLINK, op->target.base,
                               rel, dupfd);
                 if (r < 0) {
                         safe_close(dupfd);
-                        return fail(a, r, "out of memory");
+                        return apply_fail(a, r, "out of memory");
                 }
         }
         fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return fail(a, errno, "cannot open mount point %s", op->target.path);
+                return apply_fail(a, errno, "cannot open mount point %s", op->target.path);
         r = bind_check(a, op, &op->target, base, fd);
         if (r < 0)
                 safe_close(fd);
@@ -324,7 +307,7 @@ static int open_target(Apply *a, const MountOp *op, bool create, bool source_is_
 }
 
 /* Attaches the detached mount mfd (taken) onto target_fd and pushes it. */
-static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
+int apply_attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
         char buf[FD_PATH_MAX];
         int r;
 
@@ -333,27 +316,28 @@ static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
                                       mfd);
                 if (r < 0) {
                         safe_close(mfd);
-                        return fail(a, r, "cannot record the mount");
+                        return apply_fail(a, r, "cannot record the mount");
                 }
         }
         if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
             0) {
                 r = -errno;
                 safe_close(mfd);
-                return fail(a, r, "cannot attach the mount");
+                return apply_fail(a, r, "cannot attach the mount");
         }
         crash_point("mount-after-attach");
         r = undo_push(a->undo, UNDO_UNMOUNT, op->target.base, op->target.path, mfd);
         if (r < 0) {
                 (void)umount2(fd_path(mfd, buf), MNT_DETACH);
                 safe_close(mfd);
-                return fail(a, r, "out of memory");
+                return apply_fail(a, r, "out of memory");
         }
         /* Our own reference: a shared op's undo step gives its fd up. */
         if (a->keep[a->cur]) {
                 a->fds[a->cur] = fcntl(mfd, F_DUPFD_CLOEXEC, 3);
                 if (a->fds[a->cur] < 0)
-                        return fail(a, errno, "cannot keep the mount for @%s", op->spec->name);
+                        return apply_fail(a, errno, "cannot keep the mount for @%s",
+                                          op->spec->name);
         }
         /* An fd of the directory underneath would still see what the mount now
          * covers; what follows resolves under the new mount's own root. */
@@ -365,7 +349,7 @@ static int attach(Apply *a, const MountOp *op, int mfd, int target_fd) {
 /* An aside op's detached mount (taken) is never attached: it is kept for the
  * @ENTRY sources that clone parts of it, and nothing is pushed for undo,
  * since what is never attached needs no unmounting; the clones hold it. */
-static int keep_aside(Apply *a, int mfd) {
+int apply_keep_aside(Apply *a, int mfd) {
         assert(a->fds[a->cur] < 0);
         a->fds[a->cur] = mfd;
         return 0;
@@ -384,28 +368,29 @@ static int fs_fail(Apply *a, int fs, int r, const char *what) {
                 if (msg[n - 1] == '\n')
                         msg[n - 1] = 0;
                 /* "e overlay: ..." : drop the severity letter. */
-                return fail(a, r, "%s (%s)", what, msg[1] == ' ' ? msg + 2 : msg);
+                return apply_fail(a, r, "%s (%s)", what, msg[1] == ' ' ? msg + 2 : msg);
         }
-        return fail(a, r, "%s", what);
+        return apply_fail(a, r, "%s", what);
 }
 
-static int fs_open(Apply *a, const char *type, int *ret_fs) {
+int apply_fs_open(Apply *a, const char *type, int *ret_fs) {
         int fs = fsopen(type, FSOPEN_CLOEXEC);
 
         if (fs < 0) {
                 if (errno == ENOSYS)
-                        return fail(a, ENOSYS,
-                                    "kernel lacks the new mount API (fsopen): Linux "
-                                    "5.2 or newer is required");
+                        return apply_fail(a, ENOSYS,
+                                          "kernel lacks the new mount API (fsopen): Linux "
+                                          "5.2 or newer is required");
                 if (errno == ENODEV)
-                        return fail(a, ENODEV, "kernel does not support file system '%s'", type);
-                return fail(a, errno, "cannot open file system '%s'", type);
+                        return apply_fail(a, ENODEV, "kernel does not support file system '%s'",
+                                          type);
+                return apply_fail(a, errno, "cannot open file system '%s'", type);
         }
         *ret_fs = fs;
         return 0;
 }
 
-static int fs_set(Apply *a, int fs, const char *key, const char *value) {
+int apply_fs_set(Apply *a, int fs, const char *key, const char *value) {
         if (fsconfig(fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value, 0) < 0) {
                 char what[128];
                 snprintf(what, sizeof what, "cannot set %s%s%s", key, value ? "=" : "",
@@ -415,7 +400,7 @@ static int fs_set(Apply *a, int fs, const char *key, const char *value) {
         return 0;
 }
 
-static int fs_mount(Apply *a, int fs, const char *type, unsigned attrs, int *ret_mfd) {
+int apply_fs_mount(Apply *a, int fs, const char *type, unsigned attrs, int *ret_mfd) {
         int mfd;
 
         if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
@@ -469,14 +454,14 @@ static int make_writable(Apply *a, const MountOp *op, int tree) {
         struct statvfs sv;
 
         if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-                return fail(a, errno, "cannot make the bind of %s%s read-write",
-                            prefix_of(a, op, &op->source), op->source.path);
+                return apply_fail(a, errno, "cannot make the bind of %s%s read-write",
+                                  apply_prefix_of(a, op, &op->source), op->source.path);
         if (fstatvfs(tree, &sv) < 0)
-                return fail(a, errno, "cannot stat the file system of %s%s",
-                            prefix_of(a, op, &op->source), op->source.path);
+                return apply_fail(a, errno, "cannot stat the file system of %s%s",
+                                  apply_prefix_of(a, op, &op->source), op->source.path);
         if (sv.f_flag & ST_RDONLY)
-                return fail(a, EROFS, "cannot bind %s%s read-write", prefix_of(a, op, &op->source),
-                            op->source.path);
+                return apply_fail(a, EROFS, "cannot bind %s%s read-write",
+                                  apply_prefix_of(a, op, &op->source), op->source.path);
         return 0;
 }
 
@@ -492,7 +477,7 @@ static int apply_bind(Apply *a, const MountOp *op) {
         bool is_dir = true;
         int r;
 
-        r = open_source(a, op, O_PATH, op->flags & ENTRY_CREATE, &src);
+        r = apply_open_source(a, op, O_PATH, op->flags & ENTRY_CREATE, &src);
         if (r < 0 || src < 0)
                 return r;
 
@@ -500,11 +485,11 @@ static int apply_bind(Apply *a, const MountOp *op) {
                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
         if (tree < 0) {
                 if (errno == ENOSYS)
-                        return fail(a, ENOSYS,
-                                    "kernel lacks the new mount API (open_tree): "
-                                    "Linux 5.2 or newer is required");
-                return fail(a, errno, "cannot clone %s%s", prefix_of(a, op, &op->source),
-                            op->source.path);
+                        return apply_fail(a, ENOSYS,
+                                          "kernel lacks the new mount API (open_tree): "
+                                          "Linux 5.2 or newer is required");
+                return apply_fail(a, errno, "cannot clone %s%s",
+                                  apply_prefix_of(a, op, &op->source), op->source.path);
         }
         /* The store's tree lies on a writable file system: only the mount
          * keeps the image read-only (the planner never asks otherwise). */
@@ -513,10 +498,10 @@ static int apply_bind(Apply *a, const MountOp *op) {
         /* Before attaching: nobody ever sees the tree writable, and AT_RECURSIVE
          * makes the submounts it carries read-only too. */
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-                return fail(a, errno,
-                            errno == ENOSYS ? "kernel lacks mount_setattr: Linux "
-                                              "5.12 or newer is required"
-                                            : "cannot set mount attributes");
+                return apply_fail(a, errno,
+                                  errno == ENOSYS ? "kernel lacks mount_setattr: Linux "
+                                                    "5.12 or newer is required"
+                                                  : "cannot set mount attributes");
         if (op->flags & ENTRY_RW) {
                 r = make_writable(a, op, tree);
                 if (r < 0)
@@ -524,17 +509,17 @@ static int apply_bind(Apply *a, const MountOp *op) {
         }
 
         if (op->aside)
-                return keep_aside(a, TAKE_FD(tree));
+                return apply_keep_aside(a, TAKE_FD(tree));
         if (op->flags & ENTRY_CREATE) {
                 struct stat st;
                 if (fstat(src, &st) < 0)
-                        return fail(a, errno, "cannot stat the source");
+                        return apply_fail(a, errno, "cannot stat the source");
                 is_dir = S_ISDIR(st.st_mode);
         }
-        r = open_target(a, op, op->flags & ENTRY_CREATE, is_dir, &target);
+        r = apply_open_target(a, op, op->flags & ENTRY_CREATE, is_dir, &target);
         if (r < 0)
                 return r;
-        return attach(a, op, TAKE_FD(tree), target);
+        return apply_attach(a, op, TAKE_FD(tree), target);
 }
 
 static int apply_tmpfs(Apply *a, const MountOp *op) {
@@ -544,40 +529,40 @@ static int apply_tmpfs(Apply *a, const MountOp *op) {
         char v[32];
         int r;
 
-        r = fs_open(a, "tmpfs", &fs);
+        r = apply_fs_open(a, "tmpfs", &fs);
         if (r < 0)
                 return r;
         if (op->flags & ENTRY_HAS_SIZE) {
                 snprintf(v, sizeof v, "%" PRIu64, op->size);
-                r = fs_set(a, fs, "size", v);
+                r = apply_fs_set(a, fs, "size", v);
                 if (r < 0)
                         return r;
         }
         if (op->flags & ENTRY_HAS_MODE) {
                 snprintf(v, sizeof v, "%o", (unsigned)op->mode);
-                r = fs_set(a, fs, "mode", v);
+                r = apply_fs_set(a, fs, "mode", v);
                 if (r < 0)
                         return r;
         }
         if (op->flags & ENTRY_HAS_UID) {
                 snprintf(v, sizeof v, "%u", (unsigned)op->uid);
-                r = fs_set(a, fs, "uid", v);
+                r = apply_fs_set(a, fs, "uid", v);
                 if (r < 0)
                         return r;
         }
         if (op->flags & ENTRY_HAS_GID) {
                 snprintf(v, sizeof v, "%u", (unsigned)op->gid);
-                r = fs_set(a, fs, "gid", v);
+                r = apply_fs_set(a, fs, "gid", v);
                 if (r < 0)
                         return r;
         }
         /* A read-only copy is filled first and made read-only after. */
-        r = fs_mount(a, fs, "tmpfs", copy ? attrs & ~MOUNT_ATTR_RDONLY : attrs, &mfd);
+        r = apply_fs_mount(a, fs, "tmpfs", copy ? attrs & ~MOUNT_ATTR_RDONLY : attrs, &mfd);
         if (r < 0)
                 return r;
         if (op->aside) /* copy is refused there: nothing lies underneath */
-                return keep_aside(a, TAKE_FD(mfd));
-        r = open_target(a, op, false, true, &target);
+                return apply_keep_aside(a, TAKE_FD(mfd));
+        r = apply_open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
 
@@ -588,26 +573,26 @@ static int apply_tmpfs(Apply *a, const MountOp *op) {
                 /* What the target shows now, i.e. what the tmpfs is about to cover. */
                 from = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (from < 0)
-                        return fail(a, errno, "cannot open %s to copy it", op->target.path);
+                        return apply_fail(a, errno, "cannot open %s to copy it", op->target.path);
                 to = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (to < 0 || fstat(from, &st) < 0)
-                        return fail(a, errno, "cannot open the new tmpfs");
+                        return apply_fail(a, errno, "cannot open the new tmpfs");
                 r = copy_tree_contents_at(from, to);
                 if (r < 0)
-                        return fail(a, r, "cannot copy %s into the tmpfs", op->target.path);
+                        return apply_fail(a, r, "cannot copy %s into the tmpfs", op->target.path);
                 /* The tmpfs root stands in for the directory it covers. */
                 if (!(op->flags & (ENTRY_HAS_UID | ENTRY_HAS_GID)) &&
                     fchown(to, st.st_uid, st.st_gid) < 0)
-                        return fail(a, errno, "cannot set the tmpfs owner");
+                        return apply_fail(a, errno, "cannot set the tmpfs owner");
                 if (!(op->flags & ENTRY_HAS_MODE) && fchmod(to, st.st_mode & 07777) < 0)
-                        return fail(a, errno, "cannot set the tmpfs mode");
+                        return apply_fail(a, errno, "cannot set the tmpfs mode");
                 if (attrs & MOUNT_ATTR_RDONLY) {
                         struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
                         if (mount_setattr(mfd, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
-                                return fail(a, errno, "cannot make the tmpfs read-only");
+                                return apply_fail(a, errno, "cannot make the tmpfs read-only");
                 }
         }
-        return attach(a, op, TAKE_FD(mfd), target);
+        return apply_attach(a, op, TAKE_FD(mfd), target);
 }
 
 /* Creates an overlay layer directory (upper or work) in its tree. A new upper
@@ -619,15 +604,15 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
 
         base = tree_fd(a, p->base);
         if (base == -ENXIO)
-                return fail(a, ENXIO, "%s%s: no state tree was given", mount_base_prefix[p->base],
-                            p->path);
+                return apply_fail(a, ENXIO, "%s%s: no state tree was given",
+                                  mount_base_prefix[p->base], p->path);
         if (base < 0)
-                return fail(a, base, "cannot open /");
+                return apply_fail(a, base, "cannot open /");
         r = mkdir_p_in_root(base, p->path, 0755, &fd, &created);
         if (r >= 0)
                 r = undo_push_created(a->undo, p->base, base, created);
         if (r < 0)
-                return fail(a, r, "cannot create %s%s", mount_base_prefix[p->base], p->path);
+                return apply_fail(a, r, "cannot create %s%s", mount_base_prefix[p->base], p->path);
         if (lower >= 0 && strv_length(created) > 0) {
                 char buf[FD_PATH_MAX];
                 struct stat st;
@@ -635,8 +620,8 @@ static int overlay_layer(Apply *a, const MountOp *op, const PlanPath *p, int low
                 if (fstat(lower, &st) < 0 ||
                     fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 ||
                     chmod(fd_path(fd, buf), st.st_mode & 07777) < 0)
-                        return fail(a, errno, "cannot set up %s%s", mount_base_prefix[p->base],
-                                    p->path);
+                        return apply_fail(a, errno, "cannot set up %s%s",
+                                          mount_base_prefix[p->base], p->path);
         }
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -656,7 +641,7 @@ static int overlay_set_layer(Apply *a, int fs, const char *key_fd, const char *k
                 *by_path = true;
                 (void)read(fs, buf, sizeof buf); /* drop the kernel's complaint */
         }
-        return fs_set(a, fs, key_str, fd_path(fd, buf));
+        return apply_fs_set(a, fs, key_str, fd_path(fd, buf));
 }
 
 static int apply_overlay(Apply *a, const MountOp *op) {
@@ -665,7 +650,7 @@ static int apply_overlay(Apply *a, const MountOp *op) {
         bool by_path = false;
         int r;
 
-        r = open_source(a, op, O_PATH | O_DIRECTORY, false, &lower);
+        r = apply_open_source(a, op, O_PATH | O_DIRECTORY, false, &lower);
         if (r < 0 || lower < 0)
                 return r;
 
@@ -674,20 +659,20 @@ static int apply_overlay(Apply *a, const MountOp *op) {
                 r = mount_detached_tmpfs("0755", op->flags & ENTRY_HAS_SIZE ? op->size : 0,
                                          &scratch);
                 if (r < 0)
-                        return fail(a, -r, "cannot make the tmpfs upper layer");
+                        return apply_fail(a, -r, "cannot make the tmpfs upper layer");
                 if (mkdirat(scratch, "upper", 0755) < 0 || mkdirat(scratch, "work", 0700) < 0)
-                        return fail(a, errno, "cannot set up the tmpfs upper layer");
+                        return apply_fail(a, errno, "cannot set up the tmpfs upper layer");
                 upper = openat(scratch, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 work = openat(scratch, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (upper < 0 || work < 0)
-                        return fail(a, errno, "cannot set up the tmpfs upper layer");
+                        return apply_fail(a, errno, "cannot set up the tmpfs upper layer");
                 {
                         char buf[FD_PATH_MAX];
                         struct stat st;
                         if (fstat(lower, &st) < 0 ||
                             fchownat(upper, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 ||
                             chmod(fd_path(upper, buf), st.st_mode & 07777) < 0)
-                                return fail(a, errno, "cannot set up the tmpfs upper layer");
+                                return apply_fail(a, errno, "cannot set up the tmpfs upper layer");
                 }
         } else if (op->upper.path) {
                 r = overlay_layer(a, op, &op->upper, lower, &upper);
@@ -698,7 +683,7 @@ static int apply_overlay(Apply *a, const MountOp *op) {
                         return r;
         }
 
-        r = fs_open(a, "overlay", &fs);
+        r = apply_fs_open(a, "overlay", &fs);
         if (r < 0)
                 return r;
         r = overlay_set_layer(a, fs, "lowerdir+", "lowerdir", lower, &by_path);
@@ -708,139 +693,15 @@ static int apply_overlay(Apply *a, const MountOp *op) {
                 r = overlay_set_layer(a, fs, "workdir", "workdir", work, &by_path);
         if (r < 0)
                 return r;
-        r = fs_mount(a, fs, "overlay", mount_attr_from_flags(op->flags), &mfd);
+        r = apply_fs_mount(a, fs, "overlay", mount_attr_from_flags(op->flags), &mfd);
         if (r < 0)
                 return r;
         if (op->aside)
-                return keep_aside(a, TAKE_FD(mfd));
-        r = open_target(a, op, false, true, &target);
+                return apply_keep_aside(a, TAKE_FD(mfd));
+        r = apply_open_target(a, op, false, true, &target);
         if (r < 0)
                 return r;
-        return attach(a, op, TAKE_FD(mfd), target);
-}
-
-/* Mounts the file system on device devname (open at devfd) read-only or not,
- * as type, onto the op's target. */
-static int mount_block(Apply *a, const MountOp *op, const char *devname, const char *type,
-                       unsigned attrs, int *ret_mfd) {
-        _cleanup_close_ int fs = -EBADF;
-        int r;
-
-        r = fs_open(a, type, &fs);
-        if (r >= 0)
-                r = fs_set(a, fs, "source", devname);
-        if (r >= 0 && (attrs & MOUNT_ATTR_RDONLY))
-                r = fs_set(a, fs, "ro", NULL);
-        if (r >= 0)
-                r = fs_mount(a, fs, type, attrs, ret_mfd);
-        return r;
-}
-
-/* The kernel's name for a probed type: ext2 and ext3 file systems are served
- * by the ext4 driver. */
-static const char *kernel_fstype(const char *t) {
-        if (streq(t, "ext2") || streq(t, "ext3"))
-                return "ext4";
-        return t;
-}
-
-static int probe_fail(Apply *a, int r, const char *what, const char *expected) {
-        if (r == -ENOMEDIUM)
-                return fail(a, ENOMEDIUM, "no file system found in %s%s", what, expected);
-        if (r == -EUCLEAN)
-                return fail(a, EUCLEAN, "ambiguous file system signatures in %s", what);
-        return fail(a, r, "cannot probe %s", what);
-}
-
-static const char *const loop_fstypes[] = {"erofs", "squashfs", "ext4", "ext3", "ext2", NULL};
-
-static int apply_loop(Apply *a, const MountOp *op) {
-        _cleanup_close_ int path = -EBADF, file = -EBADF, loop = -EBADF, mfd = -EBADF,
-                            target = -EBADF;
-        _cleanup_free_ char *type = NULL;
-        char devname[LOOPDEV_NAME_MAX], buf[FD_PATH_MAX];
-        const char *ktype;
-        struct stat st;
-        int r;
-
-        /* O_PATH first: opening a FIFO (or a device) for reading could block
-         * forever, with the runtime lock held. Only a regular file is reopened. */
-        r = open_source(a, op, O_PATH, false, &path);
-        if (r < 0 || path < 0)
-                return r;
-        if (fstat(path, &st) < 0)
-                return fail(a, errno, "cannot stat the image file");
-        if (!S_ISREG(st.st_mode))
-                return fail(a, EINVAL, "%s%s is not a regular file", prefix_of(a, op, &op->source),
-                            op->source.path);
-        file = open(fd_path(path, buf), O_RDONLY | O_CLOEXEC);
-        if (file < 0)
-                return fail(a, errno, "cannot open %s%s", prefix_of(a, op, &op->source),
-                            op->source.path);
-
-        /* Probe the file itself, so an unusable image never gets a device;
-         * only for what a loop entry may hold, which also keeps it cheap. */
-        r = loopdev_probe_fstype(file, (char **)loop_fstypes, &type);
-        if (r < 0)
-                return probe_fail(a, r, "the image file", " (erofs, squashfs or ext4 expected)");
-        ktype = kernel_fstype(type);
-
-        r = loopdev_attach(file, op->source.path, &loop, devname);
-        if (r < 0)
-                return fail(a, r, "cannot attach a loop device");
-        r = mount_block(a, op, devname, ktype, mount_attr_from_flags(op->flags | ENTRY_RO), &mfd);
-        if (r < 0)
-                return r;
-        /* The superblock holds the device now; autoclear frees it at unmount. */
-        loop = safe_close(loop);
-        if (op->aside)
-                return keep_aside(a, TAKE_FD(mfd));
-        r = open_target(a, op, false, true, &target);
-        if (r < 0)
-                return r;
-        return attach(a, op, TAKE_FD(mfd), target);
-}
-
-static int apply_dev(Apply *a, const MountOp *op) {
-        _cleanup_close_ int dev = -EBADF, mfd = -EBADF, target = -EBADF;
-        _cleanup_free_ char *devname = NULL, *type = NULL;
-        const char *spec = op->device ?: op->source.path;
-        struct stat st;
-        int r;
-
-        if (isempty(spec))
-                return fail(a, EINVAL, "no device given");
-        r = loopdev_evaluate_tag(spec, &devname);
-        if (r == -ENODEV && (op->flags & ENTRY_OPTIONAL)) {
-                log_debug("mount entry '%s': no device %s, skipped (optional)", op->entry, spec);
-                return 0;
-        }
-        if (r < 0)
-                return fail(a, r, r == -ENODEV ? "no device with %s" : "cannot look up %s", spec);
-        dev = open(devname, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (dev < 0) {
-                if (errno == ENOENT && (op->flags & ENTRY_OPTIONAL))
-                        return 0;
-                return fail(a, errno, "cannot open %s", devname);
-        }
-        if (fstat(dev, &st) < 0)
-                return fail(a, errno, "cannot stat %s", devname);
-        if (!S_ISBLK(st.st_mode))
-                return fail(a, ENOTBLK, "%s is not a block device", devname);
-        r = loopdev_probe_fstype(dev, NULL, &type);
-        if (r < 0)
-                return probe_fail(a, r, devname, "");
-        r = mount_block(a, op, devname, kernel_fstype(type), mount_attr_from_flags(op->flags),
-                        &mfd);
-        if (r < 0)
-                return r;
-        dev = safe_close(dev);
-        if (op->aside)
-                return keep_aside(a, TAKE_FD(mfd));
-        r = open_target(a, op, false, true, &target);
-        if (r < 0)
-                return r;
-        return attach(a, op, TAKE_FD(mfd), target);
+        return apply_attach(a, op, TAKE_FD(mfd), target);
 }
 
 static int apply_one(Apply *a, const MountOp *op) {
@@ -852,11 +713,11 @@ static int apply_one(Apply *a, const MountOp *op) {
         case OP_TMPFS:
                 return apply_tmpfs(a, op);
         case OP_LOOP:
-                return apply_loop(a, op);
+                return mount_apply_loop(a, op);
         case OP_DEV:
-                return apply_dev(a, op);
+                return mount_apply_dev(a, op);
         default:
-                return fail(a, EINVAL, "unknown operation");
+                return apply_fail(a, EINVAL, "unknown operation");
         }
 }
 
@@ -905,15 +766,15 @@ static int apply_shared(Apply *a, const MountOp *op) {
         if (op->spec && op->spec->profile->path) {
                 profile = realpath(op->spec->profile->path, NULL);
                 if (!profile && errno == ENOMEM)
-                        return fail(a, ENOMEM, "out of memory");
+                        return apply_fail(a, ENOMEM, "out of memory");
         }
         r = shared_ref_is_mounted(op->target.path, op->entry, profile, &other);
         if (r == -EEXIST)
-                return fail(a, EEXIST,
-                            "the host target is already held by a different shared entry, %s",
-                            other);
+                return apply_fail(a, EEXIST,
+                                  "the host target is already held by a different shared entry, %s",
+                                  other);
         if (r < 0)
-                return fail(a, r, "cannot read the shared mount record");
+                return apply_fail(a, r, "cannot read the shared mount record");
         if (r == 0) {
                 r = apply_one(a, op);
                 if (r < 0)
@@ -924,11 +785,11 @@ static int apply_shared(Apply *a, const MountOp *op) {
         if (a->trees->journal) {
                 r = a->trees->journal(a->trees->journal_data, BASE_HOST, op->target.path, -EBADF);
                 if (r < 0)
-                        return fail(a, r, "cannot record the shared reference");
+                        return apply_fail(a, r, "cannot record the shared reference");
         }
         r = shared_ref_add(op->target.path, op->entry, profile, a->trees->holder);
         if (r < 0)
-                return fail(a, r, "cannot record the shared reference");
+                return apply_fail(a, r, "cannot record the shared reference");
         /* From here on the mount belongs to the reference count: the mount
          * step (if this run made it) turns into the reference. */
         s = a->undo->n_steps > before ? &a->undo->steps[a->undo->n_steps - 1] : NULL;
@@ -940,7 +801,7 @@ static int apply_shared(Apply *a, const MountOp *op) {
         r = undo_push(a->undo, UNDO_SHARED_REF, BASE_HOST, op->target.path, -EBADF);
         if (r < 0) {
                 (void)shared_ref_release(op->target.path, a->trees->holder);
-                return fail(a, r, "out of memory");
+                return apply_fail(a, r, "out of memory");
         }
         return 0;
 }

@@ -147,7 +147,7 @@ int delta_open_file_source(Store *s, char **chain, const ManifestEntry *e, int *
                 _cleanup_(manifest_freep) Manifest *changed = NULL;
                 _cleanup_close_ int dir = -EBADF;
                 char name[DELTA_TOKEN_LEN + 1 + 12];
-                unsigned n;
+                unsigned n = 0;
 
                 r = store_open_image(s, chain[k], &dir);
                 if (r >= 0)
