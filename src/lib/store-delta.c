@@ -624,6 +624,7 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
         Store *s = b->store;
         int r;
 
+        assert(m && id);
         if (p && p->parent)
                 cand = strdup(p->parent);
         else if (p && p->name) {
@@ -657,6 +658,7 @@ int delta_prepare(ImageBuilder *b, const ImagePublish *p, const Manifest *m, con
         r = delta_read_manifest(s, chain, &base_m);
         if (r < 0)
                 return r;
+        assert(base_m);
         if (has_whiteout_device(base_m))
                 return 0;
         /* Short names keep the erofs small (each file's redirect holds
