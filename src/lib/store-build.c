@@ -28,10 +28,6 @@ static int path_key_compare(const void *a, const void *b) {
         return strcmp(((const PathKey *)a)->path, ((const PathKey *)b)->path);
 }
 
-static int object_compare(const void *a, const void *b) {
-        return memcmp(((const NewObject *)a)->digest, ((const NewObject *)b)->digest, DIGEST_SIZE);
-}
-
 void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJECT_PATH_SIZE]) {
         char hex[DIGEST_HEX_SIZE];
         digest_to_hex(digest, hex);

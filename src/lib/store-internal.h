@@ -53,7 +53,14 @@ typedef struct NewObject {
         uint8_t digest[DIGEST_SIZE];
         char *relpath; /* a staging file that holds it */
         bool replace;  /* the store's copy hit the link limit: replace it */
+        bool adopt;    /* another build stored it first: link its inode */
+        ino_t ino;     /* with adopt: our own inode, which the tree gives up */
 } NewObject;
+
+/* tsearch order of NewObjects, by digest. */
+static inline int object_compare(const void *a, const void *b) {
+        return memcmp(((const NewObject *)a)->digest, ((const NewObject *)b)->digest, DIGEST_SIZE);
+}
 
 struct ImageBuilder {
         Store *store;

@@ -450,6 +450,20 @@ void crash_point(const char *name) {
         const char *want = getenv("GOLDROOT_CRASH_AT");
         if (want && streq(want, name))
                 _exit(137);
+        test_hook(name);
+}
+
+void test_hook(const char *name) {
+        const char *want = getenv("GOLDROOT_HOOK_AT"), *cmd = getenv("GOLDROOT_HOOK_CMD");
+        int status;
+
+        if (!want || !streq(want, name) || !cmd)
+                return;
+        /* Once, and not in the command's own goldroot runs. */
+        unsetenv("GOLDROOT_HOOK_AT");
+        status = system(cmd);
+        if (status != 0)
+                log_warning("test hook at %s: '%s' failed (status %d)", name, cmd, status);
 }
 #endif
 

@@ -372,3 +372,64 @@ m /srv/odd"
         tar --xattrs --xattrs-include='*' -C "$W/x" -xf "$W/c4.tar" 2>/dev/null
         diff <(tree_manifest "$W/t4") <(tree_manifest "$W/x")
 }
+
+# An import that finds an object stored since it looked (a concurrent import
+# of the same content) must use the stored inode in its tree. The race, made
+# exact with GOLDROOT_HOOK_AT (fifos, no sleeps): the second import has built
+# its tree and waits before linking its objects; the first import then builds
+# its own tree and links its objects, and waits until the second one, which
+# finds them stored, has finished.
+same_files() {
+        mkdir -p "$1"
+        for i in $(seq 40); do echo "same $i" >"$1/f$i"; done
+}
+
+race_imports() { # FIRST_REF FIRST_SRC SECOND_REF SECOND_SRC
+        mkfifo "$W/ready" "$W/go" "$W/done"
+        (
+                GOLDROOT_HOOK_AT=import-before-objects \
+                        GOLDROOT_HOOK_CMD="echo >'$W/ready'; cat '$W/go' >/dev/null" \
+                        "$GOLDROOT" image import "$3" "$4" >"$W/second.out" 2>&1
+                echo $? >"$W/second.status"
+                echo >"$W/done"
+        ) &
+        cat "$W/ready" >/dev/null
+        run env GOLDROOT_HOOK_AT=import-after-objects \
+                GOLDROOT_HOOK_CMD="echo >'$W/go'; cat '$W/done' >/dev/null" \
+                "$GOLDROOT" image import "$1" "$2"
+        wait
+        cat "$W/second.out"
+        [ "$(cat "$W/second.status")" = 0 ]
+}
+
+@test "concurrent imports of one tree: the tree published links the stored objects, gc keeps them" {
+        same_files "$W/src"
+        race_imports app:1 "$W/src" app:2 "$W/src"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$W/second.out")" = "$output" ] # the same image, app:2's tree
+        run "$GOLDROOT" image gc --json
+        [[ "$output" == '{"objects_removed":0,'* ]]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+        # One inode per content, shared by objects/ and the tree.
+        [ "$(find "$GOLDROOT_STORE/objects" -type f -links 2 | wc -l)" -eq 40 ]
+}
+
+@test "concurrent imports of a shared file: the second tree links the stored object" {
+        same_files "$W/a"
+        same_files "$W/b"
+        echo other >"$W/b/other"
+        race_imports a:1 "$W/a" b:1 "$W/b"
+        [ "$status" -eq 0 ]
+        [ "$(find "$GOLDROOT_STORE/objects" -type f -links 3 | wc -l)" -eq 40 ]
+        # Without a:1, b:1's files still have their objects.
+        run "$GOLDROOT" image rm a:1
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" image gc
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+}
