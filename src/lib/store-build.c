@@ -189,6 +189,18 @@ void builder_crash_point(ImageBuilder *b, const char *step) {
 #endif
 }
 
+/* test_hook("KIND-STEP"): a point where tests act, not a crash point. */
+static void builder_test_hook(ImageBuilder *b, const char *step) {
+#ifdef GOLDROOT_CRASH_POINTS
+        char name[64];
+        snprintf(name, sizeof name, "%s-%s", b->opts.kind, step);
+        test_hook(name);
+#else
+        (void)b;
+        (void)step;
+#endif
+}
+
 uint64_t image_builder_space_left(ImageBuilder *b) {
         struct statvfs sv;
         if (fstatvfs(b->root_fd, &sv) < 0)
@@ -468,7 +480,36 @@ typedef struct FileSource {
         const void *buf;  /* in memory, or */
         int fd;           /* a file to copy from (spill, source or object) */
         bool fd_is_spill; /* an O_TMPFILE we can link instead of copying */
+        bool reread;      /* fd is a source read a second time: it may have changed */
 } FileSource;
+
+/* -ESTALE unless fd holds e's bytes: what was copied is what the object's
+ * name says, even if the source changed between its two reads. */
+static int verify_copy(ImageBuilder *b, int fd, const ManifestEntry *e) {
+        uint8_t digest[DIGEST_SIZE];
+        uint64_t size = 0;
+
+        if (!b->buf) {
+                b->buf = malloc(FILE_BUFFER_MAX);
+                if (!b->buf)
+                        return -ENOMEM;
+        }
+        if (sha256_reset(b->md) < 0)
+                return -EIO;
+        for (;;) {
+                ssize_t n = pread(fd, b->buf, FILE_BUFFER_MAX, (off_t)size);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                if (sha256_update(b->md, b->buf, (size_t)n) < 0)
+                        return -EIO;
+                size += (uint64_t)n;
+        }
+        if (sha256_final(b->md, digest) < 0)
+                return -EIO;
+        return size == e->size && memcmp(digest, e->digest, DIGEST_SIZE) == 0 ? 0 : -ESTALE;
+}
 
 /* Makes a new inode for e at pfd/name from src, with e's metadata. */
 static int materialize(ImageBuilder *b, int pfd, const char *name, const ManifestEntry *e,
@@ -484,10 +525,12 @@ static int materialize(ImageBuilder *b, int pfd, const char *name, const Manifes
                 if (fd < 0)
                         return -errno;
         } else {
-                fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                fd = openat(pfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return -errno;
                 r = src->buf ? write_all(fd, src->buf, e->size) : copy_fd_data(src->fd, fd);
+                if (r >= 0 && src->reread)
+                        r = verify_copy(b, fd, e);
                 if (r < 0)
                         return r;
         }
@@ -661,12 +704,17 @@ int image_builder_end_file(ImageBuilder *b) {
         if (b->spill_fd >= 0) {
                 src.fd = b->spill_fd;
                 src.fd_is_spill = true;
-        } else if (b->buf_overflow)
+        } else if (b->buf_overflow) {
                 src.fd = b->source_fd;
-        else
+                src.reread = true;
+                builder_test_hook(b, "before-reread");
+        } else
                 src.buf = b->buf ?: (const void *)"";
         r = place_file(b, e, &src);
         b->spill_fd = safe_close(b->spill_fd);
+        if (r == -ESTALE && src.reread)
+                return log_error_errno(ESTALE, "%s: '%s': changed while it was imported",
+                                       b->opts.what, e->path);
         if (r < 0)
                 return builder_fail(b, r, e->path, "creating file");
         progress_step(b, e->size);

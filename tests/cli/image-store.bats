@@ -433,3 +433,28 @@ race_imports() { # FIRST_REF FIRST_SRC SECOND_REF SECOND_SRC
         echo "$output"
         [[ "$output" == *": 0 problems, 0 repaired" ]]
 }
+
+@test "a file that changes between the two reads of a directory import fails the import, and stores nothing" {
+        # Over 1 MiB: hashed on a first read, copied from the source on a
+        # second. The hook changes the file in between, every time.
+        mkdir "$W/src"
+        head -c 3000000 /dev/urandom >"$W/src/big"
+        run env GOLDROOT_HOOK_AT=import-before-reread \
+                GOLDROOT_HOOK_CMD="printf changed | dd of='$W/src/big' bs=1 seek=2000000 conv=notrunc status=none" \
+                "$GOLDROOT" image import live:v1 "$W/src"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: import $W/src: '/big': changed while it was imported" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
+        [ "$(objects)" -eq 0 ]
+        run "$GOLDROOT" image ls -q
+        [ -z "$output" ]
+        # The next import stores the file as it is now, under its right name.
+        import live:v1 "$W/src"
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 0 ]
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+        "$GOLDROOT" image export live:v1 "$W/out.tar"
+        mkdir "$W/x"
+        tar -C "$W/x" -xf "$W/out.tar"
+        cmp "$W/src/big" "$W/x/big"
+}
