@@ -167,6 +167,8 @@ int store_open(const char *path, StoreLock lock, Store **ret) {
 
         assert(path);
         assert(ret);
+        if (isempty(path))
+                return log_error_errno(EINVAL, "--store: the path is empty");
         s = calloc(1, sizeof *s);
         if (!s)
                 return log_oom();

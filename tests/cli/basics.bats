@@ -25,6 +25,17 @@ load ../lib/common
         [ "$output" = "goldroot: option '--store' needs a value; see 'goldroot --help'" ]
 }
 
+@test "an empty --store is bad usage: exit 2, one line, for every command that opens the store" {
+        local cmd
+        for cmd in "--store '' image ls" "image ls --store ''" "--store '' ls" \
+                "--store '' fsck" "--store '' image import x:1 /nonexistent"; do
+                run eval "\"\$GOLDROOT\" $cmd"
+                echo "$cmd: $output"
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: --store: the path is empty" ]
+        done
+}
+
 @test "every verb refuses an unknown option in one line, exit 2" {
         local v
         for v in "image ls" "image import" "image prep" mount umount plan create start run exec \
