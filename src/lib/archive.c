@@ -134,8 +134,10 @@ int archive_member_path(const char *what, const char *name, char **ret) {
         if (path_normalize(abs, &norm) < 0)
                 return log_error_errno(EBADMSG, "%s: archive entry '%s': bad path", what, name);
         if (strlen(norm) >= PATH_MAX)
-                return log_error_errno(EBADMSG, "%s: archive entry '%s...': path too long", what,
-                                       norm);
+                return log_error_errno(EBADMSG,
+                                       "%s: archive entry '%.64s\u2026': path too long (%zu bytes, "
+                                       "at most %d)",
+                                       what, name, strlen(norm), PATH_MAX - 1);
         *ret = TAKE_PTR(norm);
         return 0;
 }

@@ -26,19 +26,44 @@ void log_set_stream(FILE *f) {
         log_stream = f;
 }
 
-static void log_write(const char *prefix, const char *fmt, va_list ap) {
-        FILE *out = log_stream ? log_stream : stderr;
-        char buf[4096];
+/* The longest message a line carries. A longer one (a path of thousands of
+ * bytes in it) loses its middle, never its end: the reason comes last. */
+#define LOG_MESSAGE_MAX 4096
 
-        vsnprintf(buf, sizeof buf, fmt, ap);
+static void log_write(const char *prefix, const char *fmt, va_list ap) {
+        static const char ellipsis[] = "\u2026";
+        FILE *out = log_stream ? log_stream : stderr;
+        _cleanup_free_ char *buf = NULL;
+        char fallback[256];
+        va_list aq;
+        int n;
+
+        va_copy(aq, ap);
+        n = vasprintf(&buf, fmt, ap);
+        if (n < 0) {
+                buf = NULL;
+                vsnprintf(fallback, sizeof fallback, fmt, aq);
+        } else if ((size_t)n > LOG_MESSAGE_MAX) {
+                size_t head = LOG_MESSAGE_MAX / 4, tail = LOG_MESSAGE_MAX - head - strlen(ellipsis);
+                size_t from = (size_t)n - tail;
+
+                /* Cut between UTF-8 characters, not inside one. */
+                while (head > 0 && ((unsigned char)buf[head] & 0xc0) == 0x80)
+                        head--;
+                while (((unsigned char)buf[from] & 0xc0) == 0x80)
+                        from++;
+                memcpy(buf + head, ellipsis, strlen(ellipsis));
+                memmove(buf + head + strlen(ellipsis), buf + from, (size_t)n - from + 1);
+        }
+        va_end(aq);
         /* One line per message, whatever the caller's arguments contain. */
-        for (char *p = buf; *p; p++)
+        for (char *p = buf ?: fallback; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';
         /* On a terminal, start from a clean line: a progress bar may be half drawn. */
         if (isatty(fileno(out)))
                 fputs("\r\033[K", out);
-        fprintf(out, "%s%s\n", prefix, buf);
+        fprintf(out, "%s%s\n", prefix, buf ?: fallback);
         fflush(out);
 }
 

@@ -36,6 +36,20 @@ load ../lib/common
         done
 }
 
+@test "an error line about a value of thousands of characters keeps its reason" {
+        local long
+        long=$(printf 'a%.0s' {1..5000})
+        run "$GOLDROOT" image inspect "$long"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        # The middle goes, the end (the reason) stays.
+        [[ "$output" == "goldroot: image reference 'aaaa"*"a…a"*"a': expected NAME:TAG or an image id prefix"* ]]
+        [ "${#output}" -le 4200 ]
+        run "$GOLDROOT" create "$long" --image x:1
+        [ "$status" -eq 2 ]
+        [[ "$output" == *": invalid instance name: longer than 64 characters" ]]
+}
+
 @test "every verb refuses an unknown option in one line, exit 2" {
         local v
         for v in "image ls" "image import" "image prep" mount umount plan create start run exec \

@@ -81,6 +81,18 @@ tar_set_absurd_size() {
         refused "$W/evil.tar" "duplicate entry"
 }
 
+@test "a 5000-byte entry path is refused with its reason, the line shortened" {
+        python3 -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+i = tarfile.TarInfo("d/" + "b" * 4998)
+i.size = 1
+t.addfile(i, io.BytesIO(b"x"))
+t.close()' "$W/long.tar"
+        refused "$W/long.tar" "'d/b{62}…': path too long \(5001 bytes, at most 4095\)$"
+        [ "${#lines[0]}" -lt 300 ]
+}
+
 @test "an absurd size is refused before anything is written" {
         (cd "$W" && tar -cf evil.tar src/file)
         tar_set_absurd_size "$W/evil.tar" 0
