@@ -391,6 +391,11 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
         assert(e && e->path);
         if (S_ISREG(e->mode))
                 return -EINVAL; /* use begin_file */
+        /* Linux makes every symlink 0777 and cannot change it; a tar may say
+         * otherwise. The manifest says what the tree holds, and the same tree
+         * gets the same id from any source. */
+        if (S_ISLNK(e->mode))
+                e->mode = S_IFLNK | 0777;
         r = builder_check_xattrs(b, e);
         if (r < 0)
                 return r;

@@ -458,3 +458,30 @@ race_imports() { # FIRST_REF FIRST_SRC SECOND_REF SECOND_SRC
         tar -C "$W/x" -xf "$W/out.tar"
         cmp "$W/src/big" "$W/x/big"
 }
+
+@test "a tar symlink whose mode is not 0777 is stored as 0777: fsck is clean, the id is the directory's" {
+        mkdir "$W/src"
+        echo x >"$W/src/f"
+        ln -s f "$W/src/link"
+        touch -h -d @1700000000 "$W/src/link" "$W/src/f" "$W/src"
+        import dir:1 "$W/src"
+        dir_id=$output
+        # As tar writes it, but with mode 0644 on the symlink (some tars do).
+        python3 -c '
+import sys, tarfile
+t = tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT)
+def f(i):
+    if i.issym():
+        i.mode = 0o644
+    i.uname = i.gname = ""
+    return i
+t.add(sys.argv[1], arcname=".", filter=f)
+t.close()' "$W/src" "$W/link.tar"
+        tar -tvf "$W/link.tar" | grep -q '^lrw-r--r-- .* ./link -> f$'
+        import tar:1 "$W/link.tar"
+        [ "$output" = "$dir_id" ]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+}
