@@ -459,6 +459,7 @@ static int cmd_untag(int argc, char **argv, GlobalOptions *g) {
 
 static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char(*ids)[DIGEST_HEX_SIZE] = NULL;
         int i, r;
 
         i = parse_args(argc, argv, g, "rm", NULL, NULL, NULL);
@@ -470,8 +471,23 @@ static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
         r = store_open(g->store, STORE_EXCLUSIVE, &s);
         if (r < 0)
                 return r;
-        for (; i < argc; i++) {
-                r = store_remove_image(s, argv[i]);
+        /* Every reference first, so that a bad one removes nothing, and an
+         * image named twice (by two tags, or a tag and its id) goes once. */
+        ids = calloc(argc - i, sizeof *ids);
+        if (!ids)
+                return log_oom();
+        for (int k = i; k < argc; k++) {
+                r = store_resolve(s, argv[k], ids[k - i]);
+                if (r < 0)
+                        return r;
+        }
+        for (int k = i; k < argc; k++) {
+                bool seen = false;
+                for (int j = i; j < k && !seen; j++)
+                        seen = streq(ids[j - i], ids[k - i]);
+                if (seen)
+                        continue;
+                r = store_remove_image(s, argv[k]);
                 if (r < 0)
                         return r;
         }

@@ -485,3 +485,23 @@ t.close()' "$W/src" "$W/link.tar"
         [ "$status" -eq 0 ]
         [[ "$output" == *": 0 problems, 0 repaired" ]]
 }
+
+@test "image rm of one image named twice removes it once; an unknown name among them removes nothing" {
+        mkdir -p "$W/src/etc"
+        echo a >"$W/src/etc/a"
+        import s:tar "$W/src"
+        id=$output
+        echo b >"$W/src/etc/b"
+        import other:1 "$W/src"
+        "$GOLDROOT" image tag s:tar s:alias
+        run "$GOLDROOT" image rm other:1 nosuch:1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: image nosuch:1: no such image" ]
+        "$GOLDROOT" image inspect other:1 >/dev/null
+        run "$GOLDROOT" image rm s:tar s:alias "${id:0:12}" other:1
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        run "$GOLDROOT" image ls -q
+        [ -z "$output" ]
+}
