@@ -303,9 +303,16 @@ static int entry_xattrs(struct archive_entry *ae, const char *what, const char *
 
                 if (e->n_xattrs >= (size_t)n)
                         break;
-                if (isempty(name) || strlen(name) > 255 || size > ARCHIVE_MAX_XATTR_SIZE)
-                        return log_error_errno(EBADMSG, "%s: archive entry '%s': bad xattr", what,
-                                               path);
+                if (isempty(name) || strlen(name) > 255)
+                        return log_error_errno(EBADMSG,
+                                               "%s: archive entry '%s': xattr with an empty name "
+                                               "or one over 255 bytes",
+                                               what, path);
+                if (size > ARCHIVE_MAX_XATTR_SIZE)
+                        return log_error_errno(EBADMSG,
+                                               "%s: archive entry '%s': xattr '%s' of %zu bytes "
+                                               "(Linux allows at most %u)",
+                                               what, path, name, size, ARCHIVE_MAX_XATTR_SIZE);
                 /* libarchive's pax writer stores each xattr twice (LIBARCHIVE.xattr
                  * and SCHILY.xattr); the same value twice is one xattr. */
                 for (size_t i = 0; i < e->n_xattrs && !dup; i++)

@@ -248,7 +248,53 @@ static int builder_insert(ImageBuilder *b, BuildEntry *be, size_t *ret_index) {
 }
 #pragma GCC diagnostic pop
 
+/* An xattr of the image that the store's file system will not hold: a name
+ * it does not know (com.apple.*), user.* on a symlink, a malformed ACL, a
+ * value over its size limit. The image cannot be stored as it is. */
+static int xattr_refused(ImageBuilder *b, int r, const char *path, const Xattr *x) {
+        _cleanup_free_ char *why = NULL;
+
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r == -ENOSPC && image_builder_space_left(b) < FILE_BUFFER_MAX)
+                return log_error_errno(r, "%s: xattr '%s' on %s: %m", b->opts.what, x->name,
+                                       path); /* the store is full: not the image's fault */
+        switch (-r) {
+        case ENOSPC:
+        case E2BIG:
+        case ERANGE:
+                if (asprintf_safe(&why,
+                                  "its value of %zu bytes is too big for the store's file system",
+                                  x->size) < 0)
+                        return log_oom();
+                break;
+        case EOPNOTSUPP:
+                why = strdup("the store's file system does not support it");
+                break;
+        case EINVAL:
+                why = strdup("the store's file system refuses its value");
+                break;
+        case EPERM:
+                why = strdup(startswith(x->name, "user.")
+                                     ? "Linux allows user.* xattrs only on regular files and "
+                                       "directories"
+                                     : "the store's file system refuses it");
+                break;
+        default:
+                why = strdup("the store's file system refuses it");
+        }
+        if (!why)
+                return log_oom();
+        log_error_errno(r, "%s: xattr '%s' on %s: %s: %m", b->opts.what, x->name, path, why);
+        return -EBADMSG;
+}
+
 int builder_fail(ImageBuilder *b, int r, const char *path, const char *why) {
+        const Xattr *x = b->failed_xattr;
+
+        b->failed_xattr = NULL;
+        if (x && r < 0 && r != -EBADMSG)
+                return xattr_refused(b, r, path, x);
         if (r == -EBADMSG)
                 return log_error_errno(EBADMSG, "%s: '%s': %s", b->opts.what, path, why);
         return log_error_errno(r, "%s: '%s': %s: %m", b->opts.what, path, why);
@@ -456,7 +502,7 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
                 r = -EBADMSG;
         }
         if (r >= 0 && !S_ISDIR(be.e.mode)) {
-                r = metadata_apply_at(pfd, name, &be.e);
+                r = metadata_apply_at_full(pfd, name, &be.e, &b->failed_xattr);
                 if (r < 0) {
                         r = builder_fail(b, r, be.e.path, "setting metadata");
                         manifest_entry_done(&be.e);
@@ -539,7 +585,7 @@ static int materialize(ImageBuilder *b, int pfd, const char *name, const Manifes
                 if (r < 0)
                         return r;
         }
-        return metadata_apply_fd(fd, e);
+        return metadata_apply_fd_full(fd, e, &b->failed_xattr);
 }
 
 static int remember_new_object(ImageBuilder *b, const uint8_t od[static DIGEST_SIZE],

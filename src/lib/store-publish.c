@@ -66,7 +66,7 @@ static int builder_finish_dirs(ImageBuilder *b, const Manifest *m) {
                 fd = openat_in_root_nofollow(b->root_fd, rel(e->path), O_RDONLY | O_DIRECTORY, 0);
                 if (fd < 0)
                         return builder_fail(b, fd, e->path, "opening directory");
-                r = metadata_apply_fd(fd, e);
+                r = metadata_apply_fd_full(fd, e, &b->failed_xattr);
                 if (r < 0)
                         return builder_fail(b, r, e->path, "setting metadata");
         }
@@ -144,6 +144,26 @@ static int adopt_object(ImageBuilder *b, NewObject *o, const char *opath) {
         return 0;
 }
 
+/* A rename into a directory whose metadata is final changed its mtime. */
+static int restore_parent_mtime(ImageBuilder *b, const Manifest *m, const char *path) {
+        _cleanup_free_ char *parent = NULL;
+        const ManifestEntry *pe;
+        const char *slash = strrchr(path, '/');
+
+        parent = slash == path ? strdup("/") : strndup(path, slash - path);
+        if (!parent)
+                return log_oom();
+        pe = manifest_find(m, parent);
+        if (!pe)
+                return 0;
+        if (utimensat(b->root_fd, rel(parent),
+                      (struct timespec[2]){{.tv_nsec = UTIME_OMIT},
+                                           {.tv_sec = pe->mtime_sec, .tv_nsec = pe->mtime_nsec}},
+                      AT_SYMLINK_NOFOLLOW) < 0)
+                return builder_fail(b, -errno, parent, "setting its mtime");
+        return 0;
+}
+
 /* Every path of the tree that holds the inode of an adopted object is
  * replaced, in one rename each, by a link to the store's inode. */
 static int builder_adopt_objects(ImageBuilder *b, const Manifest *m) {
@@ -185,12 +205,14 @@ static int builder_adopt_objects(ImageBuilder *b, const Manifest *m) {
                 }
                 if (renameat(b->staging_fd, "adopt", b->root_fd, rel(e->path)) < 0)
                         return builder_fail(b, -errno, e->path, "linking the stored object");
+                r = restore_parent_mtime(b, m, e->path);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
-/* Makes this build's new files objects of the store. Before the directories'
- * metadata: adopting an object renames into the tree. */
+/* Makes this build's new files objects of the store. */
 static int builder_link_objects(ImageBuilder *b, const Manifest *m) {
         int ofd = b->store->objects_fd;
         bool adopted = false;
@@ -355,6 +377,9 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
         r = builder_make_manifest(b, &m);
         if (r < 0)
                 return log_oom();
+        r = builder_finish_dirs(b, m);
+        if (r < 0)
+                return r;
         r = manifest_id(m, info.id);
         if (r < 0)
                 return log_error_errno(r, "%s: computing the image id: %m", b->opts.what);
@@ -364,9 +389,6 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
         if (r < 0)
                 return r;
         builder_crash_point(b, "after-objects");
-        r = builder_finish_dirs(b, m);
-        if (r < 0)
-                return r;
         r = p && p->flatten ? 0 : delta_prepare(b, p, m, info.id, base);
         if (r < 0)
                 return r;

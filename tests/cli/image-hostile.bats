@@ -183,3 +183,42 @@ t.close()' "$W/long.tar"
         [ "$status" -eq 2 ]
         [[ "$output" == *"reserved for overlayfs"* ]]
 }
+
+# A tar of /etc/motd (and /etc/link -> motd) with pax xattr records $2... on
+# the member named by $1 (etc, etc/motd or etc/link).
+tar_with_xattrs() {
+        python3 - "$W/x.tar" "$@" <<'PY'
+import io, sys, tarfile
+out, member, records = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = tarfile.open(out, "w", format=tarfile.PAX_FORMAT)
+for name in ("etc", "etc/motd", "etc/link"):
+    i = tarfile.TarInfo(name)
+    if name == "etc":
+        i.type, i.mode = tarfile.DIRTYPE, 0o755
+    elif name == "etc/link":
+        i.type, i.linkname = tarfile.SYMTYPE, "motd"
+    else:
+        i.size = 3
+    if name == member:
+        i.pax_headers = dict(r.split("=", 1) for r in records)
+    t.addfile(i, io.BytesIO(b"hi\n") if i.isreg() else None)
+t.close()
+PY
+}
+
+@test "an xattr the store's file system refuses is bad input, named in the line" {
+        # What macOS bsdtar writes, on a file and on a directory.
+        tar_with_xattrs etc/motd "SCHILY.xattr.com.apple.provenance=x"
+        refused "$W/x.tar" "xattr 'com.apple.provenance' on /etc/motd: the store's file system does not support it: Operation not supported$"
+        tar_with_xattrs etc "SCHILY.xattr.com.apple.provenance=x"
+        refused "$W/x.tar" "xattr 'com.apple.provenance' on /etc: the store's file system does not support it: Operation not supported$"
+        # user.* on a symlink: Linux refuses it on every file system.
+        tar_with_xattrs etc/link "SCHILY.xattr.user.foo=x"
+        refused "$W/x.tar" "xattr 'user.foo' on /etc/link: Linux allows user.\\* xattrs only on regular files and directories: Operation not permitted$"
+        # Over what ext4 holds in an inode's xattr block (the test store is on
+        # ext4 or tmpfs), and over the kernel's limit for any file system.
+        tar_with_xattrs etc/motd "SCHILY.xattr.user.big=$(printf 'a%.0s' {1..10000})"
+        refused "$W/x.tar" "xattr 'user.big' on /etc/motd: its value of 10000 bytes is too big for the store's file system: "
+        tar_with_xattrs etc/motd "SCHILY.xattr.user.big=$(printf 'a%.0s' {1..70000})"
+        refused "$W/x.tar" "archive entry 'etc/motd': xattr 'user.big' of 70000 bytes \\(Linux allows at most 65536\\)$"
+}
