@@ -580,9 +580,13 @@ int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint6
 /* Export. */
 
 static int export_fail(struct archive *a, const char *path) {
+        const char *msg = sym_archive_error_string(a) ?: "write failed";
         int e = sym_archive_errno(a);
-        return log_error_errno(e > 0 ? e : EIO, "export %s: %s", path,
-                               sym_archive_error_string(a) ?: "write failed");
+
+        /* libarchive's message ("Write error") leaves out why: the errno says. */
+        if (e > 0 && !strstr(msg, strerror(e)))
+                return log_error_errno(e, "export %s: %s: %m", path, msg);
+        return log_error_errno(e > 0 ? e : EIO, "export %s: %s", path, msg);
 }
 
 static int add_filter_for(struct archive *a, const char *path) {

@@ -82,6 +82,9 @@ int run_mkfs_erofs(const char *const *extra, const char *out_path, const char *s
                 exec_mkfs_erofs(argv, out, tree_fd, src);
         if (waitpid(pid, &status, 0) < 0)
                 return log_error_errno(errno, "%s: waiting for mkfs.erofs: %m", what);
+        if (WIFSIGNALED(status))
+                return log_error_errno(EIO, "%s: mkfs.erofs failed: killed by signal %d (%s)", what,
+                                       WTERMSIG(status), strsignal(WTERMSIG(status)));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 last_line(out, msg, sizeof msg);
                 return log_error_errno(EIO, "%s: mkfs.erofs failed: %s", what,

@@ -211,6 +211,14 @@ hostile_setup() {
         refused "docker-archive:$W/dock2.tar" "member '\./$f': symlink leaves the archive\$"
 }
 
+@test "a directory given as docker-archive: or oci-archive: is refused as not an archive" {
+        hostile_setup
+        mkdir "$W/dock"
+        tar -C "$W/dock" -xf "$D/docker.tar"
+        refused "docker-archive:$W/dock" ": $W/dock is a directory, not an archive\$"
+        refused "oci-archive:$W/good" ": $W/good is a directory, not an archive \\(an OCI image layout directory is oci:DIR\\)\$"
+}
+
 @test "hostile layers: whiteouts that escape, ../ names, hardlinks out of the image" {
         hostile_setup
 

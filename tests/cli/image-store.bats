@@ -505,3 +505,20 @@ t.close()' "$W/src" "$W/link.tar"
         run "$GOLDROOT" image ls -q
         [ -z "$output" ]
 }
+
+@test "export failures say why: a full file system, mkfs.erofs killed by a signal" {
+        mkdir -p "$W/src" "$W/full" "$W/bin"
+        head -c 1000000 /dev/urandom >"$W/src/blob"
+        import big:1 "$W/src"
+        mount -t tmpfs -o size=256k tmpfs "$W/full"
+        run "$GOLDROOT" image export big:1 "$W/full/x.tar"
+        umount "$W/full"
+        [ "$status" -eq 1 ]
+        [[ "$output" == "goldroot: export $W/full/x.tar: "*": No space left on device" ]]
+        printf '#!/bin/sh\nkill -9 $$\n' >"$W/bin/mkfs.erofs"
+        chmod +x "$W/bin/mkfs.erofs"
+        PATH="$W/bin:$PATH" run "$GOLDROOT" image export big:1 "$W/x.erofs"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: export $W/x.erofs: mkfs.erofs failed: killed by signal 9 (Killed)" ]
+        [ -z "$(ls -A "$W" | grep -v '^\(src\|full\|bin\)$')" ]
+}
