@@ -191,7 +191,11 @@ static int open_member(Import *im, const char *name, int *ret_fd) {
                 *ret_fd = fd;
                 return 0;
         }
-        return log_error_errno(ELOOP, "%s: %s: too many symlinks in the archive", im->what, name);
+        /* A loop, or a chain no honest archive has: the input is bad. */
+        return log_error_errno(EBADMSG,
+                               "%s: %s: too many symlinks in the archive (a loop, or more than 8 "
+                               "in a row)",
+                               im->what, name);
 }
 
 /* A JSON document from fd (name is for messages): at most OCI_MAX_JSON
