@@ -704,6 +704,8 @@ int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, P
                 }
                 if (p)
                         progress_update(p, i + 1, bytes);
+                if (i == 0)
+                        test_hook("export-after-first-entry");
         }
         sym_archive_entry_free(ae);
         if (r < 0)

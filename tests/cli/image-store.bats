@@ -522,3 +522,30 @@ t.close()' "$W/src" "$W/link.tar"
         [ "$output" = "goldroot: export $W/x.erofs: mkfs.erofs failed: killed by signal 9 (Killed)" ]
         [ -z "$(ls -A "$W" | grep -v '^\(src\|full\|bin\)$')" ]
 }
+
+@test "an export killed half way (SIGTERM, SIGINT, SIGKILL) leaves no file, tar or erofs" {
+        mkdir -p "$W/src/etc" "$W/out" "$W/bin"
+        echo a >"$W/src/etc/a"
+        import k:1 "$W/src"
+        for sig in TERM INT KILL; do
+                # The hook's shell is goldroot's child.
+                run env GOLDROOT_HOOK_AT=export-after-first-entry GOLDROOT_HOOK_CMD="kill -$sig \$PPID" \
+                        "$GOLDROOT" image export k:1 "$W/out/x.tar.xz"
+                echo "$sig: $status $output"
+                [ "$status" -gt 128 ]
+                [ -z "$(ls -A "$W/out")" ]
+        done
+        # mkfs.erofs killing its parent, goldroot, while it writes.
+        printf '#!/bin/sh\necho partial >"$1"\nkill -TERM $PPID\nsleep 1\n' >"$W/bin/mkfs.erofs"
+        sed -i 's/"\$1"/"$4"/' "$W/bin/mkfs.erofs" # mkfs.erofs --quiet --preserve-mtime OUT SRC
+        chmod +x "$W/bin/mkfs.erofs"
+        PATH="$W/bin:$PATH" run "$GOLDROOT" image export k:1 "$W/out/x.erofs"
+        [ "$status" -gt 128 ]
+        [ -z "$(ls -A "$W/out")" ]
+        # An export over an existing file replaces it.
+        echo old >"$W/out/x.tar"
+        run "$GOLDROOT" image export k:1 "$W/out/x.tar"
+        [ "$status" -eq 0 ]
+        [ "$(ls -A "$W/out")" = x.tar ]
+        tar -tf "$W/out/x.tar" | grep -qx './etc/a'
+}
