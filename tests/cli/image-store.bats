@@ -549,3 +549,23 @@ t.close()' "$W/src" "$W/link.tar"
         [ "$(ls -A "$W/out")" = x.tar ]
         tar -tf "$W/out/x.tar" | grep -qx './etc/a'
 }
+
+@test "a directory import of a tree that holds the store leaves the store out" {
+        mkdir -p "$W/r/etc"
+        echo a >"$W/r/etc/a"
+        export GOLDROOT_STORE=$W/r/store
+        run "$GOLDROOT" -v image import self:v1 "$W/r"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"import $W/r: /store: the store itself, left out of the image"* ]]
+        id=$("$GOLDROOT" image inspect --json self:v1 | jq -r .id)
+        [ "$(cd "$GOLDROOT_STORE/images/$id/root" && find . | sort | tr '\n' ' ')" = ". ./etc ./etc/a " ]
+        # The store itself as the source, and a source inside the store.
+        run "$GOLDROOT" image import self:v2 "$W/r/store"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: import $W/r/store: that is the store itself" ]
+        run "$GOLDROOT" image import self:v3 "$W/r/store/staging"
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" fsck --full
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+}
