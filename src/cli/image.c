@@ -199,6 +199,12 @@ static int cmd_import(int argc, char **argv, GlobalOptions *g) {
         r = image_ref_parse_tag(argv[i], &name, &tag);
         if (r < 0)
                 return r;
+        if (parent_ref) {
+                r = image_ref_check(parent_ref);
+                if (r < 0)
+                        return r;
+        }
+        store_set_may_create(true);
         r = store_open(g->store, STORE_SHARED, &s);
         if (r < 0)
                 return r;
@@ -311,6 +317,10 @@ static int open_and_resolve(GlobalOptions *g, StoreLock lock, const char *ref, S
         _cleanup_(store_freep) Store *s = NULL;
         int r;
 
+        /* A malformed reference is bad usage whether or not the store exists. */
+        r = image_ref_check(ref);
+        if (r < 0)
+                return r;
         r = store_open(g->store, lock, &s);
         if (r < 0)
                 return r;
@@ -468,6 +478,11 @@ static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
         r = expect_args("rm", argc - i, 1, -1);
         if (r < 0)
                 return r;
+        for (int k = i; k < argc; k++) {
+                r = image_ref_check(argv[k]);
+                if (r < 0)
+                        return r;
+        }
         r = store_open(g->store, STORE_EXCLUSIVE, &s);
         if (r < 0)
                 return r;
@@ -554,6 +569,9 @@ static int cmd_diff(int argc, char **argv, GlobalOptions *g) {
         if (i < 0)
                 return i;
         r = expect_args("diff", argc - i, 2, 2);
+        if (r < 0)
+                return r;
+        r = image_ref_check(argv[i + 1]);
         if (r < 0)
                 return r;
         r = open_and_resolve(g, STORE_SHARED, argv[i], &s, a);

@@ -48,6 +48,12 @@ static int mkdir_parents(const char *path, mode_t mode) {
         }
 }
 
+static bool store_may_create = true;
+
+void store_set_may_create(bool b) {
+        store_may_create = b;
+}
+
 /* Removes staging directories whose builder no longer holds their lock. */
 static int recover_staging(Store *s) {
         struct dirent *de;
@@ -176,10 +182,14 @@ int store_open(const char *path, StoreLock lock, Store **ret) {
         s->path = strdup(path);
         if (!s->path)
                 return log_oom();
-        r = mkdir_parents(path, STORE_DIR_MODE);
-        if (r < 0)
-                return log_error_errno(r, "store %s: creating: %m", path);
+        if (store_may_create) {
+                r = mkdir_parents(path, STORE_DIR_MODE);
+                if (r < 0)
+                        return log_error_errno(r, "store %s: creating: %m", path);
+        }
         s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->dirfd < 0 && errno == ENOENT)
+                return log_error_errno(errno, "store %s: no such store", path);
         if (s->dirfd < 0)
                 return log_error_errno(errno, "store %s: %m", path);
         r = open_subdir(s->dirfd, "objects", &s->objects_fd);
@@ -270,8 +280,22 @@ int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag) {
                                        "digits, '.', '_' or '-', starting with a letter or "
                                        "digit",
                                        ref);
-        *ret_name = TAKE_PTR(name);
-        *ret_tag = TAKE_PTR(tag);
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        if (ret_tag)
+                *ret_tag = TAKE_PTR(tag);
+        return 0;
+}
+
+int image_ref_check(const char *ref) {
+        assert(ref);
+        if (strchr(ref, ':'))
+                return image_ref_parse_tag(ref, NULL, NULL);
+        if (strlen(ref) < IMAGE_ID_PREFIX_MIN || strlen(ref) > IMAGE_ID_LEN || !string_is_hex(ref))
+                return log_error_errno(EINVAL,
+                                       "image reference '%s': expected NAME:TAG or an image id "
+                                       "prefix of at least %d lowercase hex digits",
+                                       ref, IMAGE_ID_PREFIX_MIN);
         return 0;
 }
 
@@ -294,11 +318,9 @@ int store_resolve(Store *s, const char *ref, char ret_id[static DIGEST_HEX_SIZE]
                 snprintf(ret_id, DIGEST_HEX_SIZE, "%s", id);
                 return 0;
         }
-        if (strlen(ref) < IMAGE_ID_PREFIX_MIN || strlen(ref) > IMAGE_ID_LEN || !string_is_hex(ref))
-                return log_error_errno(EINVAL,
-                                       "image reference '%s': expected NAME:TAG or an image id "
-                                       "prefix of at least %d lowercase hex digits",
-                                       ref, IMAGE_ID_PREFIX_MIN);
+        r = image_ref_check(ref);
+        if (r < 0)
+                return r;
         r = catalog_image_ids(s->catalog, ref, &ids);
         if (r < 0)
                 return r;

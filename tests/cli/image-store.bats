@@ -234,6 +234,11 @@ m /srv/odd"
         [[ "$output" == "goldroot: image reference 'bad name:v1': NAME and TAG must be"* ]]
         run "$GOLDROOT" image inspect abc
         [ "$status" -eq 2 ]
+        # Malformed references were refused before the store was looked at.
+        run "$GOLDROOT" image inspect base:none
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: store $GOLDROOT_STORE: no such store" ]
+        import base:v1 "$W/a"
         run "$GOLDROOT" image inspect base:none
         [ "$status" -eq 1 ]
         [ "$output" = "goldroot: image base:none: no such image" ]
