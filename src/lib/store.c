@@ -254,7 +254,7 @@ bool image_name_is_valid(const char *s) {
         if (isempty(s) || !isalnum((unsigned char)s[0]))
                 return false;
         n = strlen(s);
-        if (n > 128)
+        if (n > IMAGE_NAME_MAX)
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
@@ -274,6 +274,13 @@ int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag) {
         tag = strdup(colon + 1);
         if (!name || !tag)
                 return log_oom();
+        if (strlen(name) > IMAGE_NAME_MAX || strlen(tag) > IMAGE_NAME_MAX)
+                return log_error_errno(EINVAL,
+                                       "image reference '%s': NAME and TAG are at most %d "
+                                       "characters each (%s has %zu)",
+                                       ref, IMAGE_NAME_MAX,
+                                       strlen(name) > IMAGE_NAME_MAX ? "NAME" : "TAG",
+                                       strlen(strlen(name) > IMAGE_NAME_MAX ? name : tag));
         if (!image_name_is_valid(name) || !image_name_is_valid(tag))
                 return log_error_errno(EINVAL,
                                        "image reference '%s': NAME and TAG must be letters, "

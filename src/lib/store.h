@@ -61,6 +61,7 @@ int store_objects_fd(Store *s);
 
 /* References: "NAME:TAG" or an id prefix of at least 4 lowercase hex digits. */
 #define IMAGE_ID_PREFIX_MIN 4
+#define IMAGE_NAME_MAX 128
 bool image_name_is_valid(const char *s); /* also used for tags */
 /* Splits "NAME:TAG" (either return may be NULL); -EINVAL (logged) if malformed. */
 int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag);

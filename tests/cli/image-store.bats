@@ -234,6 +234,16 @@ m /srv/odd"
         [[ "$output" == "goldroot: image reference 'bad name:v1': NAME and TAG must be"* ]]
         run "$GOLDROOT" image inspect abc
         [ "$status" -eq 2 ]
+        # NAME and TAG: 128 characters at most, and the line says so.
+        local n128 n129
+        n128=$(printf 'n%.0s' {1..128})
+        n129=${n128}n
+        run "$GOLDROOT" image import "$n129:v1" "$W/a"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: image reference '$n129:v1': NAME and TAG are at most 128 characters each (NAME has 129)" ]
+        run "$GOLDROOT" image tag "$n128:v1" "x:$n129"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"NAME and TAG are at most 128 characters each (TAG has 129)" ]]
         # Malformed references were refused before the store was looked at.
         run "$GOLDROOT" image inspect base:none
         [ "$status" -eq 1 ]
