@@ -127,10 +127,11 @@ static int adopt_object(ImageBuilder *b, NewObject *o, const char *opath) {
         int r;
 
         ours = openat(b->root_fd, o->relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (ours < 0 || fstat(ours, &st) < 0)
+                return builder_fail(b, -errno, o->relpath, "opening");
         theirs = openat(b->store->objects_fd, opath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (ours < 0 || theirs < 0 || fstat(ours, &st) < 0)
-                return log_error_errno(errno, "%s: comparing with object %s: %m", b->opts.what,
-                                       opath);
+        if (theirs < 0)
+                return log_error_errno(errno, "%s: opening object %s: %m", b->opts.what, opath);
         r = same_content(ours, theirs);
         if (r < 0)
                 return log_error_errno(r, "%s: comparing with object %s: %m", b->opts.what, opath);
