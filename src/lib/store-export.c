@@ -270,7 +270,7 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
                          * it in its own namespace on an empty directory. */
                         _cleanup_close_ int mntfd = -EBADF;
                         r = make_mount_dir(s, path, &mnt, &mntfd);
-                        if (r >= 0) {
+                        if (r >= 0 && mnt) {
                                 r = run_mkfs_erofs(NULL, child_out, mnt, rootfd, what);
                                 (void)unlinkat(s->staging_fd, strrchr(mnt, '/') + 1, AT_REMOVEDIR);
                         }
