@@ -199,6 +199,12 @@ static int cmd_import(int argc, char **argv, GlobalOptions *g) {
         r = image_ref_parse_tag(argv[i], &name, &tag);
         if (r < 0)
                 return r;
+        if (parent_ref) {
+                r = image_ref_check(parent_ref);
+                if (r < 0)
+                        return r;
+        }
+        store_set_may_create(true);
         r = store_open(g->store, STORE_SHARED, &s);
         if (r < 0)
                 return r;
@@ -311,6 +317,10 @@ static int open_and_resolve(GlobalOptions *g, StoreLock lock, const char *ref, S
         _cleanup_(store_freep) Store *s = NULL;
         int r;
 
+        /* A malformed reference is bad usage whether or not the store exists. */
+        r = image_ref_check(ref);
+        if (r < 0)
+                return r;
         r = store_open(g->store, lock, &s);
         if (r < 0)
                 return r;
@@ -459,6 +469,7 @@ static int cmd_untag(int argc, char **argv, GlobalOptions *g) {
 
 static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char(*ids)[DIGEST_HEX_SIZE] = NULL;
         int i, r;
 
         i = parse_args(argc, argv, g, "rm", NULL, NULL, NULL);
@@ -467,11 +478,31 @@ static int cmd_rm(int argc, char **argv, GlobalOptions *g) {
         r = expect_args("rm", argc - i, 1, -1);
         if (r < 0)
                 return r;
+        for (int k = i; k < argc; k++) {
+                r = image_ref_check(argv[k]);
+                if (r < 0)
+                        return r;
+        }
         r = store_open(g->store, STORE_EXCLUSIVE, &s);
         if (r < 0)
                 return r;
-        for (; i < argc; i++) {
-                r = store_remove_image(s, argv[i]);
+        /* Every reference first, so that a bad one removes nothing, and an
+         * image named twice (by two tags, or a tag and its id) goes once. */
+        ids = calloc(argc - i, sizeof *ids);
+        if (!ids)
+                return log_oom();
+        for (int k = i; k < argc; k++) {
+                r = store_resolve(s, argv[k], ids[k - i]);
+                if (r < 0)
+                        return r;
+        }
+        for (int k = i; k < argc; k++) {
+                bool seen = false;
+                for (int j = i; j < k && !seen; j++)
+                        seen = streq(ids[j - i], ids[k - i]);
+                if (seen)
+                        continue;
+                r = store_remove_image(s, argv[k]);
                 if (r < 0)
                         return r;
         }
@@ -538,6 +569,9 @@ static int cmd_diff(int argc, char **argv, GlobalOptions *g) {
         if (i < 0)
                 return i;
         r = expect_args("diff", argc - i, 2, 2);
+        if (r < 0)
+                return r;
+        r = image_ref_check(argv[i + 1]);
         if (r < 0)
                 return r;
         r = open_and_resolve(g, STORE_SHARED, argv[i], &s, a);

@@ -4,6 +4,7 @@
  * status (0 success, 1 operational failure, 2 bad usage or bad input).
  */
 #include "cli.h"
+#include "store.h"
 
 #include <stdarg.h>
 
@@ -136,6 +137,8 @@ int main(int argc, char **argv) {
         const char *env;
         int c;
 
+        /* Only image import makes a missing store (cmd_import). */
+        store_set_may_create(false);
         env = getenv("GOLDROOT_STORE");
         g.store = isempty(env) ? "/var/lib/goldroot" : env;
 

@@ -134,8 +134,10 @@ int archive_member_path(const char *what, const char *name, char **ret) {
         if (path_normalize(abs, &norm) < 0)
                 return log_error_errno(EBADMSG, "%s: archive entry '%s': bad path", what, name);
         if (strlen(norm) >= PATH_MAX)
-                return log_error_errno(EBADMSG, "%s: archive entry '%s...': path too long", what,
-                                       norm);
+                return log_error_errno(EBADMSG,
+                                       "%s: archive entry '%.64s\u2026': path too long (%zu bytes, "
+                                       "at most %d)",
+                                       what, name, strlen(norm), PATH_MAX - 1);
         *ret = TAKE_PTR(norm);
         return 0;
 }
@@ -301,9 +303,16 @@ static int entry_xattrs(struct archive_entry *ae, const char *what, const char *
 
                 if (e->n_xattrs >= (size_t)n)
                         break;
-                if (isempty(name) || strlen(name) > 255 || size > ARCHIVE_MAX_XATTR_SIZE)
-                        return log_error_errno(EBADMSG, "%s: archive entry '%s': bad xattr", what,
-                                               path);
+                if (isempty(name) || strlen(name) > 255)
+                        return log_error_errno(EBADMSG,
+                                               "%s: archive entry '%s': xattr with an empty name "
+                                               "or one over 255 bytes",
+                                               what, path);
+                if (size > ARCHIVE_MAX_XATTR_SIZE)
+                        return log_error_errno(EBADMSG,
+                                               "%s: archive entry '%s': xattr '%s' of %zu bytes "
+                                               "(Linux allows at most %u)",
+                                               what, path, name, size, ARCHIVE_MAX_XATTR_SIZE);
                 /* libarchive's pax writer stores each xattr twice (LIBARCHIVE.xattr
                  * and SCHILY.xattr); the same value twice is one xattr. */
                 for (size_t i = 0; i < e->n_xattrs && !dup; i++)
@@ -571,9 +580,13 @@ int archive_import(ImageBuilder *b, int fd, const char *what, Progress *p, uint6
 /* Export. */
 
 static int export_fail(struct archive *a, const char *path) {
+        const char *msg = sym_archive_error_string(a) ?: "write failed";
         int e = sym_archive_errno(a);
-        return log_error_errno(e > 0 ? e : EIO, "export %s: %s", path,
-                               sym_archive_error_string(a) ?: "write failed");
+
+        /* libarchive's message ("Write error") leaves out why: the errno says. */
+        if (e > 0 && !strstr(msg, strerror(e)))
+                return log_error_errno(e, "export %s: %s: %m", path, msg);
+        return log_error_errno(e > 0 ? e : EIO, "export %s: %s", path, msg);
 }
 
 static int add_filter_for(struct archive *a, const char *path) {
@@ -691,6 +704,8 @@ int archive_export(const Manifest *m, int rootfd, int outfd, const char *path, P
                 }
                 if (p)
                         progress_update(p, i + 1, bytes);
+                if (i == 0)
+                        test_hook("export-after-first-entry");
         }
         sym_archive_entry_free(ae);
         if (r < 0)

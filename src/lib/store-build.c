@@ -28,10 +28,6 @@ static int path_key_compare(const void *a, const void *b) {
         return strcmp(((const PathKey *)a)->path, ((const PathKey *)b)->path);
 }
 
-static int object_compare(const void *a, const void *b) {
-        return memcmp(((const NewObject *)a)->digest, ((const NewObject *)b)->digest, DIGEST_SIZE);
-}
-
 void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJECT_PATH_SIZE]) {
         char hex[DIGEST_HEX_SIZE];
         digest_to_hex(digest, hex);
@@ -193,6 +189,18 @@ void builder_crash_point(ImageBuilder *b, const char *step) {
 #endif
 }
 
+/* test_hook("KIND-STEP"): a point where tests act, not a crash point. */
+static void builder_test_hook(ImageBuilder *b, const char *step) {
+#ifdef GOLDROOT_CRASH_POINTS
+        char name[64];
+        snprintf(name, sizeof name, "%s-%s", b->opts.kind, step);
+        test_hook(name);
+#else
+        (void)b;
+        (void)step;
+#endif
+}
+
 uint64_t image_builder_space_left(ImageBuilder *b) {
         struct statvfs sv;
         if (fstatvfs(b->root_fd, &sv) < 0)
@@ -240,7 +248,53 @@ static int builder_insert(ImageBuilder *b, BuildEntry *be, size_t *ret_index) {
 }
 #pragma GCC diagnostic pop
 
+/* An xattr of the image that the store's file system will not hold: a name
+ * it does not know (com.apple.*), user.* on a symlink, a malformed ACL, a
+ * value over its size limit. The image cannot be stored as it is. */
+static int xattr_refused(ImageBuilder *b, int r, const char *path, const Xattr *x) {
+        _cleanup_free_ char *why = NULL;
+
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r == -ENOSPC && image_builder_space_left(b) < FILE_BUFFER_MAX)
+                return log_error_errno(r, "%s: xattr '%s' on %s: %m", b->opts.what, x->name,
+                                       path); /* the store is full: not the image's fault */
+        switch (-r) {
+        case ENOSPC:
+        case E2BIG:
+        case ERANGE:
+                if (asprintf_safe(&why,
+                                  "its value of %zu bytes is too big for the store's file system",
+                                  x->size) < 0)
+                        return log_oom();
+                break;
+        case EOPNOTSUPP:
+                why = strdup("the store's file system does not support it");
+                break;
+        case EINVAL:
+                why = strdup("the store's file system refuses its value");
+                break;
+        case EPERM:
+                why = strdup(startswith(x->name, "user.")
+                                     ? "Linux allows user.* xattrs only on regular files and "
+                                       "directories"
+                                     : "the store's file system refuses it");
+                break;
+        default:
+                why = strdup("the store's file system refuses it");
+        }
+        if (!why)
+                return log_oom();
+        log_error_errno(r, "%s: xattr '%s' on %s: %s: %m", b->opts.what, x->name, path, why);
+        return -EBADMSG;
+}
+
 int builder_fail(ImageBuilder *b, int r, const char *path, const char *why) {
+        const Xattr *x = b->failed_xattr;
+
+        b->failed_xattr = NULL;
+        if (x && r < 0 && r != -EBADMSG)
+                return xattr_refused(b, r, path, x);
         if (r == -EBADMSG)
                 return log_error_errno(EBADMSG, "%s: '%s': %s", b->opts.what, path, why);
         return log_error_errno(r, "%s: '%s': %s: %m", b->opts.what, path, why);
@@ -383,6 +437,11 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
         assert(e && e->path);
         if (S_ISREG(e->mode))
                 return -EINVAL; /* use begin_file */
+        /* Linux makes every symlink 0777 and cannot change it; a tar may say
+         * otherwise. The manifest says what the tree holds, and the same tree
+         * gets the same id from any source. */
+        if (S_ISLNK(e->mode))
+                e->mode = S_IFLNK | 0777;
         r = builder_check_xattrs(b, e);
         if (r < 0)
                 return r;
@@ -443,7 +502,7 @@ int image_builder_add(ImageBuilder *b, ManifestEntry *e) {
                 r = -EBADMSG;
         }
         if (r >= 0 && !S_ISDIR(be.e.mode)) {
-                r = metadata_apply_at(pfd, name, &be.e);
+                r = metadata_apply_at_full(pfd, name, &be.e, &b->failed_xattr);
                 if (r < 0) {
                         r = builder_fail(b, r, be.e.path, "setting metadata");
                         manifest_entry_done(&be.e);
@@ -472,7 +531,36 @@ typedef struct FileSource {
         const void *buf;  /* in memory, or */
         int fd;           /* a file to copy from (spill, source or object) */
         bool fd_is_spill; /* an O_TMPFILE we can link instead of copying */
+        bool reread;      /* fd is a source read a second time: it may have changed */
 } FileSource;
+
+/* -ESTALE unless fd holds e's bytes: what was copied is what the object's
+ * name says, even if the source changed between its two reads. */
+static int verify_copy(ImageBuilder *b, int fd, const ManifestEntry *e) {
+        uint8_t digest[DIGEST_SIZE];
+        uint64_t size = 0;
+
+        if (!b->buf) {
+                b->buf = malloc(FILE_BUFFER_MAX);
+                if (!b->buf)
+                        return -ENOMEM;
+        }
+        if (sha256_reset(b->md) < 0)
+                return -EIO;
+        for (;;) {
+                ssize_t n = pread(fd, b->buf, FILE_BUFFER_MAX, (off_t)size);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                if (sha256_update(b->md, b->buf, (size_t)n) < 0)
+                        return -EIO;
+                size += (uint64_t)n;
+        }
+        if (sha256_final(b->md, digest) < 0)
+                return -EIO;
+        return size == e->size && memcmp(digest, e->digest, DIGEST_SIZE) == 0 ? 0 : -ESTALE;
+}
 
 /* Makes a new inode for e at pfd/name from src, with e's metadata. */
 static int materialize(ImageBuilder *b, int pfd, const char *name, const ManifestEntry *e,
@@ -488,14 +576,16 @@ static int materialize(ImageBuilder *b, int pfd, const char *name, const Manifes
                 if (fd < 0)
                         return -errno;
         } else {
-                fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                fd = openat(pfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return -errno;
                 r = src->buf ? write_all(fd, src->buf, e->size) : copy_fd_data(src->fd, fd);
+                if (r >= 0 && src->reread)
+                        r = verify_copy(b, fd, e);
                 if (r < 0)
                         return r;
         }
-        return metadata_apply_fd(fd, e);
+        return metadata_apply_fd_full(fd, e, &b->failed_xattr);
 }
 
 static int remember_new_object(ImageBuilder *b, const uint8_t od[static DIGEST_SIZE],
@@ -665,12 +755,17 @@ int image_builder_end_file(ImageBuilder *b) {
         if (b->spill_fd >= 0) {
                 src.fd = b->spill_fd;
                 src.fd_is_spill = true;
-        } else if (b->buf_overflow)
+        } else if (b->buf_overflow) {
                 src.fd = b->source_fd;
-        else
+                src.reread = true;
+                builder_test_hook(b, "before-reread");
+        } else
                 src.buf = b->buf ?: (const void *)"";
         r = place_file(b, e, &src);
         b->spill_fd = safe_close(b->spill_fd);
+        if (r == -ESTALE && src.reread)
+                return log_error_errno(ESTALE, "%s: '%s': changed while it was imported",
+                                       b->opts.what, e->path);
         if (r < 0)
                 return builder_fail(b, r, e->path, "creating file");
         progress_step(b, e->size);

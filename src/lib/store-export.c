@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * store-export: `image export` as a tarball (archive.c) or an erofs image
- * (mkfs.erofs over the image tree), written beside the destination and
- * renamed into place, so a failed export leaves no partial file.
+ * (mkfs.erofs over the image tree), written to an unnamed file in the
+ * destination's directory and linked into place, so a failed or killed
+ * export leaves no partial file.
  */
 #include "fsutil.h"
 #include "store-internal.h"
 
 #include <libgen.h>
 #include <sched.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -82,6 +85,9 @@ int run_mkfs_erofs(const char *const *extra, const char *out_path, const char *s
                 exec_mkfs_erofs(argv, out, tree_fd, src);
         if (waitpid(pid, &status, 0) < 0)
                 return log_error_errno(errno, "%s: waiting for mkfs.erofs: %m", what);
+        if (WIFSIGNALED(status))
+                return log_error_errno(EIO, "%s: mkfs.erofs failed: killed by signal %d (%s)", what,
+                                       WTERMSIG(status), strsignal(WTERMSIG(status)));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 last_line(out, msg, sizeof msg);
                 return log_error_errno(EIO, "%s: mkfs.erofs failed: %s", what,
@@ -90,10 +96,138 @@ int run_mkfs_erofs(const char *const *extra, const char *out_path, const char *s
         return 0;
 }
 
+/* An empty directory for mkfs.erofs's child to mount a delta image's tree on
+ * (in its own namespace): staging/export-RANDOM, flock'ed while we live, so
+ * that a killed export's is removed by the next command that opens the store
+ * instead of staying beside the output. */
+static int make_mount_dir(Store *s, const char *path, char **ret_path, int *ret_fd) {
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat a, now;
+                uint64_t rnd;
+                char name[32];
+
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        return log_error_errno(errno, "export %s: getrandom: %m", path);
+                snprintf(name, sizeof name, "export-%016llx", (unsigned long long)rnd);
+                if (mkdirat(s->staging_fd, name, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return log_error_errno(errno, "export %s: staging/%s: %m", path, name);
+                }
+                fd = openat(s->staging_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                /* Another command's recovery may have taken it first. */
+                if (fstat(fd, &a) < 0 ||
+                    fstatat(s->staging_fd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    a.st_ino != now.st_ino || a.st_dev != now.st_dev)
+                        continue;
+                *ret_path = path_join(s->path, "staging", name);
+                if (!*ret_path) {
+                        (void)unlinkat(s->staging_fd, name, AT_REMOVEDIR);
+                        return log_oom();
+                }
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+        return log_error_errno(EBUSY, "export %s: could not make a directory in staging/", path);
+}
+
+/* The export's output is an unnamed O_TMPFILE in the destination's directory
+ * until it is complete, so that nothing is left whatever kills us; it then
+ * gets its name with linkat() (over an existing file: a link to a temporary
+ * name, renamed over it at once). Where the file system has no O_TMPFILE, a
+ * hidden temporary name is used and removed on failure. */
+typedef struct Output {
+        int dirfd;
+        int fd;
+        char *base; /* the destination's name in dirfd */
+        char *tmp;  /* the hidden name, when one is in use */
+        char proc[64];
+} Output;
+
+static void output_done(Output *o) {
+        if (o->tmp)
+                (void)unlinkat(o->dirfd, o->tmp, 0);
+        free(o->tmp);
+        free(o->base);
+        safe_close(o->fd);
+        safe_close(o->dirfd);
+}
+
+static int output_open(Output *o, const char *path) {
+        _cleanup_free_ char *d = strdup(path), *b = strdup(path);
+
+        if (!d || !b)
+                return log_oom();
+        o->base = strdup(basename(b));
+        if (!o->base)
+                return log_oom();
+        o->dirfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (o->dirfd < 0)
+                return log_error_errno(errno, "export %s: %s: %m", path, d);
+        o->fd = openat(o->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (o->fd >= 0) {
+                snprintf(o->proc, sizeof o->proc, "/proc/%d/fd/%d", (int)getpid(), o->fd);
+                return 0;
+        }
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return log_error_errno(errno, "export %s: creating: %m", path);
+        if (asprintf_safe(&o->tmp, ".%s.tmp-%d", o->base, (int)getpid()) < 0)
+                return log_oom();
+        o->fd = openat(o->dirfd, o->tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (o->fd < 0) {
+                int r = -errno;
+                free(o->tmp); /* not ours to remove */
+                o->tmp = NULL;
+                return log_error_errno(r, "export %s: creating: %m", path);
+        }
+        return 0;
+}
+
+/* What mkfs.erofs writes to: the unnamed file through our fd, or the
+ * hidden name. */
+static char *output_path_for_child(Output *o, const char *path) {
+        _cleanup_free_ char *d = strdup(path);
+
+        if (!o->tmp)
+                return strdup(o->proc);
+        return d ? path_join(dirname(d), o->tmp) : NULL;
+}
+
+static int output_publish(Output *o, const char *path) {
+        _cleanup_free_ char *tmp = NULL;
+
+        if (fsync(o->fd) < 0)
+                return log_error_errno(errno, "export %s: %m", path);
+        if (o->tmp) {
+                if (renameat(o->dirfd, o->tmp, o->dirfd, o->base) < 0)
+                        return log_error_errno(errno, "export %s: %m", path);
+                free(o->tmp);
+                o->tmp = NULL;
+                return 0;
+        }
+        if (linkat(AT_FDCWD, o->proc, o->dirfd, o->base, AT_SYMLINK_FOLLOW) >= 0)
+                return 0;
+        if (errno != EEXIST)
+                return log_error_errno(errno, "export %s: %m", path);
+        if (asprintf_safe(&tmp, ".%s.tmp-%d", o->base, (int)getpid()) < 0)
+                return log_oom();
+        (void)unlinkat(o->dirfd, tmp, 0);
+        if (linkat(AT_FDCWD, o->proc, o->dirfd, tmp, AT_SYMLINK_FOLLOW) < 0 ||
+            renameat(o->dirfd, tmp, o->dirfd, o->base) < 0) {
+                int r = -errno;
+                (void)unlinkat(o->dirfd, tmp, 0);
+                return log_error_errno(r, "export %s: %m", path);
+        }
+        return 0;
+}
+
 int store_export(Store *s, const char *id, const char *path, ExportFormat format, Progress *p) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
-        _cleanup_close_ int rootfd = -EBADF, dirfd = -EBADF, fd = -EBADF;
-        _cleanup_free_ char *dir = NULL, *base = NULL, *tmp = NULL;
+        _cleanup_close_ int rootfd = -EBADF;
+        Output out = {.dirfd = -EBADF, .fd = -EBADF};
         bool detached;
         int r;
 
@@ -119,63 +253,36 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
                 return r;
         }
 
-        /* Temporary file beside the destination, renamed over it at the end. */
-        {
-                _cleanup_free_ char *d = strdup(path), *b = strdup(path);
-                if (!d || !b)
-                        return log_oom();
-                dir = strdup(dirname(d));
-                base = strdup(basename(b));
-                if (!dir || !base)
-                        return log_oom();
-        }
-        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return log_error_errno(errno, "export %s: %s: %m", path, dir);
-        if (asprintf_safe(&tmp, ".%s.tmp-%d", base, (int)getpid()) < 0)
-                return log_oom();
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return log_error_errno(errno, "export %s: creating: %m", path);
+        r = output_open(&out, path);
+        if (r >= 0 && format == EXPORT_TAR)
+                r = archive_export(m, rootfd, out.fd, path, p);
+        else if (r >= 0) {
+                _cleanup_free_ char *child_out = output_path_for_child(&out, path), *what = NULL,
+                                    *mnt = NULL;
 
-        if (format == EXPORT_TAR)
-                r = archive_export(m, rootfd, fd, path, p);
-        else {
-                _cleanup_free_ char *tmppath = path_join(dir, tmp), *what = NULL, *mnt = NULL;
-
-                fd = safe_close(fd);
-                /* A delta image's tree is a detached mount: the child mounts it
-                 * in its own namespace on an empty directory beside the output. */
-                if (!tmppath || asprintf_safe(&what, "export %s", path) < 0 ||
-                    asprintf_safe(&mnt, "%s.d", tmppath) < 0)
-                        return log_oom();
-                if (!detached) {
+                if (!child_out || asprintf_safe(&what, "export %s", path) < 0)
+                        r = log_oom();
+                else if (!detached) {
                         _cleanup_free_ char *root = store_image_root_path(s, id);
-                        r = root ? run_mkfs_erofs(NULL, tmppath, root, -EBADF, what) : log_oom();
+                        r = root ? run_mkfs_erofs(NULL, child_out, root, -EBADF, what) : log_oom();
                 } else {
-                        if (mkdir(mnt, 0700) < 0)
-                                r = log_error_errno(errno, "export %s: %s: %m", path, mnt);
-                        else {
-                                r = run_mkfs_erofs(NULL, tmppath, mnt, rootfd, what);
-                                (void)rmdir(mnt);
+                        /* A delta image's tree is a detached mount: the child mounts
+                         * it in its own namespace on an empty directory. */
+                        _cleanup_close_ int mntfd = -EBADF;
+                        r = make_mount_dir(s, path, &mnt, &mntfd);
+                        if (r >= 0 && mnt) {
+                                r = run_mkfs_erofs(NULL, child_out, mnt, rootfd, what);
+                                (void)unlinkat(s->staging_fd, strrchr(mnt, '/') + 1, AT_REMOVEDIR);
                         }
-                }
-                if (r >= 0) {
-                        fd = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd < 0)
-                                r = log_error_errno(errno, "export %s: %m", path);
                 }
                 if (r >= 0 && p) {
                         struct stat st;
-                        if (fstat(fd, &st) >= 0)
+                        if (fstat(out.fd, &st) >= 0)
                                 progress_update(p, m->n, (uint64_t)st.st_size);
                 }
         }
-        if (r >= 0 && fsync(fd) < 0)
-                r = log_error_errno(errno, "export %s: %m", path);
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, base) < 0)
-                r = log_error_errno(errno, "export %s: %m", path);
-        if (r < 0)
-                (void)unlinkat(dirfd, tmp, 0);
+        if (r >= 0)
+                r = output_publish(&out, path);
+        output_done(&out);
         return r;
 }

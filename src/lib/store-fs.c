@@ -94,22 +94,29 @@ int xattrs_read_at(int dirfd, const char *name, Xattr **ret, size_t *ret_n) {
         return xattrs_collect(p, -EBADF, ret, ret_n);
 }
 
-int xattrs_apply_fd(int fd, const Xattr *x, size_t n) {
+int xattrs_apply_fd(int fd, const Xattr *x, size_t n, const Xattr **ret_failed) {
         for (size_t i = 0; i < n; i++)
-                if (fsetxattr(fd, x[i].name, x[i].value, x[i].size, 0) < 0)
+                if (fsetxattr(fd, x[i].name, x[i].value, x[i].size, 0) < 0) {
+                        if (ret_failed)
+                                *ret_failed = &x[i];
                         return -errno;
+                }
         return 0;
 }
 
-int xattrs_apply_at(int dirfd, const char *name, const Xattr *x, size_t n) {
+int xattrs_apply_at(int dirfd, const char *name, const Xattr *x, size_t n,
+                    const Xattr **ret_failed) {
         _cleanup_free_ char *p = NULL;
         if (n == 0)
                 return 0;
         if (proc_child_path(dirfd, name, &p) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
-                if (lsetxattr(p, x[i].name, x[i].value, x[i].size, 0) < 0)
+                if (lsetxattr(p, x[i].name, x[i].value, x[i].size, 0) < 0) {
+                        if (ret_failed)
+                                *ret_failed = &x[i];
                         return -errno;
+                }
         return 0;
 }
 
@@ -138,14 +145,16 @@ int xattrs_copy(const Xattr *x, size_t n, Xattr **ret) {
 
 /* Applies owner, xattrs, mode and mtime to a file we just made. chown comes
  * first because it clears set-id bits and security.capability. */
-int metadata_apply_fd(int fd, const ManifestEntry *e) {
+int metadata_apply_fd_full(int fd, const ManifestEntry *e, const Xattr **ret_failed) {
         struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
                                  {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}};
         int r;
 
+        if (ret_failed)
+                *ret_failed = NULL;
         if (fchown(fd, e->uid, e->gid) < 0)
                 return -errno;
-        r = xattrs_apply_fd(fd, e->xattrs, e->n_xattrs);
+        r = xattrs_apply_fd(fd, e->xattrs, e->n_xattrs, ret_failed);
         if (r < 0)
                 return r;
         if (fchmod(fd, e->mode & 07777) < 0)
@@ -155,14 +164,17 @@ int metadata_apply_fd(int fd, const ManifestEntry *e) {
         return 0;
 }
 
-int metadata_apply_at(int dirfd, const char *name, const ManifestEntry *e) {
+int metadata_apply_at_full(int dirfd, const char *name, const ManifestEntry *e,
+                           const Xattr **ret_failed) {
         struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
                                  {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}};
         int r;
 
+        if (ret_failed)
+                *ret_failed = NULL;
         if (fchownat(dirfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        r = xattrs_apply_at(dirfd, name, e->xattrs, e->n_xattrs);
+        r = xattrs_apply_at(dirfd, name, e->xattrs, e->n_xattrs, ret_failed);
         if (r < 0)
                 return r;
         if (!S_ISLNK(e->mode) && fchmodat(dirfd, name, e->mode & 07777, 0) < 0)
@@ -170,6 +182,14 @@ int metadata_apply_at(int dirfd, const char *name, const ManifestEntry *e) {
         if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         return 0;
+}
+
+int metadata_apply_fd(int fd, const ManifestEntry *e) {
+        return metadata_apply_fd_full(fd, e, NULL);
+}
+
+int metadata_apply_at(int dirfd, const char *name, const ManifestEntry *e) {
+        return metadata_apply_at_full(dirfd, name, e, NULL);
 }
 
 /* Copies all of src (from offset 0) into dst, reflinking when it can. */

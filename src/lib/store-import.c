@@ -20,7 +20,9 @@ typedef struct Walk {
         ImageBuilder *b;
         const char *what;
         dev_t dev;
-        void *inodes; /* tsearch: InodeKey, for files with more than one link */
+        struct stat store;   /* the store's directory, which is left out */
+        struct stat staging; /* and our staging tree, for a source in the store */
+        void *inodes;        /* tsearch: InodeKey, for files with more than one link */
 } Walk;
 
 static int inode_compare(const void *a, const void *b) {
@@ -160,6 +162,14 @@ static int walk_entry(Walk *w, int dfd, const char *name, const char *path) {
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_close_ int fd = -EBADF;
 
+                /* Else the walk would read the store, our own staging tree
+                 * included, which grows as we read it. */
+                if ((st.st_dev == w->store.st_dev && st.st_ino == w->store.st_ino) ||
+                    (st.st_dev == w->staging.st_dev && st.st_ino == w->staging.st_ino)) {
+                        log_info("%s: %s: the store itself, left out of the image", w->what, path);
+                        manifest_entry_done(&e);
+                        return 0;
+                }
                 fd = open_checked(dfd, name, O_DIRECTORY, &st);
                 if (fd < 0) {
                         manifest_entry_done(&e);
@@ -228,7 +238,7 @@ static int walk_dir(Walk *w, int dfd, const char *dpath) {
 }
 
 /* Bytes of regular files below dfd, for the progress bar's total. */
-static uint64_t tree_bytes(int dfd, dev_t dev) {
+static uint64_t tree_bytes(int dfd, dev_t dev, const struct stat *store) {
         _cleanup_strv_free_ char **names = NULL;
         uint64_t total = 0;
         size_t n;
@@ -241,11 +251,12 @@ static uint64_t tree_bytes(int dfd, dev_t dev) {
                         continue;
                 if (S_ISREG(st.st_mode))
                         total += (uint64_t)st.st_size;
-                else if (S_ISDIR(st.st_mode) && st.st_dev == dev) {
+                else if (S_ISDIR(st.st_mode) && st.st_dev == dev &&
+                         !(st.st_dev == store->st_dev && st.st_ino == store->st_ino)) {
                         _cleanup_close_ int fd = openat(
                                 dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (fd >= 0)
-                                total += tree_bytes(fd, dev);
+                                total += tree_bytes(fd, dev, store);
                 }
         }
         return total;
@@ -257,11 +268,14 @@ static int import_directory(ImageBuilder *b, int fd, const char *what, Progress 
         struct stat st;
         int r;
 
-        if (fstat(fd, &st) < 0)
+        if (fstat(fd, &st) < 0 || fstat(store_dirfd(b->store), &w.store) < 0 ||
+            fstat(b->staging_fd, &w.staging) < 0)
                 return log_error_errno(errno, "%s: %m", what);
+        if (st.st_dev == w.store.st_dev && st.st_ino == w.store.st_ino)
+                return log_error_errno(EINVAL, "%s: that is the store itself", what);
         w.dev = st.st_dev;
         if (p && p->style != PROGRESS_NONE)
-                p->total_bytes = tree_bytes(fd, st.st_dev);
+                p->total_bytes = tree_bytes(fd, st.st_dev, &w.store);
         entry_from_stat(&root, &st);
         root.path = strdup("/");
         if (!root.path)

@@ -26,8 +26,10 @@ void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJEC
  * special files, which cannot be opened for f*xattr); sorted by name. */
 int xattrs_read_fd(int fd, Xattr **ret, size_t *ret_n);
 int xattrs_read_at(int dirfd, const char *name, Xattr **ret, size_t *ret_n);
-int xattrs_apply_fd(int fd, const Xattr *x, size_t n);
-int xattrs_apply_at(int dirfd, const char *name, const Xattr *x, size_t n);
+/* On failure, *ret_failed (if given) is the xattr the file system refused. */
+int xattrs_apply_fd(int fd, const Xattr *x, size_t n, const Xattr **ret_failed);
+int xattrs_apply_at(int dirfd, const char *name, const Xattr *x, size_t n,
+                    const Xattr **ret_failed);
 int xattrs_copy(const Xattr *x, size_t n, Xattr **ret);
 
 /* Owner, xattrs, mode and mtime of e onto a file we made (chown first: it
@@ -35,6 +37,11 @@ int xattrs_copy(const Xattr *x, size_t n, Xattr **ret);
  * a symlink at name. */
 int metadata_apply_fd(int fd, const ManifestEntry *e);
 int metadata_apply_at(int dirfd, const char *name, const ManifestEntry *e);
+/* The same; on failure *ret_failed is the xattr that the file system refused,
+ * or NULL when something else failed. */
+int metadata_apply_fd_full(int fd, const ManifestEntry *e, const Xattr **ret_failed);
+int metadata_apply_at_full(int dirfd, const char *name, const ManifestEntry *e,
+                           const Xattr **ret_failed);
 
 /* ImageBuilder's state, shared by store-build.c (adding entries) and
  * store-publish.c (finishing). */
@@ -53,7 +60,14 @@ typedef struct NewObject {
         uint8_t digest[DIGEST_SIZE];
         char *relpath; /* a staging file that holds it */
         bool replace;  /* the store's copy hit the link limit: replace it */
+        bool adopt;    /* another build stored it first: link its inode */
+        ino_t ino;     /* with adopt: our own inode, which the tree gives up */
 } NewObject;
+
+/* tsearch order of NewObjects, by digest. */
+static inline int object_compare(const void *a, const void *b) {
+        return memcmp(((const NewObject *)a)->digest, ((const NewObject *)b)->digest, DIGEST_SIZE);
+}
 
 struct ImageBuilder {
         Store *store;
@@ -85,8 +99,9 @@ struct ImageBuilder {
         int source_fd;     /* add_file_fd: copy from here if new */
         bool buf_overflow; /* source_fd mode: too big to keep in buf */
 
-        int64_t op;    /* its journal row (oplog.h); 0 once ended */
-        char **linked; /* objects linked at publish, for undo */
+        const Xattr *failed_xattr; /* what the last metadata_apply_*_full() could not set */
+        int64_t op;                /* its journal row (oplog.h); 0 once ended */
+        char **linked;             /* objects linked at publish, for undo */
         uint64_t items, bytes;
         bool published;
 };
@@ -95,6 +110,9 @@ struct ImageBuilder {
 static inline const char *rel(const char *path) {
         return path_relative(path);
 }
+/* One line for a failure at path. After a metadata_apply_*_full() that set
+ * b->failed_xattr, the line names that xattr, and one the store's file
+ * system refuses is bad input (-EBADMSG). */
 int builder_fail(ImageBuilder *b, int r, const char *path, const char *why);
 
 /* mkfs.erofs [extra...] out src; what prefixes its one-line error. With

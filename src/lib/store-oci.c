@@ -191,7 +191,11 @@ static int open_member(Import *im, const char *name, int *ret_fd) {
                 *ret_fd = fd;
                 return 0;
         }
-        return log_error_errno(ELOOP, "%s: %s: too many symlinks in the archive", im->what, name);
+        /* A loop, or a chain no honest archive has: the input is bad. */
+        return log_error_errno(EBADMSG,
+                               "%s: %s: too many symlinks in the archive (a loop, or more than 8 "
+                               "in a row)",
+                               im->what, name);
 }
 
 /* A JSON document from fd (name is for messages): at most OCI_MAX_JSON
@@ -387,15 +391,22 @@ static int link_target(const char *path, const char *target, char **ret) {
 
 /* Archives: every regular member staged as OCI_SRC_DIR/m<index>. */
 
-static int stage_archive(Import *im, const char *file) {
+static int stage_archive(Import *im, const char *file, bool docker) {
         _cleanup_close_ int fd = -EBADF, dir = -EBADF;
         struct archive *a = NULL;
         struct archive_entry *ae;
+        struct stat st;
         int r = 0;
 
         fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_error_errno(errno, "%s: %m", im->what);
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "%s: %m", im->what);
+        if (S_ISDIR(st.st_mode))
+                return log_error_errno(EINVAL, "%s: %s is a directory, not an archive%s", im->what,
+                                       file,
+                                       docker ? "" : " (an OCI image layout directory is oci:DIR)");
         if (mkdirat(im->b->staging_fd, OCI_SRC_DIR, 0700) < 0)
                 return log_error_errno(errno, "%s: cannot make a staging directory: %m", im->what);
         dir = openat(im->b->staging_fd, OCI_SRC_DIR,
@@ -944,7 +955,7 @@ int store_import_container(Store *s, const char *source, const ImportOptions *o,
                 goto out;
         }
         if (im.archive)
-                r = stage_archive(&im, path);
+                r = stage_archive(&im, path, docker);
         else {
                 im.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (im.dirfd < 0)

@@ -66,16 +66,158 @@ static int builder_finish_dirs(ImageBuilder *b, const Manifest *m) {
                 fd = openat_in_root_nofollow(b->root_fd, rel(e->path), O_RDONLY | O_DIRECTORY, 0);
                 if (fd < 0)
                         return builder_fail(b, fd, e->path, "opening directory");
-                r = metadata_apply_fd(fd, e);
+                r = metadata_apply_fd_full(fd, e, &b->failed_xattr);
                 if (r < 0)
                         return builder_fail(b, r, e->path, "setting metadata");
         }
         return 0;
 }
 
-/* Makes this build's new files objects of the store. */
-static int builder_link_objects(ImageBuilder *b) {
+/* 1 if the two files hold the same bytes. */
+static int same_content(int a, int b) {
+        _cleanup_free_ uint8_t *x = malloc(1u << 16), *y = malloc(1u << 16);
+        struct stat sa, sb;
+
+        if (!x || !y)
+                return -ENOMEM;
+        if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+                return -errno;
+        if (sa.st_size != sb.st_size)
+                return 0;
+        for (off_t off = 0;;) {
+                ssize_t n = pread(a, x, 1u << 16, off), m;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 1;
+                m = pread(b, y, (size_t)n, off);
+                if (m < 0)
+                        return -errno;
+                if (m != n || memcmp(x, y, (size_t)n) != 0)
+                        return 0;
+                off += n;
+        }
+}
+
+/* Our inode at relpath takes the name objects/opath: the store's copy is at
+ * the link limit, or it is not what its name says. Trees that use the old
+ * one keep it; later builds link this one. */
+static int replace_object(ImageBuilder *b, const char *relpath, const char *opath) {
         int ofd = b->store->objects_fd;
+        _cleanup_free_ char *tmp = NULL;
+
+        if (asprintf_safe(&tmp, "%.2s/.tmp-%s", opath, b->staging_name) < 0)
+                return log_oom();
+        if (linkat(b->root_fd, relpath, ofd, tmp, 0) < 0 || renameat(ofd, tmp, ofd, opath) < 0) {
+                int r = -errno;
+                (void)unlinkat(ofd, tmp, 0);
+                return log_error_errno(r, "%s: replacing object %s: %m", b->opts.what, opath);
+        }
+        return 0;
+}
+
+/* objects/opath appeared since we looked (a concurrent build of the same
+ * content). Unless it does not hold our bytes, the tree must use its inode:
+ * a tree keeping its own copy is not an object of the store, and if the
+ * other build's tree is the one dropped (same image), gc then takes the
+ * object that tree was the only other link of. */
+static int adopt_object(ImageBuilder *b, NewObject *o, const char *opath) {
+        _cleanup_close_ int ours = -EBADF, theirs = -EBADF;
+        struct stat st;
+        int r;
+
+        ours = openat(b->root_fd, o->relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (ours < 0 || fstat(ours, &st) < 0)
+                return builder_fail(b, -errno, o->relpath, "opening");
+        theirs = openat(b->store->objects_fd, opath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (theirs < 0)
+                return log_error_errno(errno, "%s: opening object %s: %m", b->opts.what, opath);
+        r = same_content(ours, theirs);
+        if (r < 0)
+                return log_error_errno(r, "%s: comparing with object %s: %m", b->opts.what, opath);
+        if (r == 0) {
+                log_warning("%s: object %s does not hold what its name says: replacing it",
+                            b->opts.what, opath);
+                return replace_object(b, o->relpath, opath);
+        }
+        o->adopt = true;
+        o->ino = st.st_ino;
+        return 0;
+}
+
+/* A rename into a directory whose metadata is final changed its mtime. */
+static int restore_parent_mtime(ImageBuilder *b, const Manifest *m, const char *path) {
+        _cleanup_free_ char *parent = NULL;
+        const ManifestEntry *pe;
+        const char *slash = strrchr(path, '/');
+
+        parent = slash == path ? strdup("/") : strndup(path, slash - path);
+        if (!parent)
+                return log_oom();
+        pe = manifest_find(m, parent);
+        if (!pe)
+                return 0;
+        if (utimensat(b->root_fd, rel(parent),
+                      (struct timespec[2]){{.tv_nsec = UTIME_OMIT},
+                                           {.tv_sec = pe->mtime_sec, .tv_nsec = pe->mtime_nsec}},
+                      AT_SYMLINK_NOFOLLOW) < 0)
+                return builder_fail(b, -errno, parent, "setting its mtime");
+        return 0;
+}
+
+/* Every path of the tree that holds the inode of an adopted object is
+ * replaced, in one rename each, by a link to the store's inode. */
+static int builder_adopt_objects(ImageBuilder *b, const Manifest *m) {
+        int ofd = b->store->objects_fd;
+
+        for (size_t i = 0; i < m->n; i++) {
+                const ManifestEntry *e = &m->entries[i];
+                char opath[OBJECT_PATH_SIZE];
+                uint8_t od[DIGEST_SIZE];
+                NewObject key, **found;
+                struct stat st;
+                int r;
+
+                if (!S_ISREG(e->mode))
+                        continue;
+                r = object_digest(e, od);
+                if (r < 0)
+                        return builder_fail(b, r, e->path, "hashing its metadata");
+                memcpy(key.digest, od, DIGEST_SIZE);
+                found = tfind(&key, &b->objects, object_compare);
+                if (!found || !(*found)->adopt)
+                        continue;
+                if (fstatat(b->root_fd, rel(e->path), &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return builder_fail(b, -errno, e->path, "stat");
+                if (st.st_ino != (*found)->ino)
+                        continue;
+                object_path(od, opath);
+                (void)unlinkat(b->staging_fd, "adopt", 0);
+                if (linkat(ofd, opath, b->staging_fd, "adopt", 0) < 0) {
+                        if (errno != EMLINK)
+                                return log_error_errno(errno, "%s: linking object %s: %m",
+                                                       b->opts.what, opath);
+                        /* Theirs is full: ours becomes the object. */
+                        r = replace_object(b, rel(e->path), opath);
+                        if (r < 0)
+                                return r;
+                        (*found)->adopt = false;
+                        continue;
+                }
+                if (renameat(b->staging_fd, "adopt", b->root_fd, rel(e->path)) < 0)
+                        return builder_fail(b, -errno, e->path, "linking the stored object");
+                r = restore_parent_mtime(b, m, e->path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Makes this build's new files objects of the store. */
+static int builder_link_objects(ImageBuilder *b, const Manifest *m) {
+        int ofd = b->store->objects_fd;
+        bool adopted = false;
+        int r;
 
         for (size_t i = 0; i < b->n_new_objects; i++) {
                 NewObject *o = b->new_objects[i];
@@ -88,30 +230,26 @@ static int builder_link_objects(ImageBuilder *b) {
                         return log_error_errno(errno, "%s: creating objects/%s: %m", b->opts.what,
                                                sub);
                 if (o->replace) {
-                        /* The old inode is at the link limit; later builds link this
-                         * one. Trees that use the old one keep it. */
-                        _cleanup_free_ char *tmp = NULL;
-                        if (asprintf_safe(&tmp, "%s/.tmp-%s", sub, b->staging_name) < 0)
-                                return log_oom();
-                        if (linkat(b->root_fd, o->relpath, ofd, tmp, 0) < 0 ||
-                            renameat(ofd, tmp, ofd, opath) < 0) {
-                                int r = -errno;
-                                (void)unlinkat(ofd, tmp, 0);
-                                return log_error_errno(r, "%s: replacing object %s: %m",
-                                                       b->opts.what, opath);
-                        }
+                        /* The old inode is at the link limit. */
+                        r = replace_object(b, o->relpath, opath);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
                 if (linkat(b->root_fd, o->relpath, ofd, opath, 0) < 0) {
-                        if (errno == EEXIST)
-                                continue; /* another build stored it meanwhile */
-                        return log_error_errno(errno, "%s: storing object %s: %m", b->opts.what,
-                                               opath);
+                        if (errno != EEXIST)
+                                return log_error_errno(errno, "%s: storing object %s: %m",
+                                                       b->opts.what, opath);
+                        r = adopt_object(b, o, opath);
+                        if (r < 0)
+                                return r;
+                        adopted = adopted || o->adopt;
+                        continue;
                 }
                 if (strv_extend(&b->linked, opath) < 0)
                         return log_oom();
         }
-        return 0;
+        return adopted ? builder_adopt_objects(b, m) : 0;
 }
 
 /* The whole tree takes the delta's place in one exchange; the catalog then
@@ -248,7 +386,7 @@ int image_builder_publish(ImageBuilder *b, const ImagePublish *p,
                 return log_error_errno(r, "%s: computing the image id: %m", b->opts.what);
         manifest_totals(m, &info.files, &info.size);
         builder_crash_point(b, "before-objects");
-        r = builder_link_objects(b);
+        r = builder_link_objects(b, m);
         if (r < 0)
                 return r;
         builder_crash_point(b, "after-objects");

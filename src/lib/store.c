@@ -48,6 +48,12 @@ static int mkdir_parents(const char *path, mode_t mode) {
         }
 }
 
+static bool store_may_create = true;
+
+void store_set_may_create(bool b) {
+        store_may_create = b;
+}
+
 /* Removes staging directories whose builder no longer holds their lock. */
 static int recover_staging(Store *s) {
         struct dirent *de;
@@ -167,6 +173,8 @@ int store_open(const char *path, StoreLock lock, Store **ret) {
 
         assert(path);
         assert(ret);
+        if (isempty(path))
+                return log_error_errno(EINVAL, "--store: the path is empty");
         s = calloc(1, sizeof *s);
         if (!s)
                 return log_oom();
@@ -174,10 +182,14 @@ int store_open(const char *path, StoreLock lock, Store **ret) {
         s->path = strdup(path);
         if (!s->path)
                 return log_oom();
-        r = mkdir_parents(path, STORE_DIR_MODE);
-        if (r < 0)
-                return log_error_errno(r, "store %s: creating: %m", path);
+        if (store_may_create) {
+                r = mkdir_parents(path, STORE_DIR_MODE);
+                if (r < 0)
+                        return log_error_errno(r, "store %s: creating: %m", path);
+        }
         s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->dirfd < 0 && errno == ENOENT)
+                return log_error_errno(errno, "store %s: no such store", path);
         if (s->dirfd < 0)
                 return log_error_errno(errno, "store %s: %m", path);
         r = open_subdir(s->dirfd, "objects", &s->objects_fd);
@@ -242,7 +254,7 @@ bool image_name_is_valid(const char *s) {
         if (isempty(s) || !isalnum((unsigned char)s[0]))
                 return false;
         n = strlen(s);
-        if (n > 128)
+        if (n > IMAGE_NAME_MAX)
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
@@ -262,14 +274,35 @@ int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag) {
         tag = strdup(colon + 1);
         if (!name || !tag)
                 return log_oom();
+        if (strlen(name) > IMAGE_NAME_MAX || strlen(tag) > IMAGE_NAME_MAX)
+                return log_error_errno(EINVAL,
+                                       "image reference '%s': NAME and TAG are at most %d "
+                                       "characters each (%s has %zu)",
+                                       ref, IMAGE_NAME_MAX,
+                                       strlen(name) > IMAGE_NAME_MAX ? "NAME" : "TAG",
+                                       strlen(strlen(name) > IMAGE_NAME_MAX ? name : tag));
         if (!image_name_is_valid(name) || !image_name_is_valid(tag))
                 return log_error_errno(EINVAL,
                                        "image reference '%s': NAME and TAG must be letters, "
                                        "digits, '.', '_' or '-', starting with a letter or "
                                        "digit",
                                        ref);
-        *ret_name = TAKE_PTR(name);
-        *ret_tag = TAKE_PTR(tag);
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        if (ret_tag)
+                *ret_tag = TAKE_PTR(tag);
+        return 0;
+}
+
+int image_ref_check(const char *ref) {
+        assert(ref);
+        if (strchr(ref, ':'))
+                return image_ref_parse_tag(ref, NULL, NULL);
+        if (strlen(ref) < IMAGE_ID_PREFIX_MIN || strlen(ref) > IMAGE_ID_LEN || !string_is_hex(ref))
+                return log_error_errno(EINVAL,
+                                       "image reference '%s': expected NAME:TAG or an image id "
+                                       "prefix of at least %d lowercase hex digits",
+                                       ref, IMAGE_ID_PREFIX_MIN);
         return 0;
 }
 
@@ -292,11 +325,9 @@ int store_resolve(Store *s, const char *ref, char ret_id[static DIGEST_HEX_SIZE]
                 snprintf(ret_id, DIGEST_HEX_SIZE, "%s", id);
                 return 0;
         }
-        if (strlen(ref) < IMAGE_ID_PREFIX_MIN || strlen(ref) > IMAGE_ID_LEN || !string_is_hex(ref))
-                return log_error_errno(EINVAL,
-                                       "image reference '%s': expected NAME:TAG or an image id "
-                                       "prefix of at least %d lowercase hex digits",
-                                       ref, IMAGE_ID_PREFIX_MIN);
+        r = image_ref_check(ref);
+        if (r < 0)
+                return r;
         r = catalog_image_ids(s->catalog, ref, &ids);
         if (r < 0)
                 return r;

@@ -39,8 +39,13 @@ typedef enum StoreLock {
 } StoreLock;
 
 /* Creates the layout if needed, takes the lock, opens the catalog and
- * recovers from earlier crashes. */
+ * recovers from earlier crashes. A missing directory is created (with its
+ * parents) only while store_set_may_create() allows it, which it does until
+ * told otherwise; else it is -ENOENT, "store DIR: no such store". The
+ * command line allows it only for the commands that add images, so that a
+ * mistyped --store is an error, not a new empty store. */
 int store_open(const char *path, StoreLock lock, Store **ret);
+void store_set_may_create(bool b);
 Store *store_free(Store *s);
 static inline void store_freep(Store **s) {
         store_free(*s);
@@ -56,9 +61,12 @@ int store_objects_fd(Store *s);
 
 /* References: "NAME:TAG" or an id prefix of at least 4 lowercase hex digits. */
 #define IMAGE_ID_PREFIX_MIN 4
+#define IMAGE_NAME_MAX 128
 bool image_name_is_valid(const char *s); /* also used for tags */
-/* Splits "NAME:TAG"; -EINVAL (logged) if malformed. */
+/* Splits "NAME:TAG" (either return may be NULL); -EINVAL (logged) if malformed. */
 int image_ref_parse_tag(const char *ref, char **ret_name, char **ret_tag);
+/* Checks a reference's form, without a store: -EINVAL (logged) if malformed. */
+int image_ref_check(const char *ref);
 /* Resolves a reference to a full image id. Logs every failure, so callers add
  * no second line: -EINVAL for a malformed or ambiguous reference, -ENOENT for
  * an unknown one. */

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sys/wait.h>
 
 /* The log level and stream are process-wide settings made once by the command
  * line (or a test) before any work starts. */
@@ -26,19 +27,44 @@ void log_set_stream(FILE *f) {
         log_stream = f;
 }
 
-static void log_write(const char *prefix, const char *fmt, va_list ap) {
-        FILE *out = log_stream ? log_stream : stderr;
-        char buf[4096];
+/* The longest message a line carries. A longer one (a path of thousands of
+ * bytes in it) loses its middle, never its end: the reason comes last. */
+#define LOG_MESSAGE_MAX 4096
 
-        vsnprintf(buf, sizeof buf, fmt, ap);
+static void log_write(const char *prefix, const char *fmt, va_list ap) {
+        static const char ellipsis[] = "\u2026";
+        FILE *out = log_stream ? log_stream : stderr;
+        _cleanup_free_ char *buf = NULL;
+        char fallback[256];
+        va_list aq;
+        int n;
+
+        va_copy(aq, ap);
+        n = vasprintf(&buf, fmt, ap);
+        if (n < 0) {
+                buf = NULL;
+                vsnprintf(fallback, sizeof fallback, fmt, aq);
+        } else if ((size_t)n > LOG_MESSAGE_MAX) {
+                size_t head = LOG_MESSAGE_MAX / 4, tail = LOG_MESSAGE_MAX - head - strlen(ellipsis);
+                size_t from = (size_t)n - tail;
+
+                /* Cut between UTF-8 characters, not inside one. */
+                while (head > 0 && ((unsigned char)buf[head] & 0xc0) == 0x80)
+                        head--;
+                while (((unsigned char)buf[from] & 0xc0) == 0x80)
+                        from++;
+                memcpy(buf + head, ellipsis, strlen(ellipsis));
+                memmove(buf + head + strlen(ellipsis), buf + from, (size_t)n - from + 1);
+        }
+        va_end(aq);
         /* One line per message, whatever the caller's arguments contain. */
-        for (char *p = buf; *p; p++)
+        for (char *p = buf ?: fallback; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';
         /* On a terminal, start from a clean line: a progress bar may be half drawn. */
         if (isatty(fileno(out)))
                 fputs("\r\033[K", out);
-        fprintf(out, "%s%s\n", prefix, buf);
+        fprintf(out, "%s%s\n", prefix, buf ?: fallback);
         fflush(out);
 }
 
@@ -450,6 +476,25 @@ void crash_point(const char *name) {
         const char *want = getenv("GOLDROOT_CRASH_AT");
         if (want && streq(want, name))
                 _exit(137);
+        test_hook(name);
+}
+
+void test_hook(const char *name) {
+        const char *want = getenv("GOLDROOT_HOOK_AT"), *cmd = getenv("GOLDROOT_HOOK_CMD");
+        int status;
+
+        if (!want || !streq(want, name) || !cmd)
+                return;
+        /* Once, and not in the command's own goldroot runs. Not system(),
+         * which makes us ignore SIGINT meanwhile: the command may signal us. */
+        unsetenv("GOLDROOT_HOOK_AT");
+        pid_t pid = fork();
+        if (pid == 0) {
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || status != 0)
+                log_warning("test hook at %s: '%s' failed", name, cmd);
 }
 #endif
 

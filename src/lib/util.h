@@ -214,10 +214,16 @@ int dlopen_symbols(const char *soname, void **handle, const DlSym *syms, size_t 
 const char *runtime_dir(void); /* $GOLDROOT_RUNDIR or /run/goldroot */
 
 /* Test builds name steps where GOLDROOT_CRASH_AT=<point> makes the process
- * _exit(137), for the crash-consistency tests. Release builds compile it away. */
+ * _exit(137), for the crash-consistency tests. Release builds compile it away.
+ * At a crash point or a test_hook() point named by GOLDROOT_HOOK_AT, the
+ * shell command GOLDROOT_HOOK_CMD runs once, for tests that need something to
+ * happen at an exact step (a file changing, another command running). */
 #ifdef GOLDROOT_CRASH_POINTS
 void crash_point(const char *name);
+void test_hook(const char *name);
 #else
 static inline void crash_point(const char *name _unused_) {
+}
+static inline void test_hook(const char *name _unused_) {
 }
 #endif

@@ -25,6 +25,57 @@ load ../lib/common
         [ "$output" = "goldroot: option '--store' needs a value; see 'goldroot --help'" ]
 }
 
+@test "an empty --store is bad usage: exit 2, one line, for every command that opens the store" {
+        local cmd
+        for cmd in "--store '' image ls" "image ls --store ''" "--store '' ls" \
+                "--store '' fsck" "--store '' image import x:1 /nonexistent"; do
+                run eval "\"\$GOLDROOT\" $cmd"
+                echo "$cmd: $output"
+                [ "$status" -eq 2 ]
+                [ "$output" = "goldroot: --store: the path is empty" ]
+        done
+}
+
+@test "an error line about a value of thousands of characters keeps its reason" {
+        local long
+        long=$(printf 'a%.0s' {1..5000})
+        mkdir -p "$BATS_TEST_TMPDIR/empty"
+        "$GOLDROOT" image import e:1 "$BATS_TEST_TMPDIR/empty" >/dev/null
+        run "$GOLDROOT" image inspect "$long"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+        # The middle goes, the end (the reason) stays.
+        [[ "$output" == "goldroot: image reference 'aaaa"*"a…a"*"a': expected NAME:TAG or an image id prefix"* ]]
+        [ "${#output}" -le 4200 ]
+        run "$GOLDROOT" create "$long" --image x:1
+        [ "$status" -eq 2 ]
+        [[ "$output" == *": invalid instance name: longer than 64 characters" ]]
+}
+
+@test "a missing store: commands that read refuse it and create nothing; image import creates it" {
+        local cmd
+        for cmd in "image ls" "image inspect a:1" "image gc" "image rm a:1" "ls" "status x" \
+                "fsck" "create x --image a:1" "image tag a:1 b:1" "upgrade x --to a:1"; do
+                # shellcheck disable=SC2086
+                run "$GOLDROOT" --store "$BATS_TEST_TMPDIR/no/such/store" $cmd
+                echo "$cmd: $output"
+                [ "$status" -eq 1 ]
+                [ "$output" = "goldroot: store $BATS_TEST_TMPDIR/no/such/store: no such store" ]
+                [ ! -e "$BATS_TEST_TMPDIR/no" ]
+        done
+        mkdir "$BATS_TEST_TMPDIR/src"
+        run "$GOLDROOT" --store "$BATS_TEST_TMPDIR/no/such/store" image import a:1 "$BATS_TEST_TMPDIR/src"
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" --store "$BATS_TEST_TMPDIR/no/such/store" image ls -q
+        [ "$status" -eq 0 ]
+        [ "${#lines[@]}" -eq 1 ]
+        # An existing empty directory is a store to be (make install makes /var/lib/goldroot).
+        mkdir "$BATS_TEST_TMPDIR/empty"
+        run "$GOLDROOT" --store "$BATS_TEST_TMPDIR/empty" image ls -q
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+}
+
 @test "every verb refuses an unknown option in one line, exit 2" {
         local v
         for v in "image ls" "image import" "image prep" mount umount plan create start run exec \

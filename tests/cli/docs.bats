@@ -38,3 +38,20 @@ PROFILES=$BATS_TEST_DIRNAME/../../profiles
         [ -n "$page" ]
         diff <(printf '%s\n' "$page") <(grep -vE '^[[:space:]]*(#|$)' "$PROFILES/ro.profile")
 }
+
+@test "STORE.md's catalog table lists exactly the columns of a new catalog" {
+        mkdir "$BATS_TEST_TMPDIR/src"
+        "$GOLDROOT" image import a:1 "$BATS_TEST_TMPDIR/src" >/dev/null
+        local t documented actual
+        for t in images tags instances operations; do
+                # "| images | id (PK, 64 hex), parent (...), ... |": each column is
+                # the word that starts a comma-separated item outside parentheses.
+                documented=$(grep "^| $t |" "$DOCS/STORE.md" | cut -d'|' -f3 |
+                        sed -E ':a; s/\([^()]*\)//g; ta' | tr ',' '\n' |
+                        sed -E 's/^ *([a-z_]+).*/\1/' | grep . | sort | tr '\n' ' ')
+                actual=$(sqlite3 "$GOLDROOT_STORE/catalog.db" "SELECT name FROM pragma_table_info('$t')" |
+                        sort | tr '\n' ' ')
+                echo "$t: documented '$documented', actual '$actual'"
+                [ "$documented" = "$actual" ]
+        done
+}

@@ -81,6 +81,18 @@ tar_set_absurd_size() {
         refused "$W/evil.tar" "duplicate entry"
 }
 
+@test "a 5000-byte entry path is refused with its reason, the line shortened" {
+        python3 -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+i = tarfile.TarInfo("d/" + "b" * 4998)
+i.size = 1
+t.addfile(i, io.BytesIO(b"x"))
+t.close()' "$W/long.tar"
+        refused "$W/long.tar" "'d/b{62}…': path too long \(5001 bytes, at most 4095\)$"
+        [ "${#lines[0]}" -lt 300 ]
+}
+
 @test "an absurd size is refused before anything is written" {
         (cd "$W" && tar -cf evil.tar src/file)
         tar_set_absurd_size "$W/evil.tar" 0
@@ -170,4 +182,43 @@ tar_set_absurd_size() {
         run "$GOLDROOT" image import evil:dir "$W/src"
         [ "$status" -eq 2 ]
         [[ "$output" == *"reserved for overlayfs"* ]]
+}
+
+# A tar of /etc/motd (and /etc/link -> motd) with pax xattr records $2... on
+# the member named by $1 (etc, etc/motd or etc/link).
+tar_with_xattrs() {
+        python3 - "$W/x.tar" "$@" <<'PY'
+import io, sys, tarfile
+out, member, records = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = tarfile.open(out, "w", format=tarfile.PAX_FORMAT)
+for name in ("etc", "etc/motd", "etc/link"):
+    i = tarfile.TarInfo(name)
+    if name == "etc":
+        i.type, i.mode = tarfile.DIRTYPE, 0o755
+    elif name == "etc/link":
+        i.type, i.linkname = tarfile.SYMTYPE, "motd"
+    else:
+        i.size = 3
+    if name == member:
+        i.pax_headers = dict(r.split("=", 1) for r in records)
+    t.addfile(i, io.BytesIO(b"hi\n") if i.isreg() else None)
+t.close()
+PY
+}
+
+@test "an xattr the store's file system refuses is bad input, named in the line" {
+        # What macOS bsdtar writes, on a file and on a directory.
+        tar_with_xattrs etc/motd "SCHILY.xattr.com.apple.provenance=x"
+        refused "$W/x.tar" "xattr 'com.apple.provenance' on /etc/motd: the store's file system does not support it: Operation not supported$"
+        tar_with_xattrs etc "SCHILY.xattr.com.apple.provenance=x"
+        refused "$W/x.tar" "xattr 'com.apple.provenance' on /etc: the store's file system does not support it: Operation not supported$"
+        # user.* on a symlink: Linux refuses it on every file system.
+        tar_with_xattrs etc/link "SCHILY.xattr.user.foo=x"
+        refused "$W/x.tar" "xattr 'user.foo' on /etc/link: Linux allows user.\\* xattrs only on regular files and directories: Operation not permitted$"
+        # Over what ext4 holds in an inode's xattr block (the test store is on
+        # ext4 or tmpfs), and over the kernel's limit for any file system.
+        tar_with_xattrs etc/motd "SCHILY.xattr.user.big=$(printf 'a%.0s' {1..10000})"
+        refused "$W/x.tar" "xattr 'user.big' on /etc/motd: its value of 10000 bytes is too big for the store's file system: "
+        tar_with_xattrs etc/motd "SCHILY.xattr.user.big=$(printf 'a%.0s' {1..70000})"
+        refused "$W/x.tar" "archive entry 'etc/motd': xattr 'user.big' of 70000 bytes \\(Linux allows at most 65536\\)$"
 }

@@ -211,6 +211,24 @@ hostile_setup() {
         refused "docker-archive:$W/dock2.tar" "member '\./$f': symlink leaves the archive\$"
 }
 
+@test "a directory given as docker-archive: or oci-archive: is refused as not an archive" {
+        hostile_setup
+        mkdir "$W/dock"
+        tar -C "$W/dock" -xf "$D/docker.tar"
+        refused "docker-archive:$W/dock" ": $W/dock is a directory, not an archive\$"
+        refused "oci-archive:$W/good" ": $W/good is a directory, not an archive \\(an OCI image layout directory is oci:DIR\\)\$"
+}
+
+@test "a docker archive whose layer member is a symlink to itself is refused as bad input" {
+        hostile_setup
+        mkdir "$W/dock"
+        tar -C "$W/dock" -xf "$D/docker.tar"
+        f=$(cd "$W/dock" && jq -r '.[0].Layers[0]' manifest.json)
+        ln -sfn "$(basename "$f")" "$W/dock/$f"
+        tar -C "$W/dock" -cf "$W/loop.tar" .
+        refused "docker-archive:$W/loop.tar" ": $f: too many symlinks in the archive \\(a loop, or more than 8 in a row\\)\$"
+}
+
 @test "hostile layers: whiteouts that escape, ../ names, hardlinks out of the image" {
         hostile_setup
 

@@ -234,6 +234,21 @@ m /srv/odd"
         [[ "$output" == "goldroot: image reference 'bad name:v1': NAME and TAG must be"* ]]
         run "$GOLDROOT" image inspect abc
         [ "$status" -eq 2 ]
+        # NAME and TAG: 128 characters at most, and the line says so.
+        local n128 n129
+        n128=$(printf 'n%.0s' {1..128})
+        n129=${n128}n
+        run "$GOLDROOT" image import "$n129:v1" "$W/a"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: image reference '$n129:v1': NAME and TAG are at most 128 characters each (NAME has 129)" ]
+        run "$GOLDROOT" image tag "$n128:v1" "x:$n129"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"NAME and TAG are at most 128 characters each (TAG has 129)" ]]
+        # Malformed references were refused before the store was looked at.
+        run "$GOLDROOT" image inspect base:none
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: store $GOLDROOT_STORE: no such store" ]
+        import base:v1 "$W/a"
         run "$GOLDROOT" image inspect base:none
         [ "$status" -eq 1 ]
         [ "$output" = "goldroot: image base:none: no such image" ]
@@ -341,6 +356,9 @@ m /srv/odd"
                 cp -a "$W/src" "$W/t$i"
                 echo "$i" >"$W/t$i/etc/n"
         done
+        # The store is there (empty) before they start: gc and ls do not make
+        # a missing one, and would say so if they ran before every import.
+        mkdir "$GOLDROOT_STORE"
         pids=()
         for i in 1 2 3 4; do
                 "$GOLDROOT" image import "c:$i" "$W/t$i" >"$W/out$i" 2>&1 &
@@ -351,7 +369,7 @@ m /srv/odd"
         "$GOLDROOT" image ls >"$W/ls.out" 2>&1 &
         pids+=($!)
         for p in "${pids[@]}"; do
-                wait "$p"
+                wait "$p" || { cat "$W"/out* "$W/gc.out" "$W/ls.out"; false; }
         done
         for i in 1 2 3 4; do
                 run "$GOLDROOT" image diff c:1 "c:$i"
@@ -371,4 +389,201 @@ m /srv/odd"
         mkdir "$W/x"
         tar --xattrs --xattrs-include='*' -C "$W/x" -xf "$W/c4.tar" 2>/dev/null
         diff <(tree_manifest "$W/t4") <(tree_manifest "$W/x")
+}
+
+# An import that finds an object stored since it looked (a concurrent import
+# of the same content) must use the stored inode in its tree. The race, made
+# exact with GOLDROOT_HOOK_AT (fifos, no sleeps): the second import has built
+# its tree and waits before linking its objects; the first import then builds
+# its own tree and links its objects, and waits until the second one, which
+# finds them stored, has finished.
+same_files() {
+        mkdir -p "$1"
+        for i in $(seq 40); do echo "same $i" >"$1/f$i"; done
+}
+
+race_imports() { # FIRST_REF FIRST_SRC SECOND_REF SECOND_SRC
+        mkfifo "$W/ready" "$W/go" "$W/done"
+        (
+                GOLDROOT_HOOK_AT=import-before-objects \
+                        GOLDROOT_HOOK_CMD="echo >'$W/ready'; cat '$W/go' >/dev/null" \
+                        "$GOLDROOT" image import "$3" "$4" >"$W/second.out" 2>&1
+                echo $? >"$W/second.status"
+                echo >"$W/done"
+        ) &
+        cat "$W/ready" >/dev/null
+        run env GOLDROOT_HOOK_AT=import-after-objects \
+                GOLDROOT_HOOK_CMD="echo >'$W/go'; cat '$W/done' >/dev/null" \
+                "$GOLDROOT" image import "$1" "$2"
+        wait
+        cat "$W/second.out"
+        [ "$(cat "$W/second.status")" = 0 ]
+}
+
+@test "concurrent imports of one tree: the tree published links the stored objects, gc keeps them" {
+        same_files "$W/src"
+        race_imports app:1 "$W/src" app:2 "$W/src"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$W/second.out")" = "$output" ] # the same image, app:2's tree
+        run "$GOLDROOT" image gc --json
+        [[ "$output" == '{"objects_removed":0,'* ]]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+        # One inode per content, shared by objects/ and the tree.
+        [ "$(find "$GOLDROOT_STORE/objects" -type f -links 2 | wc -l)" -eq 40 ]
+}
+
+@test "concurrent imports of a shared file: the second tree links the stored object" {
+        same_files "$W/a"
+        same_files "$W/b"
+        echo other >"$W/b/other"
+        race_imports a:1 "$W/a" b:1 "$W/b"
+        [ "$status" -eq 0 ]
+        [ "$(find "$GOLDROOT_STORE/objects" -type f -links 3 | wc -l)" -eq 40 ]
+        # Without a:1, b:1's files still have their objects.
+        run "$GOLDROOT" image rm a:1
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" image gc
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+}
+
+@test "a file that changes between the two reads of a directory import fails the import, and stores nothing" {
+        # Over 1 MiB: hashed on a first read, copied from the source on a
+        # second. The hook changes the file in between, every time.
+        mkdir "$W/src"
+        head -c 3000000 /dev/urandom >"$W/src/big"
+        run env GOLDROOT_HOOK_AT=import-before-reread \
+                GOLDROOT_HOOK_CMD="printf changed | dd of='$W/src/big' bs=1 seek=2000000 conv=notrunc status=none" \
+                "$GOLDROOT" image import live:v1 "$W/src"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: import $W/src: '/big': changed while it was imported" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/staging")" ]
+        [ "$(objects)" -eq 0 ]
+        run "$GOLDROOT" image ls -q
+        [ -z "$output" ]
+        # The next import stores the file as it is now, under its right name.
+        import live:v1 "$W/src"
+        run "$GOLDROOT" fsck --full
+        [ "$status" -eq 0 ]
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+        "$GOLDROOT" image export live:v1 "$W/out.tar"
+        mkdir "$W/x"
+        tar -C "$W/x" -xf "$W/out.tar"
+        cmp "$W/src/big" "$W/x/big"
+}
+
+@test "a tar symlink whose mode is not 0777 is stored as 0777: fsck is clean, the id is the directory's" {
+        mkdir "$W/src"
+        echo x >"$W/src/f"
+        ln -s f "$W/src/link"
+        touch -h -d @1700000000 "$W/src/link" "$W/src/f" "$W/src"
+        import dir:1 "$W/src"
+        dir_id=$output
+        # As tar writes it, but with mode 0644 on the symlink (some tars do).
+        python3 -c '
+import sys, tarfile
+t = tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT)
+def f(i):
+    if i.issym():
+        i.mode = 0o644
+    i.uname = i.gname = ""
+    return i
+t.add(sys.argv[1], arcname=".", filter=f)
+t.close()' "$W/src" "$W/link.tar"
+        tar -tvf "$W/link.tar" | grep -q '^lrw-r--r-- .* ./link -> f$'
+        import tar:1 "$W/link.tar"
+        [ "$output" = "$dir_id" ]
+        run "$GOLDROOT" fsck --full
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
+}
+
+@test "image rm of one image named twice removes it once; an unknown name among them removes nothing" {
+        mkdir -p "$W/src/etc"
+        echo a >"$W/src/etc/a"
+        import s:tar "$W/src"
+        id=$output
+        echo b >"$W/src/etc/b"
+        import other:1 "$W/src"
+        "$GOLDROOT" image tag s:tar s:alias
+        run "$GOLDROOT" image rm other:1 nosuch:1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: image nosuch:1: no such image" ]
+        "$GOLDROOT" image inspect other:1 >/dev/null
+        run "$GOLDROOT" image rm s:tar s:alias "${id:0:12}" other:1
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        run "$GOLDROOT" image ls -q
+        [ -z "$output" ]
+}
+
+@test "export failures say why: a full file system, mkfs.erofs killed by a signal" {
+        mkdir -p "$W/src" "$W/full" "$W/bin"
+        head -c 1000000 /dev/urandom >"$W/src/blob"
+        import big:1 "$W/src"
+        mount -t tmpfs -o size=256k tmpfs "$W/full"
+        run "$GOLDROOT" image export big:1 "$W/full/x.tar"
+        umount "$W/full"
+        [ "$status" -eq 1 ]
+        [[ "$output" == "goldroot: export $W/full/x.tar: "*": No space left on device" ]]
+        printf '#!/bin/sh\nkill -9 $$\n' >"$W/bin/mkfs.erofs"
+        chmod +x "$W/bin/mkfs.erofs"
+        PATH="$W/bin:$PATH" run "$GOLDROOT" image export big:1 "$W/x.erofs"
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: export $W/x.erofs: mkfs.erofs failed: killed by signal 9 (Killed)" ]
+        [ -z "$(ls -A "$W" | grep -v '^\(src\|full\|bin\)$')" ]
+}
+
+@test "an export killed half way (SIGTERM, SIGINT, SIGKILL) leaves no file, tar or erofs" {
+        mkdir -p "$W/src/etc" "$W/out" "$W/bin"
+        echo a >"$W/src/etc/a"
+        import k:1 "$W/src"
+        for sig in TERM INT KILL; do
+                # The hook's shell is goldroot's child.
+                run env GOLDROOT_HOOK_AT=export-after-first-entry GOLDROOT_HOOK_CMD="kill -$sig \$PPID" \
+                        "$GOLDROOT" image export k:1 "$W/out/x.tar.xz"
+                echo "$sig: $status $output"
+                [ "$status" -gt 128 ]
+                [ -z "$(ls -A "$W/out")" ]
+        done
+        # mkfs.erofs killing its parent, goldroot, while it writes.
+        printf '#!/bin/sh\necho partial >"$1"\nkill -TERM $PPID\nsleep 1\n' >"$W/bin/mkfs.erofs"
+        sed -i 's/"\$1"/"$4"/' "$W/bin/mkfs.erofs" # mkfs.erofs --quiet --preserve-mtime OUT SRC
+        chmod +x "$W/bin/mkfs.erofs"
+        PATH="$W/bin:$PATH" run "$GOLDROOT" image export k:1 "$W/out/x.erofs"
+        [ "$status" -gt 128 ]
+        [ -z "$(ls -A "$W/out")" ]
+        # An export over an existing file replaces it.
+        echo old >"$W/out/x.tar"
+        run "$GOLDROOT" image export k:1 "$W/out/x.tar"
+        [ "$status" -eq 0 ]
+        [ "$(ls -A "$W/out")" = x.tar ]
+        tar -tf "$W/out/x.tar" | grep -qx './etc/a'
+}
+
+@test "a directory import of a tree that holds the store leaves the store out" {
+        mkdir -p "$W/r/etc"
+        echo a >"$W/r/etc/a"
+        export GOLDROOT_STORE=$W/r/store
+        run "$GOLDROOT" -v image import self:v1 "$W/r"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"import $W/r: /store: the store itself, left out of the image"* ]]
+        id=$("$GOLDROOT" image inspect --json self:v1 | jq -r .id)
+        [ "$(cd "$GOLDROOT_STORE/images/$id/root" && find . | sort | tr '\n' ' ')" = ". ./etc ./etc/a " ]
+        # The store itself as the source, and a source inside the store.
+        run "$GOLDROOT" image import self:v2 "$W/r/store"
+        [ "$status" -eq 2 ]
+        [ "$output" = "goldroot: import $W/r/store: that is the store itself" ]
+        run "$GOLDROOT" image import self:v3 "$W/r/store/staging"
+        [ "$status" -eq 0 ]
+        run "$GOLDROOT" fsck --full
+        [[ "$output" == *": 0 problems, 0 repaired" ]]
 }

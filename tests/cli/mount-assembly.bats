@@ -88,6 +88,11 @@ EOP
 @test "mount NAME of an instance the store does not have is a one-line error" {
         run "$GOLDROOT" mount web01 "$D"
         [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: store $GOLDROOT_STORE: no such store" ]
+        mkdir -p "$BATS_TEST_TMPDIR/empty"
+        "$GOLDROOT" image import e:1 "$BATS_TEST_TMPDIR/empty" >/dev/null
+        run "$GOLDROOT" mount web01 "$D"
+        [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
         [[ "${lines[0]}" == "goldroot: "*"web01"* ]]
         ! grep -q " $D " /proc/self/mountinfo

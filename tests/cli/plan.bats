@@ -112,6 +112,11 @@ PROFILE
 @test "plan NAME of an instance that does not exist: exit 1, one line" {
         run "$GOLDROOT" plan web1
         [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: store $GOLDROOT_STORE: no such store" ]
+        mkdir -p "$BATS_TEST_TMPDIR/empty"
+        "$GOLDROOT" image import e:1 "$BATS_TEST_TMPDIR/empty" >/dev/null
+        run "$GOLDROOT" plan web1
+        [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
         [[ "$output" == "goldroot: "*web1* ]]
         run "$GOLDROOT" plan web1 --name x
