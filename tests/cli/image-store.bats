@@ -546,8 +546,10 @@ t.close()' "$W/src" "$W/link.tar"
         echo a >"$W/src/etc/a"
         import k:1 "$W/src"
         for sig in TERM INT KILL; do
-                # The hook's shell is goldroot's child.
-                run env GOLDROOT_HOOK_AT=export-after-first-entry GOLDROOT_HOOK_CMD="kill -$sig \$PPID" \
+                # The hook's shell is goldroot's child. A test run started in
+                # the background inherits SIGINT ignored: goldroot gets it back.
+                run env --default-signal=INT GOLDROOT_HOOK_AT=export-after-first-entry \
+                        GOLDROOT_HOOK_CMD="kill -$sig \$PPID" \
                         "$GOLDROOT" image export k:1 "$W/out/x.tar.xz"
                 echo "$sig: $status $output"
                 [ "$status" -gt 128 ]
