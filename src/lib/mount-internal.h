@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* "image:", "state:", "@" ...: how a PlanPath's base is written in messages. */
 extern const char *const mount_base_prefix[_BASE_MAX];
@@ -36,6 +37,10 @@ typedef struct Apply {
          * cloned from it; all are closed when the apply is done. */
         int *fds;
         bool *keep;       /* an @ENTRY source refers to the op: keep a dup of its fd */
+        /* The mounts this apply made that show the image (their mount ids):
+         * a bind whose source lies on one is a view of the image too. */
+        uint64_t *image_mnt_ids;
+        size_t n_image_mnt_ids;
         char prefix[160]; /* "@ENTRY:" for messages, see prefix_of() */
         char why[768];    /* the failed step, for the one-line error */
 } Apply;

@@ -465,6 +465,52 @@ static int make_writable(Apply *a, const MountOp *op, int tree) {
         return 0;
 }
 
+static int mount_id_of(int fd, uint64_t *ret) {
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret = sx.stx_mnt_id;
+        return 0;
+}
+
+/* Whether the bind of src shows the image: its source is image:PATH, or src
+ * lies on a mount of this apply that shows it (an attached image entry, or a
+ * bind of one). 1, 0 or -errno. */
+static int bind_shows_image(Apply *a, const MountOp *op, int src) {
+        uint64_t id;
+        int r;
+
+        if (op->source.base == BASE_IMAGE)
+                return 1;
+        if (op->source.base != BASE_ENTRY || a->n_image_mnt_ids == 0)
+                return 0;
+        r = mount_id_of(src, &id);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->n_image_mnt_ids; i++)
+                if (a->image_mnt_ids[i] == id)
+                        return 1;
+        return 0;
+}
+
+static int remember_image_mount(Apply *a, int tree) {
+        uint64_t *ids;
+        int r;
+
+        ids = realloc(a->image_mnt_ids, sizeof(uint64_t) * (a->n_image_mnt_ids + 1));
+        if (!ids)
+                return -ENOMEM;
+        a->image_mnt_ids = ids;
+        r = mount_id_of(tree, &ids[a->n_image_mnt_ids]);
+        if (r < 0)
+                return r;
+        a->n_image_mnt_ids++;
+        return 0;
+}
+
 static int apply_bind(Apply *a, const MountOp *op) {
         _cleanup_close_ int src = -EBADF, tree = -EBADF, target = -EBADF;
         struct mount_attr attr = {
@@ -475,11 +521,22 @@ static int apply_bind(Apply *a, const MountOp *op) {
                 .propagation = MS_PRIVATE,
         };
         bool is_dir = true;
-        int r;
+        int r, image;
 
         r = apply_open_source(a, op, O_PATH, op->flags & ENTRY_CREATE, &src);
         if (r < 0 || src < 0)
                 return r;
+        image = bind_shows_image(a, op, src);
+        if (image < 0)
+                return apply_fail(a, image, "cannot find the mount under %s%s",
+                                  apply_prefix_of(a, op, &op->source), op->source.path);
+        /* The planner refuses rw on what it can tell shows the image; a
+         * path through an attached entry is only known here. */
+        if (image && (op->flags & ENTRY_RW))
+                return apply_fail(a, EROFS,
+                                  "cannot bind %s%s read-write: it is the shared image, which "
+                                  "is always read-only",
+                                  apply_prefix_of(a, op, &op->source), op->source.path);
 
         tree = open_tree(src, "",
                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
@@ -492,9 +549,14 @@ static int apply_bind(Apply *a, const MountOp *op) {
                                   apply_prefix_of(a, op, &op->source), op->source.path);
         }
         /* The store's tree lies on a writable file system: only the mount
-         * keeps the image read-only (the planner never asks otherwise). */
-        if (op->source.base == BASE_IMAGE)
+         * keeps the image read-only. */
+        if (image) {
                 attr.attr_set |= MOUNT_ATTR_RDONLY;
+                r = remember_image_mount(a, tree);
+                if (r < 0)
+                        return apply_fail(a, r, "cannot read the mount id of %s%s",
+                                          apply_prefix_of(a, op, &op->source), op->source.path);
+        }
         /* Before attaching: nobody ever sees the tree writable, and AT_RECURSIVE
          * makes the submounts it carries read-only too. */
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
@@ -812,6 +874,7 @@ static void apply_done(Apply *a) {
                 safe_close(a->fds[i]);
         free(a->fds);
         free(a->keep);
+        free(a->image_mnt_ids);
 }
 
 /* Not a leak: undo->holder is freed by mount_undo_freep() or handed out with undo; gcc 12 loses it.

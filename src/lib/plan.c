@@ -423,8 +423,11 @@ static int resolve_upper(const Planner *pl, const Entry *e, MountOp *op) {
 }
 
 /* Whether e mounts a view of the image itself: an image entry, or a bind of
- * image:PATH or of such an entry. An @ENTRY cycle is reported later, when the
- * order is built, so the walk stops after one step per entry. */
+ * image:PATH or of such an entry mounted aside. @ENTRY of an attached entry
+ * names a path in the assembled tree, where other mounts may lie on the
+ * image's: mount_apply() decides those by the mount the source lies on. An
+ * @ENTRY cycle is reported later, when the order is built, so the walk stops
+ * after one step per entry. */
 static bool entry_shows_image(const Planner *pl, const Entry *e) {
         for (size_t steps = 0; steps <= pl->n_entries; steps++) {
                 if (e->type == ENTRY_IMAGE)
@@ -433,7 +436,7 @@ static bool entry_shows_image(const Planner *pl, const Entry *e) {
                         return false;
                 if (e->source.kind == SOURCE_IMAGE)
                         return true;
-                if (e->source.kind != SOURCE_ENTRY)
+                if (e->source.kind != SOURCE_ENTRY || !e->source.ref->aside)
                         return false;
                 e = e->source.ref;
         }

@@ -162,14 +162,20 @@ EOP
         # entry: the profile is refused before anything is mounted.
         printf 'root image - / rw\n' >"$T/a.profile"
         printf 'root bind %s / ro\netc bind image:/etc /etc rw\n' "$T/data" >"$T/b.profile"
-        printf 'root image - / ro\netc bind @root/etc /srv rw\n' >"$T/c.profile"
-        for p in a b c; do
+        for p in a b; do
                 run "$GOLDROOT" mount --profile "$T/$p.profile" --image "$T/img" "$D"
                 [ "$status" -eq 2 ]
                 [ "${#lines[@]}" -eq 1 ]
                 [[ "${lines[0]}" == "goldroot: $T/$p.profile:"*": option 'rw' would write into the shared image, which is always read-only: use an overlay with upper= for a writable view" ]]
                 [ "$(mounts_under "$D")" -eq 0 ]
         done
+        # Through an attached image entry, the mount it lies on decides.
+        printf 'root image - / ro\netc bind @root/etc /srv rw\n' >"$T/c.profile"
+        mkdir -p "$T/img/srv"
+        run "$GOLDROOT" mount --profile "$T/c.profile" --image "$T/img" "$D"
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount entry 'etc' (bind on /srv): cannot bind @root:/etc read-write: it is the shared image, which is always read-only: Read-only file system" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
 }
 
 @test "bind rw of a read-only mount: the bind is writable, as mount -o bind,rw makes it" {
@@ -213,4 +219,39 @@ EOP
         [ "${lines[0]}" = "goldroot: mount entry 'z' (bind on /z): cannot bind @l:/ read-write: Read-only file system" ]
         [ "$(mounts_under "$D")" -eq 0 ]
         [ -z "$(loops_of "$T/e.img")" ]
+}
+
+@test "@ENTRY of an attached image entry: rw is refused where the path lies on the image, allowed where another mount lies" {
+        mkdir -p "$T/state" "$T/img/srv/www" "$T/img/usr" "$T/img/mnt"
+        # /srv/www lies on the writable data mount stacked on the image root:
+        # that is not the image, and rw writes to the state.
+        cat >"$T/p.profile" <<EOP
+root  image  -                 /     ro
+data  bind   state:data        /srv  rw,create
+www   bind   @root/srv/www     /mnt  rw,create,after=data
+EOP
+        "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" --state "$T/state" "$D"
+        touch "$D/mnt/a"
+        [ -e "$T/state/data/www/a" ]
+        [ ! -e "$T/img/srv/www/a" ]
+        "$GOLDROOT" umount "$D"
+
+        # /usr lies on the image root itself: rw is refused when mounting,
+        # and without rw the bind is read-only.
+        cat >"$T/q.profile" <<EOP
+root  image  -             /     ro
+u     bind   @root/usr     /mnt  rw,create
+EOP
+        run "$GOLDROOT" mount --profile "$T/q.profile" --image "$T/img" "$D"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "${lines[0]}" = "goldroot: mount entry 'u' (bind on /mnt): cannot bind @root:/usr read-write: it is the shared image, which is always read-only: Read-only file system" ]
+        [ "$(mounts_under "$D")" -eq 0 ]
+        sed -i 's/rw,create/create/' "$T/q.profile"
+        "$GOLDROOT" mount --profile "$T/q.profile" --image "$T/img" "$D"
+        run touch "$D/mnt/x"
+        [[ "$output" == *"Read-only file system"* ]]
+        has_opt "$D/mnt" ro
+        "$GOLDROOT" umount "$D"
+        [ ! -e "$T/img/usr/x" ]
 }
