@@ -5,6 +5,7 @@
  */
 #include "fsck.h"
 #include "fsutil.h"
+#include "identity.h"
 #include "instance.h"
 #include "mounttab.h"
 #include "oplog.h"
@@ -585,7 +586,8 @@ static int check_objects(Fsck *f) {
                 }
         }
         n = strv_length(all);
-        stride = f->o->full || n <= SAMPLE_OBJECTS ? 1 : n / SAMPLE_OBJECTS;
+        /* Rounded up, so that a sample is at most SAMPLE_OBJECTS. */
+        stride = f->o->full || n <= SAMPLE_OBJECTS ? 1 : (n + SAMPLE_OBJECTS - 1) / SAMPLE_OBJECTS;
         for (size_t k = 0; k < n; k += stride) {
                 char sub[3] = {all[k][0], all[k][1], 0};
                 bool ok = true;
@@ -613,6 +615,36 @@ static bool is_leftover_name(const char *n) {
                startswith(n, "backup.");
 }
 
+/* Reads the identity as every instance command does, which would refuse a
+ * damaged one. The parser's own line is not printed: fsck reports, and
+ * `goldroot status NAME` shows the line and column. */
+static int check_identity(Fsck *f, int dfd, const char *what, const char *name) {
+        _cleanup_(identity_freep) Identity *id = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r, level;
+
+        r = read_file_at(dfd, "identity", &text, &len, IDENTITY_MAX_SIZE);
+        if (r == -EFBIG)
+                return problem(f, false, what, "its identity file is larger than %u KiB",
+                               IDENTITY_MAX_SIZE / 1024);
+        if (r < 0)
+                return problem(f, false, what, "its identity file cannot be read: %s",
+                               strerror(-r));
+        level = log_get_max_level();
+        log_set_max_level(LOG_CRIT);
+        r = identity_parse(text, len, "identity", &id);
+        log_set_max_level(level);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return problem(f, false, what,
+                               "its identity file does not parse ('goldroot status %s' shows "
+                               "where)",
+                               name);
+        return 0;
+}
+
 /* One instance's directory: identity, state, backups and leftovers. */
 static int check_instance(Fsck *f, int idir, const InstanceRow *row) {
         _cleanup_(backup_row_freep) BackupRow *b = NULL;
@@ -630,6 +662,10 @@ static int check_instance(Fsck *f, int idir, const InstanceRow *row) {
                 return problem(f, false, what, "its directory instances/%s is missing", row->name);
         if (fstatat(dfd, "identity", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
                 r = problem(f, false, what, "its identity file is missing");
+                if (r < 0)
+                        return r;
+        } else {
+                r = check_identity(f, dfd, what, row->name);
                 if (r < 0)
                         return r;
         }

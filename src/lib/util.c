@@ -88,6 +88,8 @@ int(log_syntax)(const char *file, unsigned line, unsigned col, const char *fmt, 
         char prefix[PATH_MAX + 64];
         va_list ap;
 
+        if (LOG_ERR > log_max_level)
+                return -EBADMSG;
         snprintf(prefix, sizeof prefix, "goldroot: %s:%u:%u: ", file ? file : "<input>", line, col);
         va_start(ap, fmt);
         log_write(prefix, fmt, ap);

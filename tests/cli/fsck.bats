@@ -201,3 +201,34 @@ teardown() {
         run "$GOLDROOT" fsck --bogus
         [ "$status" -eq 2 ]
 }
+
+@test "fsck: an identity file the instance commands would refuse is reported" {
+        id=$GOLDROOT_STORE/instances/web/identity
+        cp "$id" "$BATS_TEST_TMPDIR/identity"
+        printf 'garbage\001\n' >"$id"
+        run "$GOLDROOT" status web
+        [ "$status" -ne 0 ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"instance web: its identity file does not parse ('goldroot status web' shows where)"* ]]
+        # fsck's line only: the parser's own stays quiet.
+        [[ "$output" != *"identity:1:"* ]]
+        head -c 70000 /dev/zero | tr '\0' '#' >"$id"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"instance web: its identity file is larger than 64 KiB"* ]]
+        cp "$BATS_TEST_TMPDIR/identity" "$id"
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+}
+
+@test "fsck: the object sample is at most 64, whatever the store's size" {
+        mkdir -p "$BATS_TEST_TMPDIR/many"
+        for i in $(seq 200); do echo "object $i" >"$BATS_TEST_TMPDIR/many/f$i"; done
+        "$GOLDROOT" image import many:1 "$BATS_TEST_TMPDIR/many" >/dev/null
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        n=$(sed -n 's/.*, \([0-9]*\) objects hashed.*/\1/p' <<<"$output")
+        [ "$n" -le 64 ]
+        [ "$n" -ge 32 ]
+}
