@@ -602,6 +602,9 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                         spec.after_clone = close_catalog;
                 /* For ls, status, exec and stop, which look there. */
                 spec.status_dirfd = run;
+                /* run passes the command's status through: a missing
+                 * command must not look like one that ran and failed. */
+                spec.exec_failure_status = true;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);

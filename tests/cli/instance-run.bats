@@ -5,6 +5,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
         instance_build_busybox
 }
@@ -111,6 +113,31 @@ teardown() {
         [ -n "$(find "$GOLDROOT_STORE/instances/keep/state" -name kept)" ]
         "$GOLDROOT" start keep -- sleep 1000
         "$GOLDROOT" exec keep -- test -e /etc/kept
+}
+
+@test "run, exec: a command not found is 127, one that cannot be executed 126, with one line" {
+        run -127 "$GOLDROOT" run --rm bb:1 -- nosuchcmd
+        [ "$output" = "goldroot: executing nosuchcmd: No such file or directory" ]
+        # A file without the execute bit: found, not executable.
+        run -126 "$GOLDROOT" run --rm bb:1 -- /etc/passwd
+        [ "$output" = "goldroot: executing /etc/passwd: Permission denied" ]
+        run -1 "$GOLDROOT" run --rm bb:1 -- sh -c 'exit 1'
+        [ -z "$output" ]
+        run -127 "$GOLDROOT" run --name kept bb:1 -- nosuchcmd
+        [ "$output" = "goldroot: executing nosuchcmd: No such file or directory" ]
+
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" start web1 -- sleep 1000
+        run -127 "$GOLDROOT" exec web1 -- nosuchcmd
+        [ "$output" = "goldroot: executing nosuchcmd: No such file or directory" ]
+        run -126 "$GOLDROOT" exec web1 -- /etc/passwd
+        [ "$output" = "goldroot: executing /etc/passwd: Permission denied" ]
+        # A script whose interpreter is missing is not found, as in a shell.
+        "$GOLDROOT" exec web1 -- sh -c 'printf "#!/no/such/sh\n" >/etc/s; chmod 755 /etc/s'
+        run -127 "$GOLDROOT" exec web1 -- /etc/s
+        [ "$output" = "goldroot: executing /etc/s: No such file or directory" ]
+        run -1 "$GOLDROOT" exec web1 -- false
+        [ -z "$output" ]
 }
 
 @test "run: a foreground instance is running for ls, status and exec, and stop and rm --force end it" {
