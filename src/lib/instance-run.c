@@ -505,6 +505,8 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         /* An ephemeral instance with a random name has no directory yet. */
         assert(i->lock_fd >= 0 || (i->ephemeral && i->dir_fd < 0));
         assert(!i->ephemeral || o->foreground);
+        if (o->ret_started)
+                *o->ret_started = false;
         if (i->dir_fd >= 0) {
                 r = check_not_running(i, verb);
                 if (r < 0)
@@ -605,6 +607,7 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                 /* run passes the command's status through: a missing
                  * command must not look like one that ran and failed. */
                 spec.exec_failure_status = true;
+                spec.ret_started = o->ret_started;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);

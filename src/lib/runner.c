@@ -779,6 +779,8 @@ int runner_run(const RunnerSpec *spec) {
         int exec_status = 0, r;
 
         assert(spec);
+        if (spec->ret_started)
+                *spec->ret_started = false;
         /* Blocked before the clone, so that a signal in between is queued for
          * the instance instead of killing the caller. */
         runner_forward_sigset(&fwd);
@@ -789,6 +791,8 @@ int runner_run(const RunnerSpec *spec) {
                 r = log_error_errno(errno, "creating a signalfd: %m");
         else {
                 r = start_instance(spec, true, &pid, &pidfd, &command_pidfd, &exec_status);
+                if (spec->ret_started)
+                        *spec->ret_started = r >= 0;
                 /* A status that cannot be written only hides the instance
                  * from other commands; it runs all the same. */
                 if (r >= 0 && spec->status_dirfd >= 0)

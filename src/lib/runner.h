@@ -111,6 +111,10 @@ typedef struct RunnerSpec {
          * -errno, so that a caller passing statuses through tells it apart
          * from a command that ran and failed. */
         bool exec_failure_status;
+        /* runner_run() only, if not NULL: set to whether the command was
+         * started, so that a caller can tell a failed start (nothing ran)
+         * from a failure after it. Not for an exec that failed. */
+        bool *ret_started;
 } RunnerSpec;
 
 #define RUNNER_SPEC_INIT                                                                           \

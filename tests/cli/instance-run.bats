@@ -140,6 +140,28 @@ teardown() {
         [ -z "$output" ]
 }
 
+@test "run: an instance whose start fails never ran and is removed again, with the start's error alone" {
+        printf 'root image - / ro\ndata bind %s /srv rw\n' "$BATS_TEST_TMPDIR/nosuchdir" \
+                >"$BATS_TEST_TMPDIR/bad.profile"
+        run -1 "$GOLDROOT" run --profile "$BATS_TEST_TMPDIR/bad.profile" bb:1 -- true
+        [ "$output" = "goldroot: mount entry 'data' (bind on /srv): cannot open $BATS_TEST_TMPDIR/nosuchdir: No such file or directory" ]
+        run -1 "$GOLDROOT" run --name named --profile "$BATS_TEST_TMPDIR/bad.profile" bb:1 -- true
+        [ "${#lines[@]}" -eq 1 ]
+        run -0 "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+        run -0 "$GOLDROOT" image links bb:1
+        [ -z "$output" ]
+        "$GOLDROOT" fsck
+
+        # An instance that ran stays, even if its command failed to execute.
+        run -127 "$GOLDROOT" run --name ran bb:1 -- nosuchcmd
+        # A name that is taken fails the create, and the instance stays.
+        run -1 "$GOLDROOT" run --name ran bb:1 -- true
+        run -0 "$GOLDROOT" ls -q
+        [ "$output" = ran ]
+}
+
 @test "run: a foreground instance is running for ls, status and exec, and stop and rm --force end it" {
         "$GOLDROOT" run --name fg bb:1 -- sleep 4245.5 3>&- &
         local pid=$! rc=0

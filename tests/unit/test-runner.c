@@ -953,6 +953,7 @@ static void test_errors(void **state) {
         char *not_executable[] = {(char *)"/etc", NULL}; /* a directory */
         char *argv[] = {(char *)"true", NULL};
         RunnerSpec s = spec_for(f, missing);
+        bool started;
         LogBuf l;
         char *log, *out;
 
@@ -995,8 +996,11 @@ static void test_errors(void **state) {
 
         s = spec_for(f, argv);
         s.setup_root = setup_failing_root;
+        s.ret_started = &started;
+        started = true;
         logbuf_begin(&l);
         assert_int_equal(runner_run(&s), -EROFS);
+        assert_false(started);
         log = logbuf_end(&l);
         assert_non_null(startswith(log, "goldroot: test: simulated failure on /"));
         assert_non_null(strstr(log, "/root\n"));
@@ -1017,7 +1021,9 @@ static void test_errors(void **state) {
 
         /* The runner still works after all that. */
         s = spec_for(f, argv);
+        s.ret_started = &started;
         assert_int_equal(run_capture(&s, &out), 0);
+        assert_true(started);
         free(out);
 }
 
