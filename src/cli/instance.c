@@ -354,9 +354,57 @@ static int take_rm(int c, void *userdata) {
         return 1;
 }
 
+/* What rm checks of one instance before it removes any: that it is not
+ * running (unless force, which stops it) and not assembled. Without force
+ * the instance's lock is taken (not waited for) and kept, so that nothing
+ * starts it between the check and the removal. */
+static int rm_check(Instance *inst, bool force) {
+        InstanceStatus st;
+        int r;
+
+        if (!force) {
+                r = instance_lock(inst, "rm", false);
+                if (r < 0)
+                        return r;
+                r = instance_status(inst, &st);
+                if (r < 0)
+                        return r;
+                if (st.state == INSTANCE_RUNNING)
+                        return log_error_errno(EBUSY,
+                                               "rm %s: the instance is running: stop it "
+                                               "first or use --force",
+                                               inst->name);
+        }
+        /* Not even with --force: its state is an assembly's layer. */
+        return assembly_check_instance(inst->dir_fd, "rm", inst->name);
+}
+
+static int rm_one(Store *s, Instance *inst, bool force) {
+        int r;
+
+        if (force) {
+                /* A foreground run lets the lock go only when it ends. */
+                r = instance_stop_foreground(inst, 10, NULL);
+                if (r >= 0)
+                        r = instance_lock(inst, "rm", true);
+                /* Checked again under the lock, which mount NAME takes. */
+                if (r >= 0)
+                        r = assembly_check_instance(inst->dir_fd, "rm", inst->name);
+                if (r < 0)
+                        return r;
+        }
+        /* Also the teardown of an instance that exited by itself. */
+        r = instance_stop(inst, 10, NULL);
+        if (r < 0)
+                return r;
+        return instance_remove(s, inst);
+}
+
 int verb_rm(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {{"force", no_argument, NULL, 'f'}, {}};
         _cleanup_(store_freep) Store *s = NULL;
+        Instance **list = NULL;
+        size_t n = 0;
         RmArgs a = {};
         int i, r;
 
@@ -379,40 +427,33 @@ int verb_rm(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
         (void)instance_recover(s);
+        list = calloc(argc - i, sizeof *list);
+        if (!list)
+                return log_oom();
+        /* All or nothing: every name is checked before any is removed. */
         for (int k = i; k < argc; k++) {
-                _cleanup_(instance_freep) Instance *inst = NULL;
-                InstanceStatus st;
+                bool seen = false;
 
-                r = instance_open_for_removal(s, argv[k], &inst);
+                for (size_t j = 0; j < n && !seen; j++)
+                        seen = streq(list[j]->name, argv[k]);
+                if (seen)
+                        continue;
+                r = instance_open_for_removal(s, argv[k], &list[n]);
                 if (r < 0)
-                        return r;
-                /* A foreground run lets the lock go only when it ends. */
-                r = a.force ? instance_stop_foreground(inst, 10, NULL) : 0;
-                if (r >= 0)
-                        r = instance_lock(inst, "rm", a.force);
+                        goto finish;
+                r = rm_check(list[n++], a.force);
                 if (r < 0)
-                        return r;
-                r = instance_status(inst, &st);
-                if (r < 0)
-                        return r;
-                if (st.state == INSTANCE_RUNNING && !a.force)
-                        return log_error_errno(EBUSY,
-                                               "rm %s: the instance is running: stop it "
-                                               "first or use --force",
-                                               inst->name);
-                /* Not even with --force: its state is an assembly's layer. */
-                r = assembly_check_instance(inst->dir_fd, "rm", inst->name);
-                if (r < 0)
-                        return r;
-                /* Also the teardown of an instance that exited by itself. */
-                r = instance_stop(inst, 10, NULL);
-                if (r < 0)
-                        return r;
-                r = instance_remove(s, inst);
-                if (r < 0)
-                        return r;
+                        goto finish;
         }
-        return 0;
+        for (size_t j = 0; j < n; j++) {
+                r = rm_one(s, list[j], a.force);
+                if (r < 0)
+                        goto finish;
+        }
+        r = 0;
+finish:
+        instance_list_free(list, n);
+        return r;
 }
 
 static void format_uptime(uint64_t usec, char *buf, size_t len) {

@@ -104,14 +104,19 @@ jsonschema.Draft202012Validator.check_schema(s)' "$s"
         [ "$(jq .dry_run "$BATS_TEST_TMPDIR/last.json")" = true ]
         valid upgrade upgrade web2 --to bb:2 --policy merge
         [ "$(jq -r '.instances[0].status' "$BATS_TEST_TMPDIR/last.json")" = upgraded ]
-        # A refusal and a failure are documents too (exit status 1).
+        # Refusals are documents too (exit status 1). A name that is no
+        # instance is not: it fails the command before anything is done.
+        "$GOLDROOT" create web3 --image bb:1
         "$GOLDROOT" start web1 -- sleep 1000
-        run "$GOLDROOT" upgrade web1 nosuch --to bb:2 --json
+        "$GOLDROOT" start web3 -- sleep 1000
+        run "$GOLDROOT" upgrade web1 web3 --to bb:2 --json
         [ "$status" -eq 1 ]
         echo "$output" | grep '^{' >"$BATS_TEST_TMPDIR/fail.json"
         "$VALIDATE" "$SCHEMAS/upgrade.schema.json" "$BATS_TEST_TMPDIR/fail.json"
         [ "$(jq -r '.failed | length' "$BATS_TEST_TMPDIR/fail.json")" -eq 2 ]
         "$GOLDROOT" stop web1
+        "$GOLDROOT" stop web3
+        "$GOLDROOT" rm web3
 
         valid rollback rollback web2
         valid upgrade upgrade web2 --to bb:2
