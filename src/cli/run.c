@@ -204,14 +204,11 @@ typedef struct StopArgs {
 
 static int take_stop(int c, void *userdata) {
         StopArgs *a = userdata;
-        char *end;
-        unsigned long v;
+        uint64_t v;
 
         if (c != ARG_VERB_BASE && c != 't')
                 return 0;
-        errno = 0;
-        v = strtoul(optarg, &end, 10);
-        if (errno != 0 || end == optarg || *end || v > 86400 || optarg[0] == '-')
+        if (parse_unsigned(optarg, 86400, &v) < 0)
                 return cli_usage_error("stop", "bad --timeout '%s' (seconds, 0 to 86400)", optarg);
         a->timeout = (unsigned)v;
         return 1;

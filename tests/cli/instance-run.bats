@@ -90,6 +90,18 @@ teardown() {
         [ "$status" -eq 2 ]
 }
 
+@test "stop: --timeout is digits alone, 0 to 86400; anything else is a usage error" {
+        "$GOLDROOT" create web1 --image bb:1
+        local t
+        for t in " 5" "5 " "+5" "-5" "-0" "" "0x10" "5s" "86401" "99999999999999999999999"; do
+                run -2 "$GOLDROOT" stop --timeout "$t" web1
+                [ "$output" = "goldroot: stop: bad --timeout '$t' (seconds, 0 to 86400)" ]
+                run -2 "$GOLDROOT" stop -t "$t" web1
+        done
+        run -0 "$GOLDROOT" stop --timeout 86400 web1
+        run -0 "$GOLDROOT" stop --timeout 0 web1
+}
+
 @test "run: foreground, exit status passed through, --rm cleans up" {
         run "$GOLDROOT" run --rm bb:1 -- sh -c 'echo out; echo err >&2; exit 7'
         [ "$status" -eq 7 ]
