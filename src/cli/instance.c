@@ -480,21 +480,40 @@ static uint64_t now_usec(void) {
 typedef struct Row {
         const char *name;
         const char *image_id;
-        char *image_ref; /* first tag, or NULL */
-        const char *mode;
+        char *image_ref;    /* first tag, or NULL */
+        const char *mode;   /* the mode, or the name of a --profile instance's profile */
         const Identity *id; /* NULL if the identity could not be read */
         InstanceStatus st;
         uint64_t uptime_usec;
+        char profile_name[256];
 } Row;
+
+/* An instance made with --profile runs that profile, not its mode's: it shows
+ * the profile's name, the file's name without ".profile". */
+static const char *row_mode(const Instance *inst, Row *row) {
+        const char *base;
+        size_t len;
+
+        if (!inst->identity || isempty(inst->identity->profile))
+                return inst->row->mode;
+        base = strrchr(inst->identity->profile, '/');
+        base = base ? base + 1 : inst->identity->profile;
+        len = strlen(base);
+        if (len > strlen(".profile") && streq(base + len - strlen(".profile"), ".profile"))
+                len -= strlen(".profile");
+        if (len == 0 || len >= sizeof row->profile_name)
+                return inst->row->mode;
+        memcpy(row->profile_name, base, len);
+        row->profile_name[len] = 0;
+        return row->profile_name;
+}
 
 static int row_fill(Store *s, Instance *inst, Row *ret) {
         _cleanup_strv_free_ char **tags = NULL;
         int r;
 
-        *ret = (Row){.name = inst->name,
-                     .image_id = inst->row->image,
-                     .mode = inst->row->mode,
-                     .id = inst->identity};
+        *ret = (Row){.name = inst->name, .image_id = inst->row->image, .id = inst->identity};
+        ret->mode = row_mode(inst, ret);
         r = instance_status(inst, &ret->st);
         if (r < 0)
                 return r;

@@ -7,6 +7,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 SCHEMAS=$BATS_TEST_DIRNAME/../../docs/json
 VALIDATE=$BATS_TEST_DIRNAME/../lib/json-validate
 
@@ -122,6 +124,25 @@ jsonschema.Draft202012Validator.check_schema(s)' "$s"
         valid upgrade upgrade web2 --to bb:2
         valid upgrade-prune upgrade --prune-backups
         [ "$(jq -r '.pruned[0]' "$BATS_TEST_TMPDIR/last.json")" = web2 ]
+}
+
+@test "ls, status: an instance made with --profile shows the profile's name as its mode" {
+        cp "$BATS_TEST_DIRNAME/../../profiles/rw.profile" "$BATS_TEST_TMPDIR/web.profile"
+        "$GOLDROOT" create web1 --image bb:1 --profile "$BATS_TEST_TMPDIR/web.profile"
+        "$GOLDROOT" create web2 --image bb:1 --profile rw
+        "$GOLDROOT" create web3 --image bb:1 --mode volatile
+        valid instance-ls ls
+        [ "$(jq -r '[.[] | .mode] | join(" ")' "$BATS_TEST_TMPDIR/last.json")" = "web rw volatile" ]
+        valid instance-status status web1
+        [ "$(jq -r .mode "$BATS_TEST_TMPDIR/last.json")" = web ]
+        run -0 "$GOLDROOT" status web1
+        [[ "$output" == *"mode:     web"* ]]
+        run -0 "$GOLDROOT" ls
+        [[ "${lines[1]}" =~ ^web1\ +stopped\ +-\ +bb:1\ +web\ +-$ ]]
+        # Running, the same.
+        "$GOLDROOT" start web1 -- sleep 1000
+        valid instance-status status web1
+        [ "$(jq -r .mode "$BATS_TEST_TMPDIR/last.json")" = web ]
 }
 
 @test "plan: of a profile and of an instance, as text and as JSON" {
