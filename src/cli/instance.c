@@ -354,9 +354,57 @@ static int take_rm(int c, void *userdata) {
         return 1;
 }
 
+/* What rm checks of one instance before it removes any: that it is not
+ * running (unless force, which stops it) and not assembled. Without force
+ * the instance's lock is taken (not waited for) and kept, so that nothing
+ * starts it between the check and the removal. */
+static int rm_check(Instance *inst, bool force) {
+        InstanceStatus st;
+        int r;
+
+        if (!force) {
+                r = instance_lock(inst, "rm", false);
+                if (r < 0)
+                        return r;
+                r = instance_status(inst, &st);
+                if (r < 0)
+                        return r;
+                if (st.state == INSTANCE_RUNNING)
+                        return log_error_errno(EBUSY,
+                                               "rm %s: the instance is running: stop it "
+                                               "first or use --force",
+                                               inst->name);
+        }
+        /* Not even with --force: its state is an assembly's layer. */
+        return assembly_check_instance(inst->dir_fd, "rm", inst->name);
+}
+
+static int rm_one(Store *s, Instance *inst, bool force) {
+        int r;
+
+        if (force) {
+                /* A foreground run lets the lock go only when it ends. */
+                r = instance_stop_foreground(inst, 10, NULL);
+                if (r >= 0)
+                        r = instance_lock(inst, "rm", true);
+                /* Checked again under the lock, which mount NAME takes. */
+                if (r >= 0)
+                        r = assembly_check_instance(inst->dir_fd, "rm", inst->name);
+                if (r < 0)
+                        return r;
+        }
+        /* Also the teardown of an instance that exited by itself. */
+        r = instance_stop(inst, 10, NULL);
+        if (r < 0)
+                return r;
+        return instance_remove(s, inst);
+}
+
 int verb_rm(int argc, char **argv, GlobalOptions *g) {
         static const struct option options[] = {{"force", no_argument, NULL, 'f'}, {}};
         _cleanup_(store_freep) Store *s = NULL;
+        Instance **list = NULL;
+        size_t n = 0;
         RmArgs a = {};
         int i, r;
 
@@ -379,40 +427,33 @@ int verb_rm(int argc, char **argv, GlobalOptions *g) {
         if (r < 0)
                 return r;
         (void)instance_recover(s);
+        list = calloc(argc - i, sizeof *list);
+        if (!list)
+                return log_oom();
+        /* All or nothing: every name is checked before any is removed. */
         for (int k = i; k < argc; k++) {
-                _cleanup_(instance_freep) Instance *inst = NULL;
-                InstanceStatus st;
+                bool seen = false;
 
-                r = instance_open_for_removal(s, argv[k], &inst);
+                for (size_t j = 0; j < n && !seen; j++)
+                        seen = streq(list[j]->name, argv[k]);
+                if (seen)
+                        continue;
+                r = instance_open_for_removal(s, argv[k], &list[n]);
                 if (r < 0)
-                        return r;
-                /* A foreground run lets the lock go only when it ends. */
-                r = a.force ? instance_stop_foreground(inst, 10, NULL) : 0;
-                if (r >= 0)
-                        r = instance_lock(inst, "rm", a.force);
+                        goto finish;
+                r = rm_check(list[n++], a.force);
                 if (r < 0)
-                        return r;
-                r = instance_status(inst, &st);
-                if (r < 0)
-                        return r;
-                if (st.state == INSTANCE_RUNNING && !a.force)
-                        return log_error_errno(EBUSY,
-                                               "rm %s: the instance is running: stop it "
-                                               "first or use --force",
-                                               inst->name);
-                /* Not even with --force: its state is an assembly's layer. */
-                r = assembly_check_instance(inst->dir_fd, "rm", inst->name);
-                if (r < 0)
-                        return r;
-                /* Also the teardown of an instance that exited by itself. */
-                r = instance_stop(inst, 10, NULL);
-                if (r < 0)
-                        return r;
-                r = instance_remove(s, inst);
-                if (r < 0)
-                        return r;
+                        goto finish;
         }
-        return 0;
+        for (size_t j = 0; j < n; j++) {
+                r = rm_one(s, list[j], a.force);
+                if (r < 0)
+                        goto finish;
+        }
+        r = 0;
+finish:
+        instance_list_free(list, n);
+        return r;
 }
 
 static void format_uptime(uint64_t usec, char *buf, size_t len) {
@@ -439,21 +480,40 @@ static uint64_t now_usec(void) {
 typedef struct Row {
         const char *name;
         const char *image_id;
-        char *image_ref; /* first tag, or NULL */
-        const char *mode;
+        char *image_ref;    /* first tag, or NULL */
+        const char *mode;   /* the mode, or the name of a --profile instance's profile */
         const Identity *id; /* NULL if the identity could not be read */
         InstanceStatus st;
         uint64_t uptime_usec;
+        char profile_name[256];
 } Row;
+
+/* An instance made with --profile runs that profile, not its mode's: it shows
+ * the profile's name, the file's name without ".profile". */
+static const char *row_mode(const Instance *inst, Row *row) {
+        const char *base;
+        size_t len;
+
+        if (!inst->identity || isempty(inst->identity->profile))
+                return inst->row->mode;
+        base = strrchr(inst->identity->profile, '/');
+        base = base ? base + 1 : inst->identity->profile;
+        len = strlen(base);
+        if (len > strlen(".profile") && streq(base + len - strlen(".profile"), ".profile"))
+                len -= strlen(".profile");
+        if (len == 0 || len >= sizeof row->profile_name)
+                return inst->row->mode;
+        memcpy(row->profile_name, base, len);
+        row->profile_name[len] = 0;
+        return row->profile_name;
+}
 
 static int row_fill(Store *s, Instance *inst, Row *ret) {
         _cleanup_strv_free_ char **tags = NULL;
         int r;
 
-        *ret = (Row){.name = inst->name,
-                     .image_id = inst->row->image,
-                     .mode = inst->row->mode,
-                     .id = inst->identity};
+        *ret = (Row){.name = inst->name, .image_id = inst->row->image, .id = inst->identity};
+        ret->mode = row_mode(inst, ret);
         r = instance_status(inst, &ret->st);
         if (r < 0)
                 return r;

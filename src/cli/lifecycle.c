@@ -354,6 +354,18 @@ static int select_instances(Store *s, const UpgradeArgs *a, char **names, char *
                         if (!strv_contains(l, names[k]) && strv_extend(&l, names[k]) < 0)
                                 return log_oom();
                 }
+                /* A name that is no instance is bad input, not one
+                 * instance's failure: nothing is done, as rm does. */
+                for (size_t k = 0; l[k]; k++) {
+                        _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+
+                        r = catalog_get_instance(store_catalog(s), l[k], &row);
+                        if (r == -ENOENT)
+                                return log_error_errno(ENOENT, "instance %s: no such instance",
+                                                       l[k]);
+                        if (r < 0)
+                                return r;
+                }
         } else if (a->from) {
                 r = store_resolve(s, a->from, id); /* logs a missing image */
                 if (r < 0)

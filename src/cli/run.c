@@ -85,6 +85,7 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
         _cleanup_(runner_netns_ahead_freep) RunnerNetnsAhead *ahead = NULL;
         RunArgs a = {};
         char id[DIGEST_HEX_SIZE], rnd[MACHINE_ID_LEN + 1];
+        bool started = false;
         char **cmd;
         int i, r;
 
@@ -153,11 +154,21 @@ int verb_run(int argc, char **argv, GlobalOptions *g) {
         r = instance_open(s, name, &inst);
         if (r >= 0)
                 r = instance_lock(inst, "run", true);
-        if (r >= 0)
-                r = instance_start(s, inst,
-                                   &(InstanceRunOptions){.argv = cmd,
-                                                         .foreground = true,
-                                                         .netns_ahead = TAKE_PTR(ahead)});
+        if (r < 0) /* these name the instance, which another command got hold of */
+                return r;
+        r = instance_start(s, inst,
+                           &(InstanceRunOptions){.argv = cmd,
+                                                 .foreground = true,
+                                                 .netns_ahead = TAKE_PTR(ahead),
+                                                 .ret_started = &started});
+        /* All or nothing: an instance that never ran goes again, and the
+         * start's error is all there is to say. */
+        if (r < 0 && !started) {
+                int k = instance_remove(s, inst);
+                if (k < 0)
+                        log_error_errno(k, "run: the instance %s did not start and is left behind",
+                                        name);
+        }
         return r;
 }
 
@@ -193,14 +204,11 @@ typedef struct StopArgs {
 
 static int take_stop(int c, void *userdata) {
         StopArgs *a = userdata;
-        char *end;
-        unsigned long v;
+        uint64_t v;
 
         if (c != ARG_VERB_BASE && c != 't')
                 return 0;
-        errno = 0;
-        v = strtoul(optarg, &end, 10);
-        if (errno != 0 || end == optarg || *end || v > 86400 || optarg[0] == '-')
+        if (parse_unsigned(optarg, 86400, &v) < 0)
                 return cli_usage_error("stop", "bad --timeout '%s' (seconds, 0 to 86400)", optarg);
         a->timeout = (unsigned)v;
         return 1;

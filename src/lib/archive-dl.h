@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * archive-dl: libarchive, loaded with dlopen() by the code that reads or
- * writes tarballs (archive.c, store-oci.c) rather than linked into every
- * goldroot command. Call dlopen_libarchive() first; then use sym_NAME for
- * libarchive's NAME.
+ * writes tarballs (archive.c, store-oci.c, store-oci-layers.c) rather than
+ * linked into every goldroot command. Call dlopen_libarchive() first; then
+ * use sym_NAME for libarchive's NAME.
  */
 #pragma once
 

@@ -353,15 +353,21 @@ static int take_shared(RunContext *c, int run_fd, MountUndo **ret) {
         return 0;
 }
 
+/* Only a regular file counts: a symlink (to anything, even a regular file)
+ * or any other kind of file was not written by goldroot, so the
+ * personalization is done again and the marker replaced. */
 static int marker_check(const RunContext *c) {
         _cleanup_close_ int fd =
                 openat(c->state_fd, INSTANCE_PERSONALIZED_MARKER, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        return fd >= 0;
+        struct stat st;
+
+        return fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode);
 }
 
 static int marker_write(RunContext *c) {
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int dir = -EBADF;
+        struct stat st;
         int r;
 
         r = asprintf_safe(&text, "personalized=%" PRIi64 "\nhostname=%s\nmachine_id=%s\n",
@@ -374,7 +380,15 @@ static int marker_write(RunContext *c) {
         if (dir < 0)
                 return log_error_errno(errno, "instance %s: cannot open its state: %m",
                                        c->inst->name);
-        r = write_file_atomic_at(dir, INSTANCE_PERSONALIZED_MARKER, text, strlen(text), 0644);
+        /* What marker_check() did not count goes first: the rename below
+         * would not replace a directory. */
+        r = 0;
+        if (fstatat(dir, INSTANCE_PERSONALIZED_MARKER, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+            !S_ISREG(st.st_mode))
+                r = rm_rf_at(dir, INSTANCE_PERSONALIZED_MARKER);
+        if (r >= 0)
+                r = write_file_atomic_at(dir, INSTANCE_PERSONALIZED_MARKER, text, strlen(text),
+                                         0644);
         if (r < 0)
                 return log_error_errno(r, "instance %s: cannot record the personalization: %m",
                                        c->inst->name);
@@ -505,6 +519,8 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         /* An ephemeral instance with a random name has no directory yet. */
         assert(i->lock_fd >= 0 || (i->ephemeral && i->dir_fd < 0));
         assert(!i->ephemeral || o->foreground);
+        if (o->ret_started)
+                *o->ret_started = false;
         if (i->dir_fd >= 0) {
                 r = check_not_running(i, verb);
                 if (r < 0)
@@ -602,6 +618,10 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                         spec.after_clone = close_catalog;
                 /* For ls, status, exec and stop, which look there. */
                 spec.status_dirfd = run;
+                /* run passes the command's status through: a missing
+                 * command must not look like one that ran and failed. */
+                spec.exec_failure_status = true;
+                spec.ret_started = o->ret_started;
                 r = runner_run(&spec);
                 if (r >= 0 && personalize && !volatile_mode && !i->ephemeral) {
                         int k = marker_write(&c);

@@ -149,6 +149,9 @@ typedef struct InstanceRunOptions {
         /* A network namespace the caller started making early, or NULL;
          * instance_start() frees it in every case. */
         RunnerNetnsAhead *netns_ahead;
+        /* Foreground, if not NULL: set to whether the command was started
+         * (false after a failure in the personalization or the start). */
+        bool *ret_started;
 } InstanceRunOptions;
 
 /* Starts the instance, personalizing it first if it never was. The caller

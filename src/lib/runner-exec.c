@@ -62,7 +62,7 @@ static _noreturn_ void exec_command(const ExecChild *e, LogCapture *cap) {
                 FAIL(log_error_errno(r, "dropping capabilities: %m"));
         reset_signals();
         r = runner_execute(e->argv, e->env);
-        runner_child_fail(e->sock, cap, r, "executing the command", 127);
+        runner_child_exec_fail(e->sock, cap, r);
 #undef FAIL
 }
 
@@ -87,8 +87,10 @@ static _noreturn_ void exec_helper(const ExecChild *e) {
         _exit(0);
 }
 
-int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opts, pid_t *ret_pid,
-                      int *ret_pidfd) {
+/* runner_exec_spawn(), and on a failure of the command's exec the shell's
+ * status for it in *ret_exec_status (0 for any other failure). */
+static int exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opts, pid_t *ret_pid,
+                      int *ret_pidfd, int *ret_exec_status) {
         static const RunnerExecOptions defaults = RUNNER_EXEC_OPTIONS_INIT;
         _cleanup_strv_free_ char **default_env = NULL;
         _cleanup_close_ int sock = -EBADF, child_sock = -EBADF, cmd_pidfd = -EBADF;
@@ -96,11 +98,14 @@ int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opt
         RunnerMessage m;
         uint64_t keep;
         pid_t target, helper, cmd = 0;
-        int fds[2], status = 0, error = 0, r;
+        int fds[2], status = 0, error = 0, exec_status = 0, r;
 
         assert(pidfd >= 0);
         assert(ret_pid);
         assert(ret_pidfd);
+        assert(ret_exec_status);
+
+        *ret_exec_status = 0;
         if (!opts)
                 opts = &defaults;
         if (strv_length(argv) == 0)
@@ -159,6 +164,7 @@ int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opt
                         cmd = m.pid;
                 if (m.error != 0 && error == 0) {
                         error = m.error;
+                        exec_status = m.exec_status;
                         memcpy(text, m.text, sizeof text);
                 }
         }
@@ -192,18 +198,27 @@ int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opt
                         (void)runner_wait(cmd_pidfd);
                 }
         }
-        if (error != 0)
+        if (error != 0) {
+                *ret_exec_status = exec_status;
                 return log_error_errno(error, "%s", text);
+        }
         *ret_pid = cmd;
         *ret_pidfd = TAKE_FD(cmd_pidfd);
         return 0;
+}
+
+int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opts, pid_t *ret_pid,
+                      int *ret_pidfd) {
+        int exec_status;
+
+        return exec_spawn(pidfd, argv, opts, ret_pid, ret_pidfd, &exec_status);
 }
 
 int runner_exec(int pidfd, char *const *argv, const RunnerExecOptions *opts) {
         _cleanup_close_ int sfd = -EBADF, cmd_pidfd = -EBADF;
         sigset_t fwd, old;
         pid_t pid;
-        int r;
+        int exec_status = 0, r;
 
         runner_forward_sigset(&fwd);
         if (sigprocmask(SIG_BLOCK, &fwd, &old) < 0)
@@ -212,9 +227,11 @@ int runner_exec(int pidfd, char *const *argv, const RunnerExecOptions *opts) {
         if (sfd < 0)
                 r = log_error_errno(errno, "creating a signalfd: %m");
         else {
-                r = runner_exec_spawn(pidfd, argv, opts, &pid, &cmd_pidfd);
+                r = exec_spawn(pidfd, argv, opts, &pid, &cmd_pidfd, &exec_status);
                 if (r >= 0)
                         r = runner_forward_until_exit(cmd_pidfd, sfd, -1);
+                else if (exec_status > 0)
+                        r = exec_status; /* logged by exec_spawn() */
         }
         (void)sigprocmask(SIG_SETMASK, &old, NULL);
         return r;

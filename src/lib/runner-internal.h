@@ -19,7 +19,10 @@
 typedef struct RunnerMessage {
         int32_t error; /* positive errno; 0 for "ready" or a pid report */
         int32_t pid;
-        char text[1016];
+        /* Non-zero when the failure is the command's exec: the status a shell
+         * gives for it (RUNNER_EXIT_NOT_FOUND or RUNNER_EXIT_CANNOT_EXEC). */
+        int32_t exec_status;
+        char text[1012];
 } RunnerMessage;
 
 int runner_message_send(int fd, int error, pid_t pid, const char *text);
@@ -43,6 +46,10 @@ void log_capture_begin(LogCapture *c);
  * fallback if it logged nothing, with error, and _exit()s with status. */
 _noreturn_ void runner_child_fail(int fd, LogCapture *c, int error, const char *fallback,
                                   int status);
+/* runner_child_fail() for a failed exec of the command (error as
+ * runner_execute() returned it): the message carries the shell's status for
+ * it, which is also the child's exit status. */
+_noreturn_ void runner_child_exec_fail(int fd, LogCapture *c, int error);
 /* Writes what the child logged so far (warnings) to stderr and stops capturing. */
 void log_capture_flush(LogCapture *c);
 

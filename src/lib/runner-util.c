@@ -129,8 +129,9 @@ void log_capture_flush(LogCapture *c) {
         *c = (LogCapture){};
 }
 
-_noreturn_ void runner_child_fail(int fd, LogCapture *c, int error, const char *fallback,
-                                  int status) {
+static _noreturn_ void child_fail(int fd, LogCapture *c, int error, const char *fallback,
+                                  int status, int exec_status) {
+        RunnerMessage m = {.error = error < 0 ? -error : error, .exec_status = exec_status};
         const char *line = NULL;
         char *end;
 
@@ -144,14 +145,27 @@ _noreturn_ void runner_child_fail(int fd, LogCapture *c, int error, const char *
                 line = line ? line + 1 : c->buf;
                 line = startswith(line, "goldroot: ") ?: line;
         }
-        if (isempty(line)) {
-                char text[512];
-                snprintf(text, sizeof text, "%s: %s", fallback,
-                         strerror(error < 0 ? -error : error));
-                runner_message_send(fd, error, 0, text);
-        } else
-                runner_message_send(fd, error, 0, line);
+        if (isempty(line))
+                snprintf(m.text, sizeof m.text, "%s: %s", fallback, strerror(m.error));
+        else
+                snprintf(m.text, sizeof m.text, "%s", line);
+        (void)message_send(fd, &m, -EBADF);
         _exit(status);
+}
+
+_noreturn_ void runner_child_fail(int fd, LogCapture *c, int error, const char *fallback,
+                                  int status) {
+        child_fail(fd, c, error, fallback, status, 0);
+}
+
+_noreturn_ void runner_child_exec_fail(int fd, LogCapture *c, int error) {
+        /* As the shells: not found (the file, or its script's interpreter)
+         * is 127; found but not executable (no permission, a directory, a
+         * format the kernel does not run) is 126. */
+        int status = error == -ENOENT || error == ENOENT ? RUNNER_EXIT_NOT_FOUND
+                                                         : RUNNER_EXIT_CANNOT_EXEC;
+
+        child_fail(fd, c, error, "executing the command", status, status);
 }
 
 int close_all_fds_except(const int *keep, size_t n) {

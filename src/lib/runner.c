@@ -341,7 +341,7 @@ static int command_main(void *userdata) {
         safe_close(s->gate[0]);
         reset_signals();
         r = runner_execute(s->argv, s->env);
-        runner_child_fail(s->c->sock, s->cap, r, "executing the command", 127);
+        runner_child_exec_fail(s->c->sock, s->cap, r);
 }
 
 /* Starts command_main() in a new process. It shares PID 1's memory until it
@@ -592,7 +592,7 @@ static _noreturn_ void child_run(const Child *c) {
         if (spec->init) {
                 reset_signals();
                 r = runner_execute(spec->argv, c->env);
-                runner_child_fail(c->sock, &cap, r, "executing the command", 127);
+                runner_child_exec_fail(c->sock, &cap, r);
         }
         pid1_run(c, &cap);
 #undef FAIL
@@ -623,9 +623,11 @@ static int hand_over_netns(int sock, RunnerNetnsAhead *ahead) {
 
 /* runner_start(); foreground for runner_run(), whose instance must not
  * outlive the caller, which also wants ret_command_pidfd: the pidfd of the
- * command under goldroot's PID 1 if it sent one (-EBADF otherwise). */
+ * command under goldroot's PID 1 if it sent one (-EBADF otherwise), and
+ * ret_exec_status: on a failure, the shell's status if it was the command's
+ * exec that failed (0 otherwise). */
 static int start_instance(const RunnerSpec *spec, bool foreground, pid_t *ret_pid, int *ret_pidfd,
-                          int *ret_command_pidfd) {
+                          int *ret_command_pidfd, int *ret_exec_status) {
         _cleanup_strv_free_ char **default_env = NULL;
         _cleanup_free_ char *root = NULL;
         _cleanup_close_ int slash = -EBADF, sock = -EBADF, child_sock = -EBADF, pidfd = -EBADF,
@@ -638,6 +640,8 @@ static int start_instance(const RunnerSpec *spec, bool foreground, pid_t *ret_pi
         assert(ret_pid);
         assert(ret_pidfd);
 
+        if (ret_exec_status)
+                *ret_exec_status = 0;
         if (strv_length(spec->argv) == 0)
                 return log_error_errno(EINVAL, "starting the instance: no command given");
         if (!spec->setup_root)
@@ -744,6 +748,8 @@ static int start_instance(const RunnerSpec *spec, bool foreground, pid_t *ret_pi
                 goto fail;
         }
         if (r > 0) {
+                if (ret_exec_status)
+                        *ret_exec_status = m.exec_status;
                 r = log_error_errno(m.error ?: EIO, "%s", m.text);
                 goto fail;
         }
@@ -761,7 +767,7 @@ fail:
 }
 
 int runner_start(const RunnerSpec *spec, pid_t *ret_pid, int *ret_pidfd) {
-        return start_instance(spec, false, ret_pid, ret_pidfd, NULL);
+        return start_instance(spec, false, ret_pid, ret_pidfd, NULL, NULL);
 }
 
 int runner_run(const RunnerSpec *spec) {
@@ -770,9 +776,11 @@ int runner_run(const RunnerSpec *spec) {
         bool recorded = false;
         sigset_t fwd, old;
         pid_t pid;
-        int r;
+        int exec_status = 0, r;
 
         assert(spec);
+        if (spec->ret_started)
+                *spec->ret_started = false;
         /* Blocked before the clone, so that a signal in between is queued for
          * the instance instead of killing the caller. */
         runner_forward_sigset(&fwd);
@@ -782,7 +790,9 @@ int runner_run(const RunnerSpec *spec) {
         if (sfd < 0)
                 r = log_error_errno(errno, "creating a signalfd: %m");
         else {
-                r = start_instance(spec, true, &pid, &pidfd, &command_pidfd);
+                r = start_instance(spec, true, &pid, &pidfd, &command_pidfd, &exec_status);
+                if (spec->ret_started)
+                        *spec->ret_started = r >= 0;
                 /* A status that cannot be written only hides the instance
                  * from other commands; it runs all the same. */
                 if (r >= 0 && spec->status_dirfd >= 0)
@@ -791,6 +801,8 @@ int runner_run(const RunnerSpec *spec) {
                  * and be reaped on its own (see return_at_command_exit). */
                 if (r >= 0)
                         r = runner_forward_until_exit(pidfd, sfd, command_pidfd);
+                else if (exec_status > 0 && spec->exec_failure_status)
+                        r = exec_status; /* logged by start_instance() */
                 if (recorded)
                         (void)runner_status_record_exit(spec->status_dirfd, &st, r < 0 ? 255 : r);
         }

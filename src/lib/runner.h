@@ -38,6 +38,11 @@ typedef enum RunnerNetMode {
         RUNNER_NET_BRIDGE, /* a new namespace with eth0, a veth whose peer joins a bridge */
 } RunnerNetMode;
 
+/* The shell's statuses for a command that could not be executed: not found,
+ * or found but not executable (EACCES, ENOEXEC and the like). */
+#define RUNNER_EXIT_CANNOT_EXEC 126
+#define RUNNER_EXIT_NOT_FOUND 127
+
 /* The strings are borrowed; they must outlive runner_start(). */
 typedef struct RunnerNet {
         RunnerNetMode mode;
@@ -100,6 +105,16 @@ typedef struct RunnerSpec {
          * that other processes find, enter and stop a foreground instance
          * too. */
         int status_dirfd;
+        /* runner_run() only: a command that cannot be executed is, after its
+         * one line is logged, returned as the shell's status for it
+         * (RUNNER_EXIT_NOT_FOUND or RUNNER_EXIT_CANNOT_EXEC) rather than as
+         * -errno, so that a caller passing statuses through tells it apart
+         * from a command that ran and failed. */
+        bool exec_failure_status;
+        /* runner_run() only, if not NULL: set to whether the command was
+         * started, so that a caller can tell a failed start (nothing ran)
+         * from a failure after it. Not for an exec that failed. */
+        bool *ret_started;
 } RunnerSpec;
 
 #define RUNNER_SPEC_INIT                                                                           \
@@ -175,7 +190,9 @@ typedef struct RunnerExecOptions {
 int runner_exec_spawn(int pidfd, char *const *argv, const RunnerExecOptions *opts, pid_t *ret_pid,
                       int *ret_pidfd);
 /* The same in the foreground: forwards signals as runner_run() does and
- * returns the command's exit status. */
+ * returns the command's exit status. A command that cannot be executed is
+ * logged and returned as the shell's status for it, as with
+ * exec_failure_status. */
 int runner_exec(int pidfd, char *const *argv, const RunnerExecOptions *opts);
 
 /* Detached mode. The status file in the directory given to

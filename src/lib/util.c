@@ -422,15 +422,28 @@ int parse_mode(const char *s, mode_t *ret) {
         return 0;
 }
 
-static int parse_id(const char *s, uint32_t *ret) {
-        unsigned long long v;
-        char *end;
+int parse_unsigned(const char *s, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
 
-        if (isempty(s) || !isdigit((unsigned char)s[0]))
+        /* By hand rather than strtoull(), which takes leading white space
+         * and a sign (" 5", "+5", and "-5" as a huge number). */
+        if (isempty(s))
                 return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || *end || v >= UINT32_MAX)
+        for (const char *p = s; *p; p++) {
+                uint64_t d = (uint64_t)(*p - '0');
+
+                if (*p < '0' || *p > '9' || d > max || v > (max - d) / 10)
+                        return -EINVAL;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int parse_id(const char *s, uint32_t *ret) {
+        uint64_t v;
+
+        if (parse_unsigned(s, UINT32_MAX - 1, &v) < 0)
                 return -EINVAL;
         *ret = (uint32_t)v;
         return 0;

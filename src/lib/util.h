@@ -183,6 +183,8 @@ bool path_is_under(const char *child, const char *parent);
 const char *path_relative(const char *p);
 
 /* Parsers. Each returns 0 or -EINVAL and leaves *ret untouched on failure. */
+/* A decimal number of digits alone (no sign, no white space), at most max. */
+int parse_unsigned(const char *s, uint64_t max, uint64_t *ret);
 int parse_size(const char *s, uint64_t *ret); /* 64M, 10k, 1G, 4096 */
 int parse_mode(const char *s, mode_t *ret);   /* octal, at most 07777 */
 int parse_uid(const char *s, uid_t *ret);     /* numeric, not (uid_t)-1 */

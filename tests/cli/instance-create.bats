@@ -326,6 +326,37 @@ teardown() {
         "$GOLDROOT" image rm bb:1
 }
 
+@test "rm: several names; a missing, running or assembled one removes none of them" {
+        local d=$BATS_TEST_TMPDIR/asm n
+        for n in a b c; do "$GOLDROOT" create "$n" --image bb:1; done
+        run -1 "$GOLDROOT" rm a nosuch b
+        [ "$output" = "goldroot: instance nosuch: no such instance" ]
+        run -0 "$GOLDROOT" ls -q
+        [ "$output" = "$(printf 'a\nb\nc')" ]
+
+        "$GOLDROOT" start c -- sleep 1000
+        run -1 "$GOLDROOT" rm a b c
+        [ "$output" = "goldroot: rm c: the instance is running: stop it first or use --force" ]
+        run -0 "$GOLDROOT" ls -q
+        [ "$output" = "$(printf 'a\nb\nc')" ]
+        "$GOLDROOT" stop c
+
+        mkdir "$d"
+        "$GOLDROOT" mount b "$d"
+        run -1 "$GOLDROOT" rm --force a b c
+        "$GOLDROOT" umount "$d"
+        [ "$output" = "goldroot: rm b: the instance is assembled on $d by goldroot mount (goldroot umount it first)" ]
+        run -0 "$GOLDROOT" ls -q
+        [ "$output" = "$(printf 'a\nb\nc')" ]
+
+        # All good (a name twice is one instance): all go.
+        "$GOLDROOT" start c -- sleep 1000
+        "$GOLDROOT" rm --force a b c a
+        run -0 "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+}
+
 @test "rm: all or nothing across a crash on either side of the commit" {
         "$GOLDROOT" create web1 --image bb:1
         GOLDROOT_CRASH_AT=instance-rm-before-commit run "$GOLDROOT" rm web1

@@ -255,3 +255,27 @@ echo attempt >>/var/attempts
         [[ "${lines[0]}" == root:x:0:0:* ]]
         [[ "$(in_instance web1 cat /etc/machine-id)" =~ ^[0-9a-f]{32}$ ]]
 }
+
+@test "personalize: a marker in the state that is a symlink or a directory is not 'done'; it is replaced by a file" {
+        local st=$GOLDROOT_STORE/instances/web1/state kind
+        echo "personalized=1" >"$BATS_TEST_TMPDIR/elsewhere"
+        for kind in symlink directory; do
+                "$GOLDROOT" create web1 --image pers:1
+                case $kind in
+                symlink) ln -s "$BATS_TEST_TMPDIR/elsewhere" "$st/.goldroot-personalized" ;;
+                directory) mkdir -p "$st/.goldroot-personalized/sub" ;;
+                esac
+                "$GOLDROOT" start web1 -- sleep 1000
+                # The first start's work was done: the hooks ran.
+                [ "$(in_instance web1 cat /var/firstboot.log)" = "$(printf 'run as web1 role=\nsecond')" ]
+                [ "$(in_instance web1 hostname)" = web1 ]
+                [ -f "$st/.goldroot-personalized" ] && [ ! -L "$st/.goldroot-personalized" ]
+                grep -qx 'hostname=web1' "$st/.goldroot-personalized"
+                [ "$(cat "$BATS_TEST_TMPDIR/elsewhere")" = "personalized=1" ]
+                # And now it counts: not again.
+                "$GOLDROOT" stop web1
+                run -0 "$GOLDROOT" -v personalize web1
+                [[ "$output" == *"done already (use --again to redo it)"* ]]
+                "$GOLDROOT" rm web1
+        done
+}

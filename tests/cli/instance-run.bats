@@ -5,6 +5,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
         instance_build_busybox
 }
@@ -88,6 +90,18 @@ teardown() {
         [ "$status" -eq 2 ]
 }
 
+@test "stop: --timeout is digits alone, 0 to 86400; anything else is a usage error" {
+        "$GOLDROOT" create web1 --image bb:1
+        local t
+        for t in " 5" "5 " "+5" "-5" "-0" "" "0x10" "5s" "86401" "99999999999999999999999"; do
+                run -2 "$GOLDROOT" stop --timeout "$t" web1
+                [ "$output" = "goldroot: stop: bad --timeout '$t' (seconds, 0 to 86400)" ]
+                run -2 "$GOLDROOT" stop -t "$t" web1
+        done
+        run -0 "$GOLDROOT" stop --timeout 86400 web1
+        run -0 "$GOLDROOT" stop --timeout 0 web1
+}
+
 @test "run: foreground, exit status passed through, --rm cleans up" {
         run "$GOLDROOT" run --rm bb:1 -- sh -c 'echo out; echo err >&2; exit 7'
         [ "$status" -eq 7 ]
@@ -111,6 +125,53 @@ teardown() {
         [ -n "$(find "$GOLDROOT_STORE/instances/keep/state" -name kept)" ]
         "$GOLDROOT" start keep -- sleep 1000
         "$GOLDROOT" exec keep -- test -e /etc/kept
+}
+
+@test "run, exec: a command not found is 127, one that cannot be executed 126, with one line" {
+        run -127 "$GOLDROOT" run --rm bb:1 -- nosuchcmd
+        [ "$output" = "goldroot: executing nosuchcmd: No such file or directory" ]
+        # A file without the execute bit: found, not executable.
+        run -126 "$GOLDROOT" run --rm bb:1 -- /etc/passwd
+        [ "$output" = "goldroot: executing /etc/passwd: Permission denied" ]
+        run -1 "$GOLDROOT" run --rm bb:1 -- sh -c 'exit 1'
+        [ -z "$output" ]
+        run -127 "$GOLDROOT" run --name kept bb:1 -- nosuchcmd
+        [ "$output" = "goldroot: executing nosuchcmd: No such file or directory" ]
+
+        "$GOLDROOT" create web1 --image bb:1
+        "$GOLDROOT" start web1 -- sleep 1000
+        run -127 "$GOLDROOT" exec web1 -- nosuchcmd
+        [ "$output" = "goldroot: executing nosuchcmd: No such file or directory" ]
+        run -126 "$GOLDROOT" exec web1 -- /etc/passwd
+        [ "$output" = "goldroot: executing /etc/passwd: Permission denied" ]
+        # A script whose interpreter is missing is not found, as in a shell.
+        "$GOLDROOT" exec web1 -- sh -c 'printf "#!/no/such/sh\n" >/etc/s; chmod 755 /etc/s'
+        run -127 "$GOLDROOT" exec web1 -- /etc/s
+        [ "$output" = "goldroot: executing /etc/s: No such file or directory" ]
+        run -1 "$GOLDROOT" exec web1 -- false
+        [ -z "$output" ]
+}
+
+@test "run: an instance whose start fails never ran and is removed again, with the start's error alone" {
+        printf 'root image - / ro\ndata bind %s /srv rw\n' "$BATS_TEST_TMPDIR/nosuchdir" \
+                >"$BATS_TEST_TMPDIR/bad.profile"
+        run -1 "$GOLDROOT" run --profile "$BATS_TEST_TMPDIR/bad.profile" bb:1 -- true
+        [ "$output" = "goldroot: mount entry 'data' (bind on /srv): cannot open $BATS_TEST_TMPDIR/nosuchdir: No such file or directory" ]
+        run -1 "$GOLDROOT" run --name named --profile "$BATS_TEST_TMPDIR/bad.profile" bb:1 -- true
+        [ "${#lines[@]}" -eq 1 ]
+        run -0 "$GOLDROOT" ls -q
+        [ -z "$output" ]
+        [ -z "$(ls -A "$GOLDROOT_STORE/instances")" ]
+        run -0 "$GOLDROOT" image links bb:1
+        [ -z "$output" ]
+        "$GOLDROOT" fsck
+
+        # An instance that ran stays, even if its command failed to execute.
+        run -127 "$GOLDROOT" run --name ran bb:1 -- nosuchcmd
+        # A name that is taken fails the create, and the instance stays.
+        run -1 "$GOLDROOT" run --name ran bb:1 -- true
+        run -0 "$GOLDROOT" ls -q
+        [ "$output" = ran ]
 }
 
 @test "run: a foreground instance is running for ls, status and exec, and stop and rm --force end it" {

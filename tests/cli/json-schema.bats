@@ -7,6 +7,8 @@ load ../lib/common
 load ../lib/images
 load ../lib/instance
 
+bats_require_minimum_version 1.5.0
+
 SCHEMAS=$BATS_TEST_DIRNAME/../../docs/json
 VALIDATE=$BATS_TEST_DIRNAME/../lib/json-validate
 
@@ -104,19 +106,43 @@ jsonschema.Draft202012Validator.check_schema(s)' "$s"
         [ "$(jq .dry_run "$BATS_TEST_TMPDIR/last.json")" = true ]
         valid upgrade upgrade web2 --to bb:2 --policy merge
         [ "$(jq -r '.instances[0].status' "$BATS_TEST_TMPDIR/last.json")" = upgraded ]
-        # A refusal and a failure are documents too (exit status 1).
+        # Refusals are documents too (exit status 1). A name that is no
+        # instance is not: it fails the command before anything is done.
+        "$GOLDROOT" create web3 --image bb:1
         "$GOLDROOT" start web1 -- sleep 1000
-        run "$GOLDROOT" upgrade web1 nosuch --to bb:2 --json
+        "$GOLDROOT" start web3 -- sleep 1000
+        run "$GOLDROOT" upgrade web1 web3 --to bb:2 --json
         [ "$status" -eq 1 ]
         echo "$output" | grep '^{' >"$BATS_TEST_TMPDIR/fail.json"
         "$VALIDATE" "$SCHEMAS/upgrade.schema.json" "$BATS_TEST_TMPDIR/fail.json"
         [ "$(jq -r '.failed | length' "$BATS_TEST_TMPDIR/fail.json")" -eq 2 ]
         "$GOLDROOT" stop web1
+        "$GOLDROOT" stop web3
+        "$GOLDROOT" rm web3
 
         valid rollback rollback web2
         valid upgrade upgrade web2 --to bb:2
         valid upgrade-prune upgrade --prune-backups
         [ "$(jq -r '.pruned[0]' "$BATS_TEST_TMPDIR/last.json")" = web2 ]
+}
+
+@test "ls, status: an instance made with --profile shows the profile's name as its mode" {
+        cp "$BATS_TEST_DIRNAME/../../profiles/rw.profile" "$BATS_TEST_TMPDIR/web.profile"
+        "$GOLDROOT" create web1 --image bb:1 --profile "$BATS_TEST_TMPDIR/web.profile"
+        "$GOLDROOT" create web2 --image bb:1 --profile rw
+        "$GOLDROOT" create web3 --image bb:1 --mode volatile
+        valid instance-ls ls
+        [ "$(jq -r '[.[] | .mode] | join(" ")' "$BATS_TEST_TMPDIR/last.json")" = "web rw volatile" ]
+        valid instance-status status web1
+        [ "$(jq -r .mode "$BATS_TEST_TMPDIR/last.json")" = web ]
+        run -0 "$GOLDROOT" status web1
+        [[ "$output" == *"mode:     web"* ]]
+        run -0 "$GOLDROOT" ls
+        [[ "${lines[1]}" =~ ^web1\ +stopped\ +-\ +bb:1\ +web\ +-$ ]]
+        # Running, the same.
+        "$GOLDROOT" start web1 -- sleep 1000
+        valid instance-status status web1
+        [ "$(jq -r .mode "$BATS_TEST_TMPDIR/last.json")" = web ]
 }
 
 @test "plan: of a profile and of an instance, as text and as JSON" {

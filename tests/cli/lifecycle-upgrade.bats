@@ -212,6 +212,18 @@ teardown() {
         [ "$("$GOLDROOT" image links bb:1)" = b ]
 }
 
+@test "upgrade of several names, one of them no instance: nothing is upgraded" {
+        for n in a b; do "$GOLDROOT" create $n --image bb:1; done
+        run "$GOLDROOT" upgrade a nosuch b --to bb:2
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: instance nosuch: no such instance" ]
+        [ "$("$GOLDROOT" image links bb:1 | tr '\n' ' ')" = "a b " ]
+        [ -z "$(ls "$GOLDROOT_STORE/instances/a" | grep "^backup")" ]
+        run "$GOLDROOT" upgrade --prune-backups a nosuch
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: instance nosuch: no such instance" ]
+}
+
 @test "upgrade --from IMG picks the instances that link it; --json reports every path" {
         for n in a b; do "$GOLDROOT" create $n --image bb:1; done
         "$GOLDROOT" create c --image bb:2

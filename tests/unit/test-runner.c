@@ -610,8 +610,10 @@ static void test_exec(void **state) {
         assert_int_equal(exec_capture(pidfd, "exit 7", &out), 7);
         free(out);
 
+        /* Not found: logged, and the shell's status, not -errno, so that it is
+         * told apart from a command that ran and failed. */
         logbuf_begin(&l);
-        assert_int_equal(runner_exec(pidfd, missing, NULL), -ENOENT);
+        assert_int_equal(runner_exec(pidfd, missing, NULL), RUNNER_EXIT_NOT_FOUND);
         log = logbuf_end(&l);
         assert_string_equal(log,
                             "goldroot: executing /no/such/command: No such file or directory\n");
@@ -948,8 +950,10 @@ static void test_status_file(void **state) {
 static void test_errors(void **state) {
         Fixture *f = *state;
         char *missing[] = {(char *)"/no/such/command", NULL};
+        char *not_executable[] = {(char *)"/etc", NULL}; /* a directory */
         char *argv[] = {(char *)"true", NULL};
         RunnerSpec s = spec_for(f, missing);
+        bool started;
         LogBuf l;
         char *log, *out;
 
@@ -969,10 +973,34 @@ static void test_errors(void **state) {
                             "goldroot: executing /no/such/command: No such file or directory\n");
         free(log);
 
+        /* With exec_failure_status: the same line, and the shell's status. */
+        s = spec_for(f, missing);
+        s.exec_failure_status = true;
+        logbuf_begin(&l);
+        assert_int_equal(runner_run(&s), RUNNER_EXIT_NOT_FOUND);
+        log = logbuf_end(&l);
+        assert_string_equal(log,
+                            "goldroot: executing /no/such/command: No such file or directory\n");
+        free(log);
+        s.init = true;
+        logbuf_begin(&l);
+        assert_int_equal(runner_run(&s), RUNNER_EXIT_NOT_FOUND);
+        free(logbuf_end(&l));
+        s = spec_for(f, not_executable);
+        s.exec_failure_status = true;
+        logbuf_begin(&l);
+        assert_int_equal(runner_run(&s), RUNNER_EXIT_CANNOT_EXEC);
+        log = logbuf_end(&l);
+        assert_string_equal(log, "goldroot: executing /etc: Permission denied\n");
+        free(log);
+
         s = spec_for(f, argv);
         s.setup_root = setup_failing_root;
+        s.ret_started = &started;
+        started = true;
         logbuf_begin(&l);
         assert_int_equal(runner_run(&s), -EROFS);
+        assert_false(started);
         log = logbuf_end(&l);
         assert_non_null(startswith(log, "goldroot: test: simulated failure on /"));
         assert_non_null(strstr(log, "/root\n"));
@@ -993,7 +1021,9 @@ static void test_errors(void **state) {
 
         /* The runner still works after all that. */
         s = spec_for(f, argv);
+        s.ret_started = &started;
         assert_int_equal(run_capture(&s, &out), 0);
+        assert_true(started);
         free(out);
 }
 

@@ -32,6 +32,32 @@ static void test_parse_size(void **state) {
         assert_int_equal(parse_size("17179869184T", &v), -EINVAL);
 }
 
+static void test_parse_unsigned(void **state) {
+        uint64_t v = 7;
+        (void)state;
+        assert_int_equal(parse_unsigned("0", 10, &v), 0);
+        assert_int_equal(v, 0);
+        assert_int_equal(parse_unsigned("86400", 86400, &v), 0);
+        assert_int_equal(v, 86400);
+        assert_int_equal(parse_unsigned("18446744073709551615", UINT64_MAX, &v), 0);
+        assert_int_equal(v, UINT64_MAX);
+        v = 7;
+        /* strtoul() takes all of these. */
+        assert_int_equal(parse_unsigned(" 5", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("\t5", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("+5", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("-5", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("5 ", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("0x5", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("11", 10, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("5", 0, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("86401", 86400, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("18446744073709551616", UINT64_MAX, &v), -EINVAL);
+        assert_int_equal(parse_unsigned("99999999999999999999", UINT64_MAX, &v), -EINVAL);
+        assert_int_equal(v, 7);
+}
+
 static void test_parse_mode(void **state) {
         mode_t m = 0;
         (void)state;
@@ -53,6 +79,8 @@ static void test_parse_ids(void **state) {
         assert_int_equal(u, 1000);
         assert_int_equal(parse_uid("4294967295", &u), -EINVAL);
         assert_int_equal(parse_uid("root", &u), -EINVAL);
+        assert_int_equal(parse_uid(" 1000", &u), -EINVAL);
+        assert_int_equal(parse_uid("+1000", &u), -EINVAL);
         assert_int_equal(parse_gid("0", &g), 0);
         assert_int_equal(g, 0);
 }
@@ -410,6 +438,7 @@ static void test_strmap(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
+                cmocka_unit_test(test_parse_unsigned),
                 cmocka_unit_test(test_parse_mode),
                 cmocka_unit_test(test_parse_ids),
                 cmocka_unit_test(test_path_normalize),
