@@ -601,6 +601,13 @@ int assembly_mount(const Plan *plan, const char *dir, int image_fd, int state_fd
                         return r;
                 if (unlinkat(adir, id, 0) < 0 && errno != ENOENT)
                         return log_error_errno(errno, "cannot remove a stale record: %m");
+                /* dirfd was opened on top of the leftovers (their root bind,
+                 * say), which are detached now: mounting through it would
+                 * attach to a tree that is gone. */
+                dirfd = safe_close(dirfd);
+                dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (dirfd < 0)
+                        return log_error_errno(errno, "mount %s: %m", dir);
         } else if (r >= 0) {
                 if (assembly_live(&old, dirfd))
                         return log_error_errno(EBUSY,

@@ -116,3 +116,20 @@ EOP
         [ "$(mounts_at "$T/share/logs")" -eq 0 ]
         [ "$(mounts_under "$D")" -eq 0 ]
 }
+
+@test "a mount killed after attaching its root: the next mount on DIR succeeds the first time" {
+        echo gold >"$T/img/etc/marker"
+        printf 'root  image  -  /  ro\ntmp  tmpfs  -  /tmp  size=1M\n' >"$T/p.profile"
+        run env GOLDROOT_CRASH_AT=mount-after-attach "$GOLDROOT" mount --profile "$T/p.profile" \
+                --image "$T/img" "$D"
+        [ "$status" -eq 137 ]
+        [ "$(mounts_at "$D")" -eq 1 ]
+        # The leftover root is taken down; the new one is mounted on DIR
+        # itself, not on the detached tree.
+        run "$GOLDROOT" mount --profile "$T/p.profile" --image "$T/img" "$D"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$D/etc/marker")" = gold ]
+        [ "$(mounts_at "$D/tmp")" -eq 1 ]
+        "$GOLDROOT" umount "$D"
+        [ "$(mounts_under "$D")" -eq 0 ]
+}
