@@ -31,6 +31,8 @@
 
 #define SHARED_FILE "shared"
 #define RUN_DIR_NAME "run"
+#define COMMAND_FILE "command"
+#define COMMAND_MAX (4u * 1024 * 1024) /* more than the kernel takes for an exec */
 
 typedef struct RunContext {
         Store *store;
@@ -504,6 +506,62 @@ static int check_not_running(Instance *i, const char *verb) {
         return assembly_check_instance(i->dir_fd, verb, i->name);
 }
 
+/* run/command: the command a detached start was given, each argument ended
+ * by a NUL; none when it runs the profile's init. upgrade --restart reads it
+ * to start the instance again the way it ran. */
+static int command_record(int run_fd, char *const *argv) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        if (!argv || !argv[0]) {
+                if (unlinkat(run_fd, COMMAND_FILE, 0) < 0 && errno != ENOENT)
+                        return -errno;
+                return 0;
+        }
+        for (size_t k = 0; argv[k]; k++)
+                len += strlen(argv[k]) + 1;
+        buf = malloc(len);
+        if (!buf)
+                return -ENOMEM;
+        len = 0;
+        for (size_t k = 0; argv[k]; k++) {
+                size_t n = strlen(argv[k]) + 1;
+
+                memcpy(buf + len, argv[k], n);
+                len += n;
+        }
+        return write_file_replace_at(run_fd, COMMAND_FILE, buf, len, 0600);
+}
+
+int instance_start_command(Instance *i, char ***ret) {
+        _cleanup_close_ int run = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        size_t len;
+        int r;
+
+        assert(ret);
+        *ret = NULL;
+        r = instance_open_run_dir(i, false, &run);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = read_file_at(run, COMMAND_FILE, &buf, &len, COMMAND_MAX);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot read run/%s: %m", i->name, COMMAND_FILE);
+        if (len == 0 || buf[len - 1] != '\0')
+                return log_error_errno(EBADMSG, "%s: run/%s is damaged", i->name, COMMAND_FILE);
+        for (size_t at = 0; at < len; at += strlen(buf + at) + 1) {
+                r = strv_extend(&argv, buf + at);
+                if (r < 0)
+                        return log_oom();
+        }
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
 int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
         _cleanup_(run_context_done) RunContext c = {.image_fd = -EBADF, .state_fd = -EBADF};
         _cleanup_(mount_undo_freep) MountUndo *shared = NULL;
@@ -631,6 +689,11 @@ int instance_start(Store *s, Instance *i, const InstanceRunOptions *o) {
                 mount_undo_free(TAKE_PTR(shared));
                 (void)release_shared(i);
                 goto finish;
+        }
+        r = command_record(run, o->argv);
+        if (r < 0) {
+                r = log_error_errno(r, "start %s: cannot record its command: %m", i->name);
+                goto fail;
         }
         r = runner_start_detached(&spec, run, INSTANCE_CONSOLE_LOG, &pid);
         if (r < 0)

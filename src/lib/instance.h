@@ -158,6 +158,9 @@ typedef struct InstanceRunOptions {
  * holds the lock. Detached: returns 0 once the command runs. Foreground:
  * returns the command's exit status. */
 int instance_start(Store *s, Instance *i, const InstanceRunOptions *o);
+/* The command the last detached start was given (a copy of its argv), or
+ * NULL in *ret when it ran the profile's init: what a restart runs again. */
+int instance_start_command(Instance *i, char ***ret);
 /* SIGTERM, up to timeout_s seconds, SIGKILL; then the teardown. Stopping an
  * instance that is not running only does the teardown. The caller holds the
  * lock. */

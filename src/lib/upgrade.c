@@ -408,12 +408,13 @@ struct UpgradePending {
         char *to;
         char *fresh, *backup;
         bool stopped; /* stopped for --restart and not started again yet */
+        char **argv;  /* the command it ran, to start it again; NULL: the init */
 };
 
-/* --restart stopped it: start it again, on whatever image the catalog
- * links, so that a failed upgrade does not leave it down. */
-static void restart_stopped(Store *s, Instance *i) {
-        int r = instance_start(s, i, &(InstanceRunOptions){});
+/* --restart stopped it: start it again with the command it ran, on whatever
+ * image the catalog links, so that a failed upgrade does not leave it down. */
+static void restart_stopped(Store *s, Instance *i, char *const *argv) {
+        int r = instance_start(s, i, &(InstanceRunOptions){.argv = argv});
         if (r < 0)
                 log_warning_errno(r, "upgrade %s: cannot start it again: %m", i->name);
 }
@@ -432,7 +433,8 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
         if (p->op > 0)
                 oplog_abandon(p->cat, p->op);
         if (p->stopped)
-                restart_stopped(p->store, p->inst);
+                restart_stopped(p->store, p->inst, p->argv);
+        strv_free(p->argv);
         free(p->to);
         free(p->fresh);
         free(p->backup);
@@ -440,21 +442,18 @@ UpgradePending *upgrade_pending_free(UpgradePending *p) {
         return NULL;
 }
 
-static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_id,
-                                   const UpgradeOptions *o, bool stopped, UpgradeResult *ret_result,
-                                   MergeReport **ret_report, UpgradePending **ret_pending) {
-        _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
-        _cleanup_(merge_report_freep) MergeReport *report = NULL;
-        _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
+/* Plans the merge of the instance's state (reading only); *ret_oldfd and *l
+ * are what build_new_state() needs. */
+static int plan_merge(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                      int *ret_oldfd, InstanceLayers *l, MergeReport **ret_report) {
         _cleanup_close_ int oldfd = -EBADF;
         const MergeTree *base, *theirs;
-        char token[MACHINE_ID_LEN + 1];
         int r;
 
         oldfd = openat(i->dir_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (oldfd < 0)
                 return log_error_errno(errno, "upgrade %s: cannot open its state: %m", i->name);
-        r = instance_layers_open(i, "upgrade", oldfd, &l);
+        r = instance_layers_open(i, "upgrade", oldfd, l);
         if (r < 0)
                 return r;
         r = upgrade_cache_tree(c, i->row->image, &base);
@@ -464,7 +463,45 @@ static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_
         if (r < 0)
                 return r;
         /* merge_plan() logs its failures with the path that caused them. */
-        r = merge_plan(base, theirs, l.layers, l.n, o->policy, &report);
+        r = merge_plan(base, theirs, l->layers, l->n, o->policy, ret_report);
+        if (r < 0)
+                return r;
+        *ret_oldfd = TAKE_FD(oldfd);
+        return 0;
+}
+
+/* The merge planned against the state of the running instance: 1 with the
+ * report if it is refused, which then costs the instance no stop. */
+static int plan_live(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
+                     MergeReport **ret_report) {
+        _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
+        _cleanup_(merge_report_freep) MergeReport *report = NULL;
+        _cleanup_close_ int oldfd = -EBADF;
+        int r;
+
+        r = plan_merge(c, i, to_id, o, &oldfd, &l, &report);
+        if (r < 0)
+                return r;
+        if (!merge_report_blocked(report))
+                return 0;
+        *ret_report = TAKE_PTR(report);
+        return 1;
+}
+
+/* stopped: --restart stopped it; *argv (taken) is the command to start it
+ * again with once the upgrade is done or given up. */
+static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_id,
+                                   const UpgradeOptions *o, bool stopped, char ***argv,
+                                   UpgradeResult *ret_result, MergeReport **ret_report,
+                                   UpgradePending **ret_pending) {
+        _cleanup_(instance_layers_done) InstanceLayers l = INSTANCE_LAYERS_INIT;
+        _cleanup_(merge_report_freep) MergeReport *report = NULL;
+        _cleanup_(upgrade_pending_freep) UpgradePending *p = NULL;
+        _cleanup_close_ int oldfd = -EBADF;
+        char token[MACHINE_ID_LEN + 1];
+        int r;
+
+        r = plan_merge(c, i, to_id, o, &oldfd, &l, &report);
         if (r < 0)
                 return r;
         if (merge_report_blocked(report) || o->dry_run) {
@@ -502,6 +539,7 @@ static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_
         *ret_result = UPGRADE_DONE;
         *ret_report = TAKE_PTR(report);
         p->stopped = stopped;
+        p->argv = TAKE_PTR(*argv);
         *ret_pending = TAKE_PTR(p);
         return 0;
 }
@@ -509,6 +547,7 @@ static int upgrade_prepare_stopped(UpgradeCache *c, Instance *i, const char *to_
 int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const UpgradeOptions *o,
                     UpgradeResult *ret_result, MergeReport **ret_report,
                     UpgradePending **ret_pending) {
+        _cleanup_strv_free_ char **argv = NULL;
         bool running, stopped = false;
         int r;
 
@@ -533,16 +572,30 @@ int upgrade_prepare(UpgradeCache *c, Instance *i, const char *to_id, const Upgra
                                        "use --restart",
                                        i->name);
         /* The state is read only once nothing writes it any more: what the
-         * instance writes until it stops must reach the new state too. */
+         * instance writes until it stops must reach the new state too. A
+         * refusal that the running state shows already is told without a
+         * stop; the state is planned again once it is stopped, as it may have
+         * changed until then. */
         if (running && !o->dry_run) {
+                r = plan_live(c, i, to_id, o, ret_report);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret_result = UPGRADE_BLOCKED;
+                        return 0;
+                }
+                r = instance_start_command(i, &argv);
+                if (r < 0)
+                        return r;
                 r = instance_stop(i, 10, NULL);
                 if (r < 0)
                         return r;
                 stopped = true;
         }
-        r = upgrade_prepare_stopped(c, i, to_id, o, stopped, ret_result, ret_report, ret_pending);
+        r = upgrade_prepare_stopped(c, i, to_id, o, stopped, &argv, ret_result, ret_report,
+                                    ret_pending);
         if (stopped && (r < 0 || !*ret_pending))
-                restart_stopped(c->store, i);
+                restart_stopped(c->store, i, argv);
         return r;
 }
 
@@ -608,7 +661,7 @@ int upgrade_finish(UpgradeCache *c, UpgradePending *p) {
                 return r;
         if (p->stopped) {
                 p->stopped = false;
-                r = instance_start(s, i, &(InstanceRunOptions){});
+                r = instance_start(s, i, &(InstanceRunOptions){.argv = p->argv});
                 if (r < 0)
                         return log_error_errno(r,
                                                "upgrade %s: upgraded, but cannot start it "

@@ -171,16 +171,50 @@ teardown() {
         "$GOLDROOT" stop --timeout 0 web
 }
 
-@test "upgrade --restart: a blocked upgrade starts the instance again on the old image" {
+@test "upgrade --restart: a refused upgrade leaves the instance running, not restarted" {
         lc_variant 3 'rm etc/hosts; mkdir etc/hosts; echo x >etc/hosts/a'
         "$GOLDROOT" create web --image bb:1
         lc_sh web 'echo mine >>/etc/hosts'
-        "$GOLDROOT" start web
+        "$GOLDROOT" start web -- /bin/sleep 1000
+        pid=$("$GOLDROOT" status --json web | jq -r .pid)
         run "$GOLDROOT" upgrade web --to bb:3 --restart
         [ "$status" -eq 1 ]
+        [ "${lines[-1]}" = "goldroot: upgrade web: refused: 1 type conflict; nothing changed" ]
         [ "$("$GOLDROOT" image links bb:1)" = web ]
-        "$GOLDROOT" status web | grep -q running
+        [ "$("$GOLDROOT" status --json web | jq -r .state)" = running ]
+        [ "$("$GOLDROOT" status --json web | jq -r .pid)" = "$pid" ]
         in_instance web grep -q mine /etc/hosts
+        "$GOLDROOT" stop --timeout 0 web
+}
+
+@test "upgrade --restart: refused only after the stop, it starts the instance again with its own command" {
+        lc_variant 3 'mkdir srv/thing; echo x >srv/thing/a'
+        "$GOLDROOT" create web --image bb:1
+        # The conflict appears as the instance stops: the plan on the
+        # running state passes, the one on the stopped state refuses.
+        "$GOLDROOT" start web -- /bin/sh -c 'trap "echo mine >/srv/thing; exit 0" TERM;
+                echo started >>/etc/starts; while :; do sleep 1 & wait; done'
+        lc_wait_lines "$(lc_upper web)/etc/starts" 1
+        run "$GOLDROOT" upgrade web --to bb:3 --restart
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"conflict /srv/thing: type conflict, local regular file, image directory"* ]]
+        [ "${lines[-1]}" = "goldroot: upgrade web: refused: 1 type conflict; nothing changed" ]
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+        [ "$("$GOLDROOT" status --json web | jq -r .state)" = running ]
+        # Its own command runs again (the profile's init would not write this).
+        lc_wait_lines "$(lc_upper web)/etc/starts" 2
+        [ "$(in_instance web cat /srv/thing)" = mine ]
+        "$GOLDROOT" stop --timeout 0 web
+}
+
+@test "upgrade --restart starts the instance again on the new image with its own command" {
+        "$GOLDROOT" create web --image bb:1
+        "$GOLDROOT" start web -- /bin/sh -c 'echo started >>/etc/starts; exec sleep 1000'
+        lc_wait_lines "$(lc_upper web)/etc/starts" 1
+        run "$GOLDROOT" upgrade web --to bb:2 --restart
+        [ "$status" -eq 0 ]
+        lc_wait_lines "$(lc_upper web)/etc/starts" 2
+        [ "$(in_instance web cat /usr/bin/hello)" = v2 ]
         "$GOLDROOT" stop --timeout 0 web
 }
 

@@ -8,6 +8,8 @@
 #   lc_state NAME             the instance's state directory on the host
 #   lc_upper NAME             its overlay upper layer (the built-in profiles')
 #   lc_snapshot DIR           tree_manifest with mtimes: for byte-exact checks
+#   lc_wait_lines FILE N      waits up to 10 s for FILE to have N lines; fails
+#                             (saying what it has) if it does not
 
 lc_variant() {
         local tag=$1 script=$2 d=$BATS_TEST_TMPDIR/variant-$1
@@ -36,4 +38,15 @@ lc_upper() {
 
 lc_snapshot() {
         TREE_MANIFEST_MTIME=1 tree_manifest "$1"
+}
+
+lc_wait_lines() {
+        local file=$1 want=$2 have _
+        for _ in $(seq 100); do
+                have=$(wc -l <"$file" 2>/dev/null || echo 0)
+                [ "$have" -eq "$want" ] && return 0
+                sleep 0.1
+        done
+        echo "$file: $have lines, not $want" >&2
+        return 1
 }
