@@ -356,6 +356,7 @@ static int select_instances(Store *s, const UpgradeArgs *a, char **names, char *
                 }
                 /* A name that is no instance is bad input, not one
                  * instance's failure: nothing is done, as rm does. */
+                assert(l);
                 for (size_t k = 0; l[k]; k++) {
                         _cleanup_(instance_row_freep) InstanceRow *row = NULL;
 
