@@ -777,6 +777,11 @@ int catalog_get_backup(Catalog *c, const char *instance, BackupRow **ret) {
         return 0;
 }
 
+int catalog_image_backups(Catalog *c, const char *image, char ***ret) {
+        return query_strv(c, "SELECT instance FROM backups WHERE image = ? ORDER BY instance", 1,
+                          (const char *[]){image}, ret);
+}
+
 int catalog_set_backup_phase(Catalog *c, const char *instance, const char *phase) {
         int r = run_texts(c, "UPDATE backups SET phase = ? WHERE instance = ?", 2,
                           (const char *[]){phase, instance});

@@ -138,6 +138,8 @@ static inline void backup_row_freep(BackupRow **b) {
 int catalog_set_backup(Catalog *c, const char *instance, const char *image_id, const char *dir);
 /* -ENOENT if the instance has no backup. */
 int catalog_get_backup(Catalog *c, const char *instance, BackupRow **ret);
+/* The instances whose backup is on image (that could roll back to it). */
+int catalog_image_backups(Catalog *c, const char *image, char ***ret);
 int catalog_set_backup_phase(Catalog *c, const char *instance, const char *phase);
 /* -ENOENT if there was none. */
 int catalog_remove_backup(Catalog *c, const char *instance);

@@ -157,7 +157,6 @@ int commit_instance(Store *s, Instance *i, const char *name, const char *tag, Pr
                 if (r < 0)
                         return r;
         }
-        res.changes = image_derive_n_changes(d);
         /* The identity goes in with the image, in the publishing transaction. */
         r = image_derive_publish(d,
                                  &(ImagePublish){.name = name,
@@ -166,6 +165,9 @@ int commit_instance(Store *s, Instance *i, const char *name, const char *tag, Pr
                                                  .address = i->identity->ip,
                                                  .kind = "commit"},
                                  p, res.id);
+        if (r < 0)
+                return r;
+        r = image_derive_count_changes(d, res.id, &res.changes);
         if (r < 0)
                 return r;
         *ret = res;

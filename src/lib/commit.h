@@ -22,7 +22,7 @@
 
 typedef struct CommitResult {
         char id[DIGEST_HEX_SIZE];
-        size_t changes; /* paths removed or put */
+        size_t changes; /* the paths `image diff PARENT ID` lists */
 } CommitResult;
 
 /* i is locked by the caller. name:tag is moved to the new image. */

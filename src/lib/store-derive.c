@@ -79,11 +79,30 @@ const Manifest *image_derive_parent(const ImageDerive *d) {
         return d->manifest;
 }
 
-size_t image_derive_n_changes(const ImageDerive *d) {
-        size_t n = d->n_removed;
-        for (size_t k = 0; k < d->n_changes; k++)
-                n += !d->changes[k].dropped;
-        return n;
+static int count_path(DiffKind kind, const char *path, unsigned changes, const ManifestEntry *a,
+                      const ManifestEntry *b, void *userdata) {
+        size_t *n = userdata;
+
+        (*n)++;
+        return 0;
+}
+
+int image_derive_count_changes(const ImageDerive *d, const char *id, size_t *ret) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        size_t n = 0;
+        int r;
+
+        /* The recorded changes are not the answer: a walk of an upper layer
+         * puts every directory it passes (copied up, mostly unchanged), and a
+         * replaced path is both removed and put. The manifests are. */
+        r = store_read_manifest(d->store, id, &m);
+        if (r < 0)
+                return log_error_errno(r, "image %.12s: cannot read its manifest: %m", id);
+        r = manifest_diff(d->manifest, m, count_path, &n);
+        if (r < 0)
+                return r;
+        *ret = n;
+        return 0;
 }
 
 static int normalize(const char *path, char **ret) {

@@ -39,8 +39,9 @@ int image_derive_put_at(ImageDerive *d, const char *path, int rootfd, const char
  * and mtime. */
 int image_derive_put_data(ImageDerive *d, const char *path, const ManifestEntry *meta,
                           const void *data, size_t len);
-/* The number of paths removed or put so far. */
-size_t image_derive_n_changes(const ImageDerive *d);
+/* The number of paths `image diff PARENT ID` lists (added, deleted,
+ * modified) for the image id that d published. */
+int image_derive_count_changes(const ImageDerive *d, const char *id, size_t *ret);
 
 /* Builds and publishes the image (p->parent is ignored: it is the parent). */
 int image_derive_publish(ImageDerive *d, const ImagePublish *p, Progress *progress,

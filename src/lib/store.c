@@ -8,6 +8,7 @@
 #include "mounttab.h"
 #include "oplog.h"
 #include "store-internal.h"
+#include "upgrade.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -458,7 +459,9 @@ static int refuse_if_mounted(Store *s, const char *ref, const char *id) {
 }
 
 int store_remove_image(Store *s, const char *ref) {
+        _cleanup_(backup_drops_freep) BackupDrops *drops = NULL;
         _cleanup_strv_free_ char **links = NULL, **deps = NULL;
+        _cleanup_free_ char *dropped = NULL;
         char id[DIGEST_HEX_SIZE];
         int64_t op = 0;
         int r;
@@ -477,6 +480,12 @@ int store_remove_image(Store *s, const char *ref) {
         if (r < 0)
                 return r;
         if (!links[0]) {
+                /* The rollbacks to it are given up: the backup rows go with
+                 * the image's row, their directories after it (the journal
+                 * names them, for a crash in between). */
+                r = backup_drops_take(s, id, ref, &drops, &dropped);
+                if (r < 0)
+                        return r;
                 r = catalog_image_dependants(s->catalog, id, &deps);
                 if (r < 0)
                         return r;
@@ -488,7 +497,7 @@ int store_remove_image(Store *s, const char *ref) {
         }
         strv_free(links);
         links = NULL;
-        r = oplog_begin(s->catalog, OP_IMAGE_RM, id, &op, NULL);
+        r = oplog_begin(s->catalog, OP_IMAGE_RM, id, &op, "backups", dropped, NULL);
         if (r < 0)
                 return r;
         crash_point("image-rm-after-journal");
@@ -530,6 +539,9 @@ int store_remove_image(Store *s, const char *ref) {
         if (r < 0)
                 return log_error_errno(r, "image %s: removing its tree: %m", ref);
         crash_point("image-rm-after-delete");
+        r = backup_drops_finish(s, drops);
+        if (r < 0)
+                return log_error_errno(r, "image %s: removing the backups it leaves: %m", ref);
         return oplog_end(s->catalog, op);
 fail:
         catalog_rollback(s->catalog);
@@ -627,6 +639,7 @@ int store_gc(Store *s, Progress *p, GcStats *ret) {
 
 int store_recover_op(Store *s, const OpRow *o) {
         _cleanup_(image_info_freep) ImageInfo *info = NULL;
+        _cleanup_free_ char *dropped = NULL;
         int r;
 
         if (streq(o->kind, OP_GC)) {
@@ -634,11 +647,20 @@ int store_recover_op(Store *s, const OpRow *o) {
                 r = gc_objects(s, NULL, NULL);
                 return r < 0 ? r : 1;
         }
-        /* image rm: before its commit nothing happened; after it, the tree goes. */
+        /* image rm: before its commit nothing happened; after it, the tree
+         * and the backups it gave up go. */
         if (!streq(o->phase, "committed"))
                 return 0;
         if (strlen(o->subject) != IMAGE_ID_LEN || !string_is_hex(o->subject))
                 return log_error_errno(EBADMSG, "journal: image rm of a bad id '%s'", o->subject);
+        r = oplog_arg(o, "backups", &dropped);
+        if (r < 0)
+                return r;
+        if (dropped) {
+                r = backup_drops_recover(s, dropped);
+                if (r < 0)
+                        return r;
+        }
         r = catalog_get_image(s->catalog, o->subject, &info);
         if (r >= 0)
                 return 0; /* imported again since: keep it */

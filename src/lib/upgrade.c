@@ -254,13 +254,15 @@ static int finish_upgrade(Instance *i, const BackupRow *b) {
         return 0;
 }
 
-int upgrade_recover(Store *s, Instance *i) {
+/* upgrade_recover(), deleting drop (a backup whose row a committed operation
+ * removed: a prune, an image rm) rather than moving it to lost+found/. */
+static int recover_dropping(Store *s, Instance *i, const char *drop) {
         _cleanup_(backup_row_freep) BackupRow *b = NULL;
         int r;
 
         r = catalog_get_backup(store_catalog(s), i->name, &b);
         if (r == -ENOENT)
-                return remove_leftovers(s, i, NULL, NULL);
+                return remove_leftovers(s, i, NULL, drop);
         if (r < 0)
                 return r;
         if (streq(b->phase, "rollback"))
@@ -274,9 +276,13 @@ int upgrade_recover(Store *s, Instance *i) {
                 r = catalog_remove_backup(store_catalog(s), i->name);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                return remove_leftovers(s, i, NULL, NULL);
+                return remove_leftovers(s, i, NULL, drop);
         }
-        return remove_leftovers(s, i, b->dir, NULL);
+        return remove_leftovers(s, i, b->dir, drop);
+}
+
+int upgrade_recover(Store *s, Instance *i) {
+        return recover_dropping(s, i, NULL);
 }
 
 static int check_stopped(Instance *i, const char *verb, bool *ret_running) {
@@ -776,10 +782,139 @@ int backup_prune(Store *s, Instance *i) {
         r = catalog_remove_backup(store_catalog(s), i->name);
         if (r < 0 && r != -ENOENT)
                 return r;
-        r = remove_leftovers(s, i, NULL, b->dir);
+        r = recover_dropping(s, i, b->dir);
         if (r < 0)
                 return r;
         return 1;
+}
+
+/* Not instance_lock(): the callers run under the store's exclusive lock,
+ * where a busy instance is no error of theirs to log. -EBUSY if held. */
+static int lock_now(Instance *i) {
+        i->lock_fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (i->lock_fd < 0)
+                return -errno;
+        if (flock(i->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        return 0;
+}
+
+struct BackupDrops {
+        Instance **inst;
+        char **dirs;
+        size_t n;
+};
+
+BackupDrops *backup_drops_free(BackupDrops *d) {
+        if (!d)
+                return NULL;
+        instance_list_free(d->inst, d->n);
+        strv_free(d->dirs);
+        free(d);
+        return NULL;
+}
+
+int backup_drops_take(Store *s, const char *id, const char *ref, BackupDrops **ret,
+                      char **ret_list) {
+        _cleanup_(backup_drops_freep) BackupDrops *d = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *list = NULL;
+        int r;
+
+        r = catalog_image_backups(store_catalog(s), id, &names);
+        if (r < 0)
+                return r;
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return log_oom();
+        d->inst = calloc(strv_length(names) + 1, sizeof *d->inst);
+        if (!d->inst)
+                return log_oom();
+        for (size_t k = 0; names[k]; k++) {
+                _cleanup_(backup_row_freep) BackupRow *b = NULL;
+                _cleanup_(instance_freep) Instance *i = NULL;
+                char *t;
+
+                r = instance_open_for_removal(s, names[k], &i);
+                if (r < 0)
+                        return r;
+                r = lock_now(i);
+                if (r == -EBUSY)
+                        return log_error_errno(EBUSY,
+                                               "image %s: instance %s, which could roll back to "
+                                               "it, is busy (another goldroot command holds it): "
+                                               "try again",
+                                               ref, names[k]);
+                if (r < 0)
+                        return log_error_errno(r, "image %s: cannot lock instance %s: %m", ref,
+                                               names[k]);
+                /* Locked: finish what a crash left, so that the row is current. */
+                r = upgrade_recover(s, i);
+                if (r < 0)
+                        return r;
+                r = catalog_get_backup(store_catalog(s), names[k], &b);
+                if (r == -ENOENT) /* its directory was missing: nothing to drop */
+                        continue;
+                if (r < 0)
+                        return r;
+                r = strv_extend(&d->dirs, b->dir);
+                if (r < 0)
+                        return log_oom();
+                t = strjoin(list ?: "", list ? " " : "", names[k], "=", b->dir);
+                if (!t)
+                        return log_oom();
+                free(list);
+                list = t;
+                d->inst[d->n++] = TAKE_PTR(i);
+        }
+        *ret = TAKE_PTR(d);
+        *ret_list = TAKE_PTR(list);
+        return 0;
+}
+
+int backup_drops_finish(Store *s, BackupDrops *d) {
+        int r, ret = 0;
+
+        if (!d)
+                return 0;
+        for (size_t k = 0; k < d->n; k++) {
+                r = recover_dropping(s, d->inst[k], d->dirs[k]);
+                if (r < 0)
+                        ret = ret ?: r;
+        }
+        return ret;
+}
+
+int backup_drops_recover(Store *s, const char *list) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+        int ret = 0;
+
+        if (!copy)
+                return log_oom();
+        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                _cleanup_(instance_row_freep) InstanceRow *row = NULL;
+                _cleanup_(instance_freep) Instance *i = NULL;
+                char *dir = strchr(w, '=');
+                int r;
+
+                if (!dir)
+                        return log_error_errno(EBADMSG, "journal: bad backup entry '%s'", w);
+                *dir++ = '\0';
+                /* Removed since: its directory went with it. */
+                r = catalog_get_instance(store_catalog(s), w, &row);
+                if (r == -ENOENT)
+                        continue;
+                if (r >= 0)
+                        r = instance_open_for_removal(s, w, &i);
+                if (r >= 0)
+                        r = lock_now(i);
+                if (r >= 0)
+                        r = recover_dropping(s, i, dir);
+                if (r < 0)
+                        ret = ret == -EBUSY || ret == 0 ? r : ret;
+        }
+        return ret;
 }
 
 int upgrade_recover_op(Store *s, const OpRow *o) {
@@ -796,12 +931,9 @@ int upgrade_recover_op(Store *s, const OpRow *o) {
         r = instance_open(s, o->subject, &i);
         if (r < 0)
                 return r;
-        /* Not instance_lock(): a busy instance is no error here, only later. */
-        i->lock_fd = openat(i->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (i->lock_fd < 0)
-                return -errno;
-        if (flock(i->lock_fd, LOCK_EX | LOCK_NB) < 0)
-                return -EBUSY;
+        r = lock_now(i);
+        if (r < 0)
+                return r;
         /* The backup row says where the switch stands: before the commit the
          * new state is deleted, after it the renames are finished. */
         r = upgrade_recover(s, i);

@@ -21,8 +21,8 @@
  * interrupted after a commit (the renames) and deletes what a crash left
  * before one (.upgrade.* directories). A backup.* that no row names may hold
  * the only copy of a state: it is moved to STORE/lost+found/, as fsck
- * --repair does, never deleted; only the backup an upgrade replaces or a
- * prune drops is deleted. A dry run recovers nothing.
+ * --repair does, never deleted; only the backup an upgrade replaces, a
+ * prune drops or an image rm gives up is deleted. A dry run recovers nothing.
  */
 #pragma once
 
@@ -87,6 +87,27 @@ int rollback_instance(Store *s, Instance *i, char **ret_image);
 
 /* Drops the instance's backup. Returns 1 if there was one, else 0. */
 int backup_prune(Store *s, Instance *i);
+
+/* An image rm gives up the rollbacks to its image: the backup rows go with
+ * the image's row, and the backup directories are deleted after that commit,
+ * the way a prune deletes them. The instances stay locked in between; one
+ * another command holds refuses the image rm. A running instance does not
+ * use its backup: it is dropped all the same. */
+typedef struct BackupDrops BackupDrops;
+/* Opens and locks every instance whose backup is on image id (ref is for
+ * messages). *ret_list names them for the journal ("NAME=DIR ..."), NULL if
+ * there are none. -EBUSY, logged, if another command holds one. */
+int backup_drops_take(Store *s, const char *id, const char *ref, BackupDrops **ret,
+                      char **ret_list);
+/* Once the rows are gone: deletes the backup directories. */
+int backup_drops_finish(Store *s, BackupDrops *d);
+BackupDrops *backup_drops_free(BackupDrops *d);
+static inline void backup_drops_freep(BackupDrops **d) {
+        backup_drops_free(*d);
+}
+/* Journal recovery of a committed image rm: the same for a journaled list.
+ * -EBUSY if an instance is held by someone (the row waits for later). */
+int backup_drops_recover(Store *s, const char *list);
 
 /* Finishes or undoes an upgrade or rollback a crash interrupted (see above).
  * The caller holds the instance's lock. */

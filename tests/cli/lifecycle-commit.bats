@@ -55,6 +55,28 @@ image_root() {
         [ "$(in_instance test1 cat /etc/hostname)" = test1 ]
 }
 
+@test "commit: its count of changed paths is the number of paths image diff lists" {
+        "$GOLDROOT" create maint --image bb:1 --mode rw
+        # Copied up unchanged: /, /etc, /usr, /usr/bin. A metadata-only
+        # change, a deletion, an addition and a modification.
+        lc_sh maint 'chmod 600 /etc/passwd; rm /etc/issue; echo new >/opt/new;
+                echo patched >/usr/bin/hello'
+        run "$GOLDROOT" commit maint bb:2
+        [ "$status" -eq 0 ]
+        n=$(sed -n 's/.*: \([0-9]*\) paths\? changed$/\1/p' <<<"$output")
+        "$GOLDROOT" image diff bb:1 bb:2 >"$BATS_TEST_TMPDIR/diff"
+        grep -qx 'm /etc/passwd' "$BATS_TEST_TMPDIR/diff"
+        grep -qx 'D /etc/issue' "$BATS_TEST_TMPDIR/diff"
+        grep -qx 'A /opt/new' "$BATS_TEST_TMPDIR/diff"
+        grep -qx 'M /usr/bin/hello' "$BATS_TEST_TMPDIR/diff"
+        [ -n "$n" ]
+        [ "$n" -eq "$(wc -l <"$BATS_TEST_TMPDIR/diff")" ]
+        # The same for --json, on a second commit of the same view.
+        run "$GOLDROOT" commit --json maint bb:3
+        [ "$status" -eq 0 ]
+        [ "$(jq -r .changes <<<"$output")" -eq "$("$GOLDROOT" image diff bb:1 bb:3 | wc -l)" ]
+}
+
 @test "commit keeps a sparse file's holes" {
         "$GOLDROOT" create maint --image bb:1 --mode rw
         mkdir -p "$(lc_upper maint)/opt"

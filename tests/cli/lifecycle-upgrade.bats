@@ -301,6 +301,71 @@ teardown() {
         [ "$("$GOLDROOT" image links bb:1)" = web ]
 }
 
+@test "image rm of the image an instance could roll back to deletes its backup; fsck stays clean" {
+        "$GOLDROOT" create web --image bb:1 --mode rw
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        ls -d "$GOLDROOT_STORE"/instances/web/backup.*
+        run "$GOLDROOT" image rm bb:1
+        [ "$status" -eq 0 ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+        [ ! -e "$GOLDROOT_STORE/lost+found" ]
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+        [[ "$output" == *" 0 problems, 0 repaired" ]]
+        run "$GOLDROOT" rollback web
+        [ "$status" -eq 1 ]
+        # The state it upgraded to is untouched.
+        [ "$("$GOLDROOT" image links bb:2)" = web ]
+        "$GOLDROOT" diff web >/dev/null
+}
+
+@test "image rm: a running instance keeps running; its backup goes all the same" {
+        # nb:2, of another name and content, is no delta over bb:1.
+        cp -a "$BATS_FILE_TMPDIR/bb" "$BATS_TEST_TMPDIR/nb"
+        echo nb >"$BATS_TEST_TMPDIR/nb/etc/nb"
+        "$GOLDROOT" image import nb:2 "$BATS_TEST_TMPDIR/nb" >/dev/null
+        "$GOLDROOT" create web --image bb:1 --mode rw
+        "$GOLDROOT" upgrade web --to nb:2 >/dev/null
+        "$GOLDROOT" start web -- /bin/sleep 1000
+        run "$GOLDROOT" image rm bb:1
+        [ "$status" -eq 0 ]
+        ! ls -d "$GOLDROOT_STORE"/instances/web/backup.* 2>/dev/null
+        [ "$("$GOLDROOT" exec web -- /bin/sh -c "cat /etc/nb")" = nb ]
+        "$GOLDROOT" stop --timeout 0 web
+        run "$GOLDROOT" fsck
+        [ "$status" -eq 0 ]
+}
+
+@test "image rm: a crash after its commit leaves the backup to the next command, which deletes it" {
+        for point in image-rm-after-commit image-rm-after-delete; do
+                "$GOLDROOT" create "w-$point" --image bb:1 --mode rw
+                "$GOLDROOT" upgrade "w-$point" --to bb:2 >/dev/null
+                run env GOLDROOT_CRASH_AT=$point "$GOLDROOT" image rm bb:1
+                [ "$status" -eq 137 ]
+                ls -d "$GOLDROOT_STORE/instances/w-$point"/backup.*
+                "$GOLDROOT" diff "w-$point" >/dev/null
+                ! ls -d "$GOLDROOT_STORE/instances/w-$point"/backup.* 2>/dev/null
+                [ ! -e "$GOLDROOT_STORE/lost+found" ]
+                run "$GOLDROOT" fsck
+                [ "$status" -eq 0 ]
+                [[ "$output" == *" 0 problems, 0 repaired" ]]
+                ! "$GOLDROOT" image inspect bb:1 2>/dev/null
+                instance_import_busybox # for the next round
+        done
+}
+
+@test "image rm: refused while another command holds an instance that could roll back to it" {
+        "$GOLDROOT" create web --image bb:1 --mode rw
+        "$GOLDROOT" upgrade web --to bb:2 >/dev/null
+        run flock "$GOLDROOT_STORE/instances/web" "$GOLDROOT" image rm bb:1
+        [ "$status" -eq 1 ]
+        [ "$output" = "goldroot: image bb:1: instance web, which could roll back to it, is busy (another goldroot command holds it): try again" ]
+        "$GOLDROOT" image inspect bb:1 >/dev/null
+        ls -d "$GOLDROOT_STORE"/instances/web/backup.*
+        "$GOLDROOT" rollback web >/dev/null
+        [ "$("$GOLDROOT" image links bb:1)" = web ]
+}
+
 @test "a crash after the upgrade's commit is finished by the next command" {
         "$GOLDROOT" create web --image bb:1
         lc_sh web 'echo local >/etc/motd'
