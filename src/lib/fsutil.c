@@ -17,7 +17,7 @@
 
 #define IN_ROOT_MAX_LINKS 40
 
-static int readlinkat_malloc(int dirfd, const char *name, char **ret) {
+int readlinkat_malloc(int dirfd, const char *name, char **ret) {
         _cleanup_free_ char *buf = malloc(PATH_MAX + 1);
         ssize_t n;
 

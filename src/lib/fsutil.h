@@ -28,6 +28,8 @@ int openat_in_root_nofollow(int rootfd, const char *path, int flags, mode_t mode
  * climbs above rootfd. Exported for its tests. */
 int openat_in_root_userspace(int rootfd, const char *path, int flags, mode_t mode,
                              bool no_symlinks);
+/* The target of the symlink name under dirfd, allocated. -errno on failure. */
+int readlinkat_malloc(int dirfd, const char *name, char **ret);
 
 /* Creates every missing directory of path inside rootfd (resolved in-root) with
  * the given mode, and returns an O_PATH|O_DIRECTORY fd for it (or 0 if ret_fd is

@@ -18,11 +18,13 @@ int undo_push(MountUndo *u, UndoKind kind, PathBase base, const char *path, int 
 int undo_push_created(MountUndo *u, PathBase base, int tree_fd, char **created);
 
 /* Whether fd, what path resolved to in-root under the tree base, may be a
- * bind's source or target: -ELOOP if a symlink on path led there and either
- * strict is set (a directory goldroot creates and owns: no symlink at all) or
- * it led to the root of the tree; *ret_link is then the symlink's path (or
- * NULL if it is gone). 0 if fine, other -errno on failure. */
-int mount_bind_path_check(int base, const char *path, int fd, bool strict, char **ret_link);
+ * bind's source or target: path is walked as RESOLVE_IN_ROOT does, and every
+ * symlink met on the way must be the image's, one with the same target at the
+ * same path under image_fd (the tree's counterpart in the image, or -EBADF if it
+ * has none: then no symlink is). -ELOOP if one is not (*ret_link: its path in
+ * the tree) or there are too many (*ret_link NULL); -ESTALE if the walk did
+ * not end at fd; 0 if fine, other -errno on failure. */
+int mount_bind_path_check(int base, const char *path, int fd, int image_fd, char **ret_link);
 
 /* One run of mount_apply(). */
 typedef struct Apply {
@@ -54,6 +56,9 @@ int apply_fail(Apply *a, int r, const char *fmt, ...) _printf_(3, 4);
  * create), missing directories are made and pushed for undo. */
 int apply_open_source(Apply *a, const MountOp *op, int flags, bool mkdir, int *ret_fd);
 int apply_open_target(Apply *a, const MountOp *op, bool create, bool source_is_dir, int *ret_fd);
+/* For a bind, mount_bind_path_check() on p (its source or target, opened as
+ * fd in-root under base); a refusal is recorded with apply_fail(). */
+int apply_bind_check(Apply *a, const MountOp *op, const PlanPath *p, int base, int fd);
 /* Attaches the detached mount mfd (taken) onto target_fd and pushes it. */
 int apply_attach(Apply *a, const MountOp *op, int mfd, int target_fd);
 /* Keeps mfd (taken) as the op's mount aside, for later @ENTRY sources. */

@@ -133,22 +133,6 @@ static int ref_root(const MountOp *op, const PlanPath *p, const char **ret_root,
         return 1;
 }
 
-/* A bind's source in a tree, or its target, may not be led by a symlink to the
- * root of its tree, nor through one at all for create (mount-resolve.c). */
-static int bind_check(Apply *a, const MountOp *op, const PlanPath *p, int base, int fd) {
-        _cleanup_free_ char *link = NULL;
-        int r;
-
-        if (op->kind != OP_BIND || p->base == BASE_HOST || p->base == BASE_IMAGE)
-                return 0;
-        r = mount_bind_path_check(base, p->path, fd, op->flags & ENTRY_CREATE, &link);
-        if (r == -ELOOP)
-                return apply_fail(a, r, "%s%s is a symlink in the instance's tree",
-                                  apply_prefix_of(a, op, p), link ?: p->path);
-        return r < 0 ? apply_fail(a, r, "cannot resolve %s%s", apply_prefix_of(a, op, p), p->path)
-                     : 0;
-}
-
 /* Opens a plan path with flags (O_PATH, O_RDONLY, ...). With mkdir, a missing
  * directory is created (mkdir -p, in-root) and the creation pushed for undo. */
 static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int flags, bool mkdir,
@@ -198,7 +182,7 @@ static int open_plan_path(Apply *a, const MountOp *op, const PlanPath *p, int fl
         }
         if (fd < 0)
                 return apply_fail(a, fd, "cannot open %s%s", apply_prefix_of(a, op, p), p->path);
-        r = bind_check(a, op, p, base, fd);
+        r = apply_bind_check(a, op, p, base, fd);
         if (r < 0) {
                 safe_close(fd);
                 return r;
@@ -253,7 +237,7 @@ int apply_open_target(Apply *a, const MountOp *op, bool create, bool source_is_d
 
         fd = openat_in_root(base, rel, O_PATH, 0);
         if (fd >= 0) {
-                r = bind_check(a, op, &op->target, base, fd);
+                r = apply_bind_check(a, op, &op->target, base, fd);
                 if (r < 0)
                         safe_close(fd);
                 else
@@ -298,7 +282,7 @@ int apply_open_target(Apply *a, const MountOp *op, bool create, bool source_is_d
         fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return apply_fail(a, errno, "cannot open mount point %s", op->target.path);
-        r = bind_check(a, op, &op->target, base, fd);
+        r = apply_bind_check(a, op, &op->target, base, fd);
         if (r < 0)
                 safe_close(fd);
         else

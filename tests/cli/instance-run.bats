@@ -364,7 +364,7 @@ teardown() {
         run "$GOLDROOT" start ro1 -- sleep 1000
         [ "$status" -eq 1 ]
         [ "${#lines[@]}" -eq 1 ]
-        [[ "$output" == "goldroot: mount entry 'srv' (bind on /srv): @rw:/srv is a symlink in the instance's tree: "* ]]
+        [[ "$output" == "goldroot: mount entry 'srv' (bind on /srv): @rw:/srv is a symlink that is not the image's: "* ]]
         run "$GOLDROOT" status --json ro1
         [ "$(jq -r .state <<<"$output")" != running ]
 
@@ -373,10 +373,16 @@ teardown() {
         ln -s usr "$GOLDROOT_STORE/instances/ro1/state/root/home"
         run "$GOLDROOT" start ro1 -- sleep 1000
         [ "$status" -eq 1 ]
-        [[ "$output" == *"@rw:/home is a symlink in the instance's tree"* ]]
+        [[ "$output" == *"@rw:/home is a symlink that is not the image's"* ]]
+        rm "$GOLDROOT_STORE/instances/ro1/state/root/home"
+        ln -s usr "$GOLDROOT_STORE/instances/ro1/state/root/srv"
+        run "$GOLDROOT" start ro1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == *"@rw:/srv is a symlink that is not the image's"* ]]
+        rm "$GOLDROOT_STORE/instances/ro1/state/root/srv"
 
         # Gone, the instance starts and / is read-only again.
-        rm "$GOLDROOT_STORE/instances/ro1/state/root/home"
         "$GOLDROOT" start ro1 -- sleep 1000
         run in_instance ro1 touch /usr/bin/EVIL
         [ "$status" -ne 0 ]
@@ -384,4 +390,102 @@ teardown() {
         in_instance ro1 touch /srv/ok /home/ok
         [ ! -e "$img/usr/bin/EVIL" ]
         [ ! -e "$GOLDROOT_STORE/instances/ro1/state/root/usr/bin/EVIL" ]
+}
+
+# A copy of the busybox root in $BATS_TEST_TMPDIR/NAME, for an image with a
+# layout of its own.
+bb_variant() {
+        local d=$BATS_TEST_TMPDIR/$1
+        cp -a "$BATS_FILE_TMPDIR/bb" "$d"
+        echo "$d"
+}
+
+@test "isolation: the image's own symlinks lead binds (ostree layout, ro): /root, /home, /srv writable" {
+        local d
+        d=$(bb_variant ost)
+        # ostree/bootc: the writable homes live under /var.
+        mkdir -p "$d/var"
+        mv "$d/root" "$d/var/roothome"
+        mv "$d/home" "$d/var/home"
+        mv "$d/srv" "$d/var/srv"
+        ln -s var/roothome "$d/root"
+        ln -s var/home "$d/home"
+        ln -s var/srv "$d/srv"
+        "$GOLDROOT" image import ost:1 "$d" >/dev/null
+        "$GOLDROOT" create o1 --image ost:1
+        "$GOLDROOT" start o1 -- sleep 1000
+        in_instance o1 sh -c 'echo r >/root/r; echo h >/home/h; echo s >/srv/s'
+        run in_instance o1 touch /usr/bin/EVIL
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        [ "$(cat "$GOLDROOT_STORE/instances/o1/state/root/var/srv/s")" = s ]
+        "$GOLDROOT" stop --timeout 0 o1
+        "$GOLDROOT" start o1 -- sleep 1000
+        [ "$(in_instance o1 cat /root/r /home/h /srv/s /home/user/notes)" = "r
+h
+s
+user data" ]
+
+        # A trusted link leads on through one the state planted: refused.
+        "$GOLDROOT" stop --timeout 0 o1
+        rm -r "$GOLDROOT_STORE/instances/o1/state/root/var/srv"
+        ln -s / "$GOLDROOT_STORE/instances/o1/state/root/var/srv"
+        run "$GOLDROOT" start o1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "goldroot: mount entry 'srv' (bind on /srv): @rw:/var/srv is a symlink that is not the image's: "* ]]
+        # So is the same link as the image's with another target.
+        rm "$GOLDROOT_STORE/instances/o1/state/root/var/srv"
+        ln -s var/roothome/.. "$GOLDROOT_STORE/instances/o1/state/root/srv"
+        run "$GOLDROOT" start o1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"@rw:/srv is a symlink that is not the image's"* ]]
+}
+
+@test "isolation: create binds through the image's symlinks (/etc/localtime, /var/run, merged /usr)" {
+        local d
+        d=$(bb_variant links)
+        mkdir -p "$d/usr/share/zoneinfo/Etc" "$d/usr/lib" "$d/mnt"
+        echo UTC >"$d/usr/share/zoneinfo/Etc/UTC"
+        ln -s /usr/share/zoneinfo/Etc/UTC "$d/etc/localtime"
+        ln -s /run "$d/var/run"
+        ln -s usr/lib "$d/lib"
+        "$GOLDROOT" image import links:1 "$d" >/dev/null
+        echo tz >"$BATS_TEST_TMPDIR/tz"
+        echo sock >"$BATS_TEST_TMPDIR/sock"
+        mkdir "$BATS_TEST_TMPDIR/mods"
+        echo mod >"$BATS_TEST_TMPDIR/mods/m.ko"
+
+        printf 'include ro\ntz bind %s /etc/localtime ro,create\n' "$BATS_TEST_TMPDIR/tz" >"$BATS_TEST_TMPDIR/tz.profile"
+        run "$GOLDROOT" run --rm --profile "$BATS_TEST_TMPDIR/tz.profile" links:1 -- cat /etc/localtime
+        [ "$status" -eq 0 ]
+        [ "$output" = tz ]
+        printf 'include ro\nsock bind %s /var/run/host.sock create\n' "$BATS_TEST_TMPDIR/sock" >"$BATS_TEST_TMPDIR/sock.profile"
+        run "$GOLDROOT" run --rm --profile "$BATS_TEST_TMPDIR/sock.profile" links:1 -- cat /run/host.sock
+        [ "$status" -eq 0 ]
+        [ "$output" = sock ]
+        printf 'include rw\nmods bind %s /lib/modules ro,create\n' "$BATS_TEST_TMPDIR/mods" >"$BATS_TEST_TMPDIR/mods.profile"
+        run "$GOLDROOT" run --rm --profile "$BATS_TEST_TMPDIR/mods.profile" links:1 -- cat /usr/lib/modules/m.ko
+        [ "$status" -eq 0 ]
+        [ "$output" = mod ]
+}
+
+@test "isolation: a link planted under a writable bind's source is refused (ro, no create)" {
+        local d img
+        d=$(bb_variant mnt)
+        mkdir "$d/mnt"
+        "$GOLDROOT" image import mnt:1 "$d" >/dev/null
+        img=$(jq -r .root <<<"$("$GOLDROOT" image inspect --json mnt:1)")
+        printf 'include ro\ndata bind @rw/srv/data /mnt rw,optional\n' >"$BATS_TEST_TMPDIR/hole.profile"
+        "$GOLDROOT" create h1 --image mnt:1 --profile "$BATS_TEST_TMPDIR/hole.profile"
+        "$GOLDROOT" start h1 -- sleep 1000
+        # Root inside the instance may write /srv: /srv/data -> ../usr would
+        # bind /usr writable at /mnt.
+        in_instance h1 ln -s ../usr /srv/data
+        "$GOLDROOT" stop --timeout 0 h1
+        run "$GOLDROOT" start h1 -- sleep 1000
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "goldroot: mount entry 'data' (bind on /mnt): @rw:/srv/data is a symlink that is not the image's: "* ]]
+        [ ! -e "$img/usr/bin/pwned" ]
 }

@@ -12,6 +12,7 @@
 #include "assembly.h"
 #include "fsutil.h"
 #include "mount.h"
+#include "mount-internal.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -534,6 +535,62 @@ static void test_target_symlink_stays_in_root(void **state) {
         assert_int_equal(mount_undo_run(u, -EBADF), 0);
 }
 
+/* mount_bind_path_check() with the fixture's root as the tree and its image as
+ * the image: which links a bind may be led through. */
+static int bind_walk(Fixture *f, const char *path, const char *want, int image_fd, char **link) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat_in_root(f->trees.root_fd, path_relative(want), O_PATH, 0);
+        assert_true(fd >= 0);
+        return mount_bind_path_check(f->trees.root_fd, path, fd, image_fd, link);
+}
+
+static void test_bind_path_trusts_image_links_only(void **state) {
+        Fixture *f = *state;
+        char *link = NULL;
+
+        sh("mkdir -p %s/var/srv/sub %s/var/srv/sub", f->root, f->image);
+        /* The same links in both: followed, "..", absolute or not. */
+        sh("ln -s var/srv %s/srv && ln -s var/srv %s/srv", f->root, f->image);
+        sh("ln -s ../../../../var/srv %s/var/up && ln -s ../../../../var/srv %s/var/up", f->root,
+           f->image);
+        sh("ln -s /var/srv/sub %s/abs && ln -s /var/srv/sub %s/abs", f->root, f->image);
+        assert_int_equal(bind_walk(f, "/srv/sub", "/var/srv/sub", f->trees.image_fd, &link), 0);
+        assert_int_equal(bind_walk(f, "/var/up/sub", "/var/srv/sub", f->trees.image_fd, &link), 0);
+        assert_int_equal(bind_walk(f, "/abs", "/var/srv/sub", f->trees.image_fd, &link), 0);
+        assert_null(link);
+
+        /* No image, or a link the image lacks or has with another target. */
+        assert_int_equal(bind_walk(f, "/srv/sub", "/var/srv/sub", -EBADF, &link), -ELOOP);
+        assert_string_equal(link, "/srv");
+        free(link);
+        sh("ln -s / %s/var/srv/sub/data && ln -s /usr %s/var/srv/sub/data", f->root, f->image);
+        assert_int_equal(bind_walk(f, "/srv/sub/data", "/", f->trees.image_fd, &link), -ELOOP);
+        assert_string_equal(link, "/var/srv/sub/data");
+        free(link);
+
+        /* A trusted link leading through one the image does not have. */
+        sh("rm %s/var/srv/sub/data && mv %s/var/srv/sub %s/var/srv/real && ln -s .. "
+           "%s/var/srv/sub",
+           f->root, f->root, f->root, f->root);
+        assert_int_equal(bind_walk(f, "/abs", "/var/srv", f->trees.image_fd, &link), -ELOOP);
+        assert_string_equal(link, "/var/srv/sub");
+        free(link);
+
+        /* A loop, even of the image's links, ends; a link with no image
+         * counterpart directory is not the image's. */
+        sh("ln -s loop %s/loop && ln -s loop %s/loop", f->root, f->image);
+        link = NULL;
+        assert_int_equal(mount_bind_path_check(f->trees.root_fd, "/loop", f->trees.root_fd,
+                                               f->trees.image_fd, &link),
+                         -ELOOP);
+        assert_null(link);
+
+        /* Not where fd is: the tree changed between the two resolutions. */
+        assert_int_equal(bind_walk(f, "/srv", "/var", f->trees.image_fd, &link), -ESTALE);
+        assert_null(link);
+}
+
 static void test_shared_refcount(void **state) {
         Fixture *f = *state;
         MountOp ops[2];
@@ -645,6 +702,8 @@ int main(void) {
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_missing_tree_is_named, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_target_symlink_stays_in_root, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bind_path_trusts_image_links_only, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_shared_refcount, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_shared_only_and_skip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fsopen_error_carries_kernel_message, setup,
