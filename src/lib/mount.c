@@ -464,7 +464,7 @@ static int mount_id_of(int fd, uint64_t *ret) {
  * lies on a mount of this apply that shows it (an attached image entry, or a
  * bind of one). 1, 0 or -errno. */
 static int bind_shows_image(Apply *a, const MountOp *op, int src) {
-        uint64_t id;
+        uint64_t id = 0;
         int r;
 
         if (op->source.base == BASE_IMAGE)
