@@ -9,34 +9,8 @@
 #include <cmocka.h>
 
 #include "plan.h"
+#include "log-capture.h"
 #include "util.h"
-
-static char *log_buf;
-static size_t log_size;
-static FILE *log_file;
-
-static int setup(void **state) {
-        log_file = open_memstream(&log_buf, &log_size);
-        assert_non_null(log_file);
-        log_set_stream(log_file);
-        return 0;
-}
-
-static int teardown(void **state) {
-        log_set_stream(NULL);
-        fclose(log_file);
-        free(log_buf);
-        log_buf = NULL;
-        log_size = 0;
-        return 0;
-}
-
-static const char *logged(void) {
-        fflush(log_file);
-        if (log_size > 0 && log_buf[log_size - 1] == '\n')
-                log_buf[log_size - 1] = 0;
-        return log_buf ? log_buf : "";
-}
 
 static const char *data_dir(void) {
         const char *d = getenv("GOLDROOT_TEST_DATA");
