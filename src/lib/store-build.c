@@ -38,46 +38,6 @@ void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJEC
 
 static int builder_insert(ImageBuilder *b, BuildEntry *be, size_t *ret_index);
 
-/* Creates and locks staging/RANDOM. Another command's recovery may take the
- * lock of a directory we just made, before we do, and remove it: then we
- * start over with another name. */
-static int builder_make_staging(ImageBuilder *b) {
-        Store *s = b->store;
-
-        for (unsigned attempt = 0; attempt < 16; attempt++) {
-                _cleanup_close_ int fd = -EBADF;
-                char name[17];
-                struct stat a, now;
-                uint64_t rnd;
-
-                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-                        return log_error_errno(errno, "%s: getrandom: %m", b->opts.what);
-                snprintf(name, sizeof name, "%016llx", (unsigned long long)rnd);
-                if (mkdirat(s->staging_fd, name, 0700) < 0) {
-                        if (errno == EEXIST)
-                                continue;
-                        return log_error_errno(errno, "%s: creating staging directory: %m",
-                                               b->opts.what);
-                }
-                fd = openat(s->staging_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        continue;
-                /* Still ours, and still there? */
-                if (fstat(fd, &a) < 0 ||
-                    fstatat(s->staging_fd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    a.st_ino != now.st_ino || a.st_dev != now.st_dev)
-                        continue;
-                b->staging_name = strdup(name);
-                if (!b->staging_name) {
-                        (void)rm_rf_at(s->staging_fd, name);
-                        return log_oom();
-                }
-                b->staging_fd = TAKE_FD(fd);
-                return 0;
-        }
-        return log_error_errno(EBUSY, "%s: could not create a staging directory", b->opts.what);
-}
-
 int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret) {
         _cleanup_(image_builder_freep) ImageBuilder *b = NULL;
         BuildEntry root = {.implicit = true};
@@ -104,7 +64,7 @@ int image_builder_new(Store *s, const ImageBuilderOptions *o, ImageBuilder **ret
         if (r < 0)
                 return r;
         builder_crash_point(b, "after-journal");
-        r = builder_make_staging(b);
+        r = store_make_staging(s, "", b->opts.what, &b->staging_name, &b->staging_fd);
         if (r < 0)
                 return r;
         r = oplog_set_args(s->catalog, b->op, "kind", b->opts.kind, "staging", b->staging_name,

@@ -96,44 +96,6 @@ int run_mkfs_erofs(const char *const *extra, const char *out_path, const char *s
         return 0;
 }
 
-/* An empty directory for mkfs.erofs's child to mount a delta image's tree on
- * (in its own namespace): staging/export-RANDOM, flock'ed while we live, so
- * that a killed export's is removed by the next command that opens the store
- * instead of staying beside the output. */
-static int make_mount_dir(Store *s, const char *path, char **ret_path, int *ret_fd) {
-        for (unsigned attempt = 0; attempt < 16; attempt++) {
-                _cleanup_close_ int fd = -EBADF;
-                struct stat a, now;
-                uint64_t rnd;
-                char name[32];
-
-                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-                        return log_error_errno(errno, "export %s: getrandom: %m", path);
-                snprintf(name, sizeof name, "export-%016llx", (unsigned long long)rnd);
-                if (mkdirat(s->staging_fd, name, 0700) < 0) {
-                        if (errno == EEXIST)
-                                continue;
-                        return log_error_errno(errno, "export %s: staging/%s: %m", path, name);
-                }
-                fd = openat(s->staging_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        continue;
-                /* Another command's recovery may have taken it first. */
-                if (fstat(fd, &a) < 0 ||
-                    fstatat(s->staging_fd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    a.st_ino != now.st_ino || a.st_dev != now.st_dev)
-                        continue;
-                *ret_path = path_join(s->path, "staging", name);
-                if (!*ret_path) {
-                        (void)unlinkat(s->staging_fd, name, AT_REMOVEDIR);
-                        return log_oom();
-                }
-                *ret_fd = TAKE_FD(fd);
-                return 0;
-        }
-        return log_error_errno(EBUSY, "export %s: could not make a directory in staging/", path);
-}
-
 /* The export's output is an unnamed O_TMPFILE in the destination's directory
  * until it is complete, so that nothing is left whatever kills us; it then
  * gets its name with linkat() (over an existing file: a link to a temporary
@@ -268,11 +230,17 @@ int store_export(Store *s, const char *id, const char *path, ExportFormat format
                 } else {
                         /* A delta image's tree is a detached mount: the child mounts
                          * it in its own namespace on an empty directory. */
+                        /* staging/export-RANDOM, flock'ed while we live, so
+                         * that a killed export's is removed by the next command
+                         * that opens the store, not left beside the output. */
                         _cleanup_close_ int mntfd = -EBADF;
-                        r = make_mount_dir(s, path, &mnt, &mntfd);
-                        if (r >= 0 && mnt) {
-                                r = run_mkfs_erofs(NULL, child_out, mnt, rootfd, what);
-                                (void)unlinkat(s->staging_fd, strrchr(mnt, '/') + 1, AT_REMOVEDIR);
+                        _cleanup_free_ char *name = NULL;
+                        r = store_make_staging(s, "export-", what, &name, &mntfd);
+                        if (r >= 0) {
+                                mnt = path_join(s->path, "staging", name);
+                                r = mnt ? run_mkfs_erofs(NULL, child_out, mnt, rootfd, what)
+                                        : log_oom();
+                                (void)unlinkat(s->staging_fd, name, AT_REMOVEDIR);
                         }
                 }
                 if (r >= 0 && p) {

@@ -18,6 +18,11 @@ struct Store {
         Catalog *catalog;
 };
 
+/* Creates staging/PREFIX<random> and takes its flock, which the recovery of
+ * staging respects while we hold it; what names the operation in messages. */
+int store_make_staging(Store *s, const char *prefix, const char *what, char **ret_name,
+                       int *ret_fd);
+
 /* "ab/cdef..." for an object digest. */
 #define OBJECT_PATH_SIZE (DIGEST_HEX_SIZE + 1)
 void object_path(const uint8_t digest[static DIGEST_SIZE], char ret[static OBJECT_PATH_SIZE]);

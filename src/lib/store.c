@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #define STORE_DIR_MODE 0700
@@ -84,6 +85,41 @@ static int recover_staging(Store *s) {
         }
         closedir(d);
         return ret;
+}
+
+int store_make_staging(Store *s, const char *prefix, const char *what, char **ret_name,
+                       int *ret_fd) {
+        assert(s && prefix && what && ret_name && ret_fd);
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat a, now;
+                uint64_t rnd;
+                char *name;
+
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        return log_error_errno(errno, "%s: getrandom: %m", what);
+                if (asprintf_safe(&name, "%s%016llx", prefix, (unsigned long long)rnd) < 0)
+                        return log_oom();
+                if (mkdirat(s->staging_fd, name, 0700) < 0) {
+                        int e = errno;
+                        free(name);
+                        if (e == EEXIST)
+                                continue;
+                        return log_error_errno(e, "%s: creating a staging directory: %m", what);
+                }
+                fd = openat(s->staging_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                /* Another command's recovery may have taken it first. */
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &a) < 0 ||
+                    fstatat(s->staging_fd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    a.st_ino != now.st_ino || a.st_dev != now.st_dev) {
+                        free(name);
+                        continue;
+                }
+                *ret_name = name;
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+        return log_error_errno(EBUSY, "%s: could not create a staging directory", what);
 }
 
 /* Removes image trees the catalog does not know: a crash between the rename
