@@ -49,8 +49,7 @@ static int probe_fail(Apply *a, int r, const char *what, const char *expected) {
 static const char *const loop_fstypes[] = {"erofs", "squashfs", "ext4", "ext3", "ext2", NULL};
 
 int mount_apply_loop(Apply *a, const MountOp *op) {
-        _cleanup_close_ int path = -EBADF, file = -EBADF, loop = -EBADF, mfd = -EBADF,
-                            target = -EBADF;
+        _cleanup_close_ int path = -EBADF, file = -EBADF, loop = -EBADF, mfd = -EBADF;
         _cleanup_free_ char *type = NULL;
         char devname[LOOPDEV_NAME_MAX], buf[FD_PATH_MAX];
         const char *ktype;
@@ -87,16 +86,11 @@ int mount_apply_loop(Apply *a, const MountOp *op) {
                 return r;
         /* The superblock holds the device now; autoclear frees it at unmount. */
         loop = safe_close(loop);
-        if (op->aside)
-                return apply_keep_aside(a, TAKE_FD(mfd));
-        r = apply_open_target(a, op, false, true, &target);
-        if (r < 0)
-                return r;
-        return apply_attach(a, op, TAKE_FD(mfd), target);
+        return apply_place(a, op, TAKE_FD(mfd));
 }
 
 int mount_apply_dev(Apply *a, const MountOp *op) {
-        _cleanup_close_ int dev = -EBADF, mfd = -EBADF, target = -EBADF;
+        _cleanup_close_ int dev = -EBADF, mfd = -EBADF;
         _cleanup_free_ char *devname = NULL, *type = NULL;
         const char *spec = op->device ?: op->source.path;
         struct stat st;
@@ -130,10 +124,5 @@ int mount_apply_dev(Apply *a, const MountOp *op) {
         if (r < 0)
                 return r;
         dev = safe_close(dev);
-        if (op->aside)
-                return apply_keep_aside(a, TAKE_FD(mfd));
-        r = apply_open_target(a, op, false, true, &target);
-        if (r < 0)
-                return r;
-        return apply_attach(a, op, TAKE_FD(mfd), target);
+        return apply_place(a, op, TAKE_FD(mfd));
 }

@@ -63,6 +63,9 @@ int apply_bind_check(Apply *a, const MountOp *op, const PlanPath *p, int base, i
 int apply_attach(Apply *a, const MountOp *op, int mfd, int target_fd);
 /* Keeps mfd (taken) as the op's mount aside, for later @ENTRY sources. */
 int apply_keep_aside(Apply *a, int mfd);
+/* Puts the op's detached mount mfd (taken) in place: kept aside, or attached
+ * on its target (which must exist, as a directory). */
+int apply_place(Apply *a, const MountOp *op, int mfd);
 /* fsopen(type), fsconfig(key, value) and fsmount(), failing with the
  * kernel's own message when it gives one. */
 int apply_fs_open(Apply *a, const char *type, int *ret_fs);

@@ -339,6 +339,18 @@ int apply_keep_aside(Apply *a, int mfd) {
         return 0;
 }
 
+int apply_place(Apply *a, const MountOp *op, int mfd) {
+        _cleanup_close_ int m = mfd, target = -EBADF;
+        int r;
+
+        if (op->aside)
+                return apply_keep_aside(a, TAKE_FD(m));
+        r = apply_open_target(a, op, false, true, &target);
+        if (r < 0)
+                return r;
+        return apply_attach(a, op, TAKE_FD(m), target);
+}
+
 /* fsopen/fsconfig/fsmount, with the kernel's own message (read from the
  * context fd) added to the error. */
 
@@ -692,7 +704,7 @@ static int overlay_set_layer(Apply *a, int fs, const char *key_fd, const char *k
 
 static int apply_overlay(Apply *a, const MountOp *op) {
         _cleanup_close_ int lower = -EBADF, upper = -EBADF, work = -EBADF, scratch = -EBADF,
-                            fs = -EBADF, mfd = -EBADF, target = -EBADF;
+                            fs = -EBADF, mfd = -EBADF;
         bool by_path = false;
         int r;
 
@@ -742,12 +754,7 @@ static int apply_overlay(Apply *a, const MountOp *op) {
         r = apply_fs_mount(a, fs, "overlay", mount_attr_from_flags(op->flags), &mfd);
         if (r < 0)
                 return r;
-        if (op->aside)
-                return apply_keep_aside(a, TAKE_FD(mfd));
-        r = apply_open_target(a, op, false, true, &target);
-        if (r < 0)
-                return r;
-        return apply_attach(a, op, TAKE_FD(mfd), target);
+        return apply_place(a, op, TAKE_FD(mfd));
 }
 
 static int apply_one(Apply *a, const MountOp *op) {
